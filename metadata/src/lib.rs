@@ -1,0 +1,1 @@
+//! The registry (placeholder until the registry lands).
