@@ -52,7 +52,8 @@ mod tests {
         let mut i = 0;
         while let Some(pos) = src[i..].find("glfs_") {
             let start = i + pos;
-            let boundary = start == 0 || !(bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_');
+            let boundary =
+                start == 0 || !(bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_');
             let mut end = start;
             while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_') {
                 end += 1;
@@ -77,17 +78,25 @@ mod tests {
             let text = std::fs::read_to_string(dir.join(h)).expect("header readable");
             declared.extend(declared_functions(&text));
         }
-        assert!(declared.len() > 100, "header scan found only {} functions", declared.len());
+        assert!(
+            declared.len() > 100,
+            "header scan found only {} functions",
+            declared.len()
+        );
         let missing: Vec<_> = declared
             .iter()
             .filter(|name| !BINDINGS.contains(&format!("pub fn {name}(")))
             .collect();
-        assert!(missing.is_empty(), "functions declared in the headers but not bound: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "functions declared in the headers but not bound: {missing:?}"
+        );
     }
 
     #[test]
     fn scanner_ignores_comments_and_callback_typedefs() {
-        let h = "/* glfs_in_comment(x) */\n// glfs_line(x)\ntypedef void (*glfs_cb)(int);\nint glfs_real (int);";
+        let h =
+            "/* glfs_in_comment(x) */\n// glfs_line(x)\ntypedef void (*glfs_cb)(int);\nint glfs_real (int);";
         let names: Vec<_> = declared_functions(h).into_iter().collect();
         assert_eq!(names, ["glfs_real"]);
     }

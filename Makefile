@@ -1,0 +1,47 @@
+# Every target delegates to cargo or to a script; `make ci` is exactly what .ci/run runs.
+SHELL := /bin/bash
+CARGO ?= cargo
+export GLUSTER_VOLUME ?= s3vol
+export GLUSTERS3_TEST_VOLUME ?= $(GLUSTER_VOLUME)
+
+.PHONY: all volume volume-down build fmt lint test run ci conformance bench clean
+
+all: build
+
+## volume: install GlusterFS if missing, start glusterd and the local replica-3 volume
+volume:
+	bash scripts/gluster-up.sh
+
+## volume-down: stop and delete the local volume (keeps glusterd and packages)
+volume-down:
+	bash scripts/gluster-down.sh
+
+build:
+	$(CARGO) build --workspace
+
+fmt:
+	$(CARGO) fmt --all
+
+## lint: formatting and clippy, warnings are errors
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## test: the volume, then lint, then every test of the workspace against the real volume
+test: volume lint
+	$(CARGO) test --workspace --all-targets
+
+## run: the gateway on the local replica-3 volume, with development keys
+run: volume
+	bash scripts/run-gateway.sh
+
+ci: test
+
+conformance: volume
+	@echo "conformance: not built yet (see the conformance issue)"; exit 1
+
+bench: volume
+	@echo "bench: not built yet (see the bench issue)"; exit 1
+
+clean:
+	$(CARGO) clean
