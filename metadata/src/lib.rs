@@ -1,1 +1,239 @@
-//! The registry (placeholder until the registry lands).
+//! The gateway's registry: bucket and object metadata, multipart state and the blob garbage queue,
+//! in an embedded sled database behind a typed, blocking API.
+//!
+//! The registry is the namespace: listings, ETags, user metadata and multipart state are answered
+//! from it, while object bytes live in blob files on the volume, referenced by path. This crate must
+//! not do I/O on blobs, must not know HTTP or S3 wire formats, must not use an async runtime (the
+//! gateway calls it from its own blocking pool), and must not expose sled types (sled is beta; an
+//! engine swap goes through [`Registry::export`] / [`Registry::import`]).
+//!
+//! Trees (all values are a format version byte followed by named `MessagePack`, see `codec`):
+//!
+//! | tree           | key                                             | value                     |
+//! |----------------|-------------------------------------------------|---------------------------|
+//! | `buckets`      | bucket name                                     | bucket (+ `deleting` flag) |
+//! | `bucket_ids`   | bucket id (u64 BE)                              | bucket name               |
+//! | `objects`      | bucket id (u64 BE) ++ key bytes                 | [`ObjectRecord`]          |
+//! | `uploads`      | upload id                                       | bucket id, [`UploadRecord`], parts version |
+//! | `upload_index` | bucket id ++ escaped key ++ `00 00` ++ upload id | empty                     |
+//! | `parts`        | upload id ++ part number (u32 BE)               | [`PartRecord`]            |
+//! | `gc`           | queue id (u64 BE)                               | [`BlobRef`]               |
+//! | `meta`         | `schema`, `id_base`                             | u32, u64                  |
+
+mod buckets;
+mod codec;
+mod error;
+mod export;
+mod flush;
+mod gc;
+mod list;
+mod multipart;
+mod objects;
+mod types;
+
+use std::fmt;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use sled::transaction::{
+    ConflictableTransactionError, ConflictableTransactionResult, TransactionError, TransactionalTree,
+};
+
+pub use error::{Error, Result};
+pub use gc::ReferencedBlobs;
+pub use types::{
+    BlobRef, BucketRecord, ListEntry, ListPage, ListQuery, ObjectRecord, PartRecord, PutCondition, Upload,
+    UploadRecord,
+};
+
+use codec::{decode, encode};
+use error::StorageExt;
+
+/// Layout version of the trees (not of the values: those carry their own version byte). A registry
+/// written with another layout is refused at open.
+const SCHEMA: u32 = 1;
+const META_SCHEMA: &[u8] = b"schema";
+const META_ID_BASE: &[u8] = b"id_base";
+
+/// Handle on an open registry. Cheap to clone (an `Arc` inside); `Send + Sync`. Every method
+/// blocks on disk I/O and belongs on a blocking thread.
+#[derive(Clone)]
+pub struct Registry {
+    inner: Arc<Inner>,
+}
+
+/// The database and its trees (see the module doc for the layout).
+struct Inner {
+    db: sled::Db,
+    buckets: sled::Tree,
+    bucket_ids: sled::Tree,
+    objects: sled::Tree,
+    uploads: sled::Tree,
+    upload_index: sled::Tree,
+    parts: sled::Tree,
+    gc: sled::Tree,
+    meta: sled::Tree,
+    /// Added to sled's `generate_id` so ids stay above every id an import brought in (a fresh
+    /// database's counter starts at zero).
+    id_base: AtomicU64,
+    flush: flush::FlushGate,
+}
+
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Registry>();
+};
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registry")
+            .field("buckets", &self.inner.buckets.len())
+            .field("objects", &self.inner.objects.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Registry {
+    /// Opens (creating it if missing) the registry stored in directory `dir`.
+    ///
+    /// A bucket left marked "being deleted" by a crash during [`Registry::delete_bucket`] is restored:
+    /// that delete was never acknowledged.
+    pub fn open(dir: &Path) -> Result<Registry> {
+        Self::from_config(&sled::Config::new().path(dir))
+    }
+
+    /// Opens a fresh registry in a temporary location that is removed when the last handle drops
+    /// (for tests).
+    pub fn open_temporary() -> Result<Registry> {
+        Self::from_config(&sled::Config::new().temporary(true))
+    }
+
+    fn from_config(config: &sled::Config) -> Result<Registry> {
+        let db = config.open().storage()?;
+        let tree = |name: &str| db.open_tree(name).storage();
+        let inner = Inner {
+            buckets: tree("buckets")?,
+            bucket_ids: tree("bucket_ids")?,
+            objects: tree("objects")?,
+            uploads: tree("uploads")?,
+            upload_index: tree("upload_index")?,
+            parts: tree("parts")?,
+            gc: tree("gc")?,
+            meta: tree("meta")?,
+            id_base: AtomicU64::new(0),
+            flush: flush::FlushGate::default(),
+            db,
+        };
+        match inner.meta.get(META_SCHEMA).storage()? {
+            Some(v) => {
+                let schema: u32 = decode("registry schema", &v)?;
+                if schema != SCHEMA {
+                    return Err(Error::Corrupt(format!(
+                        "registry schema {schema} is not supported (this build reads {SCHEMA})"
+                    )));
+                }
+            }
+            None => {
+                inner.meta.insert(META_SCHEMA, encode(&SCHEMA)?).storage()?;
+            }
+        }
+        if let Some(v) = inner.meta.get(META_ID_BASE).storage()? {
+            inner.id_base.store(decode("id base", &v)?, Ordering::SeqCst);
+        }
+        let registry = Registry {
+            inner: Arc::new(inner),
+        };
+        registry.restore_deleting_buckets()?;
+        Ok(registry)
+    }
+
+    /// A new id, unique within this registry, from inside a transaction.
+    fn next_id(&self, tree: &TransactionalTree) -> sled::Result<u64> {
+        Ok(self.inner.id_base.load(Ordering::SeqCst) + tree.generate_id()?)
+    }
+}
+
+/// What a transaction closure returns.
+type TxResult<T, E = Error> = ConflictableTransactionResult<T, E>;
+
+/// Aborts a transaction with `e`.
+fn abort<T, E: From<Error>>(e: Error) -> TxResult<T, E> {
+    Err(ConflictableTransactionError::Abort(E::from(e)))
+}
+
+/// Decodes a value inside a transaction; corrupt data aborts it.
+fn tx_decode<T: serde::de::DeserializeOwned, E: From<Error>>(what: &str, bytes: &[u8]) -> TxResult<T, E> {
+    decode(what, bytes).map_err(|e| ConflictableTransactionError::Abort(E::from(e)))
+}
+
+/// Encodes a value inside a transaction.
+fn tx_encode<T: serde::Serialize, E: From<Error>>(value: &T) -> TxResult<Vec<u8>, E> {
+    encode(value).map_err(|e| ConflictableTransactionError::Abort(E::from(e)))
+}
+
+/// Turns a finished transaction into our result.
+fn finish<T>(r: std::result::Result<T, TransactionError<Error>>) -> Result<T> {
+    match r {
+        Ok(v) => Ok(v),
+        Err(TransactionError::Abort(e)) => Err(e),
+        Err(TransactionError::Storage(e)) => Err(Error::Storage(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn corrupt_object_record_is_an_error_not_a_panic() {
+        let reg = Registry::open_temporary().unwrap();
+        let b = reg.create_bucket("b", "o", "r", 1).unwrap();
+        reg.inner
+            .objects
+            .insert(codec::object_key(b.id, b"k"), vec![9u8, 1, 2])
+            .unwrap();
+        assert!(matches!(reg.get_object(b.id, b"k"), Err(Error::Corrupt(_))));
+        let q = ListQuery {
+            max: 10,
+            ..ListQuery::default()
+        };
+        assert!(matches!(reg.list_objects(b.id, &q), Err(Error::Corrupt(_))));
+        let put = reg.put_object(b.id, b"k", &ObjectRecord::default(), &PutCondition::None);
+        assert!(matches!(put, Err(Error::Corrupt(_))));
+        assert!(reg
+            .referenced_blobs()
+            .any(|r| matches!(r, Err(Error::Corrupt(_)))));
+    }
+
+    #[test]
+    fn unknown_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let reg = Registry::open(dir.path()).unwrap();
+            reg.inner
+                .meta
+                .insert(META_SCHEMA, encode(&99u32).unwrap())
+                .unwrap();
+            reg.flush().unwrap();
+        }
+        assert!(matches!(Registry::open(dir.path()), Err(Error::Corrupt(_))));
+    }
+
+    #[test]
+    fn crash_during_delete_bucket_restores_the_bucket() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = {
+            let reg = Registry::open(dir.path()).unwrap();
+            let b = reg.create_bucket("b", "o", "r", 1).unwrap();
+            reg.mark_deleting("b").unwrap();
+            let put = reg.put_object(b.id, b"k", &ObjectRecord::default(), &PutCondition::None);
+            assert!(matches!(put, Err(Error::NoSuchBucket)));
+            reg.flush().unwrap();
+            b.id
+        };
+        let reg = Registry::open(dir.path()).unwrap();
+        reg.put_object(id, b"k", &ObjectRecord::default(), &PutCondition::None)
+            .unwrap();
+    }
+}

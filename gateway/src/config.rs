@@ -1,0 +1,233 @@
+//! Gateway configuration: one TOML file, overridden by environment variables, overridden by
+//! command-line flags (clap). Owns defaults and validation; must not open anything.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use serde::Deserialize;
+
+/// A user allowed to sign requests.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+pub struct User {
+    /// Access key id (the `Credential=` part of a signature).
+    pub access_key: String,
+    /// Secret key.
+    pub secret_key: String,
+    /// Canonical owner id shown in listings; buckets belong to it. Defaults to the access key.
+    #[serde(default)]
+    pub owner_id: Option<String>,
+    /// Display name shown in listings. Defaults to the owner id.
+    #[serde(default)]
+    pub display_name: Option<String>,
+}
+
+impl User {
+    /// Parses `ACCESS:SECRET[:OWNER[:DISPLAY]]`.
+    pub fn parse(s: &str) -> Result<User, String> {
+        let mut it = s.splitn(4, ':');
+        let (Some(ak), Some(sk)) = (it.next(), it.next()) else {
+            return Err(format!("user '{s}' is not ACCESS:SECRET[:OWNER[:DISPLAY]]"));
+        };
+        if ak.is_empty() || sk.is_empty() {
+            return Err("access and secret key must not be empty".into());
+        }
+        Ok(User {
+            access_key: ak.into(),
+            secret_key: sk.into(),
+            owner_id: it.next().map(Into::into),
+            display_name: it.next().map(Into::into),
+        })
+    }
+
+    /// The owner id (defaults to the access key).
+    pub fn owner(&self) -> &str {
+        self.owner_id.as_deref().unwrap_or(&self.access_key)
+    }
+
+    /// The display name (defaults to the owner id).
+    pub fn display(&self) -> &str {
+        self.display_name.as_deref().unwrap_or_else(|| self.owner())
+    }
+}
+
+/// The file format (every field optional; flags and environment win).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    admin_listen: Option<SocketAddr>,
+    region: Option<String>,
+    domains: Option<Vec<String>>,
+    volume: Option<String>,
+    volfile_servers: Option<Vec<String>>,
+    registry_dir: Option<PathBuf>,
+    gfapi_log: Option<PathBuf>,
+    init_timeout_secs: Option<u64>,
+    #[serde(default)]
+    users: Vec<User>,
+}
+
+/// `gateway serve` flags; each has an environment variable too.
+#[derive(Args, Debug, Default, Clone)]
+pub struct ServeArgs {
+    /// TOML configuration file (see README); flags and environment override it.
+    #[arg(long, env = "GLUSTERS3_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// S3 listen address [default: 127.0.0.1:9000].
+    #[arg(long, env = "GLUSTERS3_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Admin listen address: /health, /ready, /metrics [default: 127.0.0.1:9001].
+    #[arg(long, env = "GLUSTERS3_ADMIN_LISTEN")]
+    pub admin_listen: Option<SocketAddr>,
+    /// Region the gateway answers as [default: us-east-1].
+    #[arg(long, env = "GLUSTERS3_REGION")]
+    pub region: Option<String>,
+    /// Virtual-host domain: `bucket.DOMAIN` addresses `bucket` (repeatable).
+    #[arg(long = "domain", env = "GLUSTERS3_DOMAINS", value_delimiter = ',')]
+    pub domains: Vec<String>,
+    /// Gluster volume holding the object bytes [default: s3vol].
+    #[arg(long, env = "GLUSTERS3_VOLUME")]
+    pub volume: Option<String>,
+    /// Volfile server `host[:port]` (repeatable; give every peer) [default: localhost:24007].
+    #[arg(long = "volfile-server", env = "GLUSTERS3_VOLFILE_SERVERS", value_delimiter = ',')]
+    pub volfile_servers: Vec<String>,
+    /// Directory of the registry (sled) [default: /var/lib/glusters3/registry].
+    #[arg(long, env = "GLUSTERS3_REGISTRY_DIR")]
+    pub registry_dir: Option<PathBuf>,
+    /// File for libgfapi's own log ("-" for stderr) [default: none].
+    #[arg(long, env = "GLUSTERS3_GFAPI_LOG")]
+    pub gfapi_log: Option<PathBuf>,
+    /// Seconds `glfs_init` may take before startup fails [default: 30].
+    #[arg(long, env = "GLUSTERS3_INIT_TIMEOUT_SECS")]
+    pub init_timeout_secs: Option<u64>,
+    /// A user `ACCESS:SECRET[:OWNER[:DISPLAY]]` (repeatable; comma-separated in the env).
+    #[arg(long = "user", env = "GLUSTERS3_USERS", value_delimiter = ',')]
+    pub users: Vec<String>,
+}
+
+/// The resolved configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// S3 listen address.
+    pub listen: SocketAddr,
+    /// Admin listen address.
+    pub admin_listen: SocketAddr,
+    /// Region.
+    pub region: String,
+    /// Virtual-host domains, lowercase.
+    pub domains: Vec<String>,
+    /// Volume name.
+    pub volume: String,
+    /// Volfile servers (`host[:port]`).
+    pub volfile_servers: Vec<String>,
+    /// Registry directory.
+    pub registry_dir: PathBuf,
+    /// gfapi log file.
+    pub gfapi_log: Option<PathBuf>,
+    /// Watchdog for `glfs_init`.
+    pub init_timeout: Duration,
+    /// Users.
+    pub users: Vec<User>,
+}
+
+impl Config {
+    /// Resolves file, environment (through clap) and flags into a configuration.
+    pub fn load(args: &ServeArgs) -> Result<Config, String> {
+        let file: FileConfig = match &args.config {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| format!("reading {}: {e}", p.display()))?;
+                toml::from_str(&text).map_err(|e| format!("parsing {}: {e}", p.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let mut users = file.users;
+        for u in &args.users {
+            users.push(User::parse(u)?);
+        }
+        if users.is_empty() {
+            return Err("no user configured: give --user ACCESS:SECRET or [[users]] in the config file".into());
+        }
+        let mut seen = std::collections::HashSet::new();
+        if let Some(u) = users.iter().find(|u| !seen.insert(u.access_key.clone())) {
+            return Err(format!("access key {} is configured twice", u.access_key));
+        }
+        let pick = |flag: &Vec<String>, file: Option<Vec<String>>, default: &[&str]| -> Vec<String> {
+            if !flag.is_empty() {
+                flag.clone()
+            } else {
+                file.unwrap_or_else(|| default.iter().map(|s| (*s).to_owned()).collect())
+            }
+        };
+        let volfile_servers = pick(&args.volfile_servers, file.volfile_servers, &["localhost:24007"]);
+        for s in &volfile_servers {
+            gfapi::Server::parse(s).map_err(|e| e.to_string())?;
+        }
+        let region = args.region.clone().or(file.region).unwrap_or_else(|| "us-east-1".into());
+        if region.is_empty() || !region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return Err(format!("region '{region}' is not a valid region name"));
+        }
+        Ok(Config {
+            listen: args.listen.or(file.listen).unwrap_or_else(|| ([127, 0, 0, 1], 9000).into()),
+            admin_listen: args.admin_listen.or(file.admin_listen).unwrap_or_else(|| ([127, 0, 0, 1], 9001).into()),
+            region,
+            domains: pick(&args.domains, file.domains, &[]).into_iter().map(|d| d.to_ascii_lowercase()).collect(),
+            volume: args.volume.clone().or(file.volume).unwrap_or_else(|| "s3vol".into()),
+            volfile_servers,
+            registry_dir: args
+                .registry_dir
+                .clone()
+                .or(file.registry_dir)
+                .unwrap_or_else(|| "/var/lib/glusters3/registry".into()),
+            gfapi_log: args.gfapi_log.clone().or(file.gfapi_log),
+            init_timeout: Duration::from_secs(args.init_timeout_secs.or(file.init_timeout_secs).unwrap_or(30)),
+            users,
+        })
+    }
+
+    /// The user with this access key.
+    pub fn user(&self, access_key: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.access_key == access_key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_file_and_users_parse() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "region = \"eu-west-1\"\nvolume = \"v\"\ndomains = [\"S3.Example.com\"]\n\
+             [[users]]\naccess_key = \"a\"\nsecret_key = \"s\"\nowner_id = \"o\"\n",
+        )
+        .unwrap();
+        let args = ServeArgs {
+            config: Some(path),
+            volume: Some("w".into()),
+            users: vec!["b:t:ob:Bee".into()],
+            ..ServeArgs::default()
+        };
+        let c = Config::load(&args).unwrap();
+        assert_eq!(c.region, "eu-west-1");
+        assert_eq!(c.volume, "w");
+        assert_eq!(c.domains, ["s3.example.com"]);
+        assert_eq!(c.user("a").unwrap().owner(), "o");
+        assert_eq!(c.user("b").unwrap().display(), "Bee");
+        assert_eq!(c.volfile_servers, ["localhost:24007"]);
+    }
+
+    #[test]
+    fn bad_configs_are_refused() {
+        assert!(Config::load(&ServeArgs::default()).is_err(), "no users");
+        let dup = ServeArgs { users: vec!["a:b".into(), "a:c".into()], ..ServeArgs::default() };
+        assert!(Config::load(&dup).is_err());
+        assert!(User::parse("nosecret").is_err());
+        let bad = ServeArgs { users: vec!["a:b".into()], volfile_servers: vec!["h:x".into()], ..ServeArgs::default() };
+        assert!(Config::load(&bad).is_err());
+    }
+}

@@ -1,0 +1,107 @@
+//! glusters3: an S3 gateway over GlusterFS. Object bytes go to a replica-3 volume through
+//! libgfapi (`gfapi` crate); the namespace (buckets, keys, ETags, metadata) lives in an embedded
+//! registry (`metadata` crate, sled).
+//!
+//! This crate owns the wiring: configuration ([`config`]), the S3 API ([`s3`]), the blob store
+//! over the volume ([`store`]), the actix glue ([`http`]), the admin listener ([`admin`]) and
+//! the background garbage sweep ([`sweeper`]). [`start`] runs a gateway on a connected volume
+//! (used by `main` and by the integration tests alike).
+
+pub mod admin;
+pub mod blocking;
+pub mod config;
+pub mod http;
+pub mod s3;
+pub mod store;
+pub mod sweeper;
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use actix_web::{App, HttpServer};
+
+use config::Config;
+use s3::AppState;
+use store::BlobStore;
+
+/// Connects the configured volume (blocking; run before the servers start).
+pub fn connect_volume(config: &Config) -> io::Result<gfapi::Volume> {
+    let servers =
+        config.volfile_servers.iter().map(|s| gfapi::Server::parse(s)).collect::<io::Result<Vec<_>>>()?;
+    let opts = gfapi::VolumeOptions {
+        servers,
+        log_file: config.gfapi_log.clone(),
+        log_level: if config.gfapi_log.is_some() { 7 } else { 4 },
+        init_timeout: config.init_timeout,
+    };
+    gfapi::Volume::connect(&config.volume, &opts)
+}
+
+/// A running gateway.
+pub struct Running {
+    /// Where the S3 API listens.
+    pub s3_addr: SocketAddr,
+    /// Where the admin endpoints listen.
+    pub admin_addr: SocketAddr,
+    /// The shared state (registry, store, config).
+    pub state: Arc<AppState>,
+    s3: actix_web::dev::ServerHandle,
+    admin: actix_web::dev::ServerHandle,
+    tasks: Vec<tokio::task::JoinHandle<io::Result<()>>>,
+    sweeper: sweeper::Handle,
+}
+
+impl Running {
+    /// Stops accepting, lets in-flight requests finish, stops the sweeper and flushes the
+    /// registry.
+    pub async fn stop(self) {
+        self.s3.stop(true).await;
+        self.admin.stop(true).await;
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        self.sweeper.stop().await;
+        let reg = self.state.registry.clone();
+        let _ = blocking::run(move || reg.flush()).await;
+    }
+}
+
+/// Opens the registry and starts the S3 and admin listeners and the sweeper on `vol`.
+/// Ports 0 pick free ports (tests); the bound addresses are in [`Running`].
+pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
+    let reg_dir = config.registry_dir.clone();
+    let (registry, store) = blocking::run(move || -> io::Result<_> {
+        std::fs::create_dir_all(&reg_dir)?;
+        let registry = metadata::Registry::open(&reg_dir)
+            .map_err(|e| io::Error::other(format!("opening the registry in {}: {e}", reg_dir.display())))?;
+        let store = BlobStore::open(vol)?;
+        Ok((registry, store))
+    })
+    .await
+    .map_err(|e| io::Error::other(e.to_string()))??;
+
+    let state = Arc::new(AppState { config: config.clone(), registry, store });
+    let metrics = Arc::new(admin::Metrics::default());
+
+    let s3_state = state.clone();
+    let s3_metrics = metrics.clone();
+    let s3 = HttpServer::new(move || {
+        App::new().wrap(admin::Track(s3_metrics.clone())).configure(http::configure(s3_state.clone()))
+    })
+    .bind(config.listen)?;
+    let s3_addr = s3.addrs()[0];
+    let s3 = s3.disable_signals().run();
+
+    let admin_state = state.clone();
+    let admin = HttpServer::new(move || App::new().configure(admin::configure(admin_state.clone(), metrics.clone())))
+        .workers(1)
+        .bind(config.admin_listen)?;
+    let admin_addr = admin.addrs()[0];
+    let admin = admin.disable_signals().run();
+
+    let handles = (s3.handle(), admin.handle());
+    let tasks = vec![tokio::spawn(s3), tokio::spawn(admin)];
+    let sweeper = sweeper::start(state.clone());
+    Ok(Running { s3_addr, admin_addr, state, s3: handles.0, admin: handles.1, tasks, sweeper })
+}

@@ -1,0 +1,260 @@
+//! The one S3 error type ([`S3Error`]) and the one code -> HTTP status table ([`Code`]).
+//!
+//! Owns: every error code the gateway can answer, its status and default message, and the
+//! conversions from lower layers (registry, volume I/O). Unknown failures become
+//! `InternalError` with the cause kept for the log and never shown to the client; a client's
+//! mistake must map to a 4xx code here, never to 500. Must not render XML (see `s3::xml`) or
+//! know about HTTP frameworks.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::io;
+
+/// Declares the code table once: variant, HTTP status, default message.
+macro_rules! codes {
+    ($($code:ident => $status:literal, $msg:literal;)*) => {
+        /// An S3 error code, as AWS spells it in `<Code>`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[allow(missing_docs)] // the names are AWS's; the table below gives each one's meaning
+        pub enum Code { $($code,)* }
+
+        impl Code {
+            /// Every code, for table tests.
+            pub const ALL: &'static [Code] = &[$(Code::$code,)*];
+
+            /// The code as sent in `<Code>`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$code => stringify!($code),)* }
+            }
+
+            /// The HTTP status AWS answers with this code.
+            pub fn status(self) -> u16 {
+                match self { $(Code::$code => $status,)* }
+            }
+
+            /// AWS's default message for this code.
+            pub fn message(self) -> &'static str {
+                match self { $(Code::$code => $msg,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    AccessDenied => 403, "Access Denied";
+    AuthorizationHeaderMalformed => 400, "The authorization header is malformed.";
+    AuthorizationQueryParametersError => 400, "Error parsing the X-Amz-Credential parameter.";
+    BadDigest => 400, "The Content-MD5 or checksum you specified did not match what we received.";
+    BucketAlreadyExists => 409, "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.";
+    BucketAlreadyOwnedByYou => 409, "Your previous request to create the named bucket succeeded and you already own it.";
+    BucketNotEmpty => 409, "The bucket you tried to delete is not empty";
+    EntityTooLarge => 400, "Your proposed upload exceeds the maximum allowed object size.";
+    EntityTooSmall => 400, "Your proposed upload is smaller than the minimum allowed object size.";
+    IllegalLocationConstraintException => 400, "The specified location-constraint is not valid for this endpoint.";
+    IncompleteBody => 400, "You did not provide the number of bytes specified by the Content-Length HTTP header.";
+    InternalError => 500, "We encountered an internal error. Please try again.";
+    InvalidAccessKeyId => 403, "The AWS Access Key Id you provided does not exist in our records.";
+    InvalidArgument => 400, "Invalid Argument";
+    InvalidBucketName => 400, "The specified bucket is not valid.";
+    InvalidDigest => 400, "The Content-MD5 you specified is not valid.";
+    InvalidLocationConstraint => 400, "The specified location constraint is not valid.";
+    InvalidPart => 400, "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag.";
+    InvalidPartOrder => 400, "The list of parts was not in ascending order. Parts must be ordered by part number.";
+    InvalidRange => 416, "The requested range is not satisfiable";
+    InvalidRequest => 400, "Invalid Request";
+    InvalidURI => 400, "Couldn't parse the specified URI.";
+    KeyTooLongError => 400, "Your key is too long";
+    MalformedTrailerError => 400, "The request contained trailing data that was not well-formed or did not conform to our published schema.";
+    MalformedXML => 400, "The XML you provided was not well-formed or did not validate against our published schema.";
+    MetadataTooLarge => 400, "Your metadata headers exceed the maximum allowed metadata size.";
+    MethodNotAllowed => 405, "The specified method is not allowed against this resource.";
+    MissingContentLength => 411, "You must provide the Content-Length HTTP header.";
+    MissingRequestBodyError => 400, "Request Body is empty.";
+    MissingSecurityHeader => 400, "Your request was missing a required header.";
+    NoSuchBucket => 404, "The specified bucket does not exist";
+    NoSuchKey => 404, "The specified key does not exist.";
+    NoSuchVersion => 404, "The specified version does not exist.";
+    NoSuchUpload => 404, "The specified multipart upload does not exist. The upload ID might be invalid, or the multipart upload might have been aborted or completed.";
+    NotImplemented => 501, "A header you provided implies functionality that is not implemented.";
+    NotModified => 304, "Not Modified";
+    OperationAborted => 409, "A conflicting conditional operation is currently in progress against this resource. Please try again.";
+    PreconditionFailed => 412, "At least one of the pre-conditions you specified did not hold";
+    RequestTimeTooSkewed => 403, "The difference between the request time and the server's time is too large.";
+    ServiceUnavailable => 503, "Please reduce your request rate.";
+    SignatureDoesNotMatch => 403, "The request signature we calculated does not match the signature you provided. Check your key and signing method.";
+    SlowDown => 503, "Please reduce your request rate.";
+    UnexpectedContent => 400, "This request does not support content.";
+    XAmzContentSHA256Mismatch => 400, "The provided 'x-amz-content-sha256' header does not match what was computed.";
+}
+
+/// An S3 error on its way to the client: code, message, resource, extra elements for the XML
+/// body (for example `<Region>` or `<ServerTime>`), extra response headers, and the internal
+/// cause (logged, never sent).
+pub struct S3Error {
+    /// The S3 code (decides the status).
+    pub code: Code,
+    /// Human-readable message sent in `<Message>`.
+    pub message: Cow<'static, str>,
+    /// The resource the error is about (`/bucket/key`), if the handler knows it better than the
+    /// request path.
+    pub resource: Option<String>,
+    /// Extra elements of the error document, in order.
+    pub extra: Vec<(&'static str, String)>,
+    /// Extra response headers (for example `x-amz-bucket-region`).
+    pub headers: Vec<(&'static str, String)>,
+    /// The internal cause, for the log only.
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl S3Error {
+    /// An error with the code's default message.
+    pub fn new(code: Code) -> S3Error {
+        S3Error {
+            code,
+            message: Cow::Borrowed(code.message()),
+            resource: None,
+            extra: Vec::new(),
+            headers: Vec::new(),
+            source: None,
+        }
+    }
+
+    /// An error with a specific message.
+    pub fn with_message(code: Code, message: impl Into<Cow<'static, str>>) -> S3Error {
+        S3Error { message: message.into(), ..S3Error::new(code) }
+    }
+
+    /// An `InternalError` that keeps `cause` for the log.
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> S3Error {
+        S3Error { source: Some(cause.into()), ..S3Error::new(Code::InternalError) }
+    }
+
+    /// `NotImplemented` naming what is missing.
+    pub fn not_implemented(what: &str) -> S3Error {
+        S3Error::with_message(Code::NotImplemented, format!("{what} is not implemented by this gateway"))
+    }
+
+    /// Adds an element to the error document.
+    #[must_use]
+    pub fn extra(mut self, name: &'static str, value: impl Into<String>) -> S3Error {
+        self.extra.push((name, value.into()));
+        self
+    }
+
+    /// Sets the resource.
+    #[must_use]
+    pub fn resource(mut self, resource: impl Into<String>) -> S3Error {
+        self.resource = Some(resource.into());
+        self
+    }
+
+    /// The HTTP status of this error.
+    pub fn status(&self) -> u16 {
+        self.code.status()
+    }
+}
+
+impl fmt::Debug for S3Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("S3Error");
+        d.field("code", &self.code).field("message", &self.message);
+        if let Some(s) = &self.source {
+            d.field("source", s);
+        }
+        d.finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for S3Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)?;
+        if let Some(s) = &self.source {
+            write!(f, " ({s})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for S3Error {}
+
+impl From<io::Error> for S3Error {
+    /// Volume I/O errors are internal, except the ones that mean "the volume is not reachable
+    /// right now" (quorum lost, bricks down, a call timed out): those are 503 so clients retry.
+    fn from(e: io::Error) -> S3Error {
+        let unavailable = matches!(e.kind(), io::ErrorKind::NotConnected | io::ErrorKind::TimedOut)
+            || matches!(e.raw_os_error(), Some(libc::ENOTCONN | libc::EROFS | libc::ETIMEDOUT));
+        if unavailable {
+            S3Error {
+                source: Some(Box::new(e)),
+                ..S3Error::with_message(Code::ServiceUnavailable, "The storage volume is not available; retry later.")
+            }
+        } else {
+            S3Error::internal(e)
+        }
+    }
+}
+
+impl From<metadata::Error> for S3Error {
+    fn from(e: metadata::Error) -> S3Error {
+        use metadata::Error as M;
+        match e {
+            M::NoSuchBucket => S3Error::new(Code::NoSuchBucket),
+            M::BucketNotEmpty => S3Error::new(Code::BucketNotEmpty),
+            M::PreconditionFailed => S3Error::new(Code::PreconditionFailed),
+            M::NoSuchUpload => S3Error::new(Code::NoSuchUpload),
+            M::OperationAborted => S3Error::new(Code::OperationAborted),
+            // BucketAlreadyExists needs the caller's identity to tell it from
+            // BucketAlreadyOwnedByYou; the bucket handler does that before converting.
+            M::BucketAlreadyExists { .. } => S3Error::new(Code::BucketAlreadyExists),
+            other => S3Error::internal(other),
+        }
+    }
+}
+
+/// Shorthand for handler results.
+pub type S3Result<T> = Result<T, S3Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_consistent() {
+        let mut seen = std::collections::HashSet::new();
+        for c in Code::ALL {
+            assert!(seen.insert(c.as_str()), "duplicate {}", c.as_str());
+            assert!((300..600).contains(&c.status()), "{c:?}");
+            assert!(!c.message().is_empty());
+        }
+        // Only server-side conditions are 5xx.
+        let fives: Vec<_> = Code::ALL.iter().filter(|c| c.status() >= 500).map(|c| c.as_str()).collect();
+        assert_eq!(fives, ["InternalError", "NotImplemented", "ServiceUnavailable", "SlowDown"]);
+    }
+
+    #[test]
+    fn statuses_match_aws() {
+        for (c, s) in [
+            (Code::NoSuchKey, 404),
+            (Code::NoSuchBucket, 404),
+            (Code::AccessDenied, 403),
+            (Code::SignatureDoesNotMatch, 403),
+            (Code::InvalidRange, 416),
+            (Code::PreconditionFailed, 412),
+            (Code::BucketNotEmpty, 409),
+            (Code::MissingContentLength, 411),
+            (Code::NotImplemented, 501),
+            (Code::MethodNotAllowed, 405),
+        ] {
+            assert_eq!(c.status(), s, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn volume_unavailable_is_503_and_other_io_is_500() {
+        let e: S3Error = io::Error::from_raw_os_error(libc::ENOTCONN).into();
+        assert_eq!((e.code, e.status()), (Code::ServiceUnavailable, 503));
+        let e: S3Error = io::Error::from_raw_os_error(libc::EIO).into();
+        assert_eq!((e.code, e.status()), (Code::InternalError, 500));
+        assert!(!e.message.contains("Input/output"), "the cause must not reach the client");
+    }
+}

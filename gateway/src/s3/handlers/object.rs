@@ -1,0 +1,454 @@
+//! Object operations: PutObject, GetObject, HeadObject, DeleteObject.
+//!
+//! S3 semantics only: conditional requests, ranges, stored headers, MIME type, checksums.
+//! Bytes move through `s3::body` (streams, blocking writer/reader), records through the
+//! registry (via `blocking`). A PUT is acknowledged only after the blob is fsynced and the
+//! registry record is flushed. Must not format XML or touch actix types.
+
+use std::borrow::Cow;
+
+use metadata::{BlobRef, ObjectRecord, PutCondition};
+use serde::Serialize;
+
+use crate::blocking;
+use crate::s3::body::{read_blobs, write_blob, RequestBody};
+use crate::s3::checksum::{Algorithm, Expectations};
+use crate::s3::dates::{http_date, now_ms, parse_http_date};
+use crate::s3::error::{Code, S3Error, S3Result};
+use crate::s3::response::{Body, S3Response};
+use crate::s3::Ctx;
+
+/// Largest object a single PUT may carry (AWS: 5 GiB).
+pub const MAX_PUT_SIZE: u64 = 5 << 30;
+
+/// Largest total size of `x-amz-meta-*` names and values (AWS: 2 KiB).
+pub const MAX_USER_META: usize = 2048;
+
+/// The standard headers stored with an object and returned on GET/HEAD: (header, record field).
+const STORED_HEADERS: [&str; 5] =
+    ["content-encoding", "content-disposition", "content-language", "cache-control", "expires"];
+
+/// The core metadata written into the blob's `user.s3.meta` xattr, enough to rebuild the
+/// registry record from the volume.
+#[derive(Serialize)]
+struct BlobMeta<'a> {
+    v: u8,
+    bucket: &'a str,
+    key: &'a str,
+    size: u64,
+    etag: &'a str,
+    mtime_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_type: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    meta: Vec<(String, String)>,
+}
+
+/// Reads Content-Type, the stored standard headers and `x-amz-meta-*` from a request into a
+/// record (size, ETag, blobs are filled in later).
+pub fn record_from_headers(ctx: &Ctx) -> S3Result<ObjectRecord> {
+    let req = &ctx.req;
+    let mut rec = ObjectRecord { content_type: req.header("content-type").map(str::to_owned), ..Default::default() };
+    for h in STORED_HEADERS {
+        let v = req.header(h).map(str::to_owned);
+        match h {
+            "content-encoding" => rec.content_encoding = v.and_then(strip_aws_chunked),
+            "content-disposition" => rec.content_disposition = v,
+            "content-language" => rec.content_language = v,
+            "cache-control" => rec.cache_control = v,
+            _ => rec.expires = v,
+        }
+    }
+    let mut total = 0;
+    for (k, v) in &req.headers {
+        if let Some(name) = k.strip_prefix("x-amz-meta-") {
+            total += name.len() + v.len();
+            rec.user_meta.push((name.to_owned(), v.clone()));
+        }
+    }
+    if total > MAX_USER_META {
+        return Err(S3Error::with_message(
+            Code::MetadataTooLarge,
+            format!("Your metadata headers are {total} bytes; the limit is {MAX_USER_META}."),
+        ));
+    }
+    Ok(rec)
+}
+
+/// `aws-chunked` is transport framing, not a property of the object: AWS drops it from the
+/// stored Content-Encoding (and keeps any other coding listed with it).
+fn strip_aws_chunked(v: String) -> Option<String> {
+    let rest: Vec<&str> =
+        v.split(',').map(str::trim).filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("aws-chunked")).collect();
+    (!rest.is_empty()).then(|| rest.join(","))
+}
+
+/// Reads `If-Match` / `If-None-Match` of a write into an atomic registry condition.
+pub fn write_condition(ctx: &Ctx) -> S3Result<PutCondition> {
+    let req = &ctx.req;
+    match (req.header("if-match"), req.header("if-none-match")) {
+        (Some(_), Some(_)) => Err(S3Error::with_message(
+            Code::NotImplemented,
+            "If-Match and If-None-Match together on a write are not implemented",
+        )),
+        (Some(m), None) => Ok(PutCondition::IfMatch(unquote(m).to_owned())),
+        (None, Some(n)) if n.trim() == "*" => Ok(PutCondition::IfNoneMatchAny),
+        (None, Some(_)) => Err(S3Error::with_message(
+            Code::NotImplemented,
+            "If-None-Match on a write only supports '*'",
+        )),
+        (None, None) => Ok(PutCondition::None),
+    }
+}
+
+fn unquote(s: &str) -> &str {
+    let s = s.trim();
+    s.strip_prefix("W/").unwrap_or(s).trim_matches('"')
+}
+
+/// The declared payload length of a PUT: Content-Length, or `x-amz-decoded-content-length`
+/// for aws-chunked bodies (already resolved into `body.length`).
+fn declared_length(body: &RequestBody) -> S3Result<u64> {
+    let len = body.length.ok_or_else(|| S3Error::new(Code::MissingContentLength))?;
+    if len > MAX_PUT_SIZE {
+        return Err(S3Error::new(Code::EntityTooLarge)
+            .extra("ProposedSize", len.to_string())
+            .extra("MaxSizeAllowed", MAX_PUT_SIZE.to_string()));
+    }
+    Ok(len)
+}
+
+/// PutObject.
+pub async fn put_object(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -> S3Result<S3Response> {
+    let b = ctx.bucket(bucket).await?;
+    declared_length(&body)?;
+    let mut rec = record_from_headers(ctx)?;
+    let cond = write_condition(ctx)?;
+    let exp = Expectations::from_headers(&ctx.req)?;
+
+    let mtime = now_ms();
+    let (bname, kname, ctype, umeta) = (b.name.clone(), key.to_owned(), rec.content_type.clone(), rec.user_meta.clone());
+    let written = write_blob(&ctx.state.store, b.id, body, exp, move |d| {
+        blob_meta(&bname, &kname, d.len, &hex::encode(d.md5), mtime, ctype.as_deref(), umeta)
+    })
+    .await?;
+
+    rec.size = written.digest.len;
+    rec.etag = hex::encode(written.digest.md5);
+    rec.mtime_ms = mtime;
+    rec.blobs = vec![BlobRef { path: written.path.clone(), size: written.digest.len }];
+    if let Some((alg, value)) = &written.digest.checksum {
+        rec.checksums = vec![(alg.name().to_owned(), value.clone())];
+        rec.checksum_type = Some("FULL_OBJECT".into());
+    }
+    let etag = rec.etag.clone();
+    let checksum = written.digest.checksum.clone();
+    commit_or_discard(ctx, b.id, key, rec, cond, written.path).await?;
+
+    let mut resp = S3Response::empty(200).header("etag", format!("\"{etag}\""));
+    if let Some((alg, value)) = checksum {
+        resp = resp.header(alg.header(), value).header("x-amz-checksum-type", "FULL_OBJECT");
+    }
+    Ok(resp)
+}
+
+/// Builds the xattr value; drops user metadata if the whole would not fit.
+fn blob_meta(
+    bucket: &str,
+    key: &str,
+    size: u64,
+    etag: &str,
+    mtime_ms: u64,
+    content_type: Option<&str>,
+    meta: Vec<(String, String)>,
+) -> Vec<u8> {
+    let mut m = BlobMeta { v: 1, bucket, key, size, etag, mtime_ms, content_type, meta };
+    let full = serde_json::to_vec(&m).unwrap_or_default();
+    if full.len() <= crate::store::META_XATTR_MAX {
+        return full;
+    }
+    m.meta.clear();
+    serde_json::to_vec(&m).unwrap_or_default()
+}
+
+/// Commits an object record (atomically with its condition) and makes it durable; if the
+/// commit fails, the new blob is deleted so nothing unreferenced stays behind.
+pub async fn commit_or_discard(
+    ctx: &Ctx,
+    bucket_id: u64,
+    key: &str,
+    rec: ObjectRecord,
+    cond: PutCondition,
+    blob_path: String,
+) -> S3Result<()> {
+    let reg = ctx.state.registry.clone();
+    let store = ctx.state.store.clone();
+    let key = key.as_bytes().to_vec();
+    blocking::try_run(move || {
+        let res = reg.put_object(bucket_id, &key, &rec, &cond).and_then(|_| reg.flush());
+        if let Err(e) = res {
+            let _ = store.delete(&blob_path);
+            return Err(S3Error::from(e));
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// A resolved byte range: `[start, end)` of an object of `size` bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteRange {
+    /// First byte.
+    pub start: u64,
+    /// One past the last byte.
+    pub end: u64,
+}
+
+/// Parses a `Range` header against an object size. `Ok(None)`: serve the whole object
+/// (no header, or a header AWS ignores: not `bytes=`, several ranges, garbage). `Err`:
+/// `InvalidRange` (416) for a range that cannot be satisfied.
+pub fn parse_range(header: Option<&str>, size: u64) -> S3Result<Option<ByteRange>> {
+    let Some(h) = header else { return Ok(None) };
+    let Some(spec) = h.trim().strip_prefix("bytes=") else { return Ok(None) };
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let Some((a, b)) = spec.split_once('-') else { return Ok(None) };
+    let (a, b) = (a.trim(), b.trim());
+    let unsatisfiable = || {
+        S3Error::new(Code::InvalidRange).extra("RangeRequested", h.to_owned()).extra("ActualObjectSize", size.to_string())
+    };
+    let range = if a.is_empty() {
+        // Suffix: the last n bytes.
+        let Ok(n) = b.parse::<u64>() else { return Ok(None) };
+        if n == 0 || size == 0 {
+            return Err(unsatisfiable());
+        }
+        ByteRange { start: size.saturating_sub(n), end: size }
+    } else {
+        let Ok(start) = a.parse::<u64>() else { return Ok(None) };
+        let end = if b.is_empty() {
+            size
+        } else {
+            let Ok(last) = b.parse::<u64>() else { return Ok(None) };
+            if last < start {
+                return Ok(None);
+            }
+            last.saturating_add(1).min(size)
+        };
+        if start >= size {
+            return Err(unsatisfiable());
+        }
+        ByteRange { start, end }
+    };
+    Ok(Some(range))
+}
+
+/// Evaluates GET/HEAD preconditions (RFC 7232 as S3 applies them). `Err` carries 304 or 412.
+fn check_read_conditions(ctx: &Ctx, rec: &ObjectRecord) -> S3Result<()> {
+    let req = &ctx.req;
+    let etag_matches = |list: &str| list.split(',').any(|t| t.trim() == "*" || unquote(t) == rec.etag);
+    let mtime_s = rec.mtime_ms / 1000 * 1000; // HTTP dates have second precision
+    let if_match = req.header("if-match");
+    if let Some(m) = if_match {
+        if !etag_matches(m) {
+            return Err(S3Error::new(Code::PreconditionFailed).extra("Condition", "If-Match"));
+        }
+    } else if let Some(t) = req.header("if-unmodified-since").and_then(parse_http_date) {
+        if mtime_s > t {
+            return Err(S3Error::new(Code::PreconditionFailed).extra("Condition", "If-Unmodified-Since"));
+        }
+    }
+    if let Some(n) = req.header("if-none-match") {
+        if etag_matches(n) {
+            return Err(S3Error::new(Code::NotModified));
+        }
+    } else if let Some(t) = req.header("if-modified-since").and_then(parse_http_date) {
+        if mtime_s <= t {
+            return Err(S3Error::new(Code::NotModified));
+        }
+    }
+    Ok(())
+}
+
+/// The Content-Type to serve: as stored, else guessed from the key, else S3's default.
+///
+/// A stored `application/octet-stream` or `binary/octet-stream` counts as "not specified":
+/// SDKs send it by default for any body (the Rust SDK does), and a browser should still get
+/// `text/html` for `index.html`. The record keeps what the client sent; only serving guesses.
+pub fn content_type(key: &str, rec: &ObjectRecord) -> String {
+    let stored = rec.content_type.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    let generic = |c: &str| c.eq_ignore_ascii_case("application/octet-stream") || c.eq_ignore_ascii_case("binary/octet-stream");
+    match stored {
+        Some(ct) if !generic(ct) => ct.to_owned(),
+        _ => mime_guess::from_path(key).first_raw().map_or_else(|| stored.unwrap_or("binary/octet-stream").to_owned(), str::to_owned),
+    }
+}
+
+/// Headers common to GET and HEAD of an object.
+fn object_headers(ctx: &Ctx, key: &str, rec: &ObjectRecord, whole: bool) -> Vec<(Cow<'static, str>, String)> {
+    let q = |name: &str| ctx.req.query(name).map(str::to_owned);
+    let mut h: Vec<(Cow<'static, str>, String)> = vec![
+        ("etag".into(), format!("\"{}\"", rec.etag)),
+        ("last-modified".into(), http_date(rec.mtime_ms)),
+        ("accept-ranges".into(), "bytes".to_owned()),
+        ("content-type".into(), q("response-content-type").unwrap_or_else(|| content_type(key, rec))),
+    ];
+    let stored = [
+        ("content-encoding", "response-content-encoding", &rec.content_encoding),
+        ("content-disposition", "response-content-disposition", &rec.content_disposition),
+        ("content-language", "response-content-language", &rec.content_language),
+        ("cache-control", "response-cache-control", &rec.cache_control),
+        ("expires", "response-expires", &rec.expires),
+    ];
+    for (name, over, value) in stored {
+        if let Some(v) = q(over).or_else(|| value.clone()) {
+            h.push((name.into(), v));
+        }
+    }
+    for (k, v) in &rec.user_meta {
+        h.push((format!("x-amz-meta-{k}").into(), v.clone()));
+    }
+    let checksum_mode = ctx.req.header("x-amz-checksum-mode").is_some_and(|m| m.eq_ignore_ascii_case("enabled"));
+    if checksum_mode && whole {
+        for (alg, value) in &rec.checksums {
+            if let Some(a) = Algorithm::parse(alg) {
+                h.push((a.header().into(), value.clone()));
+            }
+        }
+        if let Some(t) = &rec.checksum_type {
+            h.push(("x-amz-checksum-type".into(), t.clone()));
+        }
+    }
+    if rec.parts.len() > 1 {
+        h.push(("x-amz-mp-parts-count".into(), rec.parts.len().to_string()));
+    }
+    h
+}
+
+/// Looks up an object record, checking bucket ownership first.
+async fn lookup(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<ObjectRecord> {
+    let b = ctx.bucket(bucket).await?;
+    let reg = ctx.state.registry.clone();
+    let k = key.as_bytes().to_vec();
+    let rec = blocking::try_run(move || Ok(reg.get_object(b.id, &k)?)).await?;
+    rec.ok_or_else(|| S3Error::new(Code::NoSuchKey).resource(format!("/{bucket}/{key}")).extra("Key", key.to_owned()))
+}
+
+/// Which part of the object a GET/HEAD serves: the whole, a range, or a `?partNumber=`.
+fn select(ctx: &Ctx, rec: &ObjectRecord) -> S3Result<Option<ByteRange>> {
+    if let Some(p) = ctx.req.query("partNumber") {
+        let n: u64 = p
+            .parse()
+            .ok()
+            .filter(|n| (1..=10_000).contains(n))
+            .ok_or_else(|| S3Error::with_message(Code::InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive"))?;
+        if ctx.req.header("range").is_some() {
+            return Err(S3Error::with_message(Code::InvalidRequest, "Cannot specify both Range header and partNumber query parameter"));
+        }
+        let sizes = if rec.parts.is_empty() { vec![rec.size] } else { rec.parts.clone() };
+        let idx = usize::try_from(n - 1).unwrap_or(usize::MAX);
+        let Some(len) = sizes.get(idx) else {
+            return Err(S3Error::with_message(Code::InvalidRange, "The requested partnumber is not satisfiable"));
+        };
+        let start: u64 = sizes[..idx].iter().sum();
+        return Ok(Some(ByteRange { start, end: start + len }));
+    }
+    parse_range(ctx.req.header("range"), rec.size)
+}
+
+/// GetObject and HeadObject.
+pub async fn get_object(ctx: &Ctx, bucket: &str, key: &str, head: bool) -> S3Result<S3Response> {
+    let rec = lookup(ctx, bucket, key).await?;
+    check_read_conditions(ctx, &rec)?;
+    let range = select(ctx, &rec)?;
+    let whole = range.is_none() || range == Some(ByteRange { start: 0, end: rec.size });
+    let mut headers = object_headers(ctx, key, &rec, whole);
+    let (status, start, end) = match range {
+        Some(r) if ctx.req.query("partNumber").is_some() => {
+            headers.push(("content-range".into(), format!("bytes {}-{}/{}", r.start, r.end.saturating_sub(1), rec.size)));
+            if rec.parts.len() <= 1 {
+                headers.push(("x-amz-mp-parts-count".into(), "1".into()));
+            }
+            (206, r.start, r.end)
+        }
+        Some(r) => {
+            headers.push(("content-range".into(), format!("bytes {}-{}/{}", r.start, r.end - 1, rec.size)));
+            (206, r.start, r.end)
+        }
+        None => (200, 0, rec.size),
+    };
+    let len = end - start;
+    let body = if head {
+        Body::HeadOnly(len)
+    } else if len == 0 {
+        Body::Full(bytes::Bytes::new())
+    } else {
+        let blobs = rec.blobs.iter().map(|b| (b.path.clone(), b.size)).collect();
+        Body::Stream { len, stream: read_blobs(&ctx.state.store, blobs, start, end).await? }
+    };
+    Ok(S3Response { status, headers, body })
+}
+
+/// DeleteObject: 204 whether or not the key existed. The blobs go to the garbage queue in
+/// the same registry transaction and are removed by the sweeper.
+pub async fn delete_object(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Response> {
+    let b = ctx.bucket(bucket).await?;
+    let cond = match ctx.req.header("if-match") {
+        Some(m) => PutCondition::IfMatch(unquote(m).to_owned()),
+        None => PutCondition::None,
+    };
+    let reg = ctx.state.registry.clone();
+    let k = key.as_bytes().to_vec();
+    blocking::try_run(move || {
+        reg.delete_object(b.id, &k, &cond)?;
+        reg.flush()?;
+        Ok(())
+    })
+    .await?;
+    Ok(S3Response::empty(204))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        let r = |h: &str, size| parse_range(Some(h), size);
+        assert_eq!(r("bytes=0-9", 100).unwrap(), Some(ByteRange { start: 0, end: 10 }));
+        assert_eq!(r("bytes=90-", 100).unwrap(), Some(ByteRange { start: 90, end: 100 }));
+        assert_eq!(r("bytes=-10", 100).unwrap(), Some(ByteRange { start: 90, end: 100 }));
+        assert_eq!(r("bytes=-500", 100).unwrap(), Some(ByteRange { start: 0, end: 100 }));
+        assert_eq!(r("bytes=50-5000", 100).unwrap(), Some(ByteRange { start: 50, end: 100 }));
+        assert_eq!(r("bytes=100-", 100).unwrap_err().code, Code::InvalidRange);
+        assert_eq!(r("bytes=0-0", 0).unwrap_err().code, Code::InvalidRange);
+        assert_eq!(r("bytes=-0", 100).unwrap_err().code, Code::InvalidRange);
+        // Ignored, like AWS: whole object.
+        for ignored in ["items=0-1", "bytes=5-1", "bytes=a-b", "bytes=0-1,5-6", "bytes"] {
+            assert_eq!(r(ignored, 100).unwrap(), None, "{ignored}");
+        }
+        assert_eq!(parse_range(None, 5).unwrap(), None);
+    }
+
+    #[test]
+    fn aws_chunked_is_not_stored() {
+        assert_eq!(strip_aws_chunked("aws-chunked".into()), None);
+        assert_eq!(strip_aws_chunked("aws-chunked, gzip".into()).as_deref(), Some("gzip"));
+        assert_eq!(strip_aws_chunked("gzip".into()).as_deref(), Some("gzip"));
+    }
+
+    #[test]
+    fn mime_guess_and_default() {
+        let rec = ObjectRecord::default();
+        assert_eq!(content_type("x.html", &rec), "text/html");
+        assert_eq!(content_type("dir/x.png", &rec), "image/png");
+        assert_eq!(content_type("x.json", &rec), "application/json");
+        assert_eq!(content_type("noext", &rec), "binary/octet-stream");
+        let stored = ObjectRecord { content_type: Some("text/x-custom".into()), ..Default::default() };
+        assert_eq!(content_type("x.html", &stored), "text/x-custom");
+        let generic = ObjectRecord { content_type: Some("application/octet-stream".into()), ..Default::default() };
+        assert_eq!(content_type("x.html", &generic), "text/html");
+        assert_eq!(content_type("noext", &generic), "application/octet-stream");
+    }
+}

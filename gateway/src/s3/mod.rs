@@ -1,0 +1,142 @@
+//! The S3 API: one pipeline for every request (DESIGN §2): route -> authenticate -> decode the
+//! body -> authorize -> handle. Owns the shared state handed to handlers ([`AppState`], [`Ctx`]).
+//! Must not depend on the HTTP framework: `crate::http` adapts actix to [`handle`].
+
+pub mod body;
+pub mod checksum;
+pub mod dates;
+pub mod error;
+pub mod handlers;
+pub mod request;
+pub mod response;
+pub mod router;
+pub mod sigv4;
+pub mod xml;
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use metadata::{BucketRecord, Registry};
+
+use crate::blocking;
+use crate::config::{Config, User};
+use crate::store::BlobStore;
+use body::{BodyStream, RequestBody};
+use error::{Code, S3Error, S3Result};
+use request::RequestInfo;
+use response::S3Response;
+use router::Endpoint;
+
+/// Everything a request may need, shared by all workers.
+pub struct AppState {
+    /// Resolved configuration.
+    pub config: Config,
+    /// The registry (bucket and object records).
+    pub registry: Registry,
+    /// The blob store on the volume.
+    pub store: BlobStore,
+}
+
+/// One authenticated request in progress.
+pub struct Ctx {
+    /// Shared state.
+    pub state: Arc<AppState>,
+    /// The request.
+    pub req: RequestInfo,
+    /// The caller.
+    pub user: User,
+}
+
+impl Ctx {
+    /// Looks up a bucket the caller may use: `NoSuchBucket` if absent, `AccessDenied` if it
+    /// belongs to another owner.
+    pub async fn bucket(&self, name: &str) -> S3Result<BucketRecord> {
+        let reg = self.state.registry.clone();
+        let n = name.to_owned();
+        let b = blocking::try_run(move || Ok(reg.get_bucket(&n)?)).await?;
+        let b = b.ok_or_else(|| {
+            S3Error::new(Code::NoSuchBucket).resource(format!("/{name}")).extra("BucketName", name.to_owned())
+        })?;
+        if b.owner != self.user.owner() {
+            return Err(S3Error::new(Code::AccessDenied));
+        }
+        Ok(b)
+    }
+}
+
+/// Runs one request through the pipeline.
+pub async fn handle(state: Arc<AppState>, req: RequestInfo, raw_body: BodyStream) -> S3Result<S3Response> {
+    let endpoint = router::route(&req, &state.config.domains)?;
+    let (user, body) = authenticate(&state, &req, raw_body)?;
+    let ctx = Ctx { state, req, user };
+    dispatch(&ctx, endpoint, body).await
+}
+
+/// Checks the signature and sets up the body checks it implies.
+fn authenticate(state: &AppState, req: &RequestInfo, raw_body: BodyStream) -> S3Result<(User, RequestBody)> {
+    let headers: Vec<(&str, &str)> = req.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let sreq = sigv4::Request {
+        method: req.method.as_str(),
+        raw_path: &req.raw_path,
+        raw_query: &req.raw_query,
+        headers: &headers,
+    };
+    let verified = sigv4::verify(&sreq, &state.config.region, SystemTime::now(), |ak| {
+        state.config.user(ak).map(|u| u.secret_key.clone())
+    })
+    .map_err(auth_error)?;
+    let user = state
+        .config
+        .user(&verified.access_key)
+        .cloned()
+        .ok_or_else(|| S3Error::new(Code::InvalidAccessKeyId))?;
+    let content_length = match req.header("content-length") {
+        Some(v) => Some(v.trim().parse::<u64>().map_err(|_| {
+            S3Error::with_message(Code::InvalidArgument, "Content-Length is not a number").extra("ArgumentName", "Content-Length")
+        })?),
+        None => None,
+    };
+    let body = match verified.payload {
+        sigv4::Payload::Unsigned => RequestBody::new(raw_body, content_length),
+        sigv4::Payload::Sha256(h) => {
+            let mut b = RequestBody::new(raw_body, content_length);
+            b.sha256 = Some(h);
+            b
+        }
+        sigv4::Payload::Streaming(_)
+        | sigv4::Payload::StreamingTrailer(_)
+        | sigv4::Payload::StreamingUnsignedTrailer => {
+            return Err(S3Error::not_implemented("aws-chunked payload encoding"));
+        }
+    };
+    Ok((user, body))
+}
+
+/// Maps a signature failure to the S3 error, with AWS's extra elements.
+fn auth_error(e: sigv4::AuthError) -> S3Error {
+    let code = Code::ALL.iter().copied().find(|c| c.as_str() == e.code()).unwrap_or(Code::AccessDenied);
+    let mut err = S3Error::with_message(code, e.message());
+    err.extra = e.details();
+    err
+}
+
+async fn dispatch(ctx: &Ctx, endpoint: Endpoint, body: RequestBody) -> S3Result<S3Response> {
+    use handlers::{bucket, list, object};
+    match endpoint {
+        Endpoint::ListBuckets => bucket::list_buckets(ctx).await,
+        Endpoint::CreateBucket { bucket } => bucket::create_bucket(ctx, &bucket, body).await,
+        Endpoint::DeleteBucket { bucket } => bucket::delete_bucket(ctx, &bucket).await,
+        Endpoint::HeadBucket { bucket } => bucket::head_bucket(ctx, &bucket).await,
+        Endpoint::GetBucketLocation { bucket } => bucket::get_bucket_location(ctx, &bucket).await,
+        Endpoint::GetBucketVersioning { bucket } => bucket::get_bucket_versioning(ctx, &bucket).await,
+        Endpoint::ListObjects { bucket } => list::list_objects_v1(ctx, &bucket).await,
+        Endpoint::ListObjectsV2 { bucket } => list::list_objects_v2(ctx, &bucket).await,
+        Endpoint::ListObjectVersions { bucket } => list::list_object_versions(ctx, &bucket).await,
+        Endpoint::DeleteObjects { bucket } => list::delete_objects(ctx, &bucket, body).await,
+        Endpoint::PutObject { bucket, key } => object::put_object(ctx, &bucket, &key, body).await,
+        Endpoint::GetObject { bucket, key } => object::get_object(ctx, &bucket, &key, false).await,
+        Endpoint::HeadObject { bucket, key } => object::get_object(ctx, &bucket, &key, true).await,
+        Endpoint::DeleteObject { bucket, key } => object::delete_object(ctx, &bucket, &key).await,
+        other => Err(S3Error::not_implemented(other.name())),
+    }
+}

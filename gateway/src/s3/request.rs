@@ -1,0 +1,180 @@
+//! [`RequestInfo`]: the parts of an HTTP request the S3 layer reads, copied out of the HTTP
+//! framework once per request (method, raw path and query, decoded query pairs, headers with
+//! lowercase names, request id). Owns query and path decoding. Must not authenticate, route or
+//! touch the body.
+
+use percent_encoding::percent_decode;
+
+/// An HTTP method as S3 routes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// GET
+    Get,
+    /// HEAD
+    Head,
+    /// PUT
+    Put,
+    /// POST
+    Post,
+    /// DELETE
+    Delete,
+    /// Anything else (answered with `MethodNotAllowed`).
+    Other(String),
+}
+
+impl Method {
+    /// Parses a method name.
+    pub fn parse(s: &str) -> Method {
+        match s {
+            "GET" => Method::Get,
+            "HEAD" => Method::Head,
+            "PUT" => Method::Put,
+            "POST" => Method::Post,
+            "DELETE" => Method::Delete,
+            other => Method::Other(other.to_owned()),
+        }
+    }
+
+    /// The method name.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Put => "PUT",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+            Method::Other(s) => s,
+        }
+    }
+}
+
+/// What the S3 layer knows of a request.
+#[derive(Clone, Debug)]
+pub struct RequestInfo {
+    /// The method.
+    pub method: Method,
+    /// The path exactly as received (percent-encoded).
+    pub raw_path: String,
+    /// The query exactly as received, without `?`.
+    pub raw_query: String,
+    /// Decoded query pairs, in order (`+` is a space, as in forms).
+    pub query: Vec<(String, String)>,
+    /// Headers with lowercase names, in order; a name may repeat.
+    pub headers: Vec<(String, String)>,
+    /// A unique id for logs and the `x-amz-request-id` header.
+    pub request_id: String,
+}
+
+impl RequestInfo {
+    /// Builds the request view; `headers` may have names in any case.
+    pub fn new(
+        method: &str,
+        raw_path: &str,
+        raw_query: &str,
+        headers: impl IntoIterator<Item = (String, String)>,
+        request_id: String,
+    ) -> RequestInfo {
+        RequestInfo {
+            method: Method::parse(method),
+            raw_path: raw_path.to_owned(),
+            raw_query: raw_query.to_owned(),
+            query: parse_query(raw_query),
+            headers: headers.into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect(),
+            request_id,
+        }
+    }
+
+    /// The first value of a header (name in lowercase).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The first value of a query parameter.
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Whether a query parameter is present (with or without a value).
+    pub fn has_query(&self, name: &str) -> bool {
+        self.query.iter().any(|(k, _)| k == name)
+    }
+
+    /// The host the client addressed (from `Host`), without the port.
+    pub fn host(&self) -> Option<&str> {
+        let h = self.header("host")?;
+        if let Some(rest) = h.strip_prefix('[') {
+            return rest.split(']').next();
+        }
+        Some(h.rsplit_once(':').map_or(h, |(name, port)| {
+            if port.bytes().all(|b| b.is_ascii_digit()) {
+                name
+            } else {
+                h
+            }
+        }))
+    }
+}
+
+/// Decodes a query string into pairs: `&`-separated, first `=` splits, `%XX` and `+` decoded.
+/// Invalid UTF-8 after decoding is replaced (U+FFFD) rather than refused: the values that
+/// matter (prefix, marker) are then simply not found.
+pub fn parse_query(raw: &str) -> Vec<(String, String)> {
+    raw.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode_form(k), decode_form(v))
+        })
+        .collect()
+}
+
+fn decode_form(s: &str) -> String {
+    let plus = s.replace('+', " ");
+    percent_decode(plus.as_bytes()).decode_utf8_lossy().into_owned()
+}
+
+/// Decodes a path segment: `%XX` only (a `+` in a path is a plus). `None` if the result is
+/// not UTF-8.
+pub fn decode_path(s: &str) -> Option<String> {
+    percent_decode(s.as_bytes()).decode_utf8().ok().map(std::borrow::Cow::into_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(headers: &[(&str, &str)]) -> RequestInfo {
+        RequestInfo::new(
+            "GET",
+            "/",
+            "a=1&b&c=x+y%2Bz&prefix=%E6%97%A5",
+            headers.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+            "id".into(),
+        )
+    }
+
+    #[test]
+    fn query_pairs_decode() {
+        let r = req(&[]);
+        assert_eq!(r.query("a"), Some("1"));
+        assert_eq!(r.query("b"), Some(""));
+        assert!(r.has_query("b") && !r.has_query("z"));
+        assert_eq!(r.query("c"), Some("x y+z"));
+        assert_eq!(r.query("prefix"), Some("日"));
+    }
+
+    #[test]
+    fn headers_are_case_insensitive_and_host_drops_port() {
+        let r = req(&[("Host", "b.s3.local:9000"), ("X-Amz-Date", "d")]);
+        assert_eq!(r.header("x-amz-date"), Some("d"));
+        assert_eq!(r.host(), Some("b.s3.local"));
+        assert_eq!(req(&[("host", "[::1]:80")]).host(), Some("::1"));
+        assert_eq!(req(&[("host", "plain")]).host(), Some("plain"));
+    }
+
+    #[test]
+    fn path_decoding_keeps_plus() {
+        assert_eq!(decode_path("a+b%20c%2B").as_deref(), Some("a+b c+"));
+        assert_eq!(decode_path("%FF"), None);
+    }
+}

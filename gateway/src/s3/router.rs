@@ -1,0 +1,340 @@
+//! The router: `(method, path, query, headers, host) -> Endpoint`, for path-style and
+//! virtual-host-style addressing. A pure function, table-tested. Endpoint variants are named
+//! after the AWS operations. Combinations the gateway does not serve become
+//! `NotImplemented` (501) naming the operation, never a 500; methods S3 does not have become
+//! `MethodNotAllowed`. Must not authenticate, read the body or touch storage.
+
+use crate::s3::error::{Code, S3Error, S3Result};
+use crate::s3::request::{decode_path, Method, RequestInfo};
+
+/// Longest object key S3 accepts, in bytes.
+pub const MAX_KEY_LEN: usize = 1024;
+
+/// One S3 operation with its addressed bucket and key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(missing_docs)] // variants are AWS operation names; fields are the addressed bucket/key
+pub enum Endpoint {
+    ListBuckets,
+    CreateBucket { bucket: String },
+    DeleteBucket { bucket: String },
+    HeadBucket { bucket: String },
+    GetBucketLocation { bucket: String },
+    GetBucketVersioning { bucket: String },
+    ListObjects { bucket: String },
+    ListObjectsV2 { bucket: String },
+    ListObjectVersions { bucket: String },
+    ListMultipartUploads { bucket: String },
+    DeleteObjects { bucket: String },
+    PostObject { bucket: String },
+    PutObject { bucket: String, key: String },
+    CopyObject { bucket: String, key: String },
+    GetObject { bucket: String, key: String },
+    HeadObject { bucket: String, key: String },
+    DeleteObject { bucket: String, key: String },
+    CreateMultipartUpload { bucket: String, key: String },
+    UploadPart { bucket: String, key: String },
+    UploadPartCopy { bucket: String, key: String },
+    CompleteMultipartUpload { bucket: String, key: String },
+    AbortMultipartUpload { bucket: String, key: String },
+    ListParts { bucket: String, key: String },
+    /// A known S3 operation this gateway does not implement (answered 501).
+    Unsupported { operation: &'static str },
+}
+
+impl Endpoint {
+    /// The AWS operation name (for logs and metrics).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Endpoint::ListBuckets => "ListBuckets",
+            Endpoint::CreateBucket { .. } => "CreateBucket",
+            Endpoint::DeleteBucket { .. } => "DeleteBucket",
+            Endpoint::HeadBucket { .. } => "HeadBucket",
+            Endpoint::GetBucketLocation { .. } => "GetBucketLocation",
+            Endpoint::GetBucketVersioning { .. } => "GetBucketVersioning",
+            Endpoint::ListObjects { .. } => "ListObjects",
+            Endpoint::ListObjectsV2 { .. } => "ListObjectsV2",
+            Endpoint::ListObjectVersions { .. } => "ListObjectVersions",
+            Endpoint::ListMultipartUploads { .. } => "ListMultipartUploads",
+            Endpoint::DeleteObjects { .. } => "DeleteObjects",
+            Endpoint::PostObject { .. } => "PostObject",
+            Endpoint::PutObject { .. } => "PutObject",
+            Endpoint::CopyObject { .. } => "CopyObject",
+            Endpoint::GetObject { .. } => "GetObject",
+            Endpoint::HeadObject { .. } => "HeadObject",
+            Endpoint::DeleteObject { .. } => "DeleteObject",
+            Endpoint::CreateMultipartUpload { .. } => "CreateMultipartUpload",
+            Endpoint::UploadPart { .. } => "UploadPart",
+            Endpoint::UploadPartCopy { .. } => "UploadPartCopy",
+            Endpoint::CompleteMultipartUpload { .. } => "CompleteMultipartUpload",
+            Endpoint::AbortMultipartUpload { .. } => "AbortMultipartUpload",
+            Endpoint::ListParts { .. } => "ListParts",
+            Endpoint::Unsupported { operation } => operation,
+        }
+    }
+}
+
+/// Bucket subresources and the operation each names per method: (query key, GET, PUT, DELETE).
+/// Only `location` and `versioning` (GET) are served; the rest are recognised so the answer is
+/// a 501 naming the operation.
+const BUCKET_SUBRESOURCES: &[(&str, &str, &str, &str)] = &[
+    ("acl", "GetBucketAcl", "PutBucketAcl", "DeleteBucketAcl"),
+    ("accelerate", "GetBucketAccelerateConfiguration", "PutBucketAccelerateConfiguration", "-"),
+    ("analytics", "GetBucketAnalyticsConfiguration", "PutBucketAnalyticsConfiguration", "DeleteBucketAnalyticsConfiguration"),
+    ("cors", "GetBucketCors", "PutBucketCors", "DeleteBucketCors"),
+    ("encryption", "GetBucketEncryption", "PutBucketEncryption", "DeleteBucketEncryption"),
+    ("intelligent-tiering", "GetBucketIntelligentTieringConfiguration", "PutBucketIntelligentTieringConfiguration", "DeleteBucketIntelligentTieringConfiguration"),
+    ("inventory", "GetBucketInventoryConfiguration", "PutBucketInventoryConfiguration", "DeleteBucketInventoryConfiguration"),
+    ("lifecycle", "GetBucketLifecycleConfiguration", "PutBucketLifecycleConfiguration", "DeleteBucketLifecycle"),
+    ("logging", "GetBucketLogging", "PutBucketLogging", "-"),
+    ("metrics", "GetBucketMetricsConfiguration", "PutBucketMetricsConfiguration", "DeleteBucketMetricsConfiguration"),
+    ("notification", "GetBucketNotificationConfiguration", "PutBucketNotificationConfiguration", "-"),
+    ("object-lock", "GetObjectLockConfiguration", "PutObjectLockConfiguration", "-"),
+    ("ownershipControls", "GetBucketOwnershipControls", "PutBucketOwnershipControls", "DeleteBucketOwnershipControls"),
+    ("policy", "GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy"),
+    ("policyStatus", "GetBucketPolicyStatus", "-", "-"),
+    ("publicAccessBlock", "GetPublicAccessBlock", "PutPublicAccessBlock", "DeletePublicAccessBlock"),
+    ("replication", "GetBucketReplication", "PutBucketReplication", "DeleteBucketReplication"),
+    ("requestPayment", "GetBucketRequestPayment", "PutBucketRequestPayment", "-"),
+    ("tagging", "GetBucketTagging", "PutBucketTagging", "DeleteBucketTagging"),
+    ("versioning", "GetBucketVersioning", "PutBucketVersioning", "-"),
+    ("website", "GetBucketWebsite", "PutBucketWebsite", "DeleteBucketWebsite"),
+];
+
+/// Object subresources: (query key, GET, PUT, DELETE, POST).
+const OBJECT_SUBRESOURCES: &[(&str, &str, &str, &str, &str)] = &[
+    ("acl", "GetObjectAcl", "PutObjectAcl", "-", "-"),
+    ("attributes", "GetObjectAttributes", "-", "-", "-"),
+    ("legal-hold", "GetObjectLegalHold", "PutObjectLegalHold", "-", "-"),
+    ("restore", "-", "-", "-", "RestoreObject"),
+    ("retention", "GetObjectRetention", "PutObjectRetention", "-", "-"),
+    ("select", "-", "-", "-", "SelectObjectContent"),
+    ("tagging", "GetObjectTagging", "PutObjectTagging", "DeleteObjectTagging", "-"),
+    ("torrent", "GetObjectTorrent", "-", "-", "-"),
+];
+
+/// Routes a request. `domains` are the configured virtual-host domains (for example
+/// `s3.example.com`): a `Host` of `bucket.s3.example.com` addresses `bucket`.
+pub fn route(req: &RequestInfo, domains: &[String]) -> S3Result<Endpoint> {
+    let (bucket, key) = split_target(req, domains)?;
+    let method = &req.method;
+    if let Method::Other(m) = method {
+        return Err(S3Error::with_message(Code::MethodNotAllowed, format!("{m} is not an S3 method")));
+    }
+    let Some(bucket) = bucket else {
+        return match method {
+            Method::Get => Ok(Endpoint::ListBuckets),
+            _ => Err(S3Error::new(Code::MethodNotAllowed)),
+        };
+    };
+    match key {
+        None => route_bucket(req, method, bucket),
+        Some(key) => route_object(req, method, bucket, key),
+    }
+}
+
+fn route_bucket(req: &RequestInfo, method: &Method, bucket: String) -> S3Result<Endpoint> {
+    // Served subresources first.
+    match method {
+        Method::Get if req.has_query("location") => return Ok(Endpoint::GetBucketLocation { bucket }),
+        Method::Get if req.has_query("versioning") => return Ok(Endpoint::GetBucketVersioning { bucket }),
+        Method::Get if req.has_query("versions") => return Ok(Endpoint::ListObjectVersions { bucket }),
+        Method::Get if req.has_query("uploads") => return Ok(Endpoint::ListMultipartUploads { bucket }),
+        Method::Post if req.has_query("delete") => return Ok(Endpoint::DeleteObjects { bucket }),
+        _ => {}
+    }
+    for (q, get, put, delete) in BUCKET_SUBRESOURCES {
+        if req.has_query(q) {
+            let op: &str = match method {
+                Method::Get | Method::Head => get,
+                Method::Put => put,
+                Method::Delete => delete,
+                _ => "-",
+            };
+            if op == "-" {
+                return Err(S3Error::new(Code::MethodNotAllowed));
+            }
+            return Ok(Endpoint::Unsupported { operation: op });
+        }
+    }
+    Ok(match method {
+        Method::Get if req.query("list-type") == Some("2") => Endpoint::ListObjectsV2 { bucket },
+        Method::Get => Endpoint::ListObjects { bucket },
+        Method::Head => Endpoint::HeadBucket { bucket },
+        Method::Put => Endpoint::CreateBucket { bucket },
+        Method::Delete => Endpoint::DeleteBucket { bucket },
+        Method::Post => Endpoint::PostObject { bucket },
+        Method::Other(_) => return Err(S3Error::new(Code::MethodNotAllowed)),
+    })
+}
+
+fn route_object(req: &RequestInfo, method: &Method, bucket: String, key: String) -> S3Result<Endpoint> {
+    let upload = req.has_query("uploadId");
+    for (q, get, put, delete, post) in OBJECT_SUBRESOURCES {
+        if req.has_query(q) {
+            let op: &str = match method {
+                Method::Get | Method::Head => get,
+                Method::Put => put,
+                Method::Delete => delete,
+                Method::Post => post,
+                Method::Other(_) => "-",
+            };
+            if op == "-" {
+                return Err(S3Error::new(Code::MethodNotAllowed));
+            }
+            return Ok(Endpoint::Unsupported { operation: op });
+        }
+    }
+    let copy = req.header("x-amz-copy-source").is_some();
+    Ok(match method {
+        Method::Put if upload && req.has_query("partNumber") && copy => Endpoint::UploadPartCopy { bucket, key },
+        Method::Put if upload && req.has_query("partNumber") => Endpoint::UploadPart { bucket, key },
+        Method::Put if upload => {
+            return Err(S3Error::with_message(Code::InvalidRequest, "uploadId needs partNumber"))
+        }
+        Method::Put if copy => Endpoint::CopyObject { bucket, key },
+        Method::Put => Endpoint::PutObject { bucket, key },
+        Method::Get if upload => Endpoint::ListParts { bucket, key },
+        Method::Get => Endpoint::GetObject { bucket, key },
+        Method::Head => Endpoint::HeadObject { bucket, key },
+        Method::Post if req.has_query("uploads") => Endpoint::CreateMultipartUpload { bucket, key },
+        Method::Post if upload => Endpoint::CompleteMultipartUpload { bucket, key },
+        Method::Delete if upload => Endpoint::AbortMultipartUpload { bucket, key },
+        Method::Delete => Endpoint::DeleteObject { bucket, key },
+        Method::Post | Method::Other(_) => return Err(S3Error::new(Code::MethodNotAllowed)),
+    })
+}
+
+/// Finds the addressed bucket and key from the host (virtual-host style) or the path.
+fn split_target(req: &RequestInfo, domains: &[String]) -> S3Result<(Option<String>, Option<String>)> {
+    let path = req.raw_path.strip_prefix('/').unwrap_or(&req.raw_path);
+    let vhost_bucket = req.host().and_then(|host| {
+        let host = host.to_ascii_lowercase();
+        domains.iter().find_map(|d| {
+            host.strip_suffix(d.as_str())
+                .and_then(|b| b.strip_suffix('.'))
+                .filter(|b| !b.is_empty())
+                .map(str::to_owned)
+        })
+    });
+    let (bucket, raw_key) = match vhost_bucket {
+        Some(b) => (Some(b), (!path.is_empty()).then_some(path)),
+        None => {
+            let (b, k) = match path.split_once('/') {
+                Some((b, k)) => (b, (!k.is_empty()).then_some(k)),
+                None => (path, None),
+            };
+            let b = if b.is_empty() {
+                None
+            } else {
+                Some(decode_path(b).ok_or_else(|| S3Error::new(Code::InvalidURI))?)
+            };
+            (b, k)
+        }
+    };
+    let key = match raw_key {
+        None => None,
+        Some(k) => {
+            let k = decode_path(k).ok_or_else(|| {
+                S3Error::with_message(Code::InvalidURI, "Object keys must be valid UTF-8.")
+            })?;
+            if k.len() > MAX_KEY_LEN {
+                return Err(S3Error::new(Code::KeyTooLongError));
+            }
+            Some(k)
+        }
+    };
+    Ok((bucket, key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(method: &str, host: &str, path: &str, query: &str, headers: &[(&str, &str)]) -> RequestInfo {
+        let mut h: Vec<(String, String)> = vec![("host".into(), host.into())];
+        h.extend(headers.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        RequestInfo::new(method, path, query, h, "t".into())
+    }
+
+    fn domains() -> Vec<String> {
+        vec!["s3.example.com".into(), "localhost".into()]
+    }
+
+    /// (method, path-style path, query, headers, expected)
+    #[test]
+    fn table_both_styles() {
+        let b = || "bkt".to_owned();
+        let k = || "a/b c+d".to_owned();
+        let copy: &[(&str, &str)] = &[("x-amz-copy-source", "/x/y")];
+        let cases: Vec<(&str, &str, &[(&str, &str)], Endpoint)> = vec![
+            ("PUT", "", &[], Endpoint::CreateBucket { bucket: b() }),
+            ("DELETE", "", &[], Endpoint::DeleteBucket { bucket: b() }),
+            ("HEAD", "", &[], Endpoint::HeadBucket { bucket: b() }),
+            ("GET", "location", &[], Endpoint::GetBucketLocation { bucket: b() }),
+            ("GET", "versioning", &[], Endpoint::GetBucketVersioning { bucket: b() }),
+            ("GET", "", &[], Endpoint::ListObjects { bucket: b() }),
+            ("GET", "list-type=2&prefix=x", &[], Endpoint::ListObjectsV2 { bucket: b() }),
+            ("GET", "versions", &[], Endpoint::ListObjectVersions { bucket: b() }),
+            ("GET", "uploads", &[], Endpoint::ListMultipartUploads { bucket: b() }),
+            ("POST", "delete", &[], Endpoint::DeleteObjects { bucket: b() }),
+            ("GET", "acl", &[], Endpoint::Unsupported { operation: "GetBucketAcl" }),
+            ("PUT", "cors", &[], Endpoint::Unsupported { operation: "PutBucketCors" }),
+            ("DELETE", "policy", &[], Endpoint::Unsupported { operation: "DeleteBucketPolicy" }),
+        ];
+        for (method, query, headers, expected) in cases {
+            let r = req(method, "gw:9000", "/bkt", query, headers);
+            assert_eq!(route(&r, &domains()).unwrap(), expected, "path style {method} ?{query}");
+            let r = req(method, "bkt.s3.example.com:9000", "/", query, headers);
+            assert_eq!(route(&r, &domains()).unwrap(), expected, "vhost style {method} ?{query}");
+        }
+        let cases: Vec<(&str, &str, &[(&str, &str)], Endpoint)> = vec![
+            ("PUT", "", &[], Endpoint::PutObject { bucket: b(), key: k() }),
+            ("PUT", "", copy, Endpoint::CopyObject { bucket: b(), key: k() }),
+            ("GET", "", &[], Endpoint::GetObject { bucket: b(), key: k() }),
+            ("HEAD", "", &[], Endpoint::HeadObject { bucket: b(), key: k() }),
+            ("DELETE", "", &[], Endpoint::DeleteObject { bucket: b(), key: k() }),
+            ("POST", "uploads", &[], Endpoint::CreateMultipartUpload { bucket: b(), key: k() }),
+            ("PUT", "partNumber=1&uploadId=u", &[], Endpoint::UploadPart { bucket: b(), key: k() }),
+            ("PUT", "partNumber=1&uploadId=u", copy, Endpoint::UploadPartCopy { bucket: b(), key: k() }),
+            ("POST", "uploadId=u", &[], Endpoint::CompleteMultipartUpload { bucket: b(), key: k() }),
+            ("DELETE", "uploadId=u", &[], Endpoint::AbortMultipartUpload { bucket: b(), key: k() }),
+            ("GET", "uploadId=u", &[], Endpoint::ListParts { bucket: b(), key: k() }),
+            ("GET", "tagging", &[], Endpoint::Unsupported { operation: "GetObjectTagging" }),
+            ("PUT", "acl", &[], Endpoint::Unsupported { operation: "PutObjectAcl" }),
+        ];
+        for (method, query, headers, expected) in cases {
+            let r = req(method, "gw", "/bkt/a/b%20c+d", query, headers);
+            assert_eq!(route(&r, &domains()).unwrap(), expected, "path style {method} ?{query}");
+            let r = req(method, "bkt.s3.example.com", "/a/b%20c+d", query, headers);
+            assert_eq!(route(&r, &domains()).unwrap(), expected, "vhost style {method} ?{query}");
+        }
+    }
+
+    #[test]
+    fn service_and_errors() {
+        assert_eq!(route(&req("GET", "gw", "/", "", &[]), &domains()).unwrap(), Endpoint::ListBuckets);
+        // A bare configured domain is path style, not a bucket called "".
+        assert_eq!(
+            route(&req("GET", "s3.example.com", "/", "", &[]), &domains()).unwrap(),
+            Endpoint::ListBuckets
+        );
+        assert_eq!(
+            route(&req("GET", "my.dotted.bucket.localhost:80", "/k", "", &[]), &domains()).unwrap(),
+            Endpoint::GetObject { bucket: "my.dotted.bucket".into(), key: "k".into() }
+        );
+        let e = route(&req("PATCH", "gw", "/b/k", "", &[]), &domains()).unwrap_err();
+        assert_eq!(e.code, Code::MethodNotAllowed);
+        let e = route(&req("PUT", "gw", "/", "", &[]), &domains()).unwrap_err();
+        assert_eq!(e.code, Code::MethodNotAllowed);
+        let long = format!("/b/{}", "k".repeat(1025));
+        assert_eq!(route(&req("GET", "gw", &long, "", &[]), &domains()).unwrap_err().code, Code::KeyTooLongError);
+        let max = format!("/b/{}", "k".repeat(1024));
+        assert!(route(&req("GET", "gw", &max, "", &[]), &domains()).is_ok());
+        assert_eq!(route(&req("GET", "gw", "/b/%FF", "", &[]), &domains()).unwrap_err().code, Code::InvalidURI);
+        // Keys keep everything after the bucket, including a trailing slash and dots.
+        assert_eq!(
+            route(&req("GET", "gw", "/b/a/../c/", "", &[]), &domains()).unwrap(),
+            Endpoint::GetObject { bucket: "b".into(), key: "a/../c/".into() }
+        );
+    }
+}

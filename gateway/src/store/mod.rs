@@ -1,0 +1,200 @@
+//! The blob store: object bytes as files on the Gluster volume, through gfapi.
+//!
+//! Owns the on-volume layout and the write protocol; knows nothing of keys, listings or HTTP.
+//! Layout: `/.s3/blobs/<bucket id, 16 hex>/<2 hex fan-out>/<blob id, 32 hex>`. Keys never
+//! become paths, so any key S3 allows works and `a` and `a/b` coexist. The 256 fan-out
+//! directories of a bucket are created once, serially, when the bucket is created: racing
+//! mkdirs of one name on a replicate volume can leave a GFID split-brain (see
+//! `gfapi::Volume::mkdir_all`).
+//!
+//! Write protocol ([`BlobWriter`]): `creat(O_EXCL)` a temp name in the final directory ->
+//! `pwrite`... -> `fsetxattr(user.s3.meta)` -> `fsync` -> `close` -> `rename` to the final name.
+//! A writer dropped before [`BlobWriter::finish`] unlinks its temp file, so a failed or
+//! interrupted upload leaves nothing; a crash leaves at most a temp file or an unreferenced
+//! blob, which the sweep removes. Every call here blocks: async callers go through
+//! `crate::blocking`.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::Duration;
+
+use gfapi::{File, Volume};
+
+/// Name of the xattr that carries an object's core metadata on its blob, so the registry can
+/// be rebuilt from the volume.
+pub const META_XATTR: &str = "user.s3.meta";
+
+/// Largest value we write to [`META_XATTR`]: ext4 bricks hold about 3 KiB of xattrs per inode
+/// in all, and Gluster keeps some of its own there.
+pub const META_XATTR_MAX: usize = 2048;
+
+const ROOT: &str = "/.s3";
+
+/// The blob store over one volume.
+#[derive(Clone, Debug)]
+pub struct BlobStore {
+    vol: Volume,
+}
+
+impl BlobStore {
+    /// Wraps a connected volume and makes sure the top directories exist.
+    pub fn open(vol: Volume) -> io::Result<BlobStore> {
+        vol.mkdir_all(format!("{ROOT}/blobs"), 0o755)?;
+        Ok(BlobStore { vol })
+    }
+
+    /// The volume, for health checks and statistics.
+    pub fn volume(&self) -> &Volume {
+        &self.vol
+    }
+
+    fn bucket_dir(bucket_id: u64) -> PathBuf {
+        PathBuf::from(format!("{ROOT}/blobs/{bucket_id:016x}"))
+    }
+
+    /// Creates a bucket's directory and its 256 fan-out directories, one at a time.
+    pub fn create_bucket_dirs(&self, bucket_id: u64) -> io::Result<()> {
+        let dir = Self::bucket_dir(bucket_id);
+        self.vol.mkdir_all(&dir, 0o755)?;
+        for i in 0..=255u8 {
+            match self.vol.mkdir(dir.join(format!("{i:02x}")), 0o755) {
+                Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes a bucket's (empty) directories. Directories that still hold files (blobs
+    /// waiting for the garbage sweep) are left for the sweep.
+    pub fn remove_bucket_dirs(&self, bucket_id: u64) -> io::Result<()> {
+        let dir = Self::bucket_dir(bucket_id);
+        for i in 0..=255u8 {
+            match self.vol.rmdir(dir.join(format!("{i:02x}"))) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) if e.raw_os_error() == Some(libc::ENOTEMPTY) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        match self.vol.rmdir(&dir) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound && e.raw_os_error() != Some(libc::ENOTEMPTY) => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    /// Starts a new blob in `bucket_id`'s directory.
+    pub fn writer(&self, bucket_id: u64) -> io::Result<BlobWriter> {
+        let id = hex::encode(rand::random::<[u8; 16]>());
+        let dir = Self::bucket_dir(bucket_id).join(&id[..2]);
+        let tmp = dir.join(format!(".tmp.{id}"));
+        let file = match self.vol.create_new(&tmp, 0o644) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                // The fan-out directory is gone (removed by hand?): recreate it, serialised.
+                self.vol.mkdir_all(&dir, 0o755)?;
+                self.vol.create_new(&tmp, 0o644)?
+            }
+            other => other?,
+        };
+        Ok(BlobWriter {
+            vol: self.vol.clone(),
+            file: Some(file),
+            path: dir.join(&id),
+            tmp,
+            len: 0,
+        })
+    }
+
+    /// Opens a blob for reading. Retries briefly on `ENOENT`/`ESTALE`: during a rename another
+    /// client may see either for a moment (measured: 1-3 retries hide it).
+    pub fn open_blob(&self, path: &str) -> io::Result<File> {
+        let mut attempt = 0;
+        loop {
+            match self.vol.open(path, libc::O_RDONLY) {
+                Err(e)
+                    if attempt < 3
+                        && (e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ESTALE)) =>
+                {
+                    attempt += 1;
+                    thread::sleep(Duration::from_millis(1 << attempt));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Deletes a blob; a blob already gone is fine.
+    pub fn delete(&self, path: &str) -> io::Result<()> {
+        match self.vol.unlink(path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Reads the metadata xattr of a blob.
+    pub fn read_meta(&self, path: &str) -> io::Result<Vec<u8>> {
+        self.vol.getxattr(Path::new(path), META_XATTR)
+    }
+}
+
+/// A blob being written. Unlinks its temp file if dropped before [`BlobWriter::finish`].
+pub struct BlobWriter {
+    vol: Volume,
+    file: Option<File>,
+    tmp: PathBuf,
+    path: PathBuf,
+    len: u64,
+}
+
+impl BlobWriter {
+    /// Appends `buf`.
+    pub fn write(&mut self, buf: &[u8]) -> io::Result<()> {
+        let file = self.file.as_ref().ok_or_else(|| io::Error::other("blob writer already finished"))?;
+        file.write_all_at(buf, self.len)?;
+        self.len += buf.len() as u64;
+        Ok(())
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// True if nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Makes the blob durable and visible under its final name: xattr, fsync, close, rename.
+    /// Returns its path and size.
+    pub fn finish(mut self, meta: &[u8]) -> io::Result<(String, u64)> {
+        let file = self.file.take().ok_or_else(|| io::Error::other("blob writer already finished"))?;
+        let res = (|| {
+            if meta.len() <= META_XATTR_MAX {
+                file.set_xattr(META_XATTR, meta, 0)?;
+            }
+            file.sync_all()?;
+            file.close()?;
+            self.vol.rename(&self.tmp, &self.path)
+        })();
+        if let Err(e) = res {
+            let _ = self.vol.unlink(&self.tmp);
+            return Err(e);
+        }
+        let path = self.path.to_string_lossy().into_owned();
+        self.tmp = PathBuf::new(); // nothing to clean up any more
+        Ok((path, self.len))
+    }
+}
+
+impl Drop for BlobWriter {
+    fn drop(&mut self) {
+        if let Some(f) = self.file.take() {
+            drop(f);
+        }
+        if !self.tmp.as_os_str().is_empty() {
+            let _ = self.vol.unlink(&self.tmp);
+        }
+    }
+}

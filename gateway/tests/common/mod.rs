@@ -1,0 +1,126 @@
+//! Shared test context: one volume connection per test binary (`glfs_fini` is slow), one
+//! gateway per test with a temporary registry on free ports, and SDK clients for it.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use aws_credential_types::Credentials;
+use aws_sdk_s3::config::{BehaviorVersion, Region};
+use aws_sdk_s3::Client;
+use gateway::config::{Config, User};
+
+pub const AK: &str = "GLTESTACCESSKEY";
+pub const SK: &str = "gltest-secret-key/with+odd=chars";
+pub const AK2: &str = "GLOTHERACCESSKEY";
+pub const SK2: &str = "other-secret";
+
+/// The test volume, connected once.
+pub fn volume() -> gfapi::Volume {
+    static VOL: OnceLock<gfapi::Volume> = OnceLock::new();
+    VOL.get_or_init(|| {
+        let name = std::env::var("GLUSTERS3_TEST_VOLUME").unwrap_or_else(|_| "s3vol".into());
+        let server = std::env::var("GLUSTERS3_TEST_SERVER").unwrap_or_else(|_| "localhost".into());
+        let opts = gfapi::VolumeOptions {
+            servers: vec![gfapi::Server::parse(&server).unwrap()],
+            ..gfapi::VolumeOptions::default()
+        };
+        gfapi::Volume::connect(&name, &opts)
+            .unwrap_or_else(|e| panic!("connect the test volume (scripts/gluster-up.sh): {e}"))
+    })
+    .clone()
+}
+
+/// A gateway running for one test.
+pub struct Gw {
+    pub running: Option<gateway::Running>,
+    pub endpoint: String,
+    pub admin: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Gw {
+    /// Starts a gateway with two users and the `localhost` virtual-host domain.
+    pub async fn start() -> Gw {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            admin_listen: "127.0.0.1:0".parse().unwrap(),
+            region: "us-east-1".into(),
+            domains: vec!["localhost".into()],
+            volume: "unused".into(),
+            volfile_servers: vec![],
+            registry_dir: dir.path().join("registry"),
+            gfapi_log: None,
+            init_timeout: Duration::from_secs(30),
+            users: vec![
+                User { access_key: AK.into(), secret_key: SK.into(), owner_id: Some("owner-one".into()), display_name: Some("One".into()) },
+                User { access_key: AK2.into(), secret_key: SK2.into(), owner_id: None, display_name: None },
+            ],
+        };
+        let running = gateway::start(config, volume()).await.expect("gateway starts");
+        let endpoint = format!("http://{}", running.s3_addr);
+        let admin = format!("http://{}", running.admin_addr);
+        Gw { running: Some(running), endpoint, admin, _dir: dir }
+    }
+
+    /// A path-style SDK client for the first user.
+    pub fn client(&self) -> Client {
+        self.client_as(AK, SK, true)
+    }
+
+    /// A client with the given keys and addressing style.
+    pub fn client_as(&self, ak: &str, sk: &str, path_style: bool) -> Client {
+        let endpoint = if path_style {
+            self.endpoint.clone()
+        } else {
+            // bucket.localhost resolves to the loopback address on Linux (RFC 6761 and glibc/
+            // systemd); the SDK prepends the bucket to this host.
+            self.endpoint.replace("127.0.0.1", "localhost")
+        };
+        let conf = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new(ak, sk, None, None, "test"))
+            .endpoint_url(endpoint)
+            .force_path_style(path_style)
+            .build();
+        Client::from_conf(conf)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+    }
+}
+
+/// A bucket name unique to this test run.
+pub fn bucket(tag: &str) -> String {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("t-{tag}-{}-{n}", std::process::id())
+}
+
+/// Deterministic pseudo-random bytes.
+pub fn data(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// The S3 error code of an SDK error, if the service answered one.
+pub fn code<E, R>(e: &aws_sdk_s3::error::SdkError<E, R>) -> Option<String>
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata,
+{
+    match e {
+        aws_sdk_s3::error::SdkError::ServiceError(s) => s.err().code().map(str::to_owned),
+        _ => None,
+    }
+}

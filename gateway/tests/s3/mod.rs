@@ -1,0 +1,4 @@
+//! S3 operation tests, by family.
+
+mod buckets;
+mod objects;

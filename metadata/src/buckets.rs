@@ -1,0 +1,236 @@
+//! Buckets: create, look up, list by name, delete.
+//!
+//! Owns the `buckets` (name -> record) and `bucket_ids` (id -> name) trees and the rule that keeps
+//! a delete from racing a write: a bucket is first marked `deleting` in a transaction, and every
+//! transaction that adds an object or an upload checks that mark (see [`Registry::delete_bucket`]).
+//! It must not validate S3 bucket naming rules (the gateway does) nor touch objects beyond the
+//! emptiness check.
+
+use std::ops::Bound;
+
+use serde::{Deserialize, Serialize};
+use sled::transaction::TransactionalTree;
+use sled::Transactional;
+
+use crate::codec::decode;
+use crate::error::StorageExt;
+use crate::{abort, finish, tx_decode, tx_encode, BucketRecord, Error, Registry, Result, TxResult};
+
+/// The stored form of a bucket.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub(crate) struct StoredBucket {
+    pub(crate) id: u64,
+    pub(crate) name: String,
+    pub(crate) owner: String,
+    pub(crate) region: String,
+    pub(crate) created_ms: u64,
+    /// Set while [`Registry::delete_bucket`] checks emptiness: writes into the bucket then fail
+    /// with `NoSuchBucket`.
+    pub(crate) deleting: bool,
+}
+
+impl StoredBucket {
+    fn to_record(&self) -> BucketRecord {
+        BucketRecord {
+            id: self.id,
+            name: self.name.clone(),
+            owner: self.owner.clone(),
+            region: self.region.clone(),
+            created_ms: self.created_ms,
+        }
+    }
+}
+
+/// Inside a transaction: fails with `NoSuchBucket` unless bucket `id` exists and is not being
+/// deleted. Every transaction that adds records under a bucket calls this, which is what makes the
+/// `deleting` mark a barrier (sled transactions are serialisable).
+pub(crate) fn tx_live_bucket<E: From<Error>>(
+    bucket_ids: &TransactionalTree,
+    buckets: &TransactionalTree,
+    id: u64,
+) -> TxResult<(), E> {
+    let Some(name) = bucket_ids.get(id.to_be_bytes())? else {
+        return abort(Error::NoSuchBucket);
+    };
+    let name: String = tx_decode("bucket id entry", &name)?;
+    let Some(value) = buckets.get(name.as_bytes())? else {
+        return abort(Error::Corrupt(format!(
+            "bucket id {id} names missing bucket {name:?}"
+        )));
+    };
+    let bucket: StoredBucket = tx_decode("bucket", &value)?;
+    if bucket.deleting || bucket.id != id {
+        return abort(Error::NoSuchBucket);
+    }
+    Ok(())
+}
+
+impl Registry {
+    /// Creates bucket `name`, atomically. If the name is taken (by anyone: names are global) this
+    /// fails with [`Error::BucketAlreadyExists`] carrying the existing owner, so the caller can
+    /// answer `BucketAlreadyOwnedByYou` or `BucketAlreadyExists`.
+    pub fn create_bucket(&self, name: &str, owner: &str, region: &str, now_ms: u64) -> Result<BucketRecord> {
+        let i = &self.inner;
+        finish((&i.buckets, &i.bucket_ids).transaction(|(buckets, ids)| {
+            if let Some(v) = buckets.get(name.as_bytes())? {
+                let existing: StoredBucket = tx_decode("bucket", &v)?;
+                return abort(Error::BucketAlreadyExists {
+                    owner: existing.owner,
+                });
+            }
+            let stored = StoredBucket {
+                id: self.next_id(ids)?,
+                name: name.to_owned(),
+                owner: owner.to_owned(),
+                region: region.to_owned(),
+                created_ms: now_ms,
+                deleting: false,
+            };
+            buckets.insert(name.as_bytes(), tx_encode::<_, Error>(&stored)?)?;
+            ids.insert(&stored.id.to_be_bytes(), tx_encode::<_, Error>(&stored.name)?)?;
+            Ok(stored.to_record())
+        }))
+    }
+
+    /// Looks bucket `name` up. A bucket whose delete is in progress is still returned.
+    pub fn get_bucket(&self, name: &str) -> Result<Option<BucketRecord>> {
+        match self.inner.buckets.get(name.as_bytes()).storage()? {
+            Some(v) => Ok(Some(decode::<StoredBucket>("bucket", &v)?.to_record())),
+            None => Ok(None),
+        }
+    }
+
+    /// Lists buckets in name order, only `owner`'s when given, starting after name `start_after`,
+    /// at most `max`. Returns the page and whether more buckets follow. With an owner filter the
+    /// scan reads other owners' buckets too (bucket counts are small; no owner index).
+    pub fn list_buckets(
+        &self,
+        owner: Option<&str>,
+        start_after: Option<&str>,
+        max: usize,
+    ) -> Result<(Vec<BucketRecord>, bool)> {
+        let mut out = Vec::new();
+        if max == 0 {
+            return Ok((out, false));
+        }
+        let lower = start_after.map_or(Bound::Unbounded, |s| Bound::Excluded(s.as_bytes().to_vec()));
+        for item in self.inner.buckets.range((lower, Bound::Unbounded)) {
+            let (_, v) = item.storage()?;
+            let bucket: StoredBucket = decode("bucket", &v)?;
+            if owner.is_some_and(|o| o != bucket.owner) {
+                continue;
+            }
+            if out.len() == max {
+                return Ok((out, true));
+            }
+            out.push(bucket.to_record());
+        }
+        Ok((out, false))
+    }
+
+    /// Deletes bucket `name` if it holds no objects and no in-progress multipart uploads, and
+    /// returns its record.
+    ///
+    /// Race with concurrent writes, in three steps: (1) a transaction marks the bucket `deleting`
+    /// (a second concurrent delete gets [`Error::OperationAborted`]); from then on every write
+    /// transaction into the bucket sees the mark and fails with `NoSuchBucket`, and every write that
+    /// committed earlier is visible. (2) Outside any transaction, look for one object key or one
+    /// upload under the bucket id. (3) Empty: a transaction removes the bucket; not empty: a
+    /// transaction clears the mark and this returns [`Error::BucketNotEmpty`]. A crash between (1)
+    /// and (3) leaves the mark, which [`Registry::open`] clears (the delete was never acknowledged).
+    pub fn delete_bucket(&self, name: &str) -> Result<BucketRecord> {
+        let bucket = self.mark_deleting(name)?;
+        match self.bucket_is_empty(bucket.id) {
+            Ok(true) => {
+                let i = &self.inner;
+                finish((&i.buckets, &i.bucket_ids).transaction(|(buckets, ids)| {
+                    buckets.remove(name.as_bytes())?;
+                    ids.remove(&bucket.id.to_be_bytes())?;
+                    Ok(())
+                }))?;
+                Ok(bucket.to_record())
+            }
+            Ok(false) => {
+                self.set_deleting(name, bucket.id, false)?;
+                Err(Error::BucketNotEmpty)
+            }
+            Err(e) => {
+                // Best effort: the scan's error is the one worth reporting; a failed restore is
+                // repaired at the next open.
+                let _ = self.set_deleting(name, bucket.id, false);
+                Err(e)
+            }
+        }
+    }
+
+    /// Step (1) of [`Registry::delete_bucket`]: marks the bucket `deleting`, returns it.
+    pub(crate) fn mark_deleting(&self, name: &str) -> Result<StoredBucket> {
+        finish(self.inner.buckets.transaction(|buckets| {
+            let Some(v) = buckets.get(name.as_bytes())? else {
+                return abort(Error::NoSuchBucket);
+            };
+            let mut bucket: StoredBucket = tx_decode("bucket", &v)?;
+            if bucket.deleting {
+                return abort(Error::OperationAborted);
+            }
+            bucket.deleting = true;
+            buckets.insert(name.as_bytes(), tx_encode::<_, Error>(&bucket)?)?;
+            Ok(bucket)
+        }))
+    }
+
+    /// Sets or clears the `deleting` mark of bucket `name` if it is still bucket `id`.
+    fn set_deleting(&self, name: &str, id: u64, deleting: bool) -> Result<()> {
+        finish(self.inner.buckets.transaction(|buckets| {
+            if let Some(v) = buckets.get(name.as_bytes())? {
+                let mut bucket: StoredBucket = tx_decode("bucket", &v)?;
+                if bucket.id == id && bucket.deleting != deleting {
+                    bucket.deleting = deleting;
+                    buckets.insert(name.as_bytes(), tx_encode::<_, Error>(&bucket)?)?;
+                }
+            }
+            Ok(())
+        }))
+    }
+
+    /// True if no object and no upload is stored under bucket `id`.
+    fn bucket_is_empty(&self, id: u64) -> Result<bool> {
+        let prefix = id.to_be_bytes();
+        if self
+            .inner
+            .objects
+            .scan_prefix(prefix)
+            .next()
+            .transpose()
+            .storage()?
+            .is_some()
+        {
+            return Ok(false);
+        }
+        Ok(self
+            .inner
+            .upload_index
+            .scan_prefix(prefix)
+            .next()
+            .transpose()
+            .storage()?
+            .is_none())
+    }
+
+    /// Clears `deleting` marks left by a crash in the middle of [`Registry::delete_bucket`].
+    pub(crate) fn restore_deleting_buckets(&self) -> Result<()> {
+        let mut stuck = Vec::new();
+        for item in &self.inner.buckets {
+            let (_, v) = item.storage()?;
+            let bucket: StoredBucket = decode("bucket", &v)?;
+            if bucket.deleting {
+                stuck.push(bucket);
+            }
+        }
+        for bucket in stuck {
+            self.set_deleting(&bucket.name, bucket.id, false)?;
+        }
+        Ok(())
+    }
+}

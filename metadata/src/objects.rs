@@ -1,0 +1,172 @@
+//! Objects: read, conditional put, conditional delete.
+//!
+//! Owns the `objects` tree writes and the compare-and-swap rule: each write is one sled transaction
+//! over the object, its bucket (which must be live) and the GC queue, so a condition, the write
+//! and the queueing of replaced blobs are atomic. It must not free blobs (only queue them) and
+//! must not list (see `list`).
+
+use std::collections::HashSet;
+
+use sled::transaction::TransactionalTree;
+use sled::Transactional;
+
+use crate::buckets::tx_live_bucket;
+use crate::codec::{decode, object_key};
+use crate::error::StorageExt;
+use crate::{
+    abort, finish, tx_decode, tx_encode, BlobRef, Error, ObjectRecord, PutCondition, Registry, Result,
+    TxResult,
+};
+
+/// Checks `cond` against the current record (`None`: the key does not exist).
+pub(crate) fn check_condition(cond: &PutCondition, current: Option<&ObjectRecord>) -> Result<()> {
+    let unquote = |s: &str| s.trim().trim_matches('"').to_owned();
+    let ok = match cond {
+        PutCondition::None => true,
+        PutCondition::IfNoneMatchAny => current.is_none(),
+        PutCondition::IfMatch(etag) => {
+            let etag = unquote(etag);
+            current.is_some_and(|c| etag == "*" || c.etag == etag)
+        }
+        PutCondition::IfNoneMatch(etag) => {
+            let etag = unquote(etag);
+            current.is_none_or(|c| etag != "*" && c.etag != etag)
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::PreconditionFailed)
+    }
+}
+
+impl Registry {
+    /// Inside a transaction: appends `blobs` to the GC queue, except those whose path is in `keep`
+    /// or already queued by this call.
+    pub(crate) fn tx_queue_blobs<'a, E: From<Error>>(
+        &self,
+        gc: &TransactionalTree,
+        blobs: impl IntoIterator<Item = &'a BlobRef>,
+        keep: &HashSet<&str>,
+    ) -> TxResult<(), E> {
+        let mut queued = HashSet::new();
+        for blob in blobs {
+            if keep.contains(blob.path.as_str()) || !queued.insert(blob.path.as_str()) {
+                continue;
+            }
+            let id = self.next_id(gc)?;
+            gc.insert(&id.to_be_bytes(), tx_encode::<_, E>(blob)?)?;
+        }
+        Ok(())
+    }
+
+    /// The record of `key` in bucket `bucket`, if any.
+    pub fn get_object(&self, bucket: u64, key: &[u8]) -> Result<Option<ObjectRecord>> {
+        match self.inner.objects.get(object_key(bucket, key)).storage()? {
+            Some(v) => Ok(Some(decode("object", &v)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Writes `rec` as `key` in bucket `bucket` if `cond` holds, atomically, and returns the record
+    /// it replaced. The replaced record's blobs (except any `rec` still references) are queued for
+    /// GC in the same transaction. Fails with `NoSuchBucket` if the bucket is missing or being
+    /// deleted, `PreconditionFailed` if `cond` does not hold.
+    pub fn put_object(
+        &self,
+        bucket: u64,
+        key: &[u8],
+        rec: &ObjectRecord,
+        cond: &PutCondition,
+    ) -> Result<Option<ObjectRecord>> {
+        let tree_key = object_key(bucket, key);
+        let value = crate::codec::encode(rec)?;
+        let keep: HashSet<&str> = rec.blobs.iter().map(|b| b.path.as_str()).collect();
+        let i = &self.inner;
+        finish(
+            (&i.objects, &i.bucket_ids, &i.buckets, &i.gc).transaction(|(objects, ids, buckets, gc)| {
+                tx_live_bucket(ids, buckets, bucket)?;
+                let old = objects
+                    .get(&tree_key)?
+                    .map(|v| tx_decode::<ObjectRecord, Error>("object", &v))
+                    .transpose()?;
+                if let Err(e) = check_condition(cond, old.as_ref()) {
+                    return abort(e);
+                }
+                objects.insert(tree_key.as_slice(), value.as_slice())?;
+                if let Some(old) = &old {
+                    self.tx_queue_blobs::<Error>(gc, &old.blobs, &keep)?;
+                }
+                Ok(old)
+            }),
+        )
+    }
+
+    /// Deletes `key` from bucket `bucket` if `cond` holds, atomically, queueing its blobs for GC, and
+    /// returns the deleted record (`None`: nothing to delete, which is not an error unless `cond`
+    /// requires the object). Fails with `NoSuchBucket` if the bucket is missing or being deleted.
+    pub fn delete_object(
+        &self,
+        bucket: u64,
+        key: &[u8],
+        cond: &PutCondition,
+    ) -> Result<Option<ObjectRecord>> {
+        let tree_key = object_key(bucket, key);
+        let i = &self.inner;
+        finish(
+            (&i.objects, &i.bucket_ids, &i.buckets, &i.gc).transaction(|(objects, ids, buckets, gc)| {
+                tx_live_bucket(ids, buckets, bucket)?;
+                let old = objects
+                    .get(&tree_key)?
+                    .map(|v| tx_decode::<ObjectRecord, Error>("object", &v))
+                    .transpose()?;
+                if let Err(e) = check_condition(cond, old.as_ref()) {
+                    return abort(e);
+                }
+                if let Some(old) = &old {
+                    objects.remove(tree_key.as_slice())?;
+                    self.tx_queue_blobs::<Error>(gc, &old.blobs, &HashSet::new())?;
+                }
+                Ok(old)
+            }),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(etag: &str) -> ObjectRecord {
+        ObjectRecord {
+            etag: etag.to_owned(),
+            ..ObjectRecord::default()
+        }
+    }
+
+    #[test]
+    fn condition_table() {
+        let a = rec("aa");
+        let cases: [(PutCondition, Option<&ObjectRecord>, bool); 12] = [
+            (PutCondition::None, None, true),
+            (PutCondition::None, Some(&a), true),
+            (PutCondition::IfNoneMatchAny, None, true),
+            (PutCondition::IfNoneMatchAny, Some(&a), false),
+            (PutCondition::IfMatch("aa".into()), Some(&a), true),
+            (PutCondition::IfMatch("\"aa\"".into()), Some(&a), true),
+            (PutCondition::IfMatch("bb".into()), Some(&a), false),
+            (PutCondition::IfMatch("aa".into()), None, false),
+            (PutCondition::IfMatch("*".into()), Some(&a), true),
+            (PutCondition::IfNoneMatch("aa".into()), Some(&a), false),
+            (PutCondition::IfNoneMatch("bb".into()), Some(&a), true),
+            (PutCondition::IfNoneMatch("aa".into()), None, true),
+        ];
+        for (cond, current, ok) in cases {
+            assert_eq!(
+                check_condition(&cond, current).is_ok(),
+                ok,
+                "{cond:?} on {current:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! The public record types: what the gateway reads and writes through the registry.
+//!
+//! Owns the shape of bucket, object, upload and part records and of listing queries and pages.
+//! Stored records are serialised with `#[serde(default)]`, so fields may be added later without a
+//! format bump. These types must not carry engine types or S3 wire formatting (quoting, XML).
+
+use serde::{Deserialize, Serialize};
+
+/// A bucket as the gateway sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketRecord {
+    /// Registry-assigned id, unique for the registry's lifetime (never reused after a delete), used
+    /// to key objects and blob directories.
+    pub id: u64,
+    /// The bucket name (unique across owners).
+    pub name: String,
+    /// Canonical id of the owner.
+    pub owner: String,
+    /// Region the bucket was created in (`LocationConstraint`).
+    pub region: String,
+    /// Creation time, milliseconds since the Unix epoch.
+    pub created_ms: u64,
+}
+
+/// A reference to one blob file on the volume.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BlobRef {
+    /// Path of the blob on the blob volume.
+    pub path: String,
+    /// Size of the blob in bytes.
+    pub size: u64,
+}
+
+/// An object's metadata and the blobs that hold its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ObjectRecord {
+    /// Object size in bytes.
+    pub size: u64,
+    /// ETag without quotes: hex MD5, or `<hex>-<parts>` for multipart objects.
+    pub etag: String,
+    /// Last-modified time, milliseconds since the Unix epoch.
+    pub mtime_ms: u64,
+    /// `Content-Type`.
+    pub content_type: Option<String>,
+    /// `Content-Encoding`.
+    pub content_encoding: Option<String>,
+    /// `Content-Disposition`.
+    pub content_disposition: Option<String>,
+    /// `Content-Language`.
+    pub content_language: Option<String>,
+    /// `Cache-Control`.
+    pub cache_control: Option<String>,
+    /// `Expires`, as sent.
+    pub expires: Option<String>,
+    /// `x-amz-meta-*` pairs: lowercased names without the prefix, in the order received.
+    pub user_meta: Vec<(String, String)>,
+    /// Checksums as (algorithm, base64 value), e.g. `("CRC32", "...")`.
+    pub checksums: Vec<(String, String)>,
+    /// Checksum type (`FULL_OBJECT` or `COMPOSITE`) when checksums are present.
+    pub checksum_type: Option<String>,
+    /// Blobs holding the bytes, in order: one for a simple PUT, one per part for multipart.
+    pub blobs: Vec<BlobRef>,
+    /// Part sizes for a multipart object (empty for a simple PUT), for `?partNumber=` reads.
+    pub parts: Vec<u64>,
+}
+
+/// A condition a write or delete must satisfy, checked atomically with the write.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum PutCondition {
+    /// Unconditional.
+    #[default]
+    None,
+    /// `If-None-Match: *`: the key must not exist.
+    IfNoneMatchAny,
+    /// `If-Match: <etag>` (unquoted; surrounding quotes are tolerated): the key must exist with this
+    /// ETag. `*` matches any existing object.
+    IfMatch(String),
+    /// `If-None-Match: <etag>`: fails if the key exists with this ETag.
+    IfNoneMatch(String),
+}
+
+/// An object listing request (`ListObjects` / `ListObjectsV2` semantics).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ListQuery {
+    /// Only keys starting with these bytes.
+    pub prefix: Vec<u8>,
+    /// Roll keys up into common prefixes at the first occurrence (after `prefix`) of this byte
+    /// string. `None` or empty: no roll-up.
+    pub delimiter: Option<Vec<u8>>,
+    /// Exclusive marker: only keys greater than this are listed, and a common prefix equal to it is
+    /// skipped (continuation after a page that ended on that common prefix).
+    pub start_after: Option<Vec<u8>>,
+    /// Maximum number of entries (objects and common prefixes together).
+    pub max: usize,
+}
+
+/// One listing entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "pages hold at most ~1000 entries; boxing would cost an allocation per object"
+)]
+pub enum ListEntry {
+    /// An object key and its record.
+    Object(Vec<u8>, ObjectRecord),
+    /// A common prefix (it ends with the delimiter).
+    CommonPrefix(Vec<u8>),
+}
+
+impl ListEntry {
+    /// The key or common prefix: the value to continue from (`start_after`) after this entry.
+    pub fn marker(&self) -> &[u8] {
+        match self {
+            ListEntry::Object(key, _) | ListEntry::CommonPrefix(key) => key,
+        }
+    }
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ListPage {
+    /// Objects and common prefixes, in S3 (byte) order.
+    pub entries: Vec<ListEntry>,
+    /// True only if at least one more entry follows this page.
+    pub truncated: bool,
+    /// When truncated: the last key or common prefix returned, to pass as the next `start_after`.
+    pub next_marker: Option<Vec<u8>>,
+    /// How many registry records the scan read to build this page (a cost metric: it stays close
+    /// to the page size whatever the bucket size, because common prefixes are skipped by seeking).
+    pub scanned: u64,
+}
+
+/// A multipart upload's state as given at `CreateMultipartUpload`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UploadRecord {
+    /// Object key the upload will create.
+    pub key: Vec<u8>,
+    /// Initiation time, milliseconds since the Unix epoch.
+    pub initiated_ms: u64,
+    /// Canonical id of the initiator.
+    pub initiator: String,
+    /// `Content-Type` for the final object.
+    pub content_type: Option<String>,
+    /// `Content-Encoding` for the final object.
+    pub content_encoding: Option<String>,
+    /// `Content-Disposition` for the final object.
+    pub content_disposition: Option<String>,
+    /// `Content-Language` for the final object.
+    pub content_language: Option<String>,
+    /// `Cache-Control` for the final object.
+    pub cache_control: Option<String>,
+    /// `Expires` for the final object.
+    pub expires: Option<String>,
+    /// `x-amz-meta-*` pairs for the final object.
+    pub user_meta: Vec<(String, String)>,
+    /// Requested checksum algorithm (`x-amz-checksum-algorithm`), if any.
+    pub checksum_algorithm: Option<String>,
+    /// Requested checksum type (`x-amz-checksum-type`), if any.
+    pub checksum_type: Option<String>,
+}
+
+/// An in-progress multipart upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    /// The upload id (URL-safe: 32 lowercase hex digits).
+    pub id: String,
+    /// Id of the bucket the upload belongs to.
+    pub bucket: u64,
+    /// What was given at creation.
+    pub record: UploadRecord,
+}
+
+/// One uploaded part.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PartRecord {
+    /// Part size in bytes.
+    pub size: u64,
+    /// ETag of the part without quotes (hex MD5).
+    pub etag: String,
+    /// Upload time, milliseconds since the Unix epoch.
+    pub mtime_ms: u64,
+    /// Checksums of the part as (algorithm, base64 value).
+    pub checksums: Vec<(String, String)>,
+    /// The blob holding the part's bytes.
+    pub blob: BlobRef,
+}

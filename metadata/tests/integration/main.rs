@@ -1,0 +1,49 @@
+//! Contract tests for the registry, through its public API only (one integration binary).
+//!
+//! Owns the behavioural checks: bucket and object semantics, listing against a model, multipart,
+//! the GC queue, concurrency, durability and export/import. Must not reach into sled.
+
+mod buckets;
+mod durability;
+mod export;
+mod listing;
+mod multipart;
+mod objects;
+
+use metadata::{BlobRef, ObjectRecord, Registry};
+
+/// A fresh temporary registry.
+pub(crate) fn registry() -> Registry {
+    Registry::open_temporary().expect("open temporary registry")
+}
+
+/// An object record with one blob at `path`.
+pub(crate) fn object(etag: &str, path: &str) -> ObjectRecord {
+    ObjectRecord {
+        size: 3,
+        etag: etag.to_owned(),
+        mtime_ms: 42,
+        content_type: Some("text/plain".to_owned()),
+        user_meta: vec![("colour".to_owned(), "blue".to_owned())],
+        checksums: vec![("CRC32".to_owned(), "AAAAAA==".to_owned())],
+        blobs: vec![blob(path)],
+        ..ObjectRecord::default()
+    }
+}
+
+/// A blob reference of size 3.
+pub(crate) fn blob(path: &str) -> BlobRef {
+    BlobRef {
+        path: path.to_owned(),
+        size: 3,
+    }
+}
+
+/// Paths of the queued garbage blobs, in queue order.
+pub(crate) fn gc_paths(reg: &Registry) -> Vec<String> {
+    reg.gc_pending(usize::MAX)
+        .unwrap()
+        .into_iter()
+        .map(|(_, b)| b.path)
+        .collect()
+}
