@@ -29,6 +29,7 @@ lint:
 
 ## test: the volume, then lint, then every test of the workspace against the real volume
 test: volume lint
+	bash scripts/test-hosts.sh
 	$(CARGO) test --workspace --all-targets
 
 ## run: the gateway on the local replica-3 volume, with development keys

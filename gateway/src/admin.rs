@@ -46,7 +46,10 @@ impl Metrics {
         for (m, name) in METHODS.iter().enumerate() {
             for (c, class) in CLASSES.iter().enumerate() {
                 let n = self.counts[m][c].load(Ordering::Relaxed);
-                let _ = writeln!(out, "glusters3_requests_total{{method=\"{name}\",status=\"{class}\"}} {n}");
+                let _ = writeln!(
+                    out,
+                    "glusters3_requests_total{{method=\"{name}\",status=\"{class}\"}} {n}"
+                );
             }
         }
         out.push_str("# HELP glusters3_request_seconds_total Time spent answering S3 requests, by method.\n");
@@ -74,7 +77,10 @@ where
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(TrackService { service, metrics: self.0.clone() }))
+        ready(Ok(TrackService {
+            service,
+            metrics: self.0.clone(),
+        }))
     }
 }
 
@@ -114,7 +120,10 @@ pub fn configure(state: Arc<AppState>, metrics: Arc<Metrics>) -> impl FnOnce(&mu
     move |cfg| {
         cfg.app_data(web::Data::from(state))
             .app_data(web::Data::from(metrics))
-            .route("/health", web::get().to(|| async { HttpResponse::Ok().body("ok\n") }))
+            .route(
+                "/health",
+                web::get().to(|| async { HttpResponse::Ok().body("ok\n") }),
+            )
             .route("/ready", web::get().to(ready_check))
             .route("/metrics", web::get().to(metrics_page));
     }
@@ -123,8 +132,15 @@ pub fn configure(state: Arc<AppState>, metrics: Arc<Metrics>) -> impl FnOnce(&mu
 /// Probes the registry and the volume; 503 names what failed.
 async fn probe(state: Arc<AppState>) -> Result<gfapi::StatVfs, String> {
     blocking::run(move || {
-        state.registry.get_bucket("").map_err(|e| format!("registry: {e}"))?;
-        state.store.volume().statvfs("/").map_err(|e| format!("volume {}: {e}", state.store.volume().name()))
+        state
+            .registry
+            .get_bucket("")
+            .map_err(|e| format!("registry: {e}"))?;
+        state
+            .store
+            .volume()
+            .statvfs("/")
+            .map_err(|e| format!("volume {}: {e}", state.store.volume().name()))
     })
     .await
     .map_err(|e| e.to_string())?
@@ -138,6 +154,7 @@ async fn ready_check(state: web::Data<AppState>) -> HttpResponse {
 }
 
 async fn metrics_page(state: web::Data<AppState>, metrics: web::Data<Metrics>) -> HttpResponse {
+    use std::fmt::Write as _;
     let mut out = String::new();
     metrics.render(&mut out);
     let (up, vfs) = match probe(state.into_inner()).await {
@@ -146,14 +163,24 @@ async fn metrics_page(state: web::Data<AppState>, metrics: web::Data<Metrics>) -
     };
     out.push_str("# HELP glusters3_volume_up Whether the volume answered a statvfs just now.\n");
     out.push_str("# TYPE glusters3_volume_up gauge\n");
-    out.push_str(&format!("glusters3_volume_up {up}\n"));
+    let _ = writeln!(out, "glusters3_volume_up {up}");
     if let Some(v) = vfs {
         out.push_str("# TYPE glusters3_volume_bytes gauge\n");
-        out.push_str(&format!("glusters3_volume_bytes{{kind=\"total\"}} {}\n", v.blocks * v.block_size));
-        out.push_str(&format!("glusters3_volume_bytes{{kind=\"available\"}} {}\n", v.blocks_available * v.block_size));
+        let _ = writeln!(
+            out,
+            "glusters3_volume_bytes{{kind=\"total\"}} {}",
+            v.blocks * v.block_size
+        );
+        let _ = writeln!(
+            out,
+            "glusters3_volume_bytes{{kind=\"available\"}} {}",
+            v.blocks_available * v.block_size
+        );
         out.push_str("# TYPE glusters3_volume_inodes gauge\n");
-        out.push_str(&format!("glusters3_volume_inodes{{kind=\"total\"}} {}\n", v.files));
-        out.push_str(&format!("glusters3_volume_inodes{{kind=\"free\"}} {}\n", v.files_free));
+        let _ = writeln!(out, "glusters3_volume_inodes{{kind=\"total\"}} {}", v.files);
+        let _ = writeln!(out, "glusters3_volume_inodes{{kind=\"free\"}} {}", v.files_free);
     }
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(out)
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(out)
 }

@@ -63,6 +63,7 @@ struct FileConfig {
     volume: Option<String>,
     volfile_servers: Option<Vec<String>>,
     registry_dir: Option<PathBuf>,
+    blob_root: Option<String>,
     gfapi_log: Option<PathBuf>,
     init_timeout_secs: Option<u64>,
     #[serde(default)]
@@ -91,11 +92,18 @@ pub struct ServeArgs {
     #[arg(long, env = "GLUSTERS3_VOLUME")]
     pub volume: Option<String>,
     /// Volfile server `host[:port]` (repeatable; give every peer) [default: localhost:24007].
-    #[arg(long = "volfile-server", env = "GLUSTERS3_VOLFILE_SERVERS", value_delimiter = ',')]
+    #[arg(
+        long = "volfile-server",
+        env = "GLUSTERS3_VOLFILE_SERVERS",
+        value_delimiter = ','
+    )]
     pub volfile_servers: Vec<String>,
     /// Directory of the registry (sled) [default: /var/lib/glusters3/registry].
     #[arg(long, env = "GLUSTERS3_REGISTRY_DIR")]
     pub registry_dir: Option<PathBuf>,
+    /// Directory on the volume that holds the gateway's blobs [default: /.s3].
+    #[arg(long, env = "GLUSTERS3_BLOB_ROOT")]
+    pub blob_root: Option<String>,
     /// File for libgfapi's own log ("-" for stderr) [default: none].
     #[arg(long, env = "GLUSTERS3_GFAPI_LOG")]
     pub gfapi_log: Option<PathBuf>,
@@ -124,6 +132,8 @@ pub struct Config {
     pub volfile_servers: Vec<String>,
     /// Registry directory.
     pub registry_dir: PathBuf,
+    /// Top directory of the blobs on the volume.
+    pub blob_root: String,
     /// gfapi log file.
     pub gfapi_log: Option<PathBuf>,
     /// Watchdog for `glfs_init`.
@@ -147,41 +157,67 @@ impl Config {
             users.push(User::parse(u)?);
         }
         if users.is_empty() {
-            return Err("no user configured: give --user ACCESS:SECRET or [[users]] in the config file".into());
+            return Err(
+                "no user configured: give --user ACCESS:SECRET or [[users]] in the config file".into(),
+            );
         }
         let mut seen = std::collections::HashSet::new();
         if let Some(u) = users.iter().find(|u| !seen.insert(u.access_key.clone())) {
             return Err(format!("access key {} is configured twice", u.access_key));
         }
         let pick = |flag: &Vec<String>, file: Option<Vec<String>>, default: &[&str]| -> Vec<String> {
-            if !flag.is_empty() {
-                flag.clone()
-            } else {
+            if flag.is_empty() {
                 file.unwrap_or_else(|| default.iter().map(|s| (*s).to_owned()).collect())
+            } else {
+                flag.clone()
             }
         };
         let volfile_servers = pick(&args.volfile_servers, file.volfile_servers, &["localhost:24007"]);
         for s in &volfile_servers {
             gfapi::Server::parse(s).map_err(|e| e.to_string())?;
         }
-        let region = args.region.clone().or(file.region).unwrap_or_else(|| "us-east-1".into());
+        let region = args
+            .region
+            .clone()
+            .or(file.region)
+            .unwrap_or_else(|| "us-east-1".into());
         if region.is_empty() || !region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             return Err(format!("region '{region}' is not a valid region name"));
         }
         Ok(Config {
-            listen: args.listen.or(file.listen).unwrap_or_else(|| ([127, 0, 0, 1], 9000).into()),
-            admin_listen: args.admin_listen.or(file.admin_listen).unwrap_or_else(|| ([127, 0, 0, 1], 9001).into()),
+            listen: args
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| ([127, 0, 0, 1], 9000).into()),
+            admin_listen: args
+                .admin_listen
+                .or(file.admin_listen)
+                .unwrap_or_else(|| ([127, 0, 0, 1], 9001).into()),
             region,
-            domains: pick(&args.domains, file.domains, &[]).into_iter().map(|d| d.to_ascii_lowercase()).collect(),
-            volume: args.volume.clone().or(file.volume).unwrap_or_else(|| "s3vol".into()),
+            domains: pick(&args.domains, file.domains, &[])
+                .into_iter()
+                .map(|d| d.to_ascii_lowercase())
+                .collect(),
+            volume: args
+                .volume
+                .clone()
+                .or(file.volume)
+                .unwrap_or_else(|| "s3vol".into()),
             volfile_servers,
             registry_dir: args
                 .registry_dir
                 .clone()
                 .or(file.registry_dir)
                 .unwrap_or_else(|| "/var/lib/glusters3/registry".into()),
+            blob_root: args
+                .blob_root
+                .clone()
+                .or(file.blob_root)
+                .unwrap_or_else(|| crate::store::DEFAULT_ROOT.into()),
             gfapi_log: args.gfapi_log.clone().or(file.gfapi_log),
-            init_timeout: Duration::from_secs(args.init_timeout_secs.or(file.init_timeout_secs).unwrap_or(30)),
+            init_timeout: Duration::from_secs(
+                args.init_timeout_secs.or(file.init_timeout_secs).unwrap_or(30),
+            ),
             users,
         })
     }
@@ -224,10 +260,17 @@ mod tests {
     #[test]
     fn bad_configs_are_refused() {
         assert!(Config::load(&ServeArgs::default()).is_err(), "no users");
-        let dup = ServeArgs { users: vec!["a:b".into(), "a:c".into()], ..ServeArgs::default() };
+        let dup = ServeArgs {
+            users: vec!["a:b".into(), "a:c".into()],
+            ..ServeArgs::default()
+        };
         assert!(Config::load(&dup).is_err());
         assert!(User::parse("nosecret").is_err());
-        let bad = ServeArgs { users: vec!["a:b".into()], volfile_servers: vec!["h:x".into()], ..ServeArgs::default() };
+        let bad = ServeArgs {
+            users: vec!["a:b".into()],
+            volfile_servers: vec!["h:x".into()],
+            ..ServeArgs::default()
+        };
         assert!(Config::load(&bad).is_err());
     }
 }

@@ -22,7 +22,8 @@ use crate::s3::{self, xml, AppState};
 /// Registers the S3 service on an actix app: every method, every path.
 pub fn configure(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
-        cfg.app_data(web::Data::from(state)).default_service(web::to(entry));
+        cfg.app_data(web::Data::from(state))
+            .default_service(web::to(entry));
     }
 }
 
@@ -48,7 +49,9 @@ async fn entry(state: web::Data<AppState>, req: HttpRequest, payload: web::Paylo
     );
     let is_head = req.method() == actix_web::http::Method::HEAD;
     let body: s3::body::BodyStream = Box::pin(payload.map(|chunk| {
-        chunk.map_err(|e| S3Error::with_message(Code::IncompleteBody, format!("reading the request body: {e}")))
+        chunk.map_err(|e| {
+            S3Error::with_message(Code::IncompleteBody, format!("reading the request body: {e}"))
+        })
     }));
     let started = std::time::Instant::now();
     let method = info.method.as_str().to_owned();
@@ -71,7 +74,8 @@ async fn entry(state: web::Data<AppState>, req: HttpRequest, payload: web::Paylo
 }
 
 fn builder(status: u16, id: &str) -> HttpResponseBuilder {
-    let mut b = HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+    let mut b =
+        HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
     b.insert_header(("x-amz-request-id", id.to_owned()));
     b.insert_header(("x-amz-id-2", id.to_owned()));
     b.insert_header(("server", "glusters3"));
@@ -105,7 +109,11 @@ fn render_error(e: &S3Error, path: &str, id: &str, is_head: bool) -> HttpRespons
     if e.code == Code::NotModified || is_head {
         return b.finish();
     }
-    let message = if e.code == Code::InternalError { Code::InternalError.message().to_owned() } else { e.message.to_string() };
+    let message = if e.code == Code::InternalError {
+        Code::InternalError.message().to_owned()
+    } else {
+        e.message.to_string()
+    };
     let doc = xml::ErrorResponse {
         code: e.code.as_str().to_owned(),
         message,

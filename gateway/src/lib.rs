@@ -27,8 +27,11 @@ use store::BlobStore;
 
 /// Connects the configured volume (blocking; run before the servers start).
 pub fn connect_volume(config: &Config) -> io::Result<gfapi::Volume> {
-    let servers =
-        config.volfile_servers.iter().map(|s| gfapi::Server::parse(s)).collect::<io::Result<Vec<_>>>()?;
+    let servers = config
+        .volfile_servers
+        .iter()
+        .map(|s| gfapi::Server::parse(s))
+        .collect::<io::Result<Vec<_>>>()?;
     let opts = gfapi::VolumeOptions {
         servers,
         log_file: config.gfapi_log.clone(),
@@ -71,37 +74,53 @@ impl Running {
 /// Ports 0 pick free ports (tests); the bound addresses are in [`Running`].
 pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
     let reg_dir = config.registry_dir.clone();
+    let blob_root = config.blob_root.clone();
     let (registry, store) = blocking::run(move || -> io::Result<_> {
         std::fs::create_dir_all(&reg_dir)?;
         let registry = metadata::Registry::open(&reg_dir)
             .map_err(|e| io::Error::other(format!("opening the registry in {}: {e}", reg_dir.display())))?;
-        let store = BlobStore::open(vol)?;
+        let store = BlobStore::open(vol, &blob_root)?;
         Ok((registry, store))
     })
     .await
     .map_err(|e| io::Error::other(e.to_string()))??;
 
-    let state = Arc::new(AppState { config: config.clone(), registry, store });
+    let state = Arc::new(AppState {
+        config: config.clone(),
+        registry,
+        store,
+    });
     let metrics = Arc::new(admin::Metrics::default());
 
     let s3_state = state.clone();
     let s3_metrics = metrics.clone();
     let s3 = HttpServer::new(move || {
-        App::new().wrap(admin::Track(s3_metrics.clone())).configure(http::configure(s3_state.clone()))
+        App::new()
+            .wrap(admin::Track(s3_metrics.clone()))
+            .configure(http::configure(s3_state.clone()))
     })
     .bind(config.listen)?;
     let s3_addr = s3.addrs()[0];
     let s3 = s3.disable_signals().run();
 
     let admin_state = state.clone();
-    let admin = HttpServer::new(move || App::new().configure(admin::configure(admin_state.clone(), metrics.clone())))
-        .workers(1)
-        .bind(config.admin_listen)?;
+    let admin =
+        HttpServer::new(move || App::new().configure(admin::configure(admin_state.clone(), metrics.clone())))
+            .workers(1)
+            .bind(config.admin_listen)?;
     let admin_addr = admin.addrs()[0];
     let admin = admin.disable_signals().run();
 
     let handles = (s3.handle(), admin.handle());
     let tasks = vec![tokio::spawn(s3), tokio::spawn(admin)];
     let sweeper = sweeper::start(state.clone());
-    Ok(Running { s3_addr, admin_addr, state, s3: handles.0, admin: handles.1, tasks, sweeper })
+    Ok(Running {
+        s3_addr,
+        admin_addr,
+        state,
+        s3: handles.0,
+        admin: handles.1,
+        tasks,
+        sweeper,
+    })
 }

@@ -53,7 +53,10 @@ fn serve(args: &ServeArgs) -> ExitCode {
     let result = actix_web::rt::System::new().block_on(async move {
         let running = gateway::start(config, vol).await?;
         tracing::info!(s3 = %running.s3_addr, admin = %running.admin_addr, "gateway listening");
-        println!("glusters3 listening on http://{} (admin http://{})", running.s3_addr, running.admin_addr);
+        println!(
+            "glusters3 listening on http://{} (admin http://{})",
+            running.s3_addr, running.admin_addr
+        );
         wait_for_signal().await;
         tracing::info!("shutting down");
         running.stop().await;

@@ -47,7 +47,12 @@ pub struct RequestBody {
 impl RequestBody {
     /// Wraps a decoded stream.
     pub fn new(stream: BodyStream, length: Option<u64>) -> RequestBody {
-        RequestBody { stream, sha256: None, length, trailer: None }
+        RequestBody {
+            stream,
+            sha256: None,
+            length,
+            trailer: None,
+        }
     }
 
     /// An empty body (tests, and requests without one).
@@ -111,7 +116,12 @@ pub async fn write_blob<F>(
 where
     F: FnOnce(&BodyDigest) -> Vec<u8> + Send + 'static,
 {
-    let RequestBody { mut stream, sha256, length, trailer } = body;
+    let RequestBody {
+        mut stream,
+        sha256,
+        length,
+        trailer,
+    } = body;
     exp.sha256 = exp.sha256.or(sha256);
     exp.length = exp.length.or(length);
     let (tx, mut rx) = mpsc::channel::<Msg>(2);
@@ -160,7 +170,9 @@ where
         let _ = tx.send(Msg::End(t)).await;
     }
     drop(tx);
-    let written = writer.await.map_err(|e| S3Error::internal(format!("blob writer failed: {e}")))?;
+    let written = writer
+        .await
+        .map_err(|e| S3Error::internal(format!("blob writer failed: {e}")))?;
     match failure {
         Some(e) => Err(e),
         None => written,
@@ -216,7 +228,10 @@ pub async fn read_blobs(
                     Ok(n) if n == want => Ok(buf.freeze()),
                     Ok(n) => Err(std::io::Error::new(
                         std::io::ErrorKind::UnexpectedEof,
-                        format!("blob {path} is shorter than its record ({} < {to})", off + n as u64),
+                        format!(
+                            "blob {path} is shorter than its record ({} < {to})",
+                            off + n as u64
+                        ),
                     )),
                     Err(e) => Err(e),
                 };

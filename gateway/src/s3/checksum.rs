@@ -30,8 +30,13 @@ pub enum Algorithm {
 
 impl Algorithm {
     /// Every algorithm.
-    pub const ALL: [Algorithm; 5] =
-        [Algorithm::Crc32, Algorithm::Crc32c, Algorithm::Crc64Nvme, Algorithm::Sha1, Algorithm::Sha256];
+    pub const ALL: [Algorithm; 5] = [
+        Algorithm::Crc32,
+        Algorithm::Crc32c,
+        Algorithm::Crc64Nvme,
+        Algorithm::Sha1,
+        Algorithm::Sha256,
+    ];
 
     /// The name as in `x-amz-checksum-algorithm` (`CRC32`, ...).
     pub fn name(self) -> &'static str {
@@ -57,7 +62,9 @@ impl Algorithm {
 
     /// Parses an algorithm name, case-insensitively.
     pub fn parse(s: &str) -> Option<Algorithm> {
-        Algorithm::ALL.into_iter().find(|a| a.name().eq_ignore_ascii_case(s))
+        Algorithm::ALL
+            .into_iter()
+            .find(|a| a.name().eq_ignore_ascii_case(s))
     }
 
     /// Length of the raw digest in bytes.
@@ -135,7 +142,9 @@ impl Expectations {
     pub fn from_headers(req: &RequestInfo) -> S3Result<Expectations> {
         let mut exp = Expectations::default();
         if let Some(v) = req.header("content-md5") {
-            let raw = B64.decode(v.trim()).map_err(|_| S3Error::new(Code::InvalidDigest))?;
+            let raw = B64
+                .decode(v.trim())
+                .map_err(|_| S3Error::new(Code::InvalidDigest))?;
             exp.md5 = Some(raw.try_into().map_err(|_| S3Error::new(Code::InvalidDigest))?);
         }
         let mut found = None;
@@ -159,10 +168,15 @@ impl Expectations {
         }
         if found.is_none() {
             // The algorithm alone (its value comes in a trailer, or not at all).
-            let alg = req.header("x-amz-sdk-checksum-algorithm").or_else(|| req.header("x-amz-checksum-algorithm"));
+            let alg = req
+                .header("x-amz-sdk-checksum-algorithm")
+                .or_else(|| req.header("x-amz-checksum-algorithm"));
             if let Some(name) = alg {
                 let a = Algorithm::parse(name).ok_or_else(|| {
-                    S3Error::with_message(Code::InvalidRequest, format!("Checksum algorithm {name} is not supported."))
+                    S3Error::with_message(
+                        Code::InvalidRequest,
+                        format!("Checksum algorithm {name} is not supported."),
+                    )
                 })?;
                 found = Some((a, None));
             }
@@ -233,7 +247,10 @@ impl BodyHasher {
             if self.len != want {
                 return Err(S3Error::with_message(
                     Code::IncompleteBody,
-                    format!("The request body is {} bytes, the declared length is {want}.", self.len),
+                    format!(
+                        "The request body is {} bytes, the declared length is {want}.",
+                        self.len
+                    ),
                 ));
             }
         }
@@ -259,7 +276,11 @@ impl BodyHasher {
                     (None, Some((talg, _))) => {
                         return Err(S3Error::with_message(
                             Code::InvalidRequest,
-                            format!("The trailer carries {} but {} was declared.", talg.name(), alg.name()),
+                            format!(
+                                "The trailer carries {} but {} was declared.",
+                                talg.name(),
+                                alg.name()
+                            ),
                         ))
                     }
                     (None, None) => None,
@@ -268,7 +289,10 @@ impl BodyHasher {
                     if c != value {
                         return Err(S3Error::with_message(
                             Code::BadDigest,
-                            format!("The {} you specified did not match the calculated checksum.", alg.name()),
+                            format!(
+                                "The {} you specified did not match the calculated checksum.",
+                                alg.name()
+                            ),
                         ));
                     }
                 }
@@ -276,7 +300,11 @@ impl BodyHasher {
             }
             _ => None,
         };
-        Ok(BodyDigest { md5, checksum, len: self.len })
+        Ok(BodyDigest {
+            md5,
+            checksum,
+            len: self.len,
+        })
     }
 }
 
@@ -293,13 +321,27 @@ mod tests {
     #[test]
     fn known_vectors() {
         // "123456789" check values from the CRC catalogue, and the SHA test vectors.
-        assert_eq!(digest(Algorithm::Crc32, b"123456789"), B64.encode(0xCBF4_3926u32.to_be_bytes()));
-        assert_eq!(digest(Algorithm::Crc32c, b"123456789"), B64.encode(0xE306_9283u32.to_be_bytes()));
-        assert_eq!(digest(Algorithm::Crc64Nvme, b"123456789"), B64.encode(0xAE8B_1486_0A79_9888u64.to_be_bytes()));
-        assert_eq!(digest(Algorithm::Sha1, b"abc"), B64.encode(hex::decode("a9993e364706816aba3e25717850c26c9cd0d89d").unwrap()));
+        assert_eq!(
+            digest(Algorithm::Crc32, b"123456789"),
+            B64.encode(0xCBF4_3926u32.to_be_bytes())
+        );
+        assert_eq!(
+            digest(Algorithm::Crc32c, b"123456789"),
+            B64.encode(0xE306_9283u32.to_be_bytes())
+        );
+        assert_eq!(
+            digest(Algorithm::Crc64Nvme, b"123456789"),
+            B64.encode(0xAE8B_1486_0A79_9888u64.to_be_bytes())
+        );
+        assert_eq!(
+            digest(Algorithm::Sha1, b"abc"),
+            B64.encode(hex::decode("a9993e364706816aba3e25717850c26c9cd0d89d").unwrap())
+        );
         assert_eq!(
             digest(Algorithm::Sha256, b""),
-            B64.encode(hex::decode("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855").unwrap())
+            B64.encode(
+                hex::decode("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855").unwrap()
+            )
         );
     }
 
@@ -314,48 +356,104 @@ mod tests {
     #[test]
     fn mismatches_are_client_errors() {
         let md5: [u8; 16] = Md5::digest(b"hello").into();
-        let ok = Expectations { md5: Some(md5), ..Default::default() };
+        let ok = Expectations {
+            md5: Some(md5),
+            ..Default::default()
+        };
         assert_eq!(hash(ok.clone(), b"hello", None).unwrap().md5, md5);
         assert_eq!(hash(ok, b"hellO", None).unwrap_err().code, Code::BadDigest);
 
         let crc = digest(Algorithm::Crc32, b"hello");
-        let exp = Expectations { checksum: Some((Algorithm::Crc32, Some(crc.clone()))), ..Default::default() };
-        assert_eq!(hash(exp.clone(), b"hello", None).unwrap().checksum, Some((Algorithm::Crc32, crc.clone())));
+        let exp = Expectations {
+            checksum: Some((Algorithm::Crc32, Some(crc.clone()))),
+            ..Default::default()
+        };
+        assert_eq!(
+            hash(exp.clone(), b"hello", None).unwrap().checksum,
+            Some((Algorithm::Crc32, crc.clone()))
+        );
         assert_eq!(hash(exp, b"jello", None).unwrap_err().code, Code::BadDigest);
 
-        let trailer_only = Expectations { checksum: Some((Algorithm::Crc32, None)), ..Default::default() };
-        assert!(hash(trailer_only.clone(), b"hello", Some((Algorithm::Crc32, crc.clone()))).is_ok());
+        let trailer_only = Expectations {
+            checksum: Some((Algorithm::Crc32, None)),
+            ..Default::default()
+        };
+        assert!(hash(
+            trailer_only.clone(),
+            b"hello",
+            Some((Algorithm::Crc32, crc.clone()))
+        )
+        .is_ok());
         assert_eq!(
-            hash(trailer_only.clone(), b"hello", Some((Algorithm::Crc32, "AAAAAA==".into()))).unwrap_err().code,
+            hash(
+                trailer_only.clone(),
+                b"hello",
+                Some((Algorithm::Crc32, "AAAAAA==".into()))
+            )
+            .unwrap_err()
+            .code,
             Code::BadDigest
         );
         assert_eq!(
-            hash(trailer_only, b"hello", Some((Algorithm::Crc32c, crc))).unwrap_err().code,
+            hash(trailer_only, b"hello", Some((Algorithm::Crc32c, crc)))
+                .unwrap_err()
+                .code,
             Code::InvalidRequest
         );
 
-        let sha = Expectations { sha256: Some(Sha256::digest(b"x").into()), ..Default::default() };
+        let sha = Expectations {
+            sha256: Some(Sha256::digest(b"x").into()),
+            ..Default::default()
+        };
         assert!(hash(sha.clone(), b"x", None).is_ok());
-        assert_eq!(hash(sha, b"y", None).unwrap_err().code, Code::XAmzContentSHA256Mismatch);
+        assert_eq!(
+            hash(sha, b"y", None).unwrap_err().code,
+            Code::XAmzContentSHA256Mismatch
+        );
 
-        let len = Expectations { length: Some(3), ..Default::default() };
+        let len = Expectations {
+            length: Some(3),
+            ..Default::default()
+        };
         assert_eq!(hash(len, b"ab", None).unwrap_err().code, Code::IncompleteBody);
     }
 
     #[test]
     fn header_parsing() {
         let req = |h: &[(&str, &str)]| {
-            RequestInfo::new("PUT", "/b/k", "", h.iter().map(|(k, v)| ((*k).into(), (*v).into())), "r".into())
+            RequestInfo::new(
+                "PUT",
+                "/b/k",
+                "",
+                h.iter().map(|(k, v)| ((*k).into(), (*v).into())),
+                "r".into(),
+            )
         };
-        assert_eq!(Expectations::from_headers(&req(&[("content-md5", "nope")])).unwrap_err().code, Code::InvalidDigest);
         assert_eq!(
-            Expectations::from_headers(&req(&[("content-md5", "aGVsbG8=")])).unwrap_err().code,
+            Expectations::from_headers(&req(&[("content-md5", "nope")]))
+                .unwrap_err()
+                .code,
             Code::InvalidDigest
         );
-        let two = [("x-amz-checksum-crc32", "AAAAAA=="), ("x-amz-checksum-crc32c", "AAAAAA==")];
-        assert_eq!(Expectations::from_headers(&req(&two)).unwrap_err().code, Code::InvalidRequest);
+        assert_eq!(
+            Expectations::from_headers(&req(&[("content-md5", "aGVsbG8=")]))
+                .unwrap_err()
+                .code,
+            Code::InvalidDigest
+        );
+        let two = [
+            ("x-amz-checksum-crc32", "AAAAAA=="),
+            ("x-amz-checksum-crc32c", "AAAAAA=="),
+        ];
+        assert_eq!(
+            Expectations::from_headers(&req(&two)).unwrap_err().code,
+            Code::InvalidRequest
+        );
         let short = [("x-amz-checksum-sha256", "AAAAAA==")];
-        assert_eq!(Expectations::from_headers(&req(&short)).unwrap_err().code, Code::InvalidRequest);
+        assert_eq!(
+            Expectations::from_headers(&req(&short)).unwrap_err().code,
+            Code::InvalidRequest
+        );
         let alg = [("x-amz-sdk-checksum-algorithm", "crc64nvme")];
         assert_eq!(
             Expectations::from_headers(&req(&alg)).unwrap().checksum,

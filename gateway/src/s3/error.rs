@@ -121,17 +121,26 @@ impl S3Error {
 
     /// An error with a specific message.
     pub fn with_message(code: Code, message: impl Into<Cow<'static, str>>) -> S3Error {
-        S3Error { message: message.into(), ..S3Error::new(code) }
+        S3Error {
+            message: message.into(),
+            ..S3Error::new(code)
+        }
     }
 
     /// An `InternalError` that keeps `cause` for the log.
     pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> S3Error {
-        S3Error { source: Some(cause.into()), ..S3Error::new(Code::InternalError) }
+        S3Error {
+            source: Some(cause.into()),
+            ..S3Error::new(Code::InternalError)
+        }
     }
 
     /// `NotImplemented` naming what is missing.
     pub fn not_implemented(what: &str) -> S3Error {
-        S3Error::with_message(Code::NotImplemented, format!("{what} is not implemented by this gateway"))
+        S3Error::with_message(
+            Code::NotImplemented,
+            format!("{what} is not implemented by this gateway"),
+        )
     }
 
     /// Adds an element to the error document.
@@ -182,11 +191,17 @@ impl From<io::Error> for S3Error {
     /// right now" (quorum lost, bricks down, a call timed out): those are 503 so clients retry.
     fn from(e: io::Error) -> S3Error {
         let unavailable = matches!(e.kind(), io::ErrorKind::NotConnected | io::ErrorKind::TimedOut)
-            || matches!(e.raw_os_error(), Some(libc::ENOTCONN | libc::EROFS | libc::ETIMEDOUT));
+            || matches!(
+                e.raw_os_error(),
+                Some(libc::ENOTCONN | libc::EROFS | libc::ETIMEDOUT)
+            );
         if unavailable {
             S3Error {
                 source: Some(Box::new(e)),
-                ..S3Error::with_message(Code::ServiceUnavailable, "The storage volume is not available; retry later.")
+                ..S3Error::with_message(
+                    Code::ServiceUnavailable,
+                    "The storage volume is not available; retry later.",
+                )
             }
         } else {
             S3Error::internal(e)
@@ -227,8 +242,20 @@ mod tests {
             assert!(!c.message().is_empty());
         }
         // Only server-side conditions are 5xx.
-        let fives: Vec<_> = Code::ALL.iter().filter(|c| c.status() >= 500).map(|c| c.as_str()).collect();
-        assert_eq!(fives, ["InternalError", "NotImplemented", "ServiceUnavailable", "SlowDown"]);
+        let fives: Vec<_> = Code::ALL
+            .iter()
+            .filter(|c| c.status() >= 500)
+            .map(|c| c.as_str())
+            .collect();
+        assert_eq!(
+            fives,
+            [
+                "InternalError",
+                "NotImplemented",
+                "ServiceUnavailable",
+                "SlowDown"
+            ]
+        );
     }
 
     #[test]
@@ -255,6 +282,9 @@ mod tests {
         assert_eq!((e.code, e.status()), (Code::ServiceUnavailable, 503));
         let e: S3Error = io::Error::from_raw_os_error(libc::EIO).into();
         assert_eq!((e.code, e.status()), (Code::InternalError, 500));
-        assert!(!e.message.contains("Input/output"), "the cause must not reach the client");
+        assert!(
+            !e.message.contains("Input/output"),
+            "the cause must not reach the client"
+        );
     }
 }

@@ -55,7 +55,9 @@ impl Ctx {
         let n = name.to_owned();
         let b = blocking::try_run(move || Ok(reg.get_bucket(&n)?)).await?;
         let b = b.ok_or_else(|| {
-            S3Error::new(Code::NoSuchBucket).resource(format!("/{name}")).extra("BucketName", name.to_owned())
+            S3Error::new(Code::NoSuchBucket)
+                .resource(format!("/{name}"))
+                .extra("BucketName", name.to_owned())
         })?;
         if b.owner != self.user.owner() {
             return Err(S3Error::new(Code::AccessDenied));
@@ -74,7 +76,11 @@ pub async fn handle(state: Arc<AppState>, req: RequestInfo, raw_body: BodyStream
 
 /// Checks the signature and sets up the body checks it implies.
 fn authenticate(state: &AppState, req: &RequestInfo, raw_body: BodyStream) -> S3Result<(User, RequestBody)> {
-    let headers: Vec<(&str, &str)> = req.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let headers: Vec<(&str, &str)> = req
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let sreq = sigv4::Request {
         method: req.method.as_str(),
         raw_path: &req.raw_path,
@@ -84,7 +90,7 @@ fn authenticate(state: &AppState, req: &RequestInfo, raw_body: BodyStream) -> S3
     let verified = sigv4::verify(&sreq, &state.config.region, SystemTime::now(), |ak| {
         state.config.user(ak).map(|u| u.secret_key.clone())
     })
-    .map_err(auth_error)?;
+    .map_err(|e| auth_error(&e))?;
     let user = state
         .config
         .user(&verified.access_key)
@@ -92,7 +98,8 @@ fn authenticate(state: &AppState, req: &RequestInfo, raw_body: BodyStream) -> S3
         .ok_or_else(|| S3Error::new(Code::InvalidAccessKeyId))?;
     let content_length = match req.header("content-length") {
         Some(v) => Some(v.trim().parse::<u64>().map_err(|_| {
-            S3Error::with_message(Code::InvalidArgument, "Content-Length is not a number").extra("ArgumentName", "Content-Length")
+            S3Error::with_message(Code::InvalidArgument, "Content-Length is not a number")
+                .extra("ArgumentName", "Content-Length")
         })?),
         None => None,
     };
@@ -113,8 +120,12 @@ fn authenticate(state: &AppState, req: &RequestInfo, raw_body: BodyStream) -> S3
 }
 
 /// Maps a signature failure to the S3 error, with AWS's extra elements.
-fn auth_error(e: sigv4::AuthError) -> S3Error {
-    let code = Code::ALL.iter().copied().find(|c| c.as_str() == e.code()).unwrap_or(Code::AccessDenied);
+fn auth_error(e: &sigv4::AuthError) -> S3Error {
+    let code = Code::ALL
+        .iter()
+        .copied()
+        .find(|c| c.as_str() == e.code())
+        .unwrap_or(Code::AccessDenied);
     let mut err = S3Error::with_message(code, e.message());
     err.extra = e.details();
     err

@@ -79,19 +79,28 @@ impl RequestInfo {
             raw_path: raw_path.to_owned(),
             raw_query: raw_query.to_owned(),
             query: parse_query(raw_query),
-            headers: headers.into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect(),
+            headers: headers
+                .into_iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v))
+                .collect(),
             request_id,
         }
     }
 
     /// The first value of a header (name in lowercase).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The first value of a query parameter.
     pub fn query(&self, name: &str) -> Option<&str> {
-        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Whether a query parameter is present (with or without a value).
@@ -136,7 +145,10 @@ fn decode_form(s: &str) -> String {
 /// Decodes a path segment: `%XX` only (a `+` in a path is a plus). `None` if the result is
 /// not UTF-8.
 pub fn decode_path(s: &str) -> Option<String> {
-    percent_decode(s.as_bytes()).decode_utf8().ok().map(std::borrow::Cow::into_owned)
+    percent_decode(s.as_bytes())
+        .decode_utf8()
+        .ok()
+        .map(std::borrow::Cow::into_owned)
 }
 
 #[cfg(test)]

@@ -41,7 +41,11 @@ pub struct S3Response {
 impl S3Response {
     /// An empty response with this status.
     pub fn empty(status: u16) -> S3Response {
-        S3Response { status, headers: Vec::new(), body: Body::Empty }
+        S3Response {
+            status,
+            headers: Vec::new(),
+            body: Body::Empty,
+        }
     }
 
     /// A 200 with an XML document.

@@ -15,30 +15,87 @@ pub const MAX_KEY_LEN: usize = 1024;
 #[allow(missing_docs)] // variants are AWS operation names; fields are the addressed bucket/key
 pub enum Endpoint {
     ListBuckets,
-    CreateBucket { bucket: String },
-    DeleteBucket { bucket: String },
-    HeadBucket { bucket: String },
-    GetBucketLocation { bucket: String },
-    GetBucketVersioning { bucket: String },
-    ListObjects { bucket: String },
-    ListObjectsV2 { bucket: String },
-    ListObjectVersions { bucket: String },
-    ListMultipartUploads { bucket: String },
-    DeleteObjects { bucket: String },
-    PostObject { bucket: String },
-    PutObject { bucket: String, key: String },
-    CopyObject { bucket: String, key: String },
-    GetObject { bucket: String, key: String },
-    HeadObject { bucket: String, key: String },
-    DeleteObject { bucket: String, key: String },
-    CreateMultipartUpload { bucket: String, key: String },
-    UploadPart { bucket: String, key: String },
-    UploadPartCopy { bucket: String, key: String },
-    CompleteMultipartUpload { bucket: String, key: String },
-    AbortMultipartUpload { bucket: String, key: String },
-    ListParts { bucket: String, key: String },
+    CreateBucket {
+        bucket: String,
+    },
+    DeleteBucket {
+        bucket: String,
+    },
+    HeadBucket {
+        bucket: String,
+    },
+    GetBucketLocation {
+        bucket: String,
+    },
+    GetBucketVersioning {
+        bucket: String,
+    },
+    ListObjects {
+        bucket: String,
+    },
+    ListObjectsV2 {
+        bucket: String,
+    },
+    ListObjectVersions {
+        bucket: String,
+    },
+    ListMultipartUploads {
+        bucket: String,
+    },
+    DeleteObjects {
+        bucket: String,
+    },
+    PostObject {
+        bucket: String,
+    },
+    PutObject {
+        bucket: String,
+        key: String,
+    },
+    CopyObject {
+        bucket: String,
+        key: String,
+    },
+    GetObject {
+        bucket: String,
+        key: String,
+    },
+    HeadObject {
+        bucket: String,
+        key: String,
+    },
+    DeleteObject {
+        bucket: String,
+        key: String,
+    },
+    CreateMultipartUpload {
+        bucket: String,
+        key: String,
+    },
+    UploadPart {
+        bucket: String,
+        key: String,
+    },
+    UploadPartCopy {
+        bucket: String,
+        key: String,
+    },
+    CompleteMultipartUpload {
+        bucket: String,
+        key: String,
+    },
+    AbortMultipartUpload {
+        bucket: String,
+        key: String,
+    },
+    ListParts {
+        bucket: String,
+        key: String,
+    },
     /// A known S3 operation this gateway does not implement (answered 501).
-    Unsupported { operation: &'static str },
+    Unsupported {
+        operation: &'static str,
+    },
 }
 
 impl Endpoint {
@@ -78,26 +135,106 @@ impl Endpoint {
 /// a 501 naming the operation.
 const BUCKET_SUBRESOURCES: &[(&str, &str, &str, &str)] = &[
     ("acl", "GetBucketAcl", "PutBucketAcl", "DeleteBucketAcl"),
-    ("accelerate", "GetBucketAccelerateConfiguration", "PutBucketAccelerateConfiguration", "-"),
-    ("analytics", "GetBucketAnalyticsConfiguration", "PutBucketAnalyticsConfiguration", "DeleteBucketAnalyticsConfiguration"),
+    (
+        "accelerate",
+        "GetBucketAccelerateConfiguration",
+        "PutBucketAccelerateConfiguration",
+        "-",
+    ),
+    (
+        "analytics",
+        "GetBucketAnalyticsConfiguration",
+        "PutBucketAnalyticsConfiguration",
+        "DeleteBucketAnalyticsConfiguration",
+    ),
     ("cors", "GetBucketCors", "PutBucketCors", "DeleteBucketCors"),
-    ("encryption", "GetBucketEncryption", "PutBucketEncryption", "DeleteBucketEncryption"),
-    ("intelligent-tiering", "GetBucketIntelligentTieringConfiguration", "PutBucketIntelligentTieringConfiguration", "DeleteBucketIntelligentTieringConfiguration"),
-    ("inventory", "GetBucketInventoryConfiguration", "PutBucketInventoryConfiguration", "DeleteBucketInventoryConfiguration"),
-    ("lifecycle", "GetBucketLifecycleConfiguration", "PutBucketLifecycleConfiguration", "DeleteBucketLifecycle"),
+    (
+        "encryption",
+        "GetBucketEncryption",
+        "PutBucketEncryption",
+        "DeleteBucketEncryption",
+    ),
+    (
+        "intelligent-tiering",
+        "GetBucketIntelligentTieringConfiguration",
+        "PutBucketIntelligentTieringConfiguration",
+        "DeleteBucketIntelligentTieringConfiguration",
+    ),
+    (
+        "inventory",
+        "GetBucketInventoryConfiguration",
+        "PutBucketInventoryConfiguration",
+        "DeleteBucketInventoryConfiguration",
+    ),
+    (
+        "lifecycle",
+        "GetBucketLifecycleConfiguration",
+        "PutBucketLifecycleConfiguration",
+        "DeleteBucketLifecycle",
+    ),
     ("logging", "GetBucketLogging", "PutBucketLogging", "-"),
-    ("metrics", "GetBucketMetricsConfiguration", "PutBucketMetricsConfiguration", "DeleteBucketMetricsConfiguration"),
-    ("notification", "GetBucketNotificationConfiguration", "PutBucketNotificationConfiguration", "-"),
-    ("object-lock", "GetObjectLockConfiguration", "PutObjectLockConfiguration", "-"),
-    ("ownershipControls", "GetBucketOwnershipControls", "PutBucketOwnershipControls", "DeleteBucketOwnershipControls"),
-    ("policy", "GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy"),
+    (
+        "metrics",
+        "GetBucketMetricsConfiguration",
+        "PutBucketMetricsConfiguration",
+        "DeleteBucketMetricsConfiguration",
+    ),
+    (
+        "notification",
+        "GetBucketNotificationConfiguration",
+        "PutBucketNotificationConfiguration",
+        "-",
+    ),
+    (
+        "object-lock",
+        "GetObjectLockConfiguration",
+        "PutObjectLockConfiguration",
+        "-",
+    ),
+    (
+        "ownershipControls",
+        "GetBucketOwnershipControls",
+        "PutBucketOwnershipControls",
+        "DeleteBucketOwnershipControls",
+    ),
+    (
+        "policy",
+        "GetBucketPolicy",
+        "PutBucketPolicy",
+        "DeleteBucketPolicy",
+    ),
     ("policyStatus", "GetBucketPolicyStatus", "-", "-"),
-    ("publicAccessBlock", "GetPublicAccessBlock", "PutPublicAccessBlock", "DeletePublicAccessBlock"),
-    ("replication", "GetBucketReplication", "PutBucketReplication", "DeleteBucketReplication"),
-    ("requestPayment", "GetBucketRequestPayment", "PutBucketRequestPayment", "-"),
-    ("tagging", "GetBucketTagging", "PutBucketTagging", "DeleteBucketTagging"),
+    (
+        "publicAccessBlock",
+        "GetPublicAccessBlock",
+        "PutPublicAccessBlock",
+        "DeletePublicAccessBlock",
+    ),
+    (
+        "replication",
+        "GetBucketReplication",
+        "PutBucketReplication",
+        "DeleteBucketReplication",
+    ),
+    (
+        "requestPayment",
+        "GetBucketRequestPayment",
+        "PutBucketRequestPayment",
+        "-",
+    ),
+    (
+        "tagging",
+        "GetBucketTagging",
+        "PutBucketTagging",
+        "DeleteBucketTagging",
+    ),
     ("versioning", "GetBucketVersioning", "PutBucketVersioning", "-"),
-    ("website", "GetBucketWebsite", "PutBucketWebsite", "DeleteBucketWebsite"),
+    (
+        "website",
+        "GetBucketWebsite",
+        "PutBucketWebsite",
+        "DeleteBucketWebsite",
+    ),
 ];
 
 /// Object subresources: (query key, GET, PUT, DELETE, POST).
@@ -108,7 +245,13 @@ const OBJECT_SUBRESOURCES: &[(&str, &str, &str, &str, &str)] = &[
     ("restore", "-", "-", "-", "RestoreObject"),
     ("retention", "GetObjectRetention", "PutObjectRetention", "-", "-"),
     ("select", "-", "-", "-", "SelectObjectContent"),
-    ("tagging", "GetObjectTagging", "PutObjectTagging", "DeleteObjectTagging", "-"),
+    (
+        "tagging",
+        "GetObjectTagging",
+        "PutObjectTagging",
+        "DeleteObjectTagging",
+        "-",
+    ),
     ("torrent", "GetObjectTorrent", "-", "-", "-"),
 ];
 
@@ -118,7 +261,10 @@ pub fn route(req: &RequestInfo, domains: &[String]) -> S3Result<Endpoint> {
     let (bucket, key) = split_target(req, domains)?;
     let method = &req.method;
     if let Method::Other(m) = method {
-        return Err(S3Error::with_message(Code::MethodNotAllowed, format!("{m} is not an S3 method")));
+        return Err(S3Error::with_message(
+            Code::MethodNotAllowed,
+            format!("{m} is not an S3 method"),
+        ));
     }
     let Some(bucket) = bucket else {
         return match method {
@@ -186,10 +332,15 @@ fn route_object(req: &RequestInfo, method: &Method, bucket: String, key: String)
     }
     let copy = req.header("x-amz-copy-source").is_some();
     Ok(match method {
-        Method::Put if upload && req.has_query("partNumber") && copy => Endpoint::UploadPartCopy { bucket, key },
+        Method::Put if upload && req.has_query("partNumber") && copy => {
+            Endpoint::UploadPartCopy { bucket, key }
+        }
         Method::Put if upload && req.has_query("partNumber") => Endpoint::UploadPart { bucket, key },
         Method::Put if upload => {
-            return Err(S3Error::with_message(Code::InvalidRequest, "uploadId needs partNumber"))
+            return Err(S3Error::with_message(
+                Code::InvalidRequest,
+                "uploadId needs partNumber",
+            ))
         }
         Method::Put if copy => Endpoint::CopyObject { bucket, key },
         Method::Put => Endpoint::PutObject { bucket, key },
@@ -234,9 +385,8 @@ fn split_target(req: &RequestInfo, domains: &[String]) -> S3Result<(Option<Strin
     let key = match raw_key {
         None => None,
         Some(k) => {
-            let k = decode_path(k).ok_or_else(|| {
-                S3Error::with_message(Code::InvalidURI, "Object keys must be valid UTF-8.")
-            })?;
+            let k = decode_path(k)
+                .ok_or_else(|| S3Error::with_message(Code::InvalidURI, "Object keys must be valid UTF-8."))?;
             if k.len() > MAX_KEY_LEN {
                 return Err(S3Error::new(Code::KeyTooLongError));
             }
@@ -260,81 +410,270 @@ mod tests {
         vec!["s3.example.com".into(), "localhost".into()]
     }
 
-    /// (method, path-style path, query, headers, expected)
+    /// (method, query, headers, expected endpoint)
+    type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], Endpoint);
+
     #[test]
     fn table_both_styles() {
         let b = || "bkt".to_owned();
         let k = || "a/b c+d".to_owned();
         let copy: &[(&str, &str)] = &[("x-amz-copy-source", "/x/y")];
-        let cases: Vec<(&str, &str, &[(&str, &str)], Endpoint)> = vec![
+        let cases: Vec<Case> = vec![
             ("PUT", "", &[], Endpoint::CreateBucket { bucket: b() }),
             ("DELETE", "", &[], Endpoint::DeleteBucket { bucket: b() }),
             ("HEAD", "", &[], Endpoint::HeadBucket { bucket: b() }),
-            ("GET", "location", &[], Endpoint::GetBucketLocation { bucket: b() }),
-            ("GET", "versioning", &[], Endpoint::GetBucketVersioning { bucket: b() }),
+            (
+                "GET",
+                "location",
+                &[],
+                Endpoint::GetBucketLocation { bucket: b() },
+            ),
+            (
+                "GET",
+                "versioning",
+                &[],
+                Endpoint::GetBucketVersioning { bucket: b() },
+            ),
             ("GET", "", &[], Endpoint::ListObjects { bucket: b() }),
-            ("GET", "list-type=2&prefix=x", &[], Endpoint::ListObjectsV2 { bucket: b() }),
-            ("GET", "versions", &[], Endpoint::ListObjectVersions { bucket: b() }),
-            ("GET", "uploads", &[], Endpoint::ListMultipartUploads { bucket: b() }),
+            (
+                "GET",
+                "list-type=2&prefix=x",
+                &[],
+                Endpoint::ListObjectsV2 { bucket: b() },
+            ),
+            (
+                "GET",
+                "versions",
+                &[],
+                Endpoint::ListObjectVersions { bucket: b() },
+            ),
+            (
+                "GET",
+                "uploads",
+                &[],
+                Endpoint::ListMultipartUploads { bucket: b() },
+            ),
             ("POST", "delete", &[], Endpoint::DeleteObjects { bucket: b() }),
-            ("GET", "acl", &[], Endpoint::Unsupported { operation: "GetBucketAcl" }),
-            ("PUT", "cors", &[], Endpoint::Unsupported { operation: "PutBucketCors" }),
-            ("DELETE", "policy", &[], Endpoint::Unsupported { operation: "DeleteBucketPolicy" }),
+            (
+                "GET",
+                "acl",
+                &[],
+                Endpoint::Unsupported {
+                    operation: "GetBucketAcl",
+                },
+            ),
+            (
+                "PUT",
+                "cors",
+                &[],
+                Endpoint::Unsupported {
+                    operation: "PutBucketCors",
+                },
+            ),
+            (
+                "DELETE",
+                "policy",
+                &[],
+                Endpoint::Unsupported {
+                    operation: "DeleteBucketPolicy",
+                },
+            ),
         ];
         for (method, query, headers, expected) in cases {
             let r = req(method, "gw:9000", "/bkt", query, headers);
-            assert_eq!(route(&r, &domains()).unwrap(), expected, "path style {method} ?{query}");
+            assert_eq!(
+                route(&r, &domains()).unwrap(),
+                expected,
+                "path style {method} ?{query}"
+            );
             let r = req(method, "bkt.s3.example.com:9000", "/", query, headers);
-            assert_eq!(route(&r, &domains()).unwrap(), expected, "vhost style {method} ?{query}");
+            assert_eq!(
+                route(&r, &domains()).unwrap(),
+                expected,
+                "vhost style {method} ?{query}"
+            );
         }
-        let cases: Vec<(&str, &str, &[(&str, &str)], Endpoint)> = vec![
-            ("PUT", "", &[], Endpoint::PutObject { bucket: b(), key: k() }),
-            ("PUT", "", copy, Endpoint::CopyObject { bucket: b(), key: k() }),
-            ("GET", "", &[], Endpoint::GetObject { bucket: b(), key: k() }),
-            ("HEAD", "", &[], Endpoint::HeadObject { bucket: b(), key: k() }),
-            ("DELETE", "", &[], Endpoint::DeleteObject { bucket: b(), key: k() }),
-            ("POST", "uploads", &[], Endpoint::CreateMultipartUpload { bucket: b(), key: k() }),
-            ("PUT", "partNumber=1&uploadId=u", &[], Endpoint::UploadPart { bucket: b(), key: k() }),
-            ("PUT", "partNumber=1&uploadId=u", copy, Endpoint::UploadPartCopy { bucket: b(), key: k() }),
-            ("POST", "uploadId=u", &[], Endpoint::CompleteMultipartUpload { bucket: b(), key: k() }),
-            ("DELETE", "uploadId=u", &[], Endpoint::AbortMultipartUpload { bucket: b(), key: k() }),
-            ("GET", "uploadId=u", &[], Endpoint::ListParts { bucket: b(), key: k() }),
-            ("GET", "tagging", &[], Endpoint::Unsupported { operation: "GetObjectTagging" }),
-            ("PUT", "acl", &[], Endpoint::Unsupported { operation: "PutObjectAcl" }),
+        let cases: Vec<Case> = vec![
+            (
+                "PUT",
+                "",
+                &[],
+                Endpoint::PutObject {
+                    bucket: b(),
+                    key: k(),
+                },
+            ),
+            (
+                "PUT",
+                "",
+                copy,
+                Endpoint::CopyObject {
+                    bucket: b(),
+                    key: k(),
+                },
+            ),
+            (
+                "GET",
+                "",
+                &[],
+                Endpoint::GetObject {
+                    bucket: b(),
+                    key: k(),
+                },
+            ),
+            (
+                "HEAD",
+                "",
+                &[],
+                Endpoint::HeadObject {
+                    bucket: b(),
+                    key: k(),
+                },
+            ),
+            (
+                "DELETE",
+                "",
+                &[],
+                Endpoint::DeleteObject {
+                    bucket: b(),
+                    key: k(),
+                },
+            ),
+            (
+                "POST",
+                "uploads",
+                &[],
+                Endpoint::CreateMultipartUpload {
+                    bucket: b(),
+                    key: k(),
+                },
+            ),
+            (
+                "PUT",
+                "partNumber=1&uploadId=u",
+                &[],
+                Endpoint::UploadPart {
+                    bucket: b(),
+                    key: k(),
+                },
+            ),
+            (
+                "PUT",
+                "partNumber=1&uploadId=u",
+                copy,
+                Endpoint::UploadPartCopy {
+                    bucket: b(),
+                    key: k(),
+                },
+            ),
+            (
+                "POST",
+                "uploadId=u",
+                &[],
+                Endpoint::CompleteMultipartUpload {
+                    bucket: b(),
+                    key: k(),
+                },
+            ),
+            (
+                "DELETE",
+                "uploadId=u",
+                &[],
+                Endpoint::AbortMultipartUpload {
+                    bucket: b(),
+                    key: k(),
+                },
+            ),
+            (
+                "GET",
+                "uploadId=u",
+                &[],
+                Endpoint::ListParts {
+                    bucket: b(),
+                    key: k(),
+                },
+            ),
+            (
+                "GET",
+                "tagging",
+                &[],
+                Endpoint::Unsupported {
+                    operation: "GetObjectTagging",
+                },
+            ),
+            (
+                "PUT",
+                "acl",
+                &[],
+                Endpoint::Unsupported {
+                    operation: "PutObjectAcl",
+                },
+            ),
         ];
         for (method, query, headers, expected) in cases {
             let r = req(method, "gw", "/bkt/a/b%20c+d", query, headers);
-            assert_eq!(route(&r, &domains()).unwrap(), expected, "path style {method} ?{query}");
+            assert_eq!(
+                route(&r, &domains()).unwrap(),
+                expected,
+                "path style {method} ?{query}"
+            );
             let r = req(method, "bkt.s3.example.com", "/a/b%20c+d", query, headers);
-            assert_eq!(route(&r, &domains()).unwrap(), expected, "vhost style {method} ?{query}");
+            assert_eq!(
+                route(&r, &domains()).unwrap(),
+                expected,
+                "vhost style {method} ?{query}"
+            );
         }
     }
 
     #[test]
     fn service_and_errors() {
-        assert_eq!(route(&req("GET", "gw", "/", "", &[]), &domains()).unwrap(), Endpoint::ListBuckets);
+        assert_eq!(
+            route(&req("GET", "gw", "/", "", &[]), &domains()).unwrap(),
+            Endpoint::ListBuckets
+        );
         // A bare configured domain is path style, not a bucket called "".
         assert_eq!(
             route(&req("GET", "s3.example.com", "/", "", &[]), &domains()).unwrap(),
             Endpoint::ListBuckets
         );
         assert_eq!(
-            route(&req("GET", "my.dotted.bucket.localhost:80", "/k", "", &[]), &domains()).unwrap(),
-            Endpoint::GetObject { bucket: "my.dotted.bucket".into(), key: "k".into() }
+            route(
+                &req("GET", "my.dotted.bucket.localhost:80", "/k", "", &[]),
+                &domains()
+            )
+            .unwrap(),
+            Endpoint::GetObject {
+                bucket: "my.dotted.bucket".into(),
+                key: "k".into()
+            }
         );
         let e = route(&req("PATCH", "gw", "/b/k", "", &[]), &domains()).unwrap_err();
         assert_eq!(e.code, Code::MethodNotAllowed);
         let e = route(&req("PUT", "gw", "/", "", &[]), &domains()).unwrap_err();
         assert_eq!(e.code, Code::MethodNotAllowed);
         let long = format!("/b/{}", "k".repeat(1025));
-        assert_eq!(route(&req("GET", "gw", &long, "", &[]), &domains()).unwrap_err().code, Code::KeyTooLongError);
+        assert_eq!(
+            route(&req("GET", "gw", &long, "", &[]), &domains())
+                .unwrap_err()
+                .code,
+            Code::KeyTooLongError
+        );
         let max = format!("/b/{}", "k".repeat(1024));
         assert!(route(&req("GET", "gw", &max, "", &[]), &domains()).is_ok());
-        assert_eq!(route(&req("GET", "gw", "/b/%FF", "", &[]), &domains()).unwrap_err().code, Code::InvalidURI);
+        assert_eq!(
+            route(&req("GET", "gw", "/b/%FF", "", &[]), &domains())
+                .unwrap_err()
+                .code,
+            Code::InvalidURI
+        );
         // Keys keep everything after the bucket, including a trailing slash and dots.
         assert_eq!(
             route(&req("GET", "gw", "/b/a/../c/", "", &[]), &domains()).unwrap(),
-            Endpoint::GetObject { bucket: "b".into(), key: "a/../c/".into() }
+            Endpoint::GetObject {
+                bucket: "b".into(),
+                key: "a/../c/".into()
+            }
         );
     }
 }

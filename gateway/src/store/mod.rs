@@ -1,7 +1,7 @@
 //! The blob store: object bytes as files on the Gluster volume, through gfapi.
 //!
 //! Owns the on-volume layout and the write protocol; knows nothing of keys, listings or HTTP.
-//! Layout: `/.s3/blobs/<bucket id, 16 hex>/<2 hex fan-out>/<blob id, 32 hex>`. Keys never
+//! Layout: `<root>/blobs/<bucket id, 16 hex>/<2 hex fan-out>/<blob id, 32 hex>`. Keys never
 //! become paths, so any key S3 allows works and `a` and `a/b` coexist. The 256 fan-out
 //! directories of a bucket are created once, serially, when the bucket is created: racing
 //! mkdirs of one name on a replicate volume can leave a GFID split-brain (see
@@ -29,19 +29,23 @@ pub const META_XATTR: &str = "user.s3.meta";
 /// in all, and Gluster keeps some of its own there.
 pub const META_XATTR_MAX: usize = 2048;
 
-const ROOT: &str = "/.s3";
+/// The default top directory of the gateway's files on the volume.
+pub const DEFAULT_ROOT: &str = "/.s3";
 
 /// The blob store over one volume.
 #[derive(Clone, Debug)]
 pub struct BlobStore {
     vol: Volume,
+    root: String,
 }
 
 impl BlobStore {
-    /// Wraps a connected volume and makes sure the top directories exist.
-    pub fn open(vol: Volume) -> io::Result<BlobStore> {
-        vol.mkdir_all(format!("{ROOT}/blobs"), 0o755)?;
-        Ok(BlobStore { vol })
+    /// Wraps a connected volume and makes sure `<root>/blobs` exists. One registry owns one
+    /// root (bucket ids are the registry's).
+    pub fn open(vol: Volume, root: &str) -> io::Result<BlobStore> {
+        let root = root.trim_end_matches('/').to_owned();
+        vol.mkdir_all(format!("{root}/blobs"), 0o755)?;
+        Ok(BlobStore { vol, root })
     }
 
     /// The volume, for health checks and statistics.
@@ -49,13 +53,13 @@ impl BlobStore {
         &self.vol
     }
 
-    fn bucket_dir(bucket_id: u64) -> PathBuf {
-        PathBuf::from(format!("{ROOT}/blobs/{bucket_id:016x}"))
+    fn bucket_dir(&self, bucket_id: u64) -> PathBuf {
+        PathBuf::from(format!("{}/blobs/{bucket_id:016x}", self.root))
     }
 
     /// Creates a bucket's directory and its 256 fan-out directories, one at a time.
     pub fn create_bucket_dirs(&self, bucket_id: u64) -> io::Result<()> {
-        let dir = Self::bucket_dir(bucket_id);
+        let dir = self.bucket_dir(bucket_id);
         self.vol.mkdir_all(&dir, 0o755)?;
         for i in 0..=255u8 {
             match self.vol.mkdir(dir.join(format!("{i:02x}")), 0o755) {
@@ -69,7 +73,7 @@ impl BlobStore {
     /// Removes a bucket's (empty) directories. Directories that still hold files (blobs
     /// waiting for the garbage sweep) are left for the sweep.
     pub fn remove_bucket_dirs(&self, bucket_id: u64) -> io::Result<()> {
-        let dir = Self::bucket_dir(bucket_id);
+        let dir = self.bucket_dir(bucket_id);
         for i in 0..=255u8 {
             match self.vol.rmdir(dir.join(format!("{i:02x}"))) {
                 Ok(()) => {}
@@ -79,7 +83,9 @@ impl BlobStore {
             }
         }
         match self.vol.rmdir(&dir) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound && e.raw_os_error() != Some(libc::ENOTEMPTY) => Err(e),
+            Err(e) if e.kind() != io::ErrorKind::NotFound && e.raw_os_error() != Some(libc::ENOTEMPTY) => {
+                Err(e)
+            }
             _ => Ok(()),
         }
     }
@@ -87,7 +93,7 @@ impl BlobStore {
     /// Starts a new blob in `bucket_id`'s directory.
     pub fn writer(&self, bucket_id: u64) -> io::Result<BlobWriter> {
         let id = hex::encode(rand::random::<[u8; 16]>());
-        let dir = Self::bucket_dir(bucket_id).join(&id[..2]);
+        let dir = self.bucket_dir(bucket_id).join(&id[..2]);
         let tmp = dir.join(format!(".tmp.{id}"));
         let file = match self.vol.create_new(&tmp, 0o644) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -114,7 +120,8 @@ impl BlobStore {
             match self.vol.open(path, libc::O_RDONLY) {
                 Err(e)
                     if attempt < 3
-                        && (e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ESTALE)) =>
+                        && (e.kind() == io::ErrorKind::NotFound
+                            || e.raw_os_error() == Some(libc::ESTALE)) =>
                 {
                     attempt += 1;
                     thread::sleep(Duration::from_millis(1 << attempt));
@@ -150,7 +157,10 @@ pub struct BlobWriter {
 impl BlobWriter {
     /// Appends `buf`.
     pub fn write(&mut self, buf: &[u8]) -> io::Result<()> {
-        let file = self.file.as_ref().ok_or_else(|| io::Error::other("blob writer already finished"))?;
+        let file = self
+            .file
+            .as_ref()
+            .ok_or_else(|| io::Error::other("blob writer already finished"))?;
         file.write_all_at(buf, self.len)?;
         self.len += buf.len() as u64;
         Ok(())
@@ -169,7 +179,10 @@ impl BlobWriter {
     /// Makes the blob durable and visible under its final name: xattr, fsync, close, rename.
     /// Returns its path and size.
     pub fn finish(mut self, meta: &[u8]) -> io::Result<(String, u64)> {
-        let file = self.file.take().ok_or_else(|| io::Error::other("blob writer already finished"))?;
+        let file = self
+            .file
+            .take()
+            .ok_or_else(|| io::Error::other("blob writer already finished"))?;
         let res = (|| {
             if meta.len() <= META_XATTR_MAX {
                 file.set_xattr(META_XATTR, meta, 0)?;

@@ -50,17 +50,38 @@ impl Gw {
             volume: "unused".into(),
             volfile_servers: vec![],
             registry_dir: dir.path().join("registry"),
+            // Each test gateway has its own registry, hence its own blob root.
+            blob_root: format!(
+                "/.s3-tests/{}-{}",
+                std::process::id(),
+                dir.path().file_name().unwrap().to_string_lossy()
+            ),
             gfapi_log: None,
             init_timeout: Duration::from_secs(30),
             users: vec![
-                User { access_key: AK.into(), secret_key: SK.into(), owner_id: Some("owner-one".into()), display_name: Some("One".into()) },
-                User { access_key: AK2.into(), secret_key: SK2.into(), owner_id: None, display_name: None },
+                User {
+                    access_key: AK.into(),
+                    secret_key: SK.into(),
+                    owner_id: Some("owner-one".into()),
+                    display_name: Some("One".into()),
+                },
+                User {
+                    access_key: AK2.into(),
+                    secret_key: SK2.into(),
+                    owner_id: None,
+                    display_name: None,
+                },
             ],
         };
         let running = gateway::start(config, volume()).await.expect("gateway starts");
         let endpoint = format!("http://{}", running.s3_addr);
         let admin = format!("http://{}", running.admin_addr);
-        Gw { running: Some(running), endpoint, admin, _dir: dir }
+        Gw {
+            running: Some(running),
+            endpoint,
+            admin,
+            _dir: dir,
+        }
     }
 
     /// A path-style SDK client for the first user.
@@ -123,4 +144,24 @@ where
         aws_sdk_s3::error::SdkError::ServiceError(s) => s.err().code().map(str::to_owned),
         _ => None,
     }
+}
+
+/// A plain HTTP GET for the admin endpoints (not S3: no signing involved).
+pub fn http_get(base: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let addr = base.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = out
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
 }

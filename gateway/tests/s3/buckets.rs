@@ -19,17 +19,33 @@ async fn create_head_list_delete_bucket() {
     let e = other.create_bucket().bucket(&b).send().await.unwrap_err();
     assert_eq!(code(&e).as_deref(), Some("BucketAlreadyExists"));
     // Another owner cannot see or use it.
-    assert!(!other.list_buckets().send().await.unwrap().buckets().iter().any(|x| x.name() == Some(b.as_str())));
+    assert!(!other
+        .list_buckets()
+        .send()
+        .await
+        .unwrap()
+        .buckets()
+        .iter()
+        .any(|x| x.name() == Some(b.as_str())));
     let e = other.list_objects_v2().bucket(&b).send().await.unwrap_err();
     assert_eq!(code(&e).as_deref(), Some("AccessDenied"));
 
-    c.put_object().bucket(&b).key("k").body(b"x".to_vec().into()).send().await.unwrap();
+    c.put_object()
+        .bucket(&b)
+        .key("k")
+        .body(b"x".to_vec().into())
+        .send()
+        .await
+        .unwrap();
     let e = c.delete_bucket().bucket(&b).send().await.unwrap_err();
     assert_eq!(code(&e).as_deref(), Some("BucketNotEmpty"));
     c.delete_object().bucket(&b).key("k").send().await.unwrap();
     c.delete_bucket().bucket(&b).send().await.unwrap();
     let e = c.head_bucket().bucket(&b).send().await.unwrap_err();
-    assert!(e.raw_response().is_some_and(|r| r.status().as_u16() == 404), "{e:?}");
+    assert!(
+        e.raw_response().is_some_and(|r| r.status().as_u16() == 404),
+        "{e:?}"
+    );
     gw.stop().await;
 }
 
@@ -56,8 +72,16 @@ async fn bucket_names_and_locations() {
     assert_eq!(code(&e).as_deref(), Some("IllegalLocationConstraintException"));
     c.create_bucket().bucket(&b).send().await.unwrap();
     let loc = c.get_bucket_location().bucket(&b).send().await.unwrap();
-    assert!(loc.location_constraint().is_none_or(|l| l.as_str().is_empty()), "{loc:?}");
-    let e = c.get_bucket_location().bucket("no-such-bucket-here").send().await.unwrap_err();
+    assert!(
+        loc.location_constraint().is_none_or(|l| l.as_str().is_empty()),
+        "{loc:?}"
+    );
+    let e = c
+        .get_bucket_location()
+        .bucket("no-such-bucket-here")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e).as_deref(), Some("NoSuchBucket"));
     gw.stop().await;
 }

@@ -5,7 +5,13 @@ use aws_sdk_s3::primitives::ByteStream;
 use crate::common::{bucket, code, data, Gw};
 
 async fn get_bytes(c: &aws_sdk_s3::Client, b: &str, k: &str) -> Vec<u8> {
-    let o = c.get_object().bucket(b).key(k).send().await.unwrap_or_else(|e| panic!("GET {k}: {e:?}"));
+    let o = c
+        .get_object()
+        .bucket(b)
+        .key(k)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {k}: {e:?}"));
     o.body.collect().await.unwrap().into_bytes().to_vec()
 }
 
@@ -16,16 +22,40 @@ async fn put_get_round_trip_sizes_and_hostile_keys() {
     let b = bucket("rt");
     c.create_bucket().bucket(&b).send().await.unwrap();
     let long = "k".repeat(1024);
-    let keys = ["a b", "a+b", "100%", "&+-é\"", "日本語/ファイル", "a/b/../c", "dir/", "a", "a/b", &long];
+    let keys = [
+        "a b",
+        "a+b",
+        "100%",
+        "&+-é\"",
+        "日本語/ファイル",
+        "a/b/../c",
+        "dir/",
+        "a",
+        "a/b",
+        &long,
+    ];
     for (i, k) in keys.iter().enumerate() {
         let body = data(i * 37, i as u64);
-        c.put_object().bucket(&b).key(*k).body(body.clone().into()).send().await.unwrap_or_else(|e| panic!("PUT {k}: {e:?}"));
+        c.put_object()
+            .bucket(&b)
+            .key(*k)
+            .body(body.clone().into())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("PUT {k}: {e:?}"));
         assert_eq!(get_bytes(&c, &b, k).await, body, "key {k:?}");
     }
     for (len, seed) in [(0usize, 1u64), (1, 2), ((1 << 20) + 1, 3), (20 << 20, 4)] {
         let body = data(len, seed);
         let k = format!("size-{len}");
-        let put = c.put_object().bucket(&b).key(&k).body(body.clone().into()).send().await.unwrap();
+        let put = c
+            .put_object()
+            .bucket(&b)
+            .key(&k)
+            .body(body.clone().into())
+            .send()
+            .await
+            .unwrap();
         let md5 = format!("\"{:x}\"", md5_of(&body));
         assert_eq!(put.e_tag(), Some(md5.as_str()));
         let got = get_bytes(&c, &b, &k).await;
@@ -51,8 +81,19 @@ async fn content_types_and_metadata() {
     c.create_bucket().bucket(&b).send().await.unwrap();
     // The SDK sends `application/octet-stream` when it is given no type: a key with a known
     // extension is then served with the guessed type, one without keeps what was sent.
-    for (k, want) in [("x.html", "text/html"), ("x.png", "image/png"), ("x.json", "application/json"), ("noext", "application/octet-stream")] {
-        c.put_object().bucket(&b).key(k).body(b"{}".to_vec().into()).send().await.unwrap();
+    for (k, want) in [
+        ("x.html", "text/html"),
+        ("x.png", "image/png"),
+        ("x.json", "application/json"),
+        ("noext", "application/octet-stream"),
+    ] {
+        c.put_object()
+            .bucket(&b)
+            .key(k)
+            .body(b"{}".to_vec().into())
+            .send()
+            .await
+            .unwrap();
         let h = c.head_object().bucket(&b).key(k).send().await.unwrap();
         assert_eq!(h.content_type(), Some(want), "{k}");
     }
@@ -77,7 +118,14 @@ async fn content_types_and_metadata() {
     let m = h.metadata().unwrap();
     assert_eq!(m.get("color").map(String::as_str), Some("blue"));
     assert_eq!(m.get("mixed-case").map(String::as_str), Some("v"));
-    let g = c.get_object().bucket(&b).key("meta.bin").response_content_type("application/x-over").send().await.unwrap();
+    let g = c
+        .get_object()
+        .bucket(&b)
+        .key("meta.bin")
+        .response_content_type("application/x-over")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(g.content_type(), Some("application/x-over"));
     gw.stop().await;
 }
@@ -89,34 +137,119 @@ async fn ranges_and_conditions() {
     let b = bucket("range");
     c.create_bucket().bucket(&b).send().await.unwrap();
     let body = data(3 << 20, 9);
-    let put = c.put_object().bucket(&b).key("r").body(body.clone().into()).send().await.unwrap();
+    let put = c
+        .put_object()
+        .bucket(&b)
+        .key("r")
+        .body(body.clone().into())
+        .send()
+        .await
+        .unwrap();
     let etag = put.e_tag().unwrap().to_owned();
-    for (range, start, end) in [("bytes=0-9", 0, 10), ("bytes=100-", 100, body.len()), ("bytes=-5", body.len() - 5, body.len()), ("bytes=1048570-2097160", 1_048_570, 2_097_161)] {
-        let o = c.get_object().bucket(&b).key("r").range(range).send().await.unwrap();
+    for (range, start, end) in [
+        ("bytes=0-9", 0, 10),
+        ("bytes=100-", 100, body.len()),
+        ("bytes=-5", body.len() - 5, body.len()),
+        ("bytes=1048570-2097160", 1_048_570, 2_097_161),
+    ] {
+        let o = c
+            .get_object()
+            .bucket(&b)
+            .key("r")
+            .range(range)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(o.content_length(), Some((end - start) as i64), "{range}");
         let got = o.body.collect().await.unwrap().into_bytes();
         assert!(got[..] == body[start..end], "{range}");
     }
-    let e = c.get_object().bucket(&b).key("r").range("bytes=99999999-").send().await.unwrap_err();
+    let e = c
+        .get_object()
+        .bucket(&b)
+        .key("r")
+        .range("bytes=99999999-")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e).as_deref(), Some("InvalidRange"));
 
-    let e = c.get_object().bucket(&b).key("r").if_match("\"nope\"").send().await.unwrap_err();
+    let e = c
+        .get_object()
+        .bucket(&b)
+        .key("r")
+        .if_match("\"nope\"")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e).as_deref(), Some("PreconditionFailed"));
-    c.get_object().bucket(&b).key("r").if_match(&etag).send().await.unwrap();
-    let e = c.get_object().bucket(&b).key("r").if_none_match(&etag).send().await.unwrap_err();
+    c.get_object()
+        .bucket(&b)
+        .key("r")
+        .if_match(&etag)
+        .send()
+        .await
+        .unwrap();
+    let e = c
+        .get_object()
+        .bucket(&b)
+        .key("r")
+        .if_none_match(&etag)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(304));
     let past = aws_smithy_types::DateTime::from_secs(1_000_000_000);
-    let e = c.get_object().bucket(&b).key("r").if_unmodified_since(past).send().await.unwrap_err();
+    let e = c
+        .get_object()
+        .bucket(&b)
+        .key("r")
+        .if_unmodified_since(past)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e).as_deref(), Some("PreconditionFailed"));
-    c.get_object().bucket(&b).key("r").if_modified_since(past).send().await.unwrap();
+    c.get_object()
+        .bucket(&b)
+        .key("r")
+        .if_modified_since(past)
+        .send()
+        .await
+        .unwrap();
 
     // Conditional writes.
-    let e = c.put_object().bucket(&b).key("r").if_none_match("*").body(ByteStream::from_static(b"x")).send().await.unwrap_err();
+    let e = c
+        .put_object()
+        .bucket(&b)
+        .key("r")
+        .if_none_match("*")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e).as_deref(), Some("PreconditionFailed"));
-    c.put_object().bucket(&b).key("new").if_none_match("*").body(ByteStream::from_static(b"x")).send().await.unwrap();
-    let e = c.put_object().bucket(&b).key("r").if_match("\"0123\"").body(ByteStream::from_static(b"x")).send().await.unwrap_err();
+    c.put_object()
+        .bucket(&b)
+        .key("new")
+        .if_none_match("*")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .unwrap();
+    let e = c
+        .put_object()
+        .bucket(&b)
+        .key("r")
+        .if_match("\"0123\"")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e).as_deref(), Some("PreconditionFailed"));
-    assert!(get_bytes(&c, &b, "r").await == body, "failed conditional writes must not change the object");
+    assert!(
+        get_bytes(&c, &b, "r").await == body,
+        "failed conditional writes must not change the object"
+    );
     gw.stop().await;
 }
 
@@ -130,11 +263,23 @@ async fn missing_things_and_deletes() {
     assert_eq!(code(&e).as_deref(), Some("NoSuchKey"));
     let e = c.head_object().bucket(&b).key("nope").send().await.unwrap_err();
     assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(404));
-    let e = c.get_object().bucket("no-such-bucket-x").key("k").send().await.unwrap_err();
+    let e = c
+        .get_object()
+        .bucket("no-such-bucket-x")
+        .key("k")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e).as_deref(), Some("NoSuchBucket"));
     // Deleting what is not there is a success.
     c.delete_object().bucket(&b).key("nope").send().await.unwrap();
-    c.put_object().bucket(&b).key("gone").body(ByteStream::from_static(b"x")).send().await.unwrap();
+    c.put_object()
+        .bucket(&b)
+        .key("gone")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .unwrap();
     c.delete_object().bucket(&b).key("gone").send().await.unwrap();
     let e = c.get_object().bucket(&b).key("gone").send().await.unwrap_err();
     assert_eq!(code(&e).as_deref(), Some("NoSuchKey"));

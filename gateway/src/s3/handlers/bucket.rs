@@ -20,12 +20,24 @@ pub fn valid_bucket_name(name: &str) -> bool {
     if !(3..=63).contains(&b.len()) {
         return false;
     }
-    let ok_chars = b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'.' || *c == b'-');
+    let ok_chars = b
+        .iter()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'.' || *c == b'-');
     let ends_ok = b[0].is_ascii_alphanumeric() && b[b.len() - 1].is_ascii_alphanumeric();
     let ip_like = name.split('.').count() == 4 && name.split('.').all(|p| p.parse::<u8>().is_ok());
-    let reserved = ["xn--", "sthree-", "amzn-s3-demo-"].iter().any(|p| name.starts_with(p))
-        || ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"].iter().any(|s| name.ends_with(s));
-    ok_chars && ends_ok && !ip_like && !reserved && !name.contains("..") && !name.contains(".-") && !name.contains("-.")
+    let reserved = ["xn--", "sthree-", "amzn-s3-demo-"]
+        .iter()
+        .any(|p| name.starts_with(p))
+        || ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"]
+            .iter()
+            .any(|s| name.ends_with(s));
+    ok_chars
+        && ends_ok
+        && !ip_like
+        && !reserved
+        && !name.contains("..")
+        && !name.contains(".-")
+        && !name.contains("-.")
 }
 
 /// CreateBucket: empty body or a `CreateBucketConfiguration`.
@@ -54,7 +66,11 @@ pub async fn create_bucket(ctx: &Ctx, name: &str, body: RequestBody) -> S3Result
         let b = match reg.create_bucket(&n, &owner, &region, now_ms()) {
             Ok(b) => b,
             Err(metadata::Error::BucketAlreadyExists { owner: existing }) => {
-                let code = if existing == owner { Code::BucketAlreadyOwnedByYou } else { Code::BucketAlreadyExists };
+                let code = if existing == owner {
+                    Code::BucketAlreadyOwnedByYou
+                } else {
+                    Code::BucketAlreadyExists
+                };
                 return Err(S3Error::new(code).extra("BucketName", n));
             }
             Err(e) => return Err(e.into()),
@@ -79,7 +95,9 @@ pub async fn delete_bucket(ctx: &Ctx, name: &str) -> S3Result<S3Response> {
     let n = name.to_owned();
     blocking::try_run(move || {
         reg.delete_bucket(&n).map_err(|e| match e {
-            metadata::Error::BucketNotEmpty => S3Error::new(Code::BucketNotEmpty).extra("BucketName", n.clone()),
+            metadata::Error::BucketNotEmpty => {
+                S3Error::new(Code::BucketNotEmpty).extra("BucketName", n.clone())
+            }
             e => e.into(),
         })?;
         reg.flush()?;
@@ -102,7 +120,9 @@ pub async fn head_bucket(ctx: &Ctx, name: &str) -> S3Result<S3Response> {
 /// GetBucketLocation.
 pub async fn get_bucket_location(ctx: &Ctx, name: &str) -> S3Result<S3Response> {
     let b = ctx.bucket(name).await?;
-    Ok(S3Response::xml(xml::LocationConstraint::for_region(&b.region).to_xml()))
+    Ok(S3Response::xml(
+        xml::LocationConstraint::for_region(&b.region).to_xml(),
+    ))
 }
 
 /// GetBucketVersioning: versioning is never enabled here, which S3 reports as an empty
@@ -116,10 +136,17 @@ pub async fn get_bucket_versioning(ctx: &Ctx, name: &str) -> S3Result<S3Response
 /// `continuation-token` paging and an optional `prefix`.
 pub async fn list_buckets(ctx: &Ctx) -> S3Result<S3Response> {
     let max = match ctx.req.query("max-buckets") {
-        Some(m) => m.parse::<usize>().ok().filter(|m| (1..=10_000).contains(m)).ok_or_else(|| {
-            S3Error::with_message(Code::InvalidArgument, "max-buckets must be an integer between 1 and 10000")
+        Some(m) => m
+            .parse::<usize>()
+            .ok()
+            .filter(|m| (1..=10_000).contains(m))
+            .ok_or_else(|| {
+                S3Error::with_message(
+                    Code::InvalidArgument,
+                    "max-buckets must be an integer between 1 and 10000",
+                )
                 .extra("ArgumentName", "max-buckets")
-        })?,
+            })?,
         None => 10_000,
     };
     let prefix = ctx.req.query("prefix").unwrap_or("").to_owned();
@@ -153,14 +180,23 @@ pub async fn list_buckets(ctx: &Ctx) -> S3Result<S3Response> {
         }
     })
     .await?;
-    let token = truncated.then(|| buckets.last().map(|b| B64URL.encode(&b.name))).flatten();
+    let token = truncated
+        .then(|| buckets.last().map(|b| B64URL.encode(&b.name)))
+        .flatten();
     let doc = xml::ListAllMyBucketsResult {
         xmlns: xml::Xmlns,
         buckets: buckets
             .into_iter()
-            .map(|b| xml::Bucket { name: b.name, creation_date: iso8601(b.created_ms), bucket_region: Some(b.region) })
+            .map(|b| xml::Bucket {
+                name: b.name,
+                creation_date: iso8601(b.created_ms),
+                bucket_region: Some(b.region),
+            })
             .collect(),
-        owner: xml::Owner { id: ctx.user.owner().to_owned(), display_name: Some(ctx.user.display().to_owned()) },
+        owner: xml::Owner {
+            id: ctx.user.owner().to_owned(),
+            display_name: Some(ctx.user.display().to_owned()),
+        },
         continuation_token: token,
         prefix: ctx.req.query("prefix").map(str::to_owned),
     };
@@ -172,7 +208,12 @@ fn decode_token(t: &str) -> S3Result<String> {
         .decode(t)
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(|| S3Error::with_message(Code::InvalidArgument, "The continuation token provided is incorrect"))
+        .ok_or_else(|| {
+            S3Error::with_message(
+                Code::InvalidArgument,
+                "The continuation token provided is incorrect",
+            )
+        })
 }
 
 #[cfg(test)]
@@ -185,8 +226,19 @@ mod tests {
             assert!(valid_bucket_name(ok), "{ok}");
         }
         for bad in [
-            "ab", &"a".repeat(64), "ABC", "a_b", "-abc", "abc-", "a..b", "192.168.1.1", "xn--abc", "a.-b",
-            "abc-s3alias", "has space", "ünï",
+            "ab",
+            &"a".repeat(64),
+            "ABC",
+            "a_b",
+            "-abc",
+            "abc-",
+            "a..b",
+            "192.168.1.1",
+            "xn--abc",
+            "a.-b",
+            "abc-s3alias",
+            "has space",
+            "ünï",
         ] {
             assert!(!valid_bucket_name(bad), "{bad}");
         }

@@ -21,11 +21,19 @@ use crate::s3::Ctx;
 pub const MAX_DELETE_KEYS: usize = 1000;
 
 /// What `encoding-type=url` leaves alone: unreserved characters and `/` (space becomes `+`).
-const URL_KEEP: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'/');
+const URL_KEEP: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
 
 /// Encodes a key the way S3 does for `encoding-type=url` (`a b+c` -> `a+b%2Bc`).
 pub fn url_encode_key(s: &str) -> String {
-    s.split(' ').map(|part| utf8_percent_encode(part, URL_KEEP).to_string()).collect::<Vec<_>>().join("+")
+    s.split(' ')
+        .map(|part| utf8_percent_encode(part, URL_KEEP).to_string())
+        .collect::<Vec<_>>()
+        .join("+")
 }
 
 /// Common listing parameters.
@@ -41,9 +49,12 @@ impl Params {
         let q = |n| ctx.req.query(n);
         let max_keys = match q("max-keys") {
             Some(m) => m.trim().parse::<i64>().ok().filter(|m| *m >= 0).ok_or_else(|| {
-                S3Error::with_message(Code::InvalidArgument, "Provided max-keys not an integer or within integer range")
-                    .extra("ArgumentName", "max-keys")
-                    .extra("ArgumentValue", m.to_owned())
+                S3Error::with_message(
+                    Code::InvalidArgument,
+                    "Provided max-keys not an integer or within integer range",
+                )
+                .extra("ArgumentName", "max-keys")
+                .extra("ArgumentValue", m.to_owned())
             })?,
             None => 1000,
         };
@@ -51,9 +62,12 @@ impl Params {
             None => false,
             Some(e) if e.eq_ignore_ascii_case("url") => true,
             Some(e) => {
-                return Err(S3Error::with_message(Code::InvalidArgument, "Invalid Encoding Method specified in Request")
-                    .extra("ArgumentName", "encoding-type")
-                    .extra("ArgumentValue", e.to_owned()))
+                return Err(S3Error::with_message(
+                    Code::InvalidArgument,
+                    "Invalid Encoding Method specified in Request",
+                )
+                .extra("ArgumentName", "encoding-type")
+                .extra("ArgumentValue", e.to_owned()))
             }
         };
         Ok(Params {
@@ -105,7 +119,9 @@ fn split_page(
                 contents.push(xml_object(&p.enc(&key), &rec, owner));
             }
             ListEntry::CommonPrefix(cp) => {
-                prefixes.push(xml::CommonPrefix { prefix: p.enc(&String::from_utf8_lossy(&cp)) });
+                prefixes.push(xml::CommonPrefix {
+                    prefix: p.enc(&String::from_utf8_lossy(&cp)),
+                });
             }
         }
     }
@@ -127,7 +143,10 @@ fn xml_object(key: &str, rec: &ObjectRecord, owner: Option<&xml::Owner>) -> xml:
 }
 
 fn owner(ctx: &Ctx) -> xml::Owner {
-    xml::Owner { id: ctx.user.owner().to_owned(), display_name: Some(ctx.user.display().to_owned()) }
+    xml::Owner {
+        id: ctx.user.owner().to_owned(),
+        display_name: Some(ctx.user.display().to_owned()),
+    }
 }
 
 /// ListObjects (v1): `marker`, and `NextMarker` when truncated with a delimiter.
@@ -144,7 +163,9 @@ pub async fn list_objects_v1(ctx: &Ctx, bucket: &str) -> S3Result<S3Response> {
         prefix: p.enc(&p.prefix),
         marker: p.enc(&marker),
         // AWS sends NextMarker only with a delimiter; without one clients use the last key.
-        next_marker: next.filter(|_| truncated && p.delimiter.is_some()).map(|m| p.enc(&m)),
+        next_marker: next
+            .filter(|_| truncated && p.delimiter.is_some())
+            .map(|m| p.enc(&m)),
         max_keys: u32::try_from(p.max_keys).unwrap_or(1000),
         delimiter: p.delimiter.as_deref().map(|d| p.enc(d)),
         encoding_type: p.encoding_type(),
@@ -159,7 +180,11 @@ pub async fn list_objects_v1(ctx: &Ctx, bucket: &str) -> S3Result<S3Response> {
 pub async fn list_objects_v2(ctx: &Ctx, bucket: &str) -> S3Result<S3Response> {
     let p = Params::from(ctx)?;
     let token = ctx.req.query("continuation-token").map(str::to_owned);
-    let start_after = ctx.req.query("start-after").filter(|s| !s.is_empty()).map(str::to_owned);
+    let start_after = ctx
+        .req
+        .query("start-after")
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
     let from = match &token {
         Some(t) => Some(
             B64URL
@@ -167,15 +192,21 @@ pub async fn list_objects_v2(ctx: &Ctx, bucket: &str) -> S3Result<S3Response> {
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok())
                 .ok_or_else(|| {
-                    S3Error::with_message(Code::InvalidArgument, "The continuation token provided is incorrect")
-                        .extra("ArgumentName", "continuation-token")
+                    S3Error::with_message(
+                        Code::InvalidArgument,
+                        "The continuation token provided is incorrect",
+                    )
+                    .extra("ArgumentName", "continuation-token")
                 })?,
         ),
         None => start_after.clone(),
     };
     let page = scan(ctx, bucket, &p, from).await?;
     let truncated = page.truncated;
-    let fetch_owner = ctx.req.query("fetch-owner").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let fetch_owner = ctx
+        .req
+        .query("fetch-owner")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let o = owner(ctx);
     let (contents, common_prefixes, next) = split_page(page, &p, fetch_owner.then_some(&o));
     let doc = xml::ListBucketResultV2 {
@@ -207,7 +238,13 @@ pub async fn list_object_versions(ctx: &Ctx, bucket: &str) -> S3Result<S3Respons
             "A version-id marker cannot be specified without a key marker.",
         ));
     }
-    let page = scan(ctx, bucket, &p, (!key_marker.is_empty()).then(|| key_marker.clone())).await?;
+    let page = scan(
+        ctx,
+        bucket,
+        &p,
+        (!key_marker.is_empty()).then(|| key_marker.clone()),
+    )
+    .await?;
     let truncated = page.truncated;
     let o = owner(ctx);
     let mut entries = Vec::new();
@@ -230,7 +267,9 @@ pub async fn list_object_versions(ctx: &Ctx, bucket: &str) -> S3Result<S3Respons
                 }));
             }
             ListEntry::CommonPrefix(cp) => {
-                common_prefixes.push(xml::CommonPrefix { prefix: p.enc(&String::from_utf8_lossy(&cp)) });
+                common_prefixes.push(xml::CommonPrefix {
+                    prefix: p.enc(&String::from_utf8_lossy(&cp)),
+                });
             }
         }
     }
@@ -270,7 +309,8 @@ pub async fn delete_objects(ctx: &Ctx, bucket: &str, body: RequestBody) -> S3Res
     let mut h = BodyHasher::new(exp);
     h.update(&doc);
     h.finish(None)?;
-    let req = xml::Delete::from_xml(&doc).map_err(|e| S3Error::with_message(Code::MalformedXML, e.to_string()))?;
+    let req =
+        xml::Delete::from_xml(&doc).map_err(|e| S3Error::with_message(Code::MalformedXML, e.to_string()))?;
     if req.objects.is_empty() || req.objects.len() > MAX_DELETE_KEYS {
         return Err(S3Error::with_message(
             Code::MalformedXML,
@@ -310,7 +350,10 @@ pub async fn delete_objects(ctx: &Ctx, bucket: &str, body: RequestBody) -> S3Res
                     delete_marker_version_id: None,
                 }),
                 Err(metadata::Error::PreconditionFailed) => {
-                    errors.push(fail(Code::PreconditionFailed, "At least one of the pre-conditions you specified did not hold"));
+                    errors.push(fail(
+                        Code::PreconditionFailed,
+                        "At least one of the pre-conditions you specified did not hold",
+                    ));
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "DeleteObjects: registry delete failed");
@@ -319,7 +362,11 @@ pub async fn delete_objects(ctx: &Ctx, bucket: &str, body: RequestBody) -> S3Res
             }
         }
         reg.flush()?;
-        Ok(xml::DeleteResult { xmlns: xml::Xmlns, deleted: if quiet { Vec::new() } else { deleted }, errors })
+        Ok(xml::DeleteResult {
+            xmlns: xml::Xmlns,
+            deleted: if quiet { Vec::new() } else { deleted },
+            errors,
+        })
     })
     .await?;
     Ok(S3Response::xml(result.to_xml()))

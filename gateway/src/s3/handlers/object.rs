@@ -25,8 +25,13 @@ pub const MAX_PUT_SIZE: u64 = 5 << 30;
 pub const MAX_USER_META: usize = 2048;
 
 /// The standard headers stored with an object and returned on GET/HEAD: (header, record field).
-const STORED_HEADERS: [&str; 5] =
-    ["content-encoding", "content-disposition", "content-language", "cache-control", "expires"];
+const STORED_HEADERS: [&str; 5] = [
+    "content-encoding",
+    "content-disposition",
+    "content-language",
+    "cache-control",
+    "expires",
+];
 
 /// The core metadata written into the blob's `user.s3.meta` xattr, enough to rebuild the
 /// registry record from the volume.
@@ -48,11 +53,14 @@ struct BlobMeta<'a> {
 /// record (size, ETag, blobs are filled in later).
 pub fn record_from_headers(ctx: &Ctx) -> S3Result<ObjectRecord> {
     let req = &ctx.req;
-    let mut rec = ObjectRecord { content_type: req.header("content-type").map(str::to_owned), ..Default::default() };
+    let mut rec = ObjectRecord {
+        content_type: req.header("content-type").map(str::to_owned),
+        ..Default::default()
+    };
     for h in STORED_HEADERS {
         let v = req.header(h).map(str::to_owned);
         match h {
-            "content-encoding" => rec.content_encoding = v.and_then(strip_aws_chunked),
+            "content-encoding" => rec.content_encoding = v.as_deref().and_then(strip_aws_chunked),
             "content-disposition" => rec.content_disposition = v,
             "content-language" => rec.content_language = v,
             "cache-control" => rec.cache_control = v,
@@ -77,9 +85,12 @@ pub fn record_from_headers(ctx: &Ctx) -> S3Result<ObjectRecord> {
 
 /// `aws-chunked` is transport framing, not a property of the object: AWS drops it from the
 /// stored Content-Encoding (and keeps any other coding listed with it).
-fn strip_aws_chunked(v: String) -> Option<String> {
-    let rest: Vec<&str> =
-        v.split(',').map(str::trim).filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("aws-chunked")).collect();
+fn strip_aws_chunked(v: &str) -> Option<String> {
+    let rest: Vec<&str> = v
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("aws-chunked"))
+        .collect();
     (!rest.is_empty()).then(|| rest.join(","))
 }
 
@@ -109,7 +120,9 @@ fn unquote(s: &str) -> &str {
 /// The declared payload length of a PUT: Content-Length, or `x-amz-decoded-content-length`
 /// for aws-chunked bodies (already resolved into `body.length`).
 fn declared_length(body: &RequestBody) -> S3Result<u64> {
-    let len = body.length.ok_or_else(|| S3Error::new(Code::MissingContentLength))?;
+    let len = body
+        .length
+        .ok_or_else(|| S3Error::new(Code::MissingContentLength))?;
     if len > MAX_PUT_SIZE {
         return Err(S3Error::new(Code::EntityTooLarge)
             .extra("ProposedSize", len.to_string())
@@ -127,16 +140,32 @@ pub async fn put_object(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -
     let exp = Expectations::from_headers(&ctx.req)?;
 
     let mtime = now_ms();
-    let (bname, kname, ctype, umeta) = (b.name.clone(), key.to_owned(), rec.content_type.clone(), rec.user_meta.clone());
+    let (bname, kname, ctype, umeta) = (
+        b.name.clone(),
+        key.to_owned(),
+        rec.content_type.clone(),
+        rec.user_meta.clone(),
+    );
     let written = write_blob(&ctx.state.store, b.id, body, exp, move |d| {
-        blob_meta(&bname, &kname, d.len, &hex::encode(d.md5), mtime, ctype.as_deref(), umeta)
+        blob_meta(
+            &bname,
+            &kname,
+            d.len,
+            &hex::encode(d.md5),
+            mtime,
+            ctype.as_deref(),
+            umeta,
+        )
     })
     .await?;
 
     rec.size = written.digest.len;
     rec.etag = hex::encode(written.digest.md5);
     rec.mtime_ms = mtime;
-    rec.blobs = vec![BlobRef { path: written.path.clone(), size: written.digest.len }];
+    rec.blobs = vec![BlobRef {
+        path: written.path.clone(),
+        size: written.digest.len,
+    }];
     if let Some((alg, value)) = &written.digest.checksum {
         rec.checksums = vec![(alg.name().to_owned(), value.clone())];
         rec.checksum_type = Some("FULL_OBJECT".into());
@@ -147,7 +176,9 @@ pub async fn put_object(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -
 
     let mut resp = S3Response::empty(200).header("etag", format!("\"{etag}\""));
     if let Some((alg, value)) = checksum {
-        resp = resp.header(alg.header(), value).header("x-amz-checksum-type", "FULL_OBJECT");
+        resp = resp
+            .header(alg.header(), value)
+            .header("x-amz-checksum-type", "FULL_OBJECT");
     }
     Ok(resp)
 }
@@ -162,7 +193,16 @@ fn blob_meta(
     content_type: Option<&str>,
     meta: Vec<(String, String)>,
 ) -> Vec<u8> {
-    let mut m = BlobMeta { v: 1, bucket, key, size, etag, mtime_ms, content_type, meta };
+    let mut m = BlobMeta {
+        v: 1,
+        bucket,
+        key,
+        size,
+        etag,
+        mtime_ms,
+        content_type,
+        meta,
+    };
     let full = serde_json::to_vec(&m).unwrap_or_default();
     if full.len() <= crate::store::META_XATTR_MAX {
         return full;
@@ -185,7 +225,9 @@ pub async fn commit_or_discard(
     let store = ctx.state.store.clone();
     let key = key.as_bytes().to_vec();
     blocking::try_run(move || {
-        let res = reg.put_object(bucket_id, &key, &rec, &cond).and_then(|_| reg.flush());
+        let res = reg
+            .put_object(bucket_id, &key, &rec, &cond)
+            .and_then(|_| reg.flush());
         if let Err(e) = res {
             let _ = store.delete(&blob_path);
             return Err(S3Error::from(e));
@@ -209,14 +251,20 @@ pub struct ByteRange {
 /// `InvalidRange` (416) for a range that cannot be satisfied.
 pub fn parse_range(header: Option<&str>, size: u64) -> S3Result<Option<ByteRange>> {
     let Some(h) = header else { return Ok(None) };
-    let Some(spec) = h.trim().strip_prefix("bytes=") else { return Ok(None) };
+    let Some(spec) = h.trim().strip_prefix("bytes=") else {
+        return Ok(None);
+    };
     if spec.contains(',') {
         return Ok(None);
     }
-    let Some((a, b)) = spec.split_once('-') else { return Ok(None) };
+    let Some((a, b)) = spec.split_once('-') else {
+        return Ok(None);
+    };
     let (a, b) = (a.trim(), b.trim());
     let unsatisfiable = || {
-        S3Error::new(Code::InvalidRange).extra("RangeRequested", h.to_owned()).extra("ActualObjectSize", size.to_string())
+        S3Error::new(Code::InvalidRange)
+            .extra("RangeRequested", h.to_owned())
+            .extra("ActualObjectSize", size.to_string())
     };
     let range = if a.is_empty() {
         // Suffix: the last n bytes.
@@ -224,13 +272,20 @@ pub fn parse_range(header: Option<&str>, size: u64) -> S3Result<Option<ByteRange
         if n == 0 || size == 0 {
             return Err(unsatisfiable());
         }
-        ByteRange { start: size.saturating_sub(n), end: size }
+        ByteRange {
+            start: size.saturating_sub(n),
+            end: size,
+        }
     } else {
-        let Ok(start) = a.parse::<u64>() else { return Ok(None) };
+        let Ok(start) = a.parse::<u64>() else {
+            return Ok(None);
+        };
         let end = if b.is_empty() {
             size
         } else {
-            let Ok(last) = b.parse::<u64>() else { return Ok(None) };
+            let Ok(last) = b.parse::<u64>() else {
+                return Ok(None);
+            };
             if last < start {
                 return Ok(None);
             }
@@ -277,11 +332,20 @@ fn check_read_conditions(ctx: &Ctx, rec: &ObjectRecord) -> S3Result<()> {
 /// SDKs send it by default for any body (the Rust SDK does), and a browser should still get
 /// `text/html` for `index.html`. The record keeps what the client sent; only serving guesses.
 pub fn content_type(key: &str, rec: &ObjectRecord) -> String {
-    let stored = rec.content_type.as_deref().map(str::trim).filter(|c| !c.is_empty());
-    let generic = |c: &str| c.eq_ignore_ascii_case("application/octet-stream") || c.eq_ignore_ascii_case("binary/octet-stream");
+    let stored = rec
+        .content_type
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    let generic = |c: &str| {
+        c.eq_ignore_ascii_case("application/octet-stream") || c.eq_ignore_ascii_case("binary/octet-stream")
+    };
     match stored {
         Some(ct) if !generic(ct) => ct.to_owned(),
-        _ => mime_guess::from_path(key).first_raw().map_or_else(|| stored.unwrap_or("binary/octet-stream").to_owned(), str::to_owned),
+        _ => mime_guess::from_path(key).first_raw().map_or_else(
+            || stored.unwrap_or("binary/octet-stream").to_owned(),
+            str::to_owned,
+        ),
     }
 }
 
@@ -292,12 +356,27 @@ fn object_headers(ctx: &Ctx, key: &str, rec: &ObjectRecord, whole: bool) -> Vec<
         ("etag".into(), format!("\"{}\"", rec.etag)),
         ("last-modified".into(), http_date(rec.mtime_ms)),
         ("accept-ranges".into(), "bytes".to_owned()),
-        ("content-type".into(), q("response-content-type").unwrap_or_else(|| content_type(key, rec))),
+        (
+            "content-type".into(),
+            q("response-content-type").unwrap_or_else(|| content_type(key, rec)),
+        ),
     ];
     let stored = [
-        ("content-encoding", "response-content-encoding", &rec.content_encoding),
-        ("content-disposition", "response-content-disposition", &rec.content_disposition),
-        ("content-language", "response-content-language", &rec.content_language),
+        (
+            "content-encoding",
+            "response-content-encoding",
+            &rec.content_encoding,
+        ),
+        (
+            "content-disposition",
+            "response-content-disposition",
+            &rec.content_disposition,
+        ),
+        (
+            "content-language",
+            "response-content-language",
+            &rec.content_language,
+        ),
         ("cache-control", "response-cache-control", &rec.cache_control),
         ("expires", "response-expires", &rec.expires),
     ];
@@ -309,7 +388,10 @@ fn object_headers(ctx: &Ctx, key: &str, rec: &ObjectRecord, whole: bool) -> Vec<
     for (k, v) in &rec.user_meta {
         h.push((format!("x-amz-meta-{k}").into(), v.clone()));
     }
-    let checksum_mode = ctx.req.header("x-amz-checksum-mode").is_some_and(|m| m.eq_ignore_ascii_case("enabled"));
+    let checksum_mode = ctx
+        .req
+        .header("x-amz-checksum-mode")
+        .is_some_and(|m| m.eq_ignore_ascii_case("enabled"));
     if checksum_mode && whole {
         for (alg, value) in &rec.checksums {
             if let Some(a) = Algorithm::parse(alg) {
@@ -332,7 +414,11 @@ async fn lookup(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<ObjectRecord> {
     let reg = ctx.state.registry.clone();
     let k = key.as_bytes().to_vec();
     let rec = blocking::try_run(move || Ok(reg.get_object(b.id, &k)?)).await?;
-    rec.ok_or_else(|| S3Error::new(Code::NoSuchKey).resource(format!("/{bucket}/{key}")).extra("Key", key.to_owned()))
+    rec.ok_or_else(|| {
+        S3Error::new(Code::NoSuchKey)
+            .resource(format!("/{bucket}/{key}"))
+            .extra("Key", key.to_owned())
+    })
 }
 
 /// Which part of the object a GET/HEAD serves: the whole, a range, or a `?partNumber=`.
@@ -342,17 +428,35 @@ fn select(ctx: &Ctx, rec: &ObjectRecord) -> S3Result<Option<ByteRange>> {
             .parse()
             .ok()
             .filter(|n| (1..=10_000).contains(n))
-            .ok_or_else(|| S3Error::with_message(Code::InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive"))?;
+            .ok_or_else(|| {
+                S3Error::with_message(
+                    Code::InvalidArgument,
+                    "Part number must be an integer between 1 and 10000, inclusive",
+                )
+            })?;
         if ctx.req.header("range").is_some() {
-            return Err(S3Error::with_message(Code::InvalidRequest, "Cannot specify both Range header and partNumber query parameter"));
+            return Err(S3Error::with_message(
+                Code::InvalidRequest,
+                "Cannot specify both Range header and partNumber query parameter",
+            ));
         }
-        let sizes = if rec.parts.is_empty() { vec![rec.size] } else { rec.parts.clone() };
+        let sizes = if rec.parts.is_empty() {
+            vec![rec.size]
+        } else {
+            rec.parts.clone()
+        };
         let idx = usize::try_from(n - 1).unwrap_or(usize::MAX);
         let Some(len) = sizes.get(idx) else {
-            return Err(S3Error::with_message(Code::InvalidRange, "The requested partnumber is not satisfiable"));
+            return Err(S3Error::with_message(
+                Code::InvalidRange,
+                "The requested partnumber is not satisfiable",
+            ));
         };
         let start: u64 = sizes[..idx].iter().sum();
-        return Ok(Some(ByteRange { start, end: start + len }));
+        return Ok(Some(ByteRange {
+            start,
+            end: start + len,
+        }));
     }
     parse_range(ctx.req.header("range"), rec.size)
 }
@@ -362,18 +466,29 @@ pub async fn get_object(ctx: &Ctx, bucket: &str, key: &str, head: bool) -> S3Res
     let rec = lookup(ctx, bucket, key).await?;
     check_read_conditions(ctx, &rec)?;
     let range = select(ctx, &rec)?;
-    let whole = range.is_none() || range == Some(ByteRange { start: 0, end: rec.size });
+    let whole = range.is_none()
+        || range
+            == Some(ByteRange {
+                start: 0,
+                end: rec.size,
+            });
     let mut headers = object_headers(ctx, key, &rec, whole);
     let (status, start, end) = match range {
         Some(r) if ctx.req.query("partNumber").is_some() => {
-            headers.push(("content-range".into(), format!("bytes {}-{}/{}", r.start, r.end.saturating_sub(1), rec.size)));
+            headers.push((
+                "content-range".into(),
+                format!("bytes {}-{}/{}", r.start, r.end.saturating_sub(1), rec.size),
+            ));
             if rec.parts.len() <= 1 {
                 headers.push(("x-amz-mp-parts-count".into(), "1".into()));
             }
             (206, r.start, r.end)
         }
         Some(r) => {
-            headers.push(("content-range".into(), format!("bytes {}-{}/{}", r.start, r.end - 1, rec.size)));
+            headers.push((
+                "content-range".into(),
+                format!("bytes {}-{}/{}", r.start, r.end - 1, rec.size),
+            ));
             (206, r.start, r.end)
         }
         None => (200, 0, rec.size),
@@ -385,9 +500,16 @@ pub async fn get_object(ctx: &Ctx, bucket: &str, key: &str, head: bool) -> S3Res
         Body::Full(bytes::Bytes::new())
     } else {
         let blobs = rec.blobs.iter().map(|b| (b.path.clone(), b.size)).collect();
-        Body::Stream { len, stream: read_blobs(&ctx.state.store, blobs, start, end).await? }
+        Body::Stream {
+            len,
+            stream: read_blobs(&ctx.state.store, blobs, start, end).await?,
+        }
     };
-    Ok(S3Response { status, headers, body })
+    Ok(S3Response {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// DeleteObject: 204 whether or not the key existed. The blobs go to the garbage queue in
@@ -416,11 +538,26 @@ mod tests {
     #[test]
     fn ranges() {
         let r = |h: &str, size| parse_range(Some(h), size);
-        assert_eq!(r("bytes=0-9", 100).unwrap(), Some(ByteRange { start: 0, end: 10 }));
-        assert_eq!(r("bytes=90-", 100).unwrap(), Some(ByteRange { start: 90, end: 100 }));
-        assert_eq!(r("bytes=-10", 100).unwrap(), Some(ByteRange { start: 90, end: 100 }));
-        assert_eq!(r("bytes=-500", 100).unwrap(), Some(ByteRange { start: 0, end: 100 }));
-        assert_eq!(r("bytes=50-5000", 100).unwrap(), Some(ByteRange { start: 50, end: 100 }));
+        assert_eq!(
+            r("bytes=0-9", 100).unwrap(),
+            Some(ByteRange { start: 0, end: 10 })
+        );
+        assert_eq!(
+            r("bytes=90-", 100).unwrap(),
+            Some(ByteRange { start: 90, end: 100 })
+        );
+        assert_eq!(
+            r("bytes=-10", 100).unwrap(),
+            Some(ByteRange { start: 90, end: 100 })
+        );
+        assert_eq!(
+            r("bytes=-500", 100).unwrap(),
+            Some(ByteRange { start: 0, end: 100 })
+        );
+        assert_eq!(
+            r("bytes=50-5000", 100).unwrap(),
+            Some(ByteRange { start: 50, end: 100 })
+        );
         assert_eq!(r("bytes=100-", 100).unwrap_err().code, Code::InvalidRange);
         assert_eq!(r("bytes=0-0", 0).unwrap_err().code, Code::InvalidRange);
         assert_eq!(r("bytes=-0", 100).unwrap_err().code, Code::InvalidRange);
@@ -433,9 +570,9 @@ mod tests {
 
     #[test]
     fn aws_chunked_is_not_stored() {
-        assert_eq!(strip_aws_chunked("aws-chunked".into()), None);
-        assert_eq!(strip_aws_chunked("aws-chunked, gzip".into()).as_deref(), Some("gzip"));
-        assert_eq!(strip_aws_chunked("gzip".into()).as_deref(), Some("gzip"));
+        assert_eq!(strip_aws_chunked("aws-chunked"), None);
+        assert_eq!(strip_aws_chunked("aws-chunked, gzip").as_deref(), Some("gzip"));
+        assert_eq!(strip_aws_chunked("gzip").as_deref(), Some("gzip"));
     }
 
     #[test]
@@ -445,9 +582,15 @@ mod tests {
         assert_eq!(content_type("dir/x.png", &rec), "image/png");
         assert_eq!(content_type("x.json", &rec), "application/json");
         assert_eq!(content_type("noext", &rec), "binary/octet-stream");
-        let stored = ObjectRecord { content_type: Some("text/x-custom".into()), ..Default::default() };
+        let stored = ObjectRecord {
+            content_type: Some("text/x-custom".into()),
+            ..Default::default()
+        };
         assert_eq!(content_type("x.html", &stored), "text/x-custom");
-        let generic = ObjectRecord { content_type: Some("application/octet-stream".into()), ..Default::default() };
+        let generic = ObjectRecord {
+            content_type: Some("application/octet-stream".into()),
+            ..Default::default()
+        };
         assert_eq!(content_type("x.html", &generic), "text/html");
         assert_eq!(content_type("noext", &generic), "application/octet-stream");
     }
