@@ -3,5 +3,6 @@
 mod admin;
 mod auth;
 mod buckets;
+mod crash;
 mod listing;
 mod objects;
