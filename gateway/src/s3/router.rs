@@ -414,6 +414,7 @@ mod tests {
     type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], Endpoint);
 
     #[test]
+    #[allow(clippy::too_many_lines)] // a table, one row per line after rustfmt
     fn table_both_styles() {
         let b = || "bkt".to_owned();
         let k = || "a/b c+d".to_owned();

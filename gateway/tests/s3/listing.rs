@@ -150,7 +150,10 @@ async fn v1_markers_versions_and_url_encoding() {
         .send()
         .await
         .unwrap();
-    assert_eq!(l.encoding_type().map(|e| e.as_str()), Some("url"));
+    assert_eq!(
+        l.encoding_type().map(aws_sdk_s3::types::EncodingType::as_str),
+        Some("url")
+    );
     let raw: BTreeSet<_> = l.contents().iter().map(|o| o.key().unwrap().to_owned()).collect();
     for enc in ["z%2Bz", "z+z", "100%25", "%E6%97%A5%E6%9C%AC", "%C3%A9", "a/b/c"] {
         assert!(raw.contains(enc), "{enc} missing from {raw:?}");

@@ -285,3 +285,63 @@ async fn missing_things_and_deletes() {
     assert_eq!(code(&e).as_deref(), Some("NoSuchKey"));
     gw.stop().await;
 }
+
+#[actix_web::test]
+async fn digests_are_checked_and_bad_bodies_store_nothing() {
+    let gw = Gw::start().await;
+    let c = gw.client();
+    let b = bucket("digest");
+    c.create_bucket().bucket(&b).send().await.unwrap();
+    let put = |md5: Option<&str>, crc: Option<&str>| {
+        let mut r = c
+            .put_object()
+            .bucket(&b)
+            .key("d")
+            .body(ByteStream::from_static(b"digest me"));
+        if let Some(m) = md5 {
+            r = r.content_md5(m);
+        }
+        if let Some(x) = crc {
+            r = r.checksum_crc32(x);
+        }
+        r.send()
+    };
+    let e = put(Some("AAAAAAAAAAAAAAAAAAAAAA=="), None).await.unwrap_err();
+    assert_eq!(code(&e).as_deref(), Some("BadDigest"));
+    let e = put(Some("not-base64!"), None).await.unwrap_err();
+    assert_eq!(code(&e).as_deref(), Some("InvalidDigest"));
+    let e = put(None, Some("AAAAAA==")).await.unwrap_err();
+    assert_eq!(code(&e).as_deref(), Some("BadDigest"));
+    let e = c.head_object().bucket(&b).key("d").send().await.unwrap_err();
+    assert_eq!(
+        e.raw_response().map(|r| r.status().as_u16()),
+        Some(404),
+        "a rejected body must not be stored"
+    );
+    // The right values are accepted, and the checksum comes back when asked for.
+    let md5 = base64_md5(b"digest me");
+    let crc = {
+        let mut h = crc32fast::Hasher::new();
+        h.update(b"digest me");
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            h.finalize().to_be_bytes(),
+        )
+    };
+    put(Some(&md5), Some(&crc)).await.unwrap();
+    let h = c
+        .head_object()
+        .bucket(&b)
+        .key("d")
+        .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(h.checksum_crc32(), Some(crc.as_str()));
+    gw.stop().await;
+}
+
+fn base64_md5(b: &[u8]) -> String {
+    use md5::{Digest, Md5};
+    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, Md5::digest(b))
+}
