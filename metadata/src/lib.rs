@@ -35,6 +35,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use sled::transaction::{
     ConflictableTransactionError, ConflictableTransactionResult, TransactionError, TransactionalTree,
@@ -97,6 +98,10 @@ impl fmt::Debug for Registry {
 impl Registry {
     /// Opens (creating it if missing) the registry stored in directory `dir`.
     ///
+    /// Only one process may hold a registry open. After the last handle in this process is dropped,
+    /// sled's background threads may keep the directory's lock for a moment, so a lock conflict is
+    /// retried for up to [`LOCK_WAIT`] before failing with [`Error::Storage`].
+    ///
     /// A bucket left marked "being deleted" by a crash during [`Registry::delete_bucket`] is restored:
     /// that delete was never acknowledged.
     pub fn open(dir: &Path) -> Result<Registry> {
@@ -110,7 +115,15 @@ impl Registry {
     }
 
     fn from_config(config: &sled::Config) -> Result<Registry> {
-        let db = config.open().storage()?;
+        let deadline = Instant::now() + LOCK_WAIT;
+        let db = loop {
+            match config.open() {
+                Err(e) if lock_busy(&e) && Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                other => break other.storage()?,
+            }
+        };
         let tree = |name: &str| db.open_tree(name).storage();
         let inner = Inner {
             buckets: tree("buckets")?,
@@ -152,6 +165,15 @@ impl Registry {
     fn next_id(&self, tree: &TransactionalTree) -> sled::Result<u64> {
         Ok(self.inner.id_base.load(Ordering::SeqCst) + tree.generate_id()?)
     }
+}
+
+/// How long [`Registry::open`] waits for a registry lock held by sled's background threads.
+pub const LOCK_WAIT: Duration = Duration::from_secs(3);
+
+/// True if sled failed to open because another handle holds the database's file lock (sled reports
+/// it only as an `Other` I/O error with this message).
+fn lock_busy(e: &sled::Error) -> bool {
+    matches!(e, sled::Error::Io(io) if io.to_string().starts_with("could not acquire lock"))
 }
 
 /// What a transaction closure returns.

@@ -247,3 +247,52 @@ pub async fn read_blobs(
         rx.recv().await.map(|item| (item, rx))
     })))
 }
+
+/// Copies bytes `[start, end)` of an object made of `src` blobs (path, size) into a new blob of
+/// `bucket_id`, on the volume (the bytes never leave the gateway host), hashing as they pass.
+/// Same guarantees as [`write_blob`]: durable and visible when `Ok`, nothing left on error.
+pub async fn copy_blobs<F>(
+    store: &BlobStore,
+    bucket_id: u64,
+    src: Vec<(String, u64)>,
+    start: u64,
+    end: u64,
+    exp: Expectations,
+    meta: F,
+) -> S3Result<WrittenBlob>
+where
+    F: FnOnce(&BodyDigest) -> Vec<u8> + Send + 'static,
+{
+    let store = store.clone();
+    blocking::try_run(move || {
+        let mut w = store.writer(bucket_id)?;
+        let mut h = BodyHasher::new(exp);
+        let mut base = 0u64;
+        let mut buf = vec![0u8; IO_CHUNK];
+        for (path, size) in src {
+            let (b_start, b_end) = (base, base + size);
+            base = b_end;
+            if b_end <= start || b_start >= end || size == 0 {
+                continue;
+            }
+            let file = store.open_blob(&path)?;
+            let (mut off, to) = (start.max(b_start) - b_start, end.min(b_end) - b_start);
+            while off < to {
+                let want = usize::try_from((to - off).min(IO_CHUNK as u64)).unwrap_or(IO_CHUNK);
+                let n = file.read_full_at(&mut buf[..want], off)?;
+                if n != want {
+                    return Err(S3Error::internal(format!(
+                        "blob {path} is shorter than its record"
+                    )));
+                }
+                h.update(&buf[..n]);
+                w.write(&buf[..n])?;
+                off += n as u64;
+            }
+        }
+        let digest = h.finish(None)?;
+        let (path, _) = w.finish(&meta(&digest))?;
+        Ok(WrittenBlob { path, digest })
+    })
+    .await
+}

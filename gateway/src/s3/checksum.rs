@@ -166,6 +166,19 @@ impl Expectations {
                 found = Some((a, Some(v.trim().to_owned())));
             }
         }
+        if let Some(t) = req.header("x-amz-trailer") {
+            if found.is_some() {
+                return Err(S3Error::with_message(
+                    Code::InvalidRequest,
+                    "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
+                ));
+            }
+            // The trailer names the checksum: its value arrives after the body.
+            let name = t.trim().to_ascii_lowercase();
+            if let Some(a) = Algorithm::ALL.into_iter().find(|a| a.header() == name) {
+                found = Some((a, None));
+            }
+        }
         if found.is_none() {
             // The algorithm alone (its value comes in a trailer, or not at all).
             let alg = req
@@ -306,6 +319,26 @@ impl BodyHasher {
             len: self.len,
         })
     }
+}
+
+/// A one-off digest of one algorithm (used to combine part checksums).
+pub struct Digest(Running);
+
+impl Digest {
+    /// Feeds bytes.
+    pub fn update(&mut self, buf: &[u8]) {
+        self.0.update(buf);
+    }
+
+    /// The base64 value.
+    pub fn finish(self) -> String {
+        self.0.finish()
+    }
+}
+
+/// Starts a digest of `alg`.
+pub fn digest_of(alg: Algorithm) -> Digest {
+    Digest(Running::new(alg))
 }
 
 #[cfg(test)]
@@ -452,6 +485,19 @@ mod tests {
         let short = [("x-amz-checksum-sha256", "AAAAAA==")];
         assert_eq!(
             Expectations::from_headers(&req(&short)).unwrap_err().code,
+            Code::InvalidRequest
+        );
+        let trailer = [("x-amz-trailer", "x-amz-checksum-crc32c")];
+        assert_eq!(
+            Expectations::from_headers(&req(&trailer)).unwrap().checksum,
+            Some((Algorithm::Crc32c, None))
+        );
+        let both = [
+            ("x-amz-trailer", "x-amz-checksum-crc32c"),
+            ("x-amz-checksum-crc32", "AAAAAA=="),
+        ];
+        assert_eq!(
+            Expectations::from_headers(&req(&both)).unwrap_err().code,
             Code::InvalidRequest
         );
         let alg = [("x-amz-sdk-checksum-algorithm", "crc64nvme")];

@@ -4,6 +4,7 @@
 
 pub mod body;
 pub mod checksum;
+pub mod chunked;
 pub mod dates;
 pub mod error;
 pub mod handlers;
@@ -110,10 +111,14 @@ fn authenticate(state: &AppState, req: &RequestInfo, raw_body: BodyStream) -> S3
             b.sha256 = Some(h);
             b
         }
-        sigv4::Payload::Streaming(_)
-        | sigv4::Payload::StreamingTrailer(_)
-        | sigv4::Payload::StreamingUnsignedTrailer => {
-            return Err(S3Error::not_implemented("aws-chunked payload encoding"));
+        sigv4::Payload::Streaming(signer) => {
+            chunked::request_body(raw_body, chunked::Mode::Signed(signer), req)?
+        }
+        sigv4::Payload::StreamingTrailer(signer) => {
+            chunked::request_body(raw_body, chunked::Mode::SignedTrailer(signer), req)?
+        }
+        sigv4::Payload::StreamingUnsignedTrailer => {
+            chunked::request_body(raw_body, chunked::Mode::UnsignedTrailer, req)?
         }
     };
     Ok((user, body))
@@ -132,7 +137,7 @@ fn auth_error(e: &sigv4::AuthError) -> S3Error {
 }
 
 async fn dispatch(ctx: &Ctx, endpoint: Endpoint, body: RequestBody) -> S3Result<S3Response> {
-    use handlers::{bucket, list, object};
+    use handlers::{bucket, copy, list, multipart, object};
     match endpoint {
         Endpoint::ListBuckets => bucket::list_buckets(ctx).await,
         Endpoint::CreateBucket { bucket } => bucket::create_bucket(ctx, &bucket, body).await,
@@ -148,6 +153,16 @@ async fn dispatch(ctx: &Ctx, endpoint: Endpoint, body: RequestBody) -> S3Result<
         Endpoint::GetObject { bucket, key } => object::get_object(ctx, &bucket, &key, false).await,
         Endpoint::HeadObject { bucket, key } => object::get_object(ctx, &bucket, &key, true).await,
         Endpoint::DeleteObject { bucket, key } => object::delete_object(ctx, &bucket, &key).await,
+        Endpoint::CopyObject { bucket, key } => copy::copy_object(ctx, &bucket, &key).await,
+        Endpoint::CreateMultipartUpload { bucket, key } => multipart::create(ctx, &bucket, &key).await,
+        Endpoint::UploadPart { bucket, key } => multipart::upload_part(ctx, &bucket, &key, body).await,
+        Endpoint::UploadPartCopy { bucket, key } => multipart::upload_part_copy(ctx, &bucket, &key).await,
+        Endpoint::CompleteMultipartUpload { bucket, key } => {
+            multipart::complete(ctx, &bucket, &key, body).await
+        }
+        Endpoint::AbortMultipartUpload { bucket, key } => multipart::abort(ctx, &bucket, &key).await,
+        Endpoint::ListParts { bucket, key } => multipart::list_parts(ctx, &bucket, &key).await,
+        Endpoint::ListMultipartUploads { bucket } => multipart::list_uploads(ctx, &bucket).await,
         other => Err(S3Error::not_implemented(other.name())),
     }
 }

@@ -5,4 +5,5 @@ mod auth;
 mod buckets;
 mod crash;
 mod listing;
+mod multipart;
 mod objects;

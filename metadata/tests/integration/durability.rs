@@ -127,3 +127,18 @@ fn acknowledged_writes_survive_abort() {
         );
     }
 }
+
+#[test]
+fn a_registry_held_open_cannot_be_opened_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let held = Registry::open(dir.path()).unwrap();
+    let started = std::time::Instant::now();
+    assert!(matches!(
+        Registry::open(dir.path()),
+        Err(metadata::Error::Storage(_))
+    ));
+    assert!(started.elapsed() >= metadata::LOCK_WAIT);
+    drop(held);
+    // Once released, it opens again (after sled's threads let go of the lock).
+    Registry::open(dir.path()).unwrap();
+}

@@ -2,5 +2,7 @@
 //! an `S3Response` or an `S3Error`; none formats XML or touches actix.
 
 pub mod bucket;
+pub mod copy;
 pub mod list;
+pub mod multipart;
 pub mod object;
