@@ -27,10 +27,10 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-## test: the volume, then lint, then every test of the workspace against the real volume
+## test: the volume, then lint, then every test against the real volume (S3 suite in both addressing styles)
 test: volume lint
-	bash scripts/test-hosts.sh
 	$(CARGO) test --workspace --all-targets
+	GLUSTERS3_TEST_STYLE=vhost $(CARGO) test -p gateway --test integration
 
 ## run: the gateway on the local replica-3 volume, with development keys
 run: volume
@@ -38,8 +38,10 @@ run: volume
 
 ci: test
 
+## conformance: real clients (aws-cli, boto3 current and 1.35, minio-py, minio-js, s3cmd) against
+## a gateway on the local volume; SKIP_<SUITE>=1 skips a suite (see conformance/README.md)
 conformance: volume
-	@echo "conformance: not built yet (see the conformance issue)"; exit 1
+	@bash conformance/run.sh
 
 bench: volume
 	@echo "bench: not built yet (see the bench issue)"; exit 1

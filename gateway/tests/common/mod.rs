@@ -84,9 +84,10 @@ impl Gw {
         }
     }
 
-    /// A path-style SDK client for the first user.
+    /// An SDK client for the first user, path style, or virtual-host style when
+    /// `GLUSTERS3_TEST_STYLE=vhost` (`make test` runs the suite both ways).
     pub fn client(&self) -> Client {
-        self.client_as(AK, SK, true)
+        self.client_as(AK, SK, !vhost_run())
     }
 
     /// A client with the given keys and addressing style.
@@ -94,11 +95,22 @@ impl Gw {
         let endpoint = if path_style {
             self.endpoint.clone()
         } else {
-            // bucket.localhost resolves to the loopback address on Linux (RFC 6761 and glibc/
-            // systemd); the SDK prepends the bucket to this host.
+            // The SDK prepends the bucket to this host: <bucket>.localhost:<port>, which the
+            // client's resolver below sends to the loopback address (not every system resolver
+            // maps *.localhost there).
             self.endpoint.replace("127.0.0.1", "localhost")
         };
-        let conf = aws_sdk_s3::Config::builder()
+        let mut conf = aws_sdk_s3::Config::builder();
+        if !path_style {
+            conf = conf.http_client(
+                aws_smithy_http_client::Builder::new()
+                    .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                        aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
+                    ))
+                    .build_with_resolver(Loopback),
+            );
+        }
+        let conf = conf
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new(ak, sk, None, None, "test"))
@@ -112,6 +124,28 @@ impl Gw {
         if let Some(r) = self.running.take() {
             r.stop().await;
         }
+    }
+}
+
+/// Whether this run uses virtual-host-style addressing for `Gw::client()`.
+pub fn vhost_run() -> bool {
+    std::env::var("GLUSTERS3_TEST_STYLE").is_ok_and(|s| s == "vhost")
+}
+
+/// Resolves every `*.localhost` name to 127.0.0.1 for the SDK's connections.
+#[derive(Debug, Clone)]
+struct Loopback;
+
+impl aws_smithy_runtime_api::client::dns::ResolveDns for Loopback {
+    fn resolve_dns<'a>(&'a self, name: &'a str) -> aws_smithy_runtime_api::client::dns::DnsFuture<'a> {
+        let ok = name == "localhost" || name.ends_with(".localhost");
+        aws_smithy_runtime_api::client::dns::DnsFuture::ready(if ok {
+            Ok(vec![std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)])
+        } else {
+            Err(aws_smithy_runtime_api::client::dns::ResolveDnsError::new(
+                format!("{name} is not a test host"),
+            ))
+        })
     }
 }
 
@@ -148,12 +182,27 @@ where
 
 /// A plain HTTP GET for the admin endpoints (not S3: no signing involved).
 pub fn http_get(base: &str, path: &str) -> (u16, String) {
-    use std::io::{Read, Write};
     let addr = base.trim_start_matches("http://");
+    raw_get(addr, addr, path)
+}
+
+/// GETs a full URL (a presigned one) the way curl would: connect to the loopback address at
+/// the URL's port, send the URL's host as `Host`.
+pub fn http_get_url(url: &str) -> (u16, String) {
+    let rest = url.trim_start_matches("http://");
+    let (host, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
+    let port = host.rsplit_once(':').map_or("80", |(_, p)| p);
+    raw_get(&format!("127.0.0.1:{port}"), host, &path)
+}
+
+fn raw_get(addr: &str, host: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
     let mut out = String::new();

@@ -345,3 +345,42 @@ fn base64_md5(b: &[u8]) -> String {
     use md5::{Digest, Md5};
     base64::Engine::encode(&base64::engine::general_purpose::STANDARD, Md5::digest(b))
 }
+
+#[actix_web::test]
+async fn if_none_match_race_has_exactly_one_winner() {
+    let gw = Gw::start().await;
+    let c = gw.client();
+    let b = bucket("race");
+    c.create_bucket().bucket(&b).send().await.unwrap();
+    for round in 0..3 {
+        let key = format!("race-{round}");
+        let writers: Vec<_> = (0..8u64)
+            .map(|i| {
+                let (c, b, key) = (c.clone(), b.clone(), key.clone());
+                tokio::spawn(async move {
+                    c.put_object()
+                        .bucket(&b)
+                        .key(&key)
+                        .if_none_match("*")
+                        .body(data(100_000, i).into())
+                        .send()
+                        .await
+                })
+            })
+            .collect();
+        let mut winners = Vec::new();
+        for (i, w) in writers.into_iter().enumerate() {
+            match w.await.unwrap() {
+                Ok(_) => winners.push(i as u64),
+                Err(e) => assert_eq!(code(&e).as_deref(), Some("PreconditionFailed"), "{e:?}"),
+            }
+        }
+        assert_eq!(winners.len(), 1, "round {round}: winners {winners:?}");
+        // The stored bytes are the winner's.
+        assert!(
+            get_bytes(&c, &b, &key).await == data(100_000, winners[0]),
+            "round {round}"
+        );
+    }
+    gw.stop().await;
+}
