@@ -402,6 +402,27 @@ impl Volume {
         check(ret, "glfs_rename")
     }
 
+    /// Renames `from` to `to` in the same directory (atomic replace of an existing file).
+    ///
+    /// Unlike [`Volume::rename`] this needs no lookup of the destination directory: it is the
+    /// directory that holds `from`, so it exists while `from` does (a directory holding a file
+    /// cannot be removed). `InvalidInput` if the parents differ.
+    pub fn rename_sibling(&self, from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<()> {
+        let (from, to) = (from.as_ref(), to.as_ref());
+        if from.parent() != to.parent() || to.file_name().is_none() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "rename_sibling needs two names in one directory",
+            ));
+        }
+        let f = cpath(from)?;
+        let t = cpath(to)?;
+        // SAFETY: as in `create`; both strings outlive the call. The destination directory
+        // exists (see above), so the upstream crash on a missing directory cannot happen.
+        let ret = unsafe { sys::glfs_rename(self.fs.raw(), f.as_ptr(), t.as_ptr()) };
+        check(ret, "glfs_rename")
+    }
+
     /// Removes a file.
     pub fn unlink(&self, path: impl AsRef<Path>) -> io::Result<()> {
         let p = cpath(path.as_ref())?;

@@ -248,6 +248,24 @@ fn rename_into_missing_directory_is_an_error_not_a_crash() {
 }
 
 #[test]
+fn rename_sibling_replaces_and_refuses_other_directories() {
+    let v = vol();
+    let dir = scratch("sibling");
+    v.mkdir(dir.join("sub"), 0o755).unwrap();
+    for (name, byte) in [("a", b'a'), ("b", b'b')] {
+        let f = v.create_new(dir.join(name), 0o644).unwrap();
+        f.write_all_at(&[byte; 10], 0).unwrap();
+    }
+    v.rename_sibling(dir.join("a"), dir.join("b")).unwrap();
+    let f = v.open(dir.join("b"), libc::O_RDONLY).unwrap();
+    let mut buf = [0u8; 10];
+    assert_eq!(f.read_full_at(&mut buf, 0).unwrap(), 10);
+    assert_eq!(buf, [b'a'; 10]);
+    let e = v.rename_sibling(dir.join("b"), dir.join("sub/b")).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+}
+
+#[test]
 fn directory_listing_returns_every_entry_once() {
     let v = vol();
     let dir = scratch("readdir");

@@ -189,7 +189,7 @@ impl BlobWriter {
             }
             file.sync_all()?;
             file.close()?;
-            self.vol.rename(&self.tmp, &self.path)
+            self.vol.rename_sibling(&self.tmp, &self.path)
         })();
         if let Err(e) = res {
             let _ = self.vol.unlink(&self.tmp);
