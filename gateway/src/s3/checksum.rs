@@ -68,7 +68,7 @@ impl Algorithm {
     }
 
     /// Length of the raw digest in bytes.
-    fn digest_len(self) -> usize {
+    pub fn digest_len(self) -> usize {
         match self {
             Algorithm::Crc32 | Algorithm::Crc32c => 4,
             Algorithm::Crc64Nvme => 8,

@@ -426,7 +426,7 @@ impl AwsChunked {
             }
         }
         if let Some((a, v)) = &checksum {
-            if !B64.decode(v).is_ok_and(|raw| raw.len() == digest_len(*a)) {
+            if !B64.decode(v).is_ok_and(|raw| raw.len() == a.digest_len()) {
                 return Err(S3Error::with_message(
                     Code::InvalidRequest,
                     format!("Value for {} trailing header is invalid.", a.header()),
@@ -524,16 +524,6 @@ fn hex_value(b: u8) -> u8 {
         b'a'..=b'f' => b - b'a' + 10,
         b'A'..=b'F' => b - b'A' + 10,
         _ => 0,
-    }
-}
-
-/// Raw digest length of an algorithm (mirrors `checksum`, where it is private).
-fn digest_len(a: Algorithm) -> usize {
-    match a {
-        Algorithm::Crc32 | Algorithm::Crc32c => 4,
-        Algorithm::Crc64Nvme => 8,
-        Algorithm::Sha1 => 20,
-        Algorithm::Sha256 => 32,
     }
 }
 

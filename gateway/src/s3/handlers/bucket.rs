@@ -3,13 +3,11 @@
 //! constraint, ownership); records through the registry, directories through the blob store,
 //! XML through `s3::xml`.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
-use base64::Engine as _;
-
 use crate::blocking;
 use crate::s3::body::RequestBody;
 use crate::s3::dates::{iso8601, now_ms};
 use crate::s3::error::{Code, S3Error, S3Result};
+use crate::s3::handlers::list::{decode_token, encode_token};
 use crate::s3::response::S3Response;
 use crate::s3::xml;
 use crate::s3::Ctx;
@@ -181,7 +179,7 @@ pub async fn list_buckets(ctx: &Ctx) -> S3Result<S3Response> {
     })
     .await?;
     let token = truncated
-        .then(|| buckets.last().map(|b| B64URL.encode(&b.name)))
+        .then(|| buckets.last().map(|b| encode_token(&b.name)))
         .flatten();
     let doc = xml::ListAllMyBucketsResult {
         xmlns: xml::Xmlns,
@@ -201,19 +199,6 @@ pub async fn list_buckets(ctx: &Ctx) -> S3Result<S3Response> {
         prefix: ctx.req.query("prefix").map(str::to_owned),
     };
     Ok(S3Response::xml(doc.to_xml()))
-}
-
-fn decode_token(t: &str) -> S3Result<String> {
-    B64URL
-        .decode(t)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(|| {
-            S3Error::with_message(
-                Code::InvalidArgument,
-                "The continuation token provided is incorrect",
-            )
-        })
 }
 
 #[cfg(test)]

@@ -10,7 +10,9 @@ use crate::s3::checksum::{Algorithm, Expectations};
 use crate::s3::dates::{iso8601, now_ms, parse_http_date};
 use crate::s3::error::{Code, S3Error, S3Result};
 use crate::s3::handlers::multipart::ChecksumFields;
-use crate::s3::handlers::object::{commit_or_discard, record_from_headers, write_condition, MAX_PUT_SIZE};
+use crate::s3::handlers::object::{
+    blob_meta, commit_or_discard, record_from_headers, write_condition, MAX_PUT_SIZE,
+};
 use crate::s3::request::decode_path;
 use crate::s3::response::S3Response;
 use crate::s3::xml;
@@ -93,6 +95,21 @@ fn check_copy_conditions(ctx: &Ctx, rec: &ObjectRecord) -> S3Result<()> {
         }
     }
     Ok(())
+}
+
+/// The result document of a copy (object or part): time, quoted ETag, checksums.
+pub fn copy_result(mtime_ms: u64, etag: &str, checksums: &[(String, String)]) -> xml::CopyObjectResult {
+    let sums = ChecksumFields::from_pairs(checksums);
+    xml::CopyObjectResult {
+        xmlns: xml::Xmlns,
+        last_modified: iso8601(mtime_ms),
+        etag: format!("\"{etag}\""),
+        checksum_crc32: sums.crc32,
+        checksum_crc32c: sums.crc32c,
+        checksum_crc64nvme: sums.crc64nvme,
+        checksum_sha1: sums.sha1,
+        checksum_sha256: sums.sha256,
+    }
 }
 
 /// Parses `x-amz-copy-source-range: bytes=first-last` (both required, inside the object).
@@ -183,13 +200,22 @@ pub async fn copy_object(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Respo
     };
     let mtime = now_ms();
     let blobs = src.rec.blobs.iter().map(|x| (x.path.clone(), x.size)).collect();
-    let (bname, kname, ctype) = (b.name.clone(), key.to_owned(), rec.content_type.clone());
+    let (bname, kname, ctype, umeta) = (
+        b.name.clone(),
+        key.to_owned(),
+        rec.content_type.clone(),
+        rec.user_meta.clone(),
+    );
     let written = copy_blobs(&ctx.state.store, b.id, blobs, 0, src.rec.size, exp, move |d| {
-        serde_json::to_vec(&serde_json::json!({
-            "v": 1, "bucket": bname, "key": kname, "size": d.len, "etag": hex::encode(d.md5),
-            "mtime_ms": mtime, "content_type": ctype,
-        }))
-        .unwrap_or_default()
+        blob_meta(
+            &bname,
+            &kname,
+            d.len,
+            &hex::encode(d.md5),
+            mtime,
+            ctype.as_deref(),
+            umeta,
+        )
     })
     .await?;
     rec.size = written.digest.len;
@@ -203,19 +229,8 @@ pub async fn copy_object(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Respo
         rec.checksums = vec![(a.name().to_owned(), v.clone())];
         rec.checksum_type = Some("FULL_OBJECT".into());
     }
-    let sums = ChecksumFields::from_pairs(&rec.checksums);
-    let etag = rec.etag.clone();
+    let doc = copy_result(mtime, &rec.etag, &rec.checksums);
     commit_or_discard(ctx, b.id, key, rec, cond, written.path).await?;
-    let doc = xml::CopyObjectResult {
-        xmlns: xml::Xmlns,
-        last_modified: iso8601(mtime),
-        etag: format!("\"{etag}\""),
-        checksum_crc32: sums.crc32,
-        checksum_crc32c: sums.crc32c,
-        checksum_crc64nvme: sums.crc64nvme,
-        checksum_sha1: sums.sha1,
-        checksum_sha256: sums.sha256,
-    };
     Ok(S3Response::xml(doc.to_xml()))
 }
 

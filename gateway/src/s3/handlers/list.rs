@@ -36,6 +36,26 @@ pub fn url_encode_key(s: &str) -> String {
         .join("+")
 }
 
+/// A continuation token: the marker to resume after, opaque to clients (URL-safe base64).
+pub fn encode_token(marker: &str) -> String {
+    B64URL.encode(marker)
+}
+
+/// Reads a continuation token made by [`encode_token`]; anything else is `InvalidArgument`.
+pub fn decode_token(t: &str) -> S3Result<String> {
+    B64URL
+        .decode(t)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| {
+            S3Error::with_message(
+                Code::InvalidArgument,
+                "The continuation token provided is incorrect",
+            )
+            .extra("ArgumentName", "continuation-token")
+        })
+}
+
 /// Common listing parameters.
 struct Params {
     prefix: String,
@@ -186,19 +206,7 @@ pub async fn list_objects_v2(ctx: &Ctx, bucket: &str) -> S3Result<S3Response> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned);
     let from = match &token {
-        Some(t) => Some(
-            B64URL
-                .decode(t)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| {
-                    S3Error::with_message(
-                        Code::InvalidArgument,
-                        "The continuation token provided is incorrect",
-                    )
-                    .extra("ArgumentName", "continuation-token")
-                })?,
-        ),
+        Some(t) => Some(decode_token(t)?),
         None => start_after.clone(),
     };
     let page = scan(ctx, bucket, &p, from).await?;
@@ -214,7 +222,7 @@ pub async fn list_objects_v2(ctx: &Ctx, bucket: &str) -> S3Result<S3Response> {
         name: bucket.to_owned(),
         prefix: p.enc(&p.prefix),
         continuation_token: token,
-        next_continuation_token: next.filter(|_| truncated).map(|m| B64URL.encode(m)),
+        next_continuation_token: next.filter(|_| truncated).map(|m| encode_token(&m)),
         start_after: start_after.map(|s| p.enc(&s)),
         key_count: u32::try_from(contents.len() + common_prefixes.len()).unwrap_or(u32::MAX),
         max_keys: u32::try_from(p.max_keys).unwrap_or(1000),

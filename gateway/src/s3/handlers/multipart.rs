@@ -257,27 +257,18 @@ pub async fn upload_part_copy(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3
         part_meta(&bname, &k, n, d.len)
     })
     .await?;
-    let etag = hex::encode(written.digest.md5);
-    let last_modified = iso8601(now_ms());
-    let sums = ChecksumFields::from_pairs(
-        &written
-            .digest
-            .checksum
-            .iter()
-            .map(|(a, v)| (a.name().to_owned(), v.clone()))
-            .collect::<Vec<_>>(),
-    );
+    let checksums: Vec<(String, String)> = written
+        .digest
+        .checksum
+        .iter()
+        .map(|(a, v)| (a.name().to_owned(), v.clone()))
+        .collect();
+    let doc = xml::CopyPartResult(copy::copy_result(
+        now_ms(),
+        &hex::encode(written.digest.md5),
+        &checksums,
+    ));
     store_part(ctx, &up.id, n, written).await?;
-    let doc = xml::CopyPartResult(xml::CopyObjectResult {
-        xmlns: xml::Xmlns,
-        last_modified,
-        etag: format!("\"{etag}\""),
-        checksum_crc32: sums.crc32,
-        checksum_crc32c: sums.crc32c,
-        checksum_crc64nvme: sums.crc64nvme,
-        checksum_sha1: sums.sha1,
-        checksum_sha256: sums.sha256,
-    });
     Ok(S3Response::xml(doc.to_xml()))
 }
 

@@ -183,8 +183,9 @@ pub async fn put_object(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -
     Ok(resp)
 }
 
-/// Builds the xattr value; drops user metadata if the whole would not fit.
-fn blob_meta(
+/// Builds the `user.s3.meta` xattr value of an object's blob; drops user metadata if the
+/// whole would not fit.
+pub fn blob_meta(
     bucket: &str,
     key: &str,
     size: u64,
