@@ -8,6 +8,7 @@ pub mod chunked;
 pub mod dates;
 pub mod error;
 pub mod handlers;
+pub mod post_object;
 pub mod request;
 pub mod response;
 pub mod router;
@@ -70,6 +71,11 @@ impl Ctx {
 /// Runs one request through the pipeline.
 pub async fn handle(state: Arc<AppState>, req: RequestInfo, raw_body: BodyStream) -> S3Result<S3Response> {
     let endpoint = router::route(&req, &state.config.domains)?;
+    if let Endpoint::PostObject { bucket } = &endpoint {
+        // A browser form upload carries its credentials in the form, not in headers: it
+        // authenticates itself from the body.
+        return post_object::post_object(state, req, bucket, raw_body).await;
+    }
     let (user, body) = authenticate(&state, &req, raw_body)?;
     let ctx = Ctx { state, req, user };
     dispatch(&ctx, endpoint, body).await

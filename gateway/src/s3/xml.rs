@@ -672,6 +672,24 @@ pub struct CompleteMultipartUploadResult {
 
 response_document!(CompleteMultipartUploadResult, "CompleteMultipartUploadResult");
 
+/// `PostObject` response body, sent when the form asks for `success_action_status=201`. AWS
+/// writes it without the S3 namespace.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PostResponse {
+    /// URL of the new object.
+    pub location: String,
+    /// Bucket name.
+    pub bucket: String,
+    /// Object key.
+    pub key: String,
+    /// Quoted `ETag` of the new object.
+    #[serde(rename = "ETag")]
+    pub etag: String,
+}
+
+response_document!(PostResponse, "PostResponse");
+
 /// One `<Part>` of `ListParts`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -1841,6 +1859,24 @@ mod tests {
                  <ChecksumCRC64NVME>J6vAzvk7FlY=</ChecksumCRC64NVME><ChecksumType>FULL_OBJECT</ChecksumType>\
                  </CompleteMultipartUploadResult>"
             )
+        );
+    }
+
+    #[test]
+    fn post_response_aws_sample() {
+        // The sample of AWS's POST Object page, with AWS's escaping of the quoted ETag.
+        let result = PostResponse {
+            location: "https://bucketname.s3.amazonaws.com/user/eric/a%20b.png".into(),
+            bucket: "bucketname".into(),
+            key: "user/eric/a b.png".into(),
+            etag: "\"3858f62230ac3c915f300c664312c11f\"".into(),
+        };
+        assert_eq!(
+            result.to_xml(),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+             <PostResponse><Location>https://bucketname.s3.amazonaws.com/user/eric/a%20b.png</Location>\
+             <Bucket>bucketname</Bucket><Key>user/eric/a b.png</Key>\
+             <ETag>&quot;3858f62230ac3c915f300c664312c11f&quot;</ETag></PostResponse>"
         );
     }
 

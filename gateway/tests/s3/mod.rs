@@ -7,3 +7,4 @@ mod crash;
 mod listing;
 mod multipart;
 mod objects;
+mod post_object;
