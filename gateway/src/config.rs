@@ -145,6 +145,16 @@ pub struct Config {
 impl Config {
     /// Resolves file, environment (through clap) and flags into a configuration.
     pub fn load(args: &ServeArgs) -> Result<Config, String> {
+        Self::resolve(args, true)
+    }
+
+    /// Like [`Config::load`] for the offline tools (`fsck`, `reindex`), which sign nothing: a
+    /// configuration without users is accepted.
+    pub fn load_offline(args: &ServeArgs) -> Result<Config, String> {
+        Self::resolve(args, false)
+    }
+
+    fn resolve(args: &ServeArgs, need_users: bool) -> Result<Config, String> {
         let file: FileConfig = match &args.config {
             Some(p) => {
                 let text = std::fs::read_to_string(p).map_err(|e| format!("reading {}: {e}", p.display()))?;
@@ -156,7 +166,7 @@ impl Config {
         for u in &args.users {
             users.push(User::parse(u)?);
         }
-        if users.is_empty() {
+        if users.is_empty() && need_users {
             return Err(
                 "no user configured: give --user ACCESS:SECRET or [[users]] in the config file".into(),
             );
@@ -260,6 +270,10 @@ mod tests {
     #[test]
     fn bad_configs_are_refused() {
         assert!(Config::load(&ServeArgs::default()).is_err(), "no users");
+        assert!(
+            Config::load_offline(&ServeArgs::default()).is_ok(),
+            "tools need no users"
+        );
         let dup = ServeArgs {
             users: vec!["a:b".into(), "a:c".into()],
             ..ServeArgs::default()

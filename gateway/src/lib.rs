@@ -4,13 +4,15 @@
 //!
 //! This crate owns the wiring: configuration ([`config`]), the S3 API ([`s3`]), the blob store
 //! over the volume ([`store`]), the actix glue ([`http`]), the admin listener ([`admin`]) and
-//! the background garbage sweep ([`sweeper`]). [`start`] runs a gateway on a connected volume
-//! (used by `main` and by the integration tests alike).
+//! the background garbage sweep ([`sweeper`]) and the offline `fsck` / `reindex` tools
+//! ([`recovery`]). [`start`] runs a gateway on a connected volume (used by `main` and by the
+//! integration tests alike).
 
 pub mod admin;
 pub mod blocking;
 pub mod config;
 pub mod http;
+pub mod recovery;
 pub mod s3;
 pub mod store;
 pub mod sweeper;
@@ -99,6 +101,10 @@ pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
             .wrap(admin::Track(s3_metrics.clone()))
             .configure(http::configure(s3_state.clone()))
     })
+    // A streamed response goes out as two writes (head, then body); with Nagle on, the body
+    // waits for the ACK of the head, which the client delays by ~40 ms (measured: every small
+    // GET took 44 ms). Each write is a whole unit here, so no coalescing is lost.
+    .tcp_nodelay(true)
     .bind(config.listen)?;
     let s3_addr = s3.addrs()[0];
     let s3 = s3.disable_signals().run();

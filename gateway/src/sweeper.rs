@@ -2,19 +2,32 @@
 //! overwritten or deleted, in batches, off the executor. A blob is queued in the same registry
 //! transaction that drops its last reference, so nothing referenced is ever deleted and
 //! nothing unreferenced is forgotten. Must not decide what is garbage itself.
+//!
+//! It also removes stale temp files (`.tmp.*` not written to for [`TEMP_MAX_AGE`]) that a
+//! crashed or killed gateway left in this gateway's blob root: at start, then at most every
+//! [`TEMP_PERIOD`], walking the fan-out directories with the gfapi `Dir` iterator, one bucket
+//! directory per blocking call so a stop is not held up by a large store. A temp file is never
+//! referenced (the rename to the final name comes before the registry commit), and one that has
+//! not been written to for an hour belongs to no live request.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::watch;
 
 use crate::blocking;
 use crate::s3::AppState;
+use crate::store::scan::FileKind;
+use crate::store::BlobStore;
 
 /// How often the queue is looked at when idle.
 const PERIOD: Duration = Duration::from_secs(2);
 /// Blobs deleted per batch.
 const BATCH: usize = 256;
+/// Least time between two stale-temp passes.
+pub const TEMP_PERIOD: Duration = Duration::from_secs(600);
+/// A temp file not written to for this long is stale.
+pub const TEMP_MAX_AGE: Duration = Duration::from_secs(3600);
 
 /// Controls a running sweeper.
 pub struct Handle {
@@ -60,12 +73,80 @@ pub async fn sweep_once(state: &Arc<AppState>) -> usize {
     }
 }
 
+/// Deletes the temp files of bucket directory `bucket_id` not written to for `max_age`, and
+/// returns how many went. Blocking: async callers go through [`blocking`].
+pub fn remove_stale_temps(store: &BlobStore, bucket_id: u64, max_age: Duration) -> usize {
+    let now = SystemTime::now();
+    let mut stale = Vec::new();
+    for e in store.walk_bucket(bucket_id, &mut |f| {
+        if f.kind == FileKind::Temp && f.age(now) >= max_age {
+            stale.push(f.path);
+        }
+    }) {
+        tracing::warn!(path = %e.path, error = %e.error, "sweeper: reading a blob directory");
+    }
+    let mut removed = 0;
+    for path in stale {
+        match store.delete(&path) {
+            Ok(()) => {
+                tracing::info!(%path, "sweeper: removed a stale temp file");
+                removed += 1;
+            }
+            Err(e) => tracing::warn!(%path, error = %e, "sweeper: deleting a temp file"),
+        }
+    }
+    removed
+}
+
+/// [`remove_stale_temps`] over every bucket directory of the store, in one blocking call.
+pub fn remove_stale_temps_everywhere(store: &BlobStore, max_age: Duration) -> std::io::Result<usize> {
+    let dirs = store.bucket_dirs()?;
+    Ok(dirs
+        .ids
+        .into_iter()
+        .map(|id| remove_stale_temps(store, id, max_age))
+        .sum())
+}
+
+/// One stale-temp pass, one blocking call per bucket directory; ends early on stop.
+async fn sweep_temps(state: &Arc<AppState>, stopped: &watch::Receiver<bool>) -> usize {
+    let store = state.store.clone();
+    let ids = match blocking::run(move || store.bucket_dirs()).await {
+        Ok(Ok(d)) => d.ids,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "sweeper: listing bucket directories");
+            return 0;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "sweeper: task");
+            return 0;
+        }
+    };
+    let mut removed = 0;
+    for id in ids {
+        if *stopped.borrow() {
+            break;
+        }
+        let store = state.store.clone();
+        match blocking::run(move || remove_stale_temps(&store, id, TEMP_MAX_AGE)).await {
+            Ok(n) => removed += n,
+            Err(e) => tracing::warn!(error = %e, "sweeper: task"),
+        }
+    }
+    removed
+}
+
 /// Starts the sweeper.
 pub fn start(state: Arc<AppState>) -> Handle {
     let (stop, mut stopped) = watch::channel(false);
     let task = tokio::spawn(async move {
+        let mut next_temp_pass = Instant::now();
         loop {
             while sweep_once(&state).await == BATCH {}
+            if Instant::now() >= next_temp_pass {
+                sweep_temps(&state, &stopped).await;
+                next_temp_pass = Instant::now() + TEMP_PERIOD;
+            }
             tokio::select! {
                 () = tokio::time::sleep(PERIOD) => {}
                 _ = stopped.changed() => break,

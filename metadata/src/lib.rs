@@ -161,6 +161,20 @@ impl Registry {
         Ok(registry)
     }
 
+    /// Makes every id handed out from now on (buckets, uploads, GC entries) greater than `id`, and
+    /// records that durably with the next flush. `gateway reindex` uses it so that the bucket ids of
+    /// a rebuilt registry never coincide with the ids that name the existing blob directories.
+    pub fn reserve_ids_through(&self, id: u64) -> Result<()> {
+        let base = self
+            .inner
+            .id_base
+            .load(Ordering::SeqCst)
+            .max(id.saturating_add(1));
+        self.inner.meta.insert(META_ID_BASE, encode(&base)?).storage()?;
+        self.inner.id_base.store(base, Ordering::SeqCst);
+        Ok(())
+    }
+
     /// A new id, unique within this registry, from inside a transaction.
     fn next_id(&self, tree: &TransactionalTree) -> sled::Result<u64> {
         Ok(self.inner.id_base.load(Ordering::SeqCst) + tree.generate_id()?)
@@ -226,6 +240,21 @@ mod tests {
         assert!(reg
             .referenced_blobs()
             .any(|r| matches!(r, Err(Error::Corrupt(_)))));
+    }
+
+    #[test]
+    fn reserved_ids_stay_above_and_survive_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let reg = Registry::open(dir.path()).unwrap();
+            reg.reserve_ids_through(41).unwrap();
+            assert!(reg.create_bucket("a", "o", "r", 1).unwrap().id > 41);
+            reg.reserve_ids_through(7).unwrap(); // never lowers the base
+            assert!(reg.create_bucket("b", "o", "r", 1).unwrap().id > 41);
+            reg.flush().unwrap();
+        }
+        let reg = Registry::open(dir.path()).unwrap();
+        assert!(reg.create_bucket("c", "o", "r", 1).unwrap().id > 41);
     }
 
     #[test]

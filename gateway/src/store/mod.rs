@@ -10,9 +10,12 @@
 //! Write protocol ([`BlobWriter`]): `creat(O_EXCL)` a temp name in the final directory ->
 //! `pwrite`... -> `fsetxattr(user.s3.meta)` -> `fsync` -> `close` -> `rename` to the final name.
 //! A writer dropped before [`BlobWriter::finish`] unlinks its temp file, so a failed or
-//! interrupted upload leaves nothing; a crash leaves at most a temp file or an unreferenced
-//! blob, which the sweep removes. Every call here blocks: async callers go through
-//! `crate::blocking`.
+//! interrupted upload leaves nothing; a crash leaves at most a temp file, which the sweep
+//! removes after an hour, or an unreferenced blob, which `gateway fsck --repair` removes.
+//! Every call here blocks: async callers go through `crate::blocking`. Walking the layout (for
+//! `fsck`, `reindex` and the stale-temp sweep) is in [`scan`].
+
+pub mod scan;
 
 use std::io;
 use std::path::{Path, PathBuf};

@@ -14,7 +14,9 @@ use crate::s3::checksum::{Algorithm, Expectations};
 use crate::s3::dates::{iso8601, now_ms};
 use crate::s3::error::{Code, S3Error, S3Result};
 use crate::s3::handlers::copy;
-use crate::s3::handlers::object::{record_from_headers, write_condition, MAX_PUT_SIZE};
+use crate::s3::handlers::object::{
+    encode_blob_meta, record_from_headers, write_condition, BlobMeta, PartPlace, MAX_PUT_SIZE,
+};
 use crate::s3::response::S3Response;
 use crate::s3::xml;
 use crate::s3::Ctx;
@@ -183,7 +185,8 @@ pub async fn upload_part(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) 
     store_part(ctx, &up.id, n, written).await
 }
 
-/// The xattr of a part blob: which upload and part it is (reindex ignores unfinished uploads).
+/// The xattr of a part blob: which upload and part it is (reindex ignores unfinished uploads;
+/// Complete replaces it, see `mark_parts`).
 fn part_meta(bucket: &str, key: &str, part: u32, size: u64) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({"v": 1, "bucket": bucket, "key": key, "part": part, "size": size}))
         .unwrap_or_default()
@@ -377,7 +380,56 @@ pub async fn complete(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -> 
         Ok(())
     })
     .await?;
+    let numbers: Vec<u32> = wanted.iter().map(|(n, _)| *n).collect();
+    mark_parts(ctx, &b.name, key, &numbers, &rec).await;
     Ok(complete_response(bucket, key, &rec))
+}
+
+/// Rewrites the xattrs of a completed object's part blobs with the object's metadata and each
+/// part's place in it, so `gateway reindex` can rebuild the object from the volume. Runs after
+/// the commit (so only the Complete that won marks the parts) and before the answer (so an
+/// acknowledged object is rebuildable). A failure is logged, not returned: the object is
+/// committed, and a retried Complete would answer success anyway.
+async fn mark_parts(ctx: &Ctx, bucket: &str, key: &str, numbers: &[u32], rec: &ObjectRecord) {
+    let count = u32::try_from(rec.blobs.len()).unwrap_or(u32::MAX);
+    let marks: Vec<(String, Vec<u8>)> = rec
+        .blobs
+        .iter()
+        .zip(numbers)
+        .zip(0u32..)
+        .map(|((blob, part), index)| {
+            let meta = encode_blob_meta(BlobMeta {
+                v: 1,
+                bucket,
+                key,
+                size: rec.size,
+                etag: &rec.etag,
+                mtime_ms: rec.mtime_ms,
+                content_type: rec.content_type.as_deref(),
+                meta: rec.user_meta.clone(),
+                place: Some(PartPlace {
+                    part: *part,
+                    index,
+                    parts: count,
+                    part_size: blob.size,
+                }),
+            });
+            (blob.path.clone(), meta)
+        })
+        .collect();
+    let store = ctx.state.store.clone();
+    let res = blocking::run(move || {
+        for (path, meta) in &marks {
+            store.write_meta(path, meta).map_err(|e| format!("{path}: {e}"))?;
+        }
+        Ok::<(), String>(())
+    })
+    .await;
+    match res {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, %bucket, %key, "marking completed parts for reindex"),
+        Err(e) => tracing::warn!(error = %e, %bucket, %key, "marking completed parts for reindex"),
+    }
 }
 
 fn complete_response(bucket: &str, key: &str, rec: &ObjectRecord) -> S3Response {

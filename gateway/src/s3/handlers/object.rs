@@ -34,19 +34,36 @@ const STORED_HEADERS: [&str; 5] = [
 ];
 
 /// The core metadata written into the blob's `user.s3.meta` xattr, enough to rebuild the
-/// registry record from the volume.
+/// registry record from the volume (`gateway reindex`; the shapes are listed in
+/// `crate::recovery`).
 #[derive(Serialize)]
-struct BlobMeta<'a> {
-    v: u8,
-    bucket: &'a str,
-    key: &'a str,
-    size: u64,
-    etag: &'a str,
-    mtime_ms: u64,
+pub(crate) struct BlobMeta<'a> {
+    pub(crate) v: u8,
+    pub(crate) bucket: &'a str,
+    pub(crate) key: &'a str,
+    pub(crate) size: u64,
+    pub(crate) etag: &'a str,
+    pub(crate) mtime_ms: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    content_type: Option<&'a str>,
+    pub(crate) content_type: Option<&'a str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    meta: Vec<(String, String)>,
+    pub(crate) meta: Vec<(String, String)>,
+    /// For a part of a completed multipart object: where it sits in the object.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub(crate) place: Option<PartPlace>,
+}
+
+/// Where a part blob sits in the multipart object it was completed into.
+#[derive(Serialize, Clone, Copy)]
+pub(crate) struct PartPlace {
+    /// Its part number in the upload.
+    pub(crate) part: u32,
+    /// Its position in the object, from 0.
+    pub(crate) index: u32,
+    /// How many parts the object has.
+    pub(crate) parts: u32,
+    /// Its size.
+    pub(crate) part_size: u64,
 }
 
 /// Reads Content-Type, the stored standard headers and `x-amz-meta-*` from a request into a
@@ -194,7 +211,7 @@ pub fn blob_meta(
     content_type: Option<&str>,
     meta: Vec<(String, String)>,
 ) -> Vec<u8> {
-    let mut m = BlobMeta {
+    encode_blob_meta(BlobMeta {
         v: 1,
         bucket,
         key,
@@ -203,7 +220,12 @@ pub fn blob_meta(
         mtime_ms,
         content_type,
         meta,
-    };
+        place: None,
+    })
+}
+
+/// Encodes a `user.s3.meta` value; drops user metadata if the whole would not fit.
+pub(crate) fn encode_blob_meta(mut m: BlobMeta<'_>) -> Vec<u8> {
     let full = serde_json::to_vec(&m).unwrap_or_default();
     if full.len() <= crate::store::META_XATTR_MAX {
         return full;

@@ -1,0 +1,506 @@
+//! `gateway reindex`: rebuilds an EMPTY registry from the blobs' `user.s3.meta` xattrs.
+//!
+//! Walks every bucket directory of the blob root and reads each blob's xattr (shapes in the
+//! parent module's doc). Objects come back with size, ETag, mtime, Content-Type and user
+//! metadata (what the xattr carries; other stored headers and checksums are not on the volume).
+//! A simple blob is one candidate; the parts a Complete marked form one candidate once all
+//! `parts` positions are present with the recorded sizes. When several candidates claim the
+//! same bucket and key, the newest mtime wins (ties: the larger ETag, then path) and the others'
+//! blobs are queued for the GC sweep of the next gateway. Parts of unfinished uploads, blobs
+//! without a usable xattr and incomplete multipart sets are reported and left alone (`fsck`
+//! then sees them as orphans).
+//!
+//! Bucket ids: blob directories are named by the bucket id of the registry that wrote them,
+//! which is gone. Records reference blobs by path, never by id, so the rebuilt records keep the
+//! blobs where they are, and the buckets get new ids in the new registry: first every id up to
+//! the largest directory id is reserved (`Registry::reserve_ids_through`), so a new id never
+//! names an existing directory, then each bucket is created and its fan-out directories are
+//! made for the new id, where every later write of that bucket goes. A reindexed bucket thus
+//! spans its old directory (the recovered blobs, until they are overwritten or deleted and
+//! swept) and its new one; the old directory then stays empty, and `fsck --repair` removes it.
+//!
+//! Owns the rebuild; must not write a registry that holds anything (refused) and must not
+//! delete or move a blob (losers are only queued).
+
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+
+use clap::Args;
+use metadata::{BlobRef, ObjectRecord, PutCondition, Registry};
+use serde::Serialize;
+
+use super::{first, BlobMeta, BlobRole, EXIT_CLEAN, EXIT_ERROR, EXIT_PROBLEMS};
+use crate::config::{Config, ServeArgs};
+use crate::store::scan::{BlobFile, FileKind};
+use crate::store::BlobStore;
+
+/// `gateway reindex` flags: the `serve` configuration flags plus these.
+#[derive(Args, Debug, Clone)]
+pub struct ReindexArgs {
+    /// Configuration, as for `gateway serve`; --registry-dir must hold no data.
+    #[command(flatten)]
+    pub config: ServeArgs,
+    /// Owner id of the recreated buckets [default: the first configured user's owner id].
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// Print the report as JSON on stdout instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A recreated bucket.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReindexedBucket {
+    /// Bucket name.
+    pub name: String,
+    /// Its id in the new registry (16 hex): the directory later writes go to.
+    pub new_id: String,
+    /// The old ids (16 hex) of the directories its recovered blobs are in.
+    pub old_dirs: Vec<String>,
+    /// Objects recovered into it.
+    pub objects: u64,
+}
+
+/// A blob reindex could not use.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unused {
+    /// Path on the volume.
+    pub path: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// A part of an upload that never completed (left alone).
+#[derive(Debug, Clone, Serialize)]
+pub struct UnfinishedPart {
+    /// Path on the volume.
+    pub path: String,
+    /// Bucket named by the xattr.
+    pub bucket: String,
+    /// Key named by the xattr.
+    pub key: String,
+    /// Part number.
+    pub part: u32,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// The result of a reindex.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReindexReport {
+    /// Volume name.
+    pub volume: String,
+    /// Blob root on the volume.
+    pub blob_root: String,
+    /// Registry directory rebuilt.
+    pub registry_dir: String,
+    /// Owner id given to the buckets.
+    pub owner: String,
+    /// Buckets recreated.
+    pub buckets: Vec<ReindexedBucket>,
+    /// Objects recreated.
+    pub objects: u64,
+    /// Of which multipart.
+    pub multipart_objects: u64,
+    /// Blobs of superseded candidates (older versions of a key), queued for GC.
+    pub superseded_queued: Vec<String>,
+    /// Parts of unfinished uploads (left alone).
+    pub unfinished_parts: Vec<UnfinishedPart>,
+    /// Blobs that could not be used: no or garbled xattr, size differing from the xattr's,
+    /// incomplete multipart sets (left alone).
+    pub unusable: Vec<Unused>,
+    /// Temp files met (ignored; the sweep or `fsck --repair` removes them).
+    pub temps: u64,
+    /// Directories that could not be read, registry writes that failed.
+    pub errors: Vec<String>,
+}
+
+impl ReindexReport {
+    /// The process exit status: 2 if a directory could not be read or a write failed, else 1
+    /// if some blobs could not be used, else 0.
+    pub fn exit_code(&self) -> u8 {
+        if !self.errors.is_empty() {
+            EXIT_ERROR
+        } else if !self.unusable.is_empty() {
+            EXIT_PROBLEMS
+        } else {
+            EXIT_CLEAN
+        }
+    }
+
+    /// A short human summary.
+    pub fn summary(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "reindex: volume {}, blob root {}, into registry {} (owner {})",
+            self.volume, self.blob_root, self.registry_dir, self.owner
+        );
+        let _ = writeln!(
+            s,
+            "recreated {} buckets, {} objects ({} multipart)",
+            self.buckets.len(),
+            self.objects,
+            self.multipart_objects
+        );
+        for b in first(&self.buckets, 20) {
+            let _ = writeln!(
+                s,
+                "  {}: {} objects, id {} (blobs in old directories {})",
+                b.name,
+                b.objects,
+                b.new_id,
+                b.old_dirs.join(", ")
+            );
+        }
+        let _ = writeln!(
+            s,
+            "superseded versions queued for GC: {}",
+            self.superseded_queued.len()
+        );
+        let _ = writeln!(
+            s,
+            "parts of unfinished uploads (left alone): {}",
+            self.unfinished_parts.len()
+        );
+        let _ = writeln!(s, "unusable blobs (left alone): {}", self.unusable.len());
+        for u in first(&self.unusable, 10) {
+            let _ = writeln!(s, "  {}: {}", u.path, u.reason);
+        }
+        if self.temps > 0 {
+            let _ = writeln!(s, "temp files ignored: {}", self.temps);
+        }
+        for e in &self.errors {
+            let _ = writeln!(s, "error: {e}");
+        }
+        s
+    }
+}
+
+/// One way to rebuild an object.
+#[derive(Debug, Clone)]
+struct Candidate {
+    rec: ObjectRecord,
+    old_dir: u64,
+}
+
+impl Candidate {
+    /// Ordering of candidates of one key: newest mtime, then larger ETag, then path.
+    fn rank(&self) -> (u64, &str, &str) {
+        (
+            self.rec.mtime_ms,
+            self.rec.etag.as_str(),
+            self.rec.blobs.first().map_or("", |b| b.path.as_str()),
+        )
+    }
+}
+
+/// The parts a Complete marked as one object, as found so far.
+#[derive(Debug, Default)]
+struct PartSet {
+    meta: BlobMeta,
+    old_dir: u64,
+    slots: BTreeMap<u32, BlobRef>,
+    duplicate: Vec<String>,
+}
+
+/// Runs reindex for a configuration: opens (creating it) its registry, refuses one that holds
+/// anything, and rebuilds it from the blob store on `vol`. `owner`: see [`ReindexArgs`].
+pub fn run(config: &Config, vol: gfapi::Volume, owner: Option<String>) -> Result<ReindexReport, String> {
+    let owner = match owner {
+        Some(o) => o,
+        None => config
+            .users
+            .first()
+            .map(|u| u.owner().to_owned())
+            .ok_or("no --owner given and no user configured to take the owner id from")?,
+    };
+    let registry = super::open_registry(&config.registry_dir, false)?;
+    let store = BlobStore::open(vol, &config.blob_root).map_err(|e| format!("opening the blob root: {e}"))?;
+    let mut report = rebuild(&registry, &store, &owner, &config.region)?;
+    report.registry_dir = config.registry_dir.display().to_string();
+    Ok(report)
+}
+
+/// True if the registry holds no bucket, object, part or GC entry.
+fn is_empty(registry: &Registry) -> metadata::Result<bool> {
+    Ok(registry.list_buckets(None, None, 1)?.0.is_empty()
+        && registry.referenced_blobs().next().is_none()
+        && registry.gc_pending(1)?.is_empty())
+}
+
+/// The candidates found on the volume, before anything is written.
+#[derive(Debug, Default)]
+struct Found {
+    /// Per (bucket, key): the simple blobs, then the complete part sets.
+    candidates: HashMap<(String, String), Vec<Candidate>>,
+    /// Per (bucket, key, ETag, mtime): the marked parts of one completed object.
+    sets: HashMap<(String, String, String, u64), PartSet>,
+}
+
+/// Winners per bucket name (with their keys), and the blobs of the superseded candidates.
+type Resolved = (BTreeMap<String, Vec<(String, Candidate)>>, Vec<BlobRef>);
+
+/// Rebuilds the empty `registry` from `store` (see the module doc).
+pub fn rebuild(
+    registry: &Registry,
+    store: &BlobStore,
+    owner: &str,
+    region: &str,
+) -> Result<ReindexReport, String> {
+    if !is_empty(registry).map_err(|e| reg_err(&e))? {
+        return Err("the registry is not empty: reindex only fills an empty registry \
+                    (give a fresh --registry-dir)"
+            .to_owned());
+    }
+    let mut report = ReindexReport {
+        volume: store.volume().name().to_owned(),
+        blob_root: store.root().to_owned(),
+        owner: owner.to_owned(),
+        ..ReindexReport::default()
+    };
+    let dirs = store
+        .bucket_dirs()
+        .map_err(|e| format!("reading {}/blobs: {e}", store.root()))?;
+    let mut ids = dirs.ids;
+    ids.sort_unstable();
+    let mut found = Found::default();
+    for &id in &ids {
+        collect(store, id, &mut found, &mut report);
+    }
+    let (buckets, losers) = resolve(found, &mut report);
+    // Ids above every directory's first, so no new bucket id names an existing directory.
+    if let Some(&max) = ids.last() {
+        registry.reserve_ids_through(max).map_err(|e| reg_err(&e))?;
+    }
+    write(registry, store, owner, region, buckets, &mut report);
+    for chunk in losers.chunks(1000) {
+        match registry.gc_enqueue(chunk) {
+            Ok(()) => report
+                .superseded_queued
+                .extend(chunk.iter().map(|b| b.path.clone())),
+            Err(e) => report.errors.push(format!("queueing superseded blobs: {e}")),
+        }
+    }
+    registry.flush().map_err(|e| reg_err(&e))?;
+    Ok(report)
+}
+
+fn reg_err(e: &metadata::Error) -> String {
+    format!("registry: {}", super::describe(e))
+}
+
+/// Reads the xattr of every blob of bucket directory `id` into `found`.
+fn collect(store: &BlobStore, id: u64, found: &mut Found, report: &mut ReindexReport) {
+    let mut files = Vec::new();
+    for e in store.walk_bucket(id, &mut |f| files.push(f)) {
+        report.errors.push(format!("reading {}: {}", e.path, e.error));
+    }
+    for f in files {
+        match f.kind {
+            FileKind::Temp => report.temps += 1,
+            FileKind::Unexpected => {}
+            FileKind::Blob => {
+                let meta = match store.read_meta(&f.path) {
+                    Ok(raw) => BlobMeta::parse(&raw),
+                    Err(e) => Err(format!("no readable user.s3.meta: {e}")),
+                };
+                match meta {
+                    Ok(m) => classify(f, m, id, found, report),
+                    Err(reason) => report.unusable.push(Unused { path: f.path, reason }),
+                }
+            }
+        }
+    }
+}
+
+/// Files one blob by the role its xattr gives it.
+fn classify(f: BlobFile, meta: BlobMeta, id: u64, found: &mut Found, report: &mut ReindexReport) {
+    let unusable = |reason: String| Unused {
+        path: f.path.clone(),
+        reason,
+    };
+    match meta.role() {
+        None => report
+            .unusable
+            .push(unusable("user.s3.meta matches no known shape".to_owned())),
+        Some(BlobRole::UnfinishedPart) => report.unfinished_parts.push(UnfinishedPart {
+            path: f.path.clone(),
+            bucket: meta.bucket,
+            key: meta.key,
+            part: meta.part.unwrap_or(0),
+            size: f.size,
+        }),
+        Some(BlobRole::Object) => {
+            let size = meta.size.unwrap_or(0);
+            if size != f.size {
+                report.unusable.push(unusable(format!(
+                    "{} bytes on the volume, {size} in user.s3.meta",
+                    f.size
+                )));
+                return;
+            }
+            let rec = ObjectRecord {
+                size,
+                etag: meta.etag.unwrap_or_default(),
+                mtime_ms: meta.mtime_ms.unwrap_or(0),
+                content_type: meta.content_type,
+                user_meta: meta.meta,
+                blobs: vec![BlobRef {
+                    path: f.path.clone(),
+                    size,
+                }],
+                ..ObjectRecord::default()
+            };
+            found
+                .candidates
+                .entry((meta.bucket, meta.key))
+                .or_default()
+                .push(Candidate { rec, old_dir: id });
+        }
+        Some(BlobRole::CompletedPart) => {
+            let part_size = meta.part_size.unwrap_or(0);
+            if part_size != f.size {
+                report.unusable.push(unusable(format!(
+                    "part of {} bytes on the volume, {part_size} in user.s3.meta",
+                    f.size
+                )));
+                return;
+            }
+            let index = meta.index.unwrap_or(0);
+            let set_key = (
+                meta.bucket.clone(),
+                meta.key.clone(),
+                meta.etag.clone().unwrap_or_default(),
+                meta.mtime_ms.unwrap_or(0),
+            );
+            let set = found.sets.entry(set_key).or_insert_with(|| PartSet {
+                meta,
+                old_dir: id,
+                ..PartSet::default()
+            });
+            match set.slots.entry(index) {
+                Entry::Occupied(_) => set.duplicate.push(f.path),
+                Entry::Vacant(v) => {
+                    v.insert(BlobRef {
+                        path: f.path,
+                        size: part_size,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Turns complete part sets into candidates and picks the winner of each key.
+fn resolve(mut found: Found, report: &mut ReindexReport) -> Resolved {
+    for ((bucket, key, _, _), set) in found.sets {
+        let n = set.meta.parts.unwrap_or(0);
+        let size = set.meta.size.unwrap_or(0);
+        let complete = n > 0
+            && set.slots.len() == n as usize
+            && set.slots.keys().copied().eq(0..n)
+            && set.slots.values().map(|b| b.size).sum::<u64>() == size;
+        for d in set.duplicate {
+            report.unusable.push(Unused {
+                path: d,
+                reason: format!("a second blob for one part position of {bucket}/{key}"),
+            });
+        }
+        if !complete {
+            for b in set.slots.values() {
+                report.unusable.push(Unused {
+                    path: b.path.clone(),
+                    reason: format!(
+                        "part of {bucket}/{key} (ETag {}): {} of {n} parts found or sizes differ",
+                        set.meta.etag.as_deref().unwrap_or(""),
+                        set.slots.len()
+                    ),
+                });
+            }
+            continue;
+        }
+        let rec = ObjectRecord {
+            size,
+            etag: set.meta.etag.unwrap_or_default(),
+            mtime_ms: set.meta.mtime_ms.unwrap_or(0),
+            content_type: set.meta.content_type,
+            user_meta: set.meta.meta,
+            parts: set.slots.values().map(|b| b.size).collect(),
+            blobs: set.slots.into_values().collect(),
+            ..ObjectRecord::default()
+        };
+        found
+            .candidates
+            .entry((bucket, key))
+            .or_default()
+            .push(Candidate {
+                rec,
+                old_dir: set.old_dir,
+            });
+    }
+    let mut buckets: BTreeMap<String, Vec<(String, Candidate)>> = BTreeMap::new();
+    let mut losers = Vec::new();
+    for ((bucket, key), mut list) in found.candidates {
+        list.sort_by(|a, b| b.rank().cmp(&a.rank()));
+        let mut list = list.into_iter();
+        let Some(winner) = list.next() else { continue };
+        for l in list {
+            losers.extend(l.rec.blobs);
+        }
+        buckets.entry(bucket).or_default().push((key, winner));
+    }
+    (buckets, losers)
+}
+
+/// Creates the buckets (with their directories under the new ids) and the objects.
+fn write(
+    registry: &Registry,
+    store: &BlobStore,
+    owner: &str,
+    region: &str,
+    buckets: BTreeMap<String, Vec<(String, Candidate)>>,
+    report: &mut ReindexReport,
+) {
+    for (name, objects) in buckets {
+        let created = objects.iter().map(|(_, c)| c.rec.mtime_ms).min().unwrap_or(0);
+        let b = match registry.create_bucket(&name, owner, region, created) {
+            Ok(b) => b,
+            Err(e) => {
+                report.errors.push(format!("creating bucket {name}: {e}"));
+                continue;
+            }
+        };
+        if let Err(e) = store.create_bucket_dirs(b.id) {
+            report
+                .errors
+                .push(format!("creating the directories of bucket {name}: {e}"));
+        }
+        let mut old_dirs: Vec<String> = objects
+            .iter()
+            .map(|(_, c)| format!("{:016x}", c.old_dir))
+            .collect();
+        old_dirs.sort_unstable();
+        old_dirs.dedup();
+        let mut count = 0;
+        for (key, c) in &objects {
+            match registry.put_object(b.id, key.as_bytes(), &c.rec, &PutCondition::None) {
+                Ok(_) => {
+                    count += 1;
+                    if !c.rec.parts.is_empty() {
+                        report.multipart_objects += 1;
+                    }
+                }
+                Err(e) => report.errors.push(format!("writing {name}/{key}: {e}")),
+            }
+        }
+        report.objects += count;
+        report.buckets.push(ReindexedBucket {
+            name,
+            new_id: format!("{:016x}", b.id),
+            old_dirs,
+            objects: count,
+        });
+    }
+}
