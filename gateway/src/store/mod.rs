@@ -60,37 +60,56 @@ impl BlobStore {
         PathBuf::from(format!("{}/blobs/{bucket_id:016x}", self.root))
     }
 
-    /// Creates a bucket's directory and its 256 fan-out directories, one at a time.
+    /// Creates a bucket's directory and its 256 fan-out directories. Each name is made by
+    /// exactly one of a few threads (no two mkdirs of one name ever race), which cuts the
+    /// time of a CreateBucket from ~1 s (256 sequential round trips) to a fraction of it.
     pub fn create_bucket_dirs(&self, bucket_id: u64) -> io::Result<()> {
         let dir = self.bucket_dir(bucket_id);
         self.vol.mkdir_all(&dir, 0o755)?;
-        for i in 0..=255u8 {
-            match self.vol.mkdir(dir.join(format!("{i:02x}")), 0o755) {
-                Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
-                _ => {}
-            }
-        }
-        Ok(())
+        Self::each_fanout(&dir, |path| match self.vol.mkdir(path, 0o755) {
+            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(e),
+            _ => Ok(()),
+        })
     }
 
     /// Removes a bucket's (empty) directories. Directories that still hold files (blobs
-    /// waiting for the garbage sweep) are left for the sweep.
+    /// waiting for the garbage sweep) are left for the sweeper.
     pub fn remove_bucket_dirs(&self, bucket_id: u64) -> io::Result<()> {
         let dir = self.bucket_dir(bucket_id);
-        for i in 0..=255u8 {
-            match self.vol.rmdir(dir.join(format!("{i:02x}"))) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) if e.raw_os_error() == Some(libc::ENOTEMPTY) => {}
-                Err(e) => return Err(e),
+        Self::each_fanout(&dir, |path| match self.vol.rmdir(path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound && e.raw_os_error() != Some(libc::ENOTEMPTY) => {
+                Err(e)
             }
-        }
+            _ => Ok(()),
+        })?;
         match self.vol.rmdir(&dir) {
             Err(e) if e.kind() != io::ErrorKind::NotFound && e.raw_os_error() != Some(libc::ENOTEMPTY) => {
                 Err(e)
             }
             _ => Ok(()),
         }
+    }
+
+    /// Runs `f` on the 256 fan-out directory paths of `dir`, spread over 8 threads, each
+    /// owning a disjoint set of names. The first error wins.
+    fn each_fanout(dir: &Path, f: impl Fn(&Path) -> io::Result<()> + Sync) -> io::Result<()> {
+        const THREADS: u8 = 8;
+        thread::scope(|s| {
+            let handles: Vec<_> = (0..THREADS)
+                .map(|t| {
+                    let f = &f;
+                    s.spawn(move || {
+                        (0..=255u8)
+                            .filter(|i| i % THREADS == t)
+                            .try_for_each(|i| f(&dir.join(format!("{i:02x}"))))
+                    })
+                })
+                .collect();
+            handles.into_iter().try_for_each(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(io::Error::other("fan-out thread panicked")))
+            })
+        })
     }
 
     /// Starts a new blob in `bucket_id`'s directory.

@@ -33,6 +33,7 @@ pub fn volume() -> gfapi::Volume {
 /// A gateway running for one test.
 pub struct Gw {
     pub running: Option<gateway::Running>,
+    pub blob_root: String,
     pub endpoint: String,
     pub admin: String,
     _dir: tempfile::TempDir,
@@ -42,6 +43,11 @@ impl Gw {
     /// Starts a gateway with two users and the `localhost` virtual-host domain.
     pub async fn start() -> Gw {
         let dir = tempfile::tempdir().unwrap();
+        let blob_root = format!(
+            "/.s3-tests/{}-{}",
+            std::process::id(),
+            dir.path().file_name().unwrap().to_string_lossy()
+        );
         let config = Config {
             listen: "127.0.0.1:0".parse().unwrap(),
             admin_listen: "127.0.0.1:0".parse().unwrap(),
@@ -51,11 +57,7 @@ impl Gw {
             volfile_servers: vec![],
             registry_dir: dir.path().join("registry"),
             // Each test gateway has its own registry, hence its own blob root.
-            blob_root: format!(
-                "/.s3-tests/{}-{}",
-                std::process::id(),
-                dir.path().file_name().unwrap().to_string_lossy()
-            ),
+            blob_root: blob_root.clone(),
             gfapi_log: None,
             init_timeout: Duration::from_secs(30),
             users: vec![
@@ -78,6 +80,7 @@ impl Gw {
         let admin = format!("http://{}", running.admin_addr);
         Gw {
             running: Some(running),
+            blob_root,
             endpoint,
             admin,
             _dir: dir,
@@ -120,11 +123,35 @@ impl Gw {
         Client::from_conf(conf)
     }
 
+    /// Stops the gateway and deletes its blob root, so test runs do not pile up on the volume.
     pub async fn stop(mut self) {
         if let Some(r) = self.running.take() {
             r.stop().await;
         }
+        remove_root(self.blob_root.clone()).await;
     }
+}
+
+/// Deletes a tree on the volume (best effort).
+pub fn remove_tree(vol: &gfapi::Volume, path: &str) {
+    if let Ok(dir) = vol.read_dir(path) {
+        for e in dir.flatten() {
+            let p = format!("{path}/{}", e.name.to_string_lossy());
+            if e.metadata.is_dir() {
+                remove_tree(vol, &p);
+            } else {
+                let _ = vol.unlink(&p);
+            }
+        }
+    }
+    let _ = vol.rmdir(path);
+}
+
+/// Deletes a blob root, so test runs do not pile up on the volume.
+pub async fn remove_root(root: String) {
+    tokio::task::spawn_blocking(move || remove_tree(&volume(), &root))
+        .await
+        .unwrap();
 }
 
 /// Whether this run uses virtual-host-style addressing for `Gw::client()`.

@@ -4,7 +4,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{code, data, volume};
+use crate::common::{code, data, remove_root, volume};
 
 struct Proc(Child);
 
@@ -122,7 +122,7 @@ async fn killed_mid_put_leaves_no_object_and_restarts_clean() {
     gw.0.wait().unwrap();
     drop(sender.await.unwrap());
 
-    let _gw = spawn(&reg, &root, port, admin);
+    let restarted = spawn(&reg, &root, port, admin);
     let e = c
         .head_object()
         .bucket("crash")
@@ -152,7 +152,9 @@ async fn killed_mid_put_leaves_no_object_and_restarts_clean() {
     assert_eq!(l.contents().len(), 8);
     // Whatever the cut PUT left on the volume is a temp file, never a blob under a final name.
     let vol = volume();
+    let scan_root = root.clone();
     let leftovers: Vec<String> = tokio::task::spawn_blocking(move || {
+        let root = scan_root;
         let mut names = Vec::new();
         let Ok(top) = vol.read_dir(format!("{root}/blobs")) else {
             return names;
@@ -186,4 +188,6 @@ async fn killed_mid_put_leaves_no_object_and_restarts_clean() {
         .await
         .unwrap_err();
     assert_eq!(code(&e).as_deref(), Some("NoSuchKey"));
+    drop(restarted);
+    remove_root(root).await;
 }

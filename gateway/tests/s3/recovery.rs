@@ -14,7 +14,7 @@ use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, MetadataDirecti
 use aws_sdk_s3::Client;
 use serde_json::Value;
 
-use crate::common::{data, volume, AK, SK};
+use crate::common::{data, remove_root, volume, AK, SK};
 
 const MIB: usize = 1 << 20;
 
@@ -116,28 +116,6 @@ fn client(port: u16) -> Client {
         .retry_config(RetryConfig::disabled())
         .build();
     Client::from_conf(conf)
-}
-
-/// Deletes a tree on the volume (best effort).
-fn remove_tree(vol: &gfapi::Volume, path: &str) {
-    if let Ok(dir) = vol.read_dir(path) {
-        for e in dir.flatten() {
-            let p = format!("{path}/{}", e.name.to_string_lossy());
-            if e.metadata.is_dir() {
-                remove_tree(vol, &p);
-            } else {
-                let _ = vol.unlink(&p);
-            }
-        }
-    }
-    let _ = vol.rmdir(path);
-}
-
-/// Deletes a blob root, so test runs do not pile up on the volume.
-async fn remove_root(root: String) {
-    tokio::task::spawn_blocking(move || remove_tree(&volume(), &root))
-        .await
-        .unwrap();
 }
 
 fn strays(report: &Value, field: &str) -> Vec<Value> {

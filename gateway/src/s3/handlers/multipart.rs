@@ -314,15 +314,7 @@ pub async fn complete(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -> 
     let up = match upload_for(ctx, b.id, key).await {
         Ok(u) => u,
         Err(e) if e.code == Code::NoSuchUpload => {
-            // A retried Complete after success: the object made from exactly these parts is
-            // there (its ETag is determined by the part list), so answer the same result.
-            let reg = ctx.state.registry.clone();
-            let k = key.as_bytes().to_vec();
-            let cur = blocking::try_run(move || Ok(reg.get_object(b.id, &k)?)).await?;
-            return match cur.filter(|c| c.etag == etag) {
-                Some(c) => Ok(complete_response(bucket, key, &c)),
-                None => Err(e),
-            };
+            return already_completed(ctx, b.id, bucket, key, &etag, e).await
         }
         Err(e) => return Err(e),
     };
@@ -371,7 +363,7 @@ pub async fn complete(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -> 
     }
     let reg = ctx.state.registry.clone();
     let rec2 = rec.clone();
-    blocking::try_run(move || {
+    let committed = blocking::try_run(move || {
         reg.complete_upload(&id, &rec2, &cond).map_err(|e| match e {
             metadata::Error::NoSuchUpload => no_such_upload(&id),
             e => e.into(),
@@ -379,7 +371,14 @@ pub async fn complete(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -> 
         reg.flush()?;
         Ok(())
     })
-    .await?;
+    .await;
+    match committed {
+        // A concurrent Complete of the same upload won the race: same answer as a retry.
+        Err(e) if e.code == Code::NoSuchUpload => {
+            return already_completed(ctx, b.id, bucket, key, &rec.etag, e).await
+        }
+        other => other?,
+    }
     let numbers: Vec<u32> = wanted.iter().map(|(n, _)| *n).collect();
     mark_parts(ctx, &b.name, key, &numbers, &rec).await;
     Ok(complete_response(bucket, key, &rec))
@@ -429,6 +428,26 @@ async fn mark_parts(ctx: &Ctx, bucket: &str, key: &str, numbers: &[u32], rec: &O
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::warn!(error = %e, %bucket, %key, "marking completed parts for reindex"),
         Err(e) => tracing::warn!(error = %e, %bucket, %key, "marking completed parts for reindex"),
+    }
+}
+
+/// A Complete whose upload is gone: if the current object is the one this part list makes
+/// (the multipart ETag is determined by the list), this is a retry or a lost race of a
+/// successful Complete, and gets the same answer; otherwise the original `NoSuchUpload`.
+async fn already_completed(
+    ctx: &Ctx,
+    bucket_id: u64,
+    bucket: &str,
+    key: &str,
+    etag: &str,
+    err: S3Error,
+) -> S3Result<S3Response> {
+    let reg = ctx.state.registry.clone();
+    let k = key.as_bytes().to_vec();
+    let cur = blocking::try_run(move || Ok(reg.get_object(bucket_id, &k)?)).await?;
+    match cur.filter(|c| c.etag == etag) {
+        Some(c) => Ok(complete_response(bucket, key, &c)),
+        None => Err(err),
     }
 }
 

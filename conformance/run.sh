@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# Client-conformance run (`make conformance`): real S3 clients against a gateway of our own on
+# the local replica-3 volume. See conformance/README.md.
+#
+# 1. installs the pinned clients when missing or out of date: .venv (requirements.txt),
+#    .venv-old (requirements-old.txt), node_modules (package-lock.json);
+# 2. brings the volume up (scripts/gluster-up.sh, idempotent) and builds the gateway if the
+#    binary is missing;
+# 3. starts a gateway on free loopback ports, with a fresh registry in a temp dir, its own blob
+#    root /.s3-conformance-<pid> on the volume and its own users;
+# 4. runs every suite not skipped by its variable (SKIP_AWSCLI, SKIP_BOTO3, SKIP_BOTO3_OLD,
+#    SKIP_MINIO_PY, SKIP_MINIO_JS, SKIP_S3CMD, SKIP_REGRESSIONS =1), one JUnit file each in
+#    conformance/.results/, with its output in .results/<suite>.log;
+# 5. prints one table and `N passed, M failed` last (summary.py, known_gaps.txt), and exits
+#    non-zero if any case failed. The gateway is stopped on every exit path.
+#
+# Cases of a suite run in CONFORMANCE_JOBS (3) pytest-xdist workers: most of a case's time is
+# the gateway creating and removing its bucket (directories on the volume), which overlaps well.
+#
+# Environment: GATEWAY_BIN (default target/debug/gateway), GLUSTER_VOLUME (s3vol), GLUSTER_HOST
+# (localhost), PYTEST_ARGS (extra pytest arguments, e.g. "-k hostile"), KEEP_WORK=1 (keep the
+# temp dir: registry and data files).
+set -uo pipefail
+
+CONF=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$CONF")
+RESULTS=$CONF/.results
+VOL=${GLUSTER_VOLUME:-s3vol}
+GATEWAY=${GATEWAY_BIN:-$ROOT/target/debug/gateway}
+SUITES=(awscli boto3 boto3-old minio-py minio-js s3cmd regressions)
+T0=$(date +%s)
+
+say() { printf 'conformance: %s\n' "$*"; }
+die() { printf 'conformance: error: %s\n' "$*" >&2; exit 2; }
+skip_var() { # suite name -> its SKIP_ variable's name
+  local v=${1//-/_}
+  printf 'SKIP_%s' "${v^^}"
+}
+skipped() { local v; v=$(skip_var "$1"); [ -n "${!v:-}" ] && [ "${!v}" != 0 ]; }
+
+# ---------------------------------------------------------------- 1. clients
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+ensure_python() {
+  command -v python3 >/dev/null || die "python3 is required"
+  if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    say "installing python3-venv"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null \
+      || die "python3 has no venv/ensurepip and apt-get install python3-venv failed"
+  fi
+}
+
+ensure_venv() { # dir requirements
+  local dir=$1 req=$2 want
+  want=$(sha "$req")
+  if [ -x "$dir/bin/python" ] && [ "$(cat "$dir/.requirements.sha256" 2>/dev/null)" = "$want" ]; then
+    return 0
+  fi
+  ensure_python
+  say "installing $(basename "$req") into $(basename "$dir")"
+  [ -x "$dir/bin/python" ] || python3 -m venv "$dir" || die "python3 -m venv $dir failed"
+  "$dir/bin/python" -m pip install -q --disable-pip-version-check -r "$req" \
+    || die "pip install -r $req failed"
+  echo "$want" >"$dir/.requirements.sha256"
+}
+
+ensure_node_modules() {
+  local want
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    say "installing nodejs and npm"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null \
+      || die "node and npm are missing and apt-get install failed (or set SKIP_MINIO_JS=1)"
+  fi
+  want=$(sha "$CONF/package-lock.json")
+  if [ -d "$CONF/node_modules/minio" ] && [ "$(cat "$CONF/node_modules/.lock.sha256" 2>/dev/null)" = "$want" ]; then
+    return 0
+  fi
+  say "installing package-lock.json into node_modules"
+  (cd "$CONF" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed"
+  echo "$want" >"$CONF/node_modules/.lock.sha256"
+}
+
+ensure_venv "$CONF/.venv" "$CONF/requirements.txt"
+skipped boto3-old || ensure_venv "$CONF/.venv-old" "$CONF/requirements-old.txt"
+skipped minio-js || ensure_node_modules
+
+# ---------------------------------------------------------------- 2. volume and binary
+cd "$ROOT"
+bash scripts/gluster-up.sh || die "scripts/gluster-up.sh failed"
+if [ ! -x "$GATEWAY" ]; then
+  say "building the gateway (cargo build -p gateway)"
+  cargo build -p gateway || die "cargo build -p gateway failed"
+fi
+
+# ---------------------------------------------------------------- 3. the gateway
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/glusters3-conformance.XXXXXX")
+rm -rf "$RESULTS"
+mkdir -p "$RESULTS" "$WORK/data" "$WORK/tmp"
+GW_PID=
+cleanup() {
+  local rc=$?
+  if [ -n "$GW_PID" ] && kill -0 "$GW_PID" 2>/dev/null; then
+    kill "$GW_PID" 2>/dev/null
+    for _ in $(seq 1 50); do kill -0 "$GW_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$GW_PID" 2>/dev/null
+    wait "$GW_PID" 2>/dev/null
+  fi
+  if [ -z "${KEEP_WORK:-}" ]; then rm -rf "$WORK"; else say "kept $WORK" >&2; fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+read -r PORT ADMIN_PORT < <(python3 - <<'PY'
+import socket
+socks = [socket.socket() for _ in range(2)]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(*(s.getsockname()[1] for s in socks))
+PY
+)
+rand() { python3 -c 'import secrets; print(secrets.token_hex(16))'; }
+export S3CONF_ENDPOINT="http://127.0.0.1:$PORT"
+export S3CONF_ACCESS_KEY="conformance$$" S3CONF_SECRET_KEY=$(rand)
+export S3CONF_ACCESS_KEY2="conformance$$other" S3CONF_SECRET_KEY2=$(rand)
+export S3CONF_ADMIN="http://127.0.0.1:$ADMIN_PORT"
+export S3CONF_DATA="$WORK/data" TMPDIR="$WORK/tmp"
+BLOB_ROOT="/.s3-conformance-$$"
+
+say "gateway $GATEWAY on $S3CONF_ENDPOINT, volume $VOL, blob root $BLOB_ROOT, registry $WORK/registry"
+"$GATEWAY" serve \
+  --listen "127.0.0.1:$PORT" --admin-listen "127.0.0.1:$ADMIN_PORT" \
+  --volume "$VOL" --volfile-server "${GLUSTER_HOST:-localhost}:24007" \
+  --registry-dir "$WORK/registry" --blob-root "$BLOB_ROOT" --domain localhost \
+  --user "$S3CONF_ACCESS_KEY:$S3CONF_SECRET_KEY:conformance:Conformance" \
+  --user "$S3CONF_ACCESS_KEY2:$S3CONF_SECRET_KEY2:other:Other" \
+  >"$RESULTS/gateway.log" 2>&1 &
+GW_PID=$!
+for _ in $(seq 1 120); do
+  kill -0 "$GW_PID" 2>/dev/null || { tail -20 "$RESULTS/gateway.log" >&2; die "the gateway exited at startup"; }
+  curl -fs "$S3CONF_ADMIN/ready" >/dev/null 2>&1 && break
+  sleep 0.5
+done
+curl -fs "$S3CONF_ADMIN/ready" >/dev/null 2>&1 || die "the gateway is not ready after 60 s (see $RESULTS/gateway.log)"
+
+# The session's data files, made once and shared by every suite.
+"$CONF/.venv/bin/python" -c "
+import sys; sys.path.insert(0, '$CONF')
+import common
+for s in common.SIZES: common.data_file(s)
+" || die "could not write the data files"
+
+# Versions for the table.
+{
+  printf 'awscli\t%s\n' "$("$CONF/.venv/bin/python" -c 'import awscli, botocore; print(f"awscli {awscli.__version__}, botocore {botocore.__version__}")')"
+  printf 'boto3\t%s\n' "$("$CONF/.venv/bin/python" -c 'import boto3, botocore; print(f"boto3 {boto3.__version__}, botocore {botocore.__version__}")')"
+  [ -x "$CONF/.venv-old/bin/python" ] && printf 'boto3-old\t%s\n' "$("$CONF/.venv-old/bin/python" -c 'import boto3, botocore; print(f"boto3 {boto3.__version__}, botocore {botocore.__version__}")')"
+  printf 'minio-py\t%s\n' "$("$CONF/.venv/bin/python" -c 'import minio; print(f"minio {minio.__version__}")')"
+  [ -f "$CONF/node_modules/minio/package.json" ] && printf 'minio-js\t%s\n' "$(node -e "console.log('minio ' + require('$CONF/node_modules/minio/package.json').version + ', node ' + process.versions.node)")"
+  printf 's3cmd\t%s\n' "$("$CONF/.venv/bin/s3cmd" --version 2>&1 | tr -d '\n')"
+  printf 'regressions\t%s\n' "boto3 $("$CONF/.venv/bin/python" -c 'import boto3; print(boto3.__version__)') + raw HTTP"
+} >"$RESULTS/versions.txt" 2>/dev/null
+
+# ---------------------------------------------------------------- 4. the suites
+run_suite() { # suite command...
+  local suite=$1 t
+  shift
+  if skipped "$suite"; then
+    echo "$(skip_var "$suite") is set" >"$RESULTS/$suite.skip"
+    say "$suite: skipped ($(skip_var "$suite"))"
+    return
+  fi
+  if ! kill -0 "$GW_PID" 2>/dev/null; then
+    say "$suite: the gateway is not running any more (see $RESULTS/gateway.log)"
+  fi
+  t=$(date +%s)
+  (cd "$CONF" && "$@") >"$RESULTS/$suite.log" 2>&1
+  local last
+  last=$(grep -E '^ℹ (pass|fail|skipped) ' "$RESULTS/$suite.log" | sed 's/^ℹ //' | tr '\n' ' ')
+  [ -n "$last" ] || last=$(tail -1 "$RESULTS/$suite.log" | tr -d '=' | sed 's/^ *//; s/ in [0-9.]*s.*//')
+  say "$suite: $last in $(($(date +%s) - t)) s (log: conformance/.results/$suite.log)"
+}
+
+pytest_suite() { # suite venv file [args]
+  local suite=$1 venv=$2 file=$3
+  shift 3
+  # shellcheck disable=SC2086
+  run_suite "$suite" "$venv/bin/python" -m pytest "$file" -p no:cacheprovider -o junit_family=xunit1 \
+    -o junit_suite_name="$suite" --junitxml="$RESULTS/$suite.xml" --tb=short -q -rfEs -n "${CONFORMANCE_JOBS:-3}" "$@" ${PYTEST_ARGS:-}
+}
+
+pytest_suite awscli "$CONF/.venv" test_awscli.py
+pytest_suite boto3 "$CONF/.venv" test_boto3.py
+pytest_suite boto3-old "$CONF/.venv-old" test_boto3.py -m old_boto3
+pytest_suite minio-py "$CONF/.venv" test_minio_py.py
+run_suite minio-js node --test --test-concurrency=1 \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=junit --test-reporter-destination="$RESULTS/minio-js.xml" minio_js.test.mjs
+pytest_suite s3cmd "$CONF/.venv" test_s3cmd.py
+pytest_suite regressions "$CONF/.venv" test_regressions.py
+
+kill -0 "$GW_PID" 2>/dev/null || say "warning: the gateway died during the run (see $RESULTS/gateway.log)"
+say "wall time $(($(date +%s) - T0)) s"
+
+# ---------------------------------------------------------------- 5. the table
+"$CONF/.venv/bin/python" "$CONF/summary.py" "$RESULTS" "$CONF/known_gaps.txt" "${SUITES[@]}"

@@ -1,0 +1,611 @@
+"""boto3 the way its users write it: a client with endpoint_url, the transfer manager
+(upload_file/download_file with a TransferConfig), paginators, presigned URLs used with urllib,
+presigned POST, and errors read from ClientError.response['Error']['Code'].
+
+The cases marked old_boto3 also run in the boto3 1.35.x venv (before default checksums), so both
+payload modes are covered. Everything else needs current botocore."""
+
+import base64
+import datetime
+import hashlib
+import io
+import os
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import botocore
+import pytest
+from boto3.s3.transfer import TransferConfig
+from botocore.exceptions import ClientError
+
+import common
+from common import HOSTILE_KEYS, MiB, SIZES
+
+old_boto3 = pytest.mark.old_boto3
+BOTOCORE = tuple(int(x) for x in botocore.__version__.split(".")[:2])
+
+
+def code(exc_info):
+    return exc_info.value.response["Error"]["Code"]
+
+
+def status(exc_info):
+    return exc_info.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+# ------------------------------------------------------------------ buckets
+
+
+@old_boto3
+def test_bucket_lifecycle(s3, bucket_name):
+    s3.create_bucket(Bucket=bucket_name)
+    s3.head_bucket(Bucket=bucket_name)
+    assert bucket_name in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert s3.get_bucket_location(Bucket=bucket_name).get("LocationConstraint") is None
+    assert "Status" not in s3.get_bucket_versioning(Bucket=bucket_name)
+    with pytest.raises(ClientError) as e:
+        s3.create_bucket(Bucket=bucket_name)
+    assert code(e) == "BucketAlreadyOwnedByYou"
+    s3.put_object(Bucket=bucket_name, Key="x", Body=b"x")
+    with pytest.raises(ClientError) as e:
+        s3.delete_bucket(Bucket=bucket_name)
+    assert code(e) == "BucketNotEmpty" and status(e) == 409
+    s3.delete_object(Bucket=bucket_name, Key="x")
+    s3.delete_bucket(Bucket=bucket_name)
+    with pytest.raises(ClientError) as e:
+        s3.head_bucket(Bucket=bucket_name)
+    assert code(e) == "404"
+    with pytest.raises(ClientError) as e:
+        s3.list_objects_v2(Bucket=bucket_name)
+    assert code(e) == "NoSuchBucket"
+
+
+def test_create_bucket_with_configuration(s3, bucket_name):
+    s3.create_bucket(Bucket=bucket_name, CreateBucketConfiguration={"LocationConstraint": "us-east-1"})
+    s3.head_bucket(Bucket=bucket_name)
+    other = common.bucket_name("boto3")
+    with pytest.raises(ClientError) as e:
+        s3.create_bucket(Bucket=other, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
+    assert code(e) == "IllegalLocationConstraintException"
+    with pytest.raises(ClientError) as e:
+        s3.create_bucket(Bucket="Bad_Bucket_Name")
+    assert code(e) == "InvalidBucketName"
+
+
+def test_list_buckets_paginated(s3):
+    prefix = common.bucket_name("lb")[:-4]
+    names = sorted(f"{prefix}{i}{uuid.uuid4().hex[:3]}" for i in range(3))
+    try:
+        for n in names:
+            s3.create_bucket(Bucket=n)
+        pages = list(s3.get_paginator("list_buckets").paginate(Prefix=prefix, PaginationConfig={"PageSize": 1}))
+        got = [b["Name"] for p in pages for b in p.get("Buckets", [])]
+        assert got == names
+        assert len([p for p in pages if p.get("Buckets")]) == 3
+        assert all(p.get("Owner", {}).get("ID") for p in pages)
+    finally:
+        for n in names:
+            common.cleanup_bucket(s3, n)
+
+
+def test_other_users_bucket(s3, bucket):
+    other = common.boto3_client(common.AK2, common.SK2)
+    s3.put_object(Bucket=bucket, Key="secret", Body=b"s")
+    for call in (
+        lambda: other.list_objects_v2(Bucket=bucket),
+        lambda: other.get_object(Bucket=bucket, Key="secret"),
+        lambda: other.put_object(Bucket=bucket, Key="x", Body=b"x"),
+        lambda: other.delete_bucket(Bucket=bucket),
+    ):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert code(e) == "AccessDenied" and status(e) == 403
+    with pytest.raises(ClientError) as e:
+        other.create_bucket(Bucket=bucket)
+    assert code(e) == "BucketAlreadyExists"
+    assert bucket not in [b["Name"] for b in other.list_buckets()["Buckets"]]
+
+
+@old_boto3
+def test_auth_errors(bucket):
+    with pytest.raises(ClientError) as e:
+        common.boto3_client(common.AK, "not-the-secret").list_objects_v2(Bucket=bucket)
+    assert code(e) == "SignatureDoesNotMatch" and status(e) == 403
+    with pytest.raises(ClientError) as e:
+        common.boto3_client("NOSUCHACCESSKEY", "x").list_objects_v2(Bucket=bucket)
+    assert code(e) == "InvalidAccessKeyId" and status(e) == 403
+
+
+def test_virtual_host_style(bucket):
+    """addressing_style=virtual: requests go to http://<bucket>.localhost:<port>/key."""
+    real = common.resolve_localhost_subdomains()
+    try:
+        v = common.boto3_client(
+            endpoint=f"http://localhost:{common.PORT}", s3={"addressing_style": "virtual"}
+        )
+        seen = []
+        v.meta.events.register("before-send.s3", lambda request, **kw: seen.append(request.url))
+        body = common.body_for("vhost a+b")
+        v.put_object(Bucket=bucket, Key="vhost/a+b c.txt", Body=body)
+        got = v.get_object(Bucket=bucket, Key="vhost/a+b c.txt")
+        common.assert_same_bytes(got["Body"].read(), body)
+        assert got["ContentType"] == "text/plain"
+        assert [o["Key"] for o in v.list_objects_v2(Bucket=bucket)["Contents"]] == ["vhost/a+b c.txt"]
+        assert all(urllib.parse.urlsplit(u).hostname == f"{bucket}.localhost" for u in seen), seen
+    finally:
+        import socket
+
+        socket.getaddrinfo = real
+
+
+def test_not_implemented_operations(s3, bucket):
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_policy(Bucket=bucket)
+    assert code(e) in ("NotImplemented", "NoSuchBucketPolicy"), e.value.response["Error"]
+    if code(e) == "NotImplemented":
+        assert status(e) == 501
+
+
+# ------------------------------------------------------------------ objects
+
+
+@old_boto3
+@pytest.mark.parametrize("size", list(SIZES))
+def test_put_get_object(s3, bucket, size):
+    path = common.data_file(size)
+    key = f"put/{size}"
+    with open(path, "rb") as f:
+        put = s3.put_object(Bucket=bucket, Key=key, Body=f)
+    md5 = hashlib.md5(open(path, "rb").read()).hexdigest()
+    assert put["ETag"] == f'"{md5}"'
+    got = s3.get_object(Bucket=bucket, Key=key)
+    assert got["ContentLength"] == SIZES[size] and got["ETag"] == put["ETag"]
+    common.check_content_type(got["ContentType"], key, None)
+    common.assert_same_bytes(got["Body"].read(), open(path, "rb").read(), key)
+
+
+@old_boto3
+@pytest.mark.parametrize("size", list(SIZES))
+def test_upload_download_file(s3, bucket, tmp_path, size):
+    """The transfer manager: multipart above 5 MiB with 5 MiB parts, ranged parallel download."""
+    cfg = TransferConfig(multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB, max_concurrency=4)
+    src = common.data_file(size)
+    key = f"transfer/{size}.json"
+    s3.upload_file(src, bucket, key, Config=cfg)
+    head = s3.head_object(Bucket=bucket, Key=key)
+    assert head["ContentLength"] == SIZES[size]
+    common.check_content_type(head["ContentType"], key, None)
+    parts = -(-SIZES[size] // (5 * MiB)) if SIZES[size] >= 5 * MiB else 1
+    if parts > 1:
+        assert head["ETag"].endswith(f'-{parts}"'), head["ETag"]
+    dst = tmp_path / "down"
+    s3.download_file(bucket, key, str(dst), Config=cfg)
+    common.assert_same_file(dst, src)
+    buf = io.BytesIO()
+    s3.download_fileobj(bucket, key, buf, Config=cfg)
+    assert hashlib.sha256(buf.getvalue()).hexdigest() == common.file_digest(src)
+
+
+@old_boto3
+@pytest.mark.parametrize("name", list(HOSTILE_KEYS))
+def test_hostile_key(s3, bucket, name):
+    key = HOSTILE_KEYS[name]
+    body = common.body_for(key)
+    # A neighbour sharing the key as a prefix (the 1024-byte key: the other way round).
+    short = len(key.encode()) < 1000
+    neighbour = key + ".neighbour.txt" if short else key[:-1]
+    s3.put_object(Bucket=bucket, Key=key, Body=body)
+    s3.put_object(Bucket=bucket, Key=neighbour, Body=b"n")
+    both = sorted([key, neighbour], key=str.encode)
+    got = s3.get_object(Bucket=bucket, Key=key)
+    common.assert_same_bytes(got["Body"].read(), body, key)
+    common.check_content_type(got["ContentType"], key, None)
+    assert s3.head_object(Bucket=bucket, Key=key)["ContentLength"] == len(body)
+    listed = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=both[0])["Contents"]]
+    assert listed == both
+    assert [o["Key"] for o in s3.list_objects(Bucket=bucket)["Contents"]] == both
+    s3.delete_object(Bucket=bucket, Key=key)
+    with pytest.raises(ClientError) as e:
+        s3.head_object(Bucket=bucket, Key=key)
+    assert code(e) == "404"
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == [neighbour]
+
+
+@old_boto3
+def test_key_and_prefix_coexist(s3, bucket):
+    for first, second in (("a", "a/b"), ("z/y", "z")):
+        s3.put_object(Bucket=bucket, Key=first, Body=first.encode())
+        s3.put_object(Bucket=bucket, Key=second, Body=second.encode())
+    for k in ("a", "a/b", "z", "z/y"):
+        assert s3.get_object(Bucket=bucket, Key=k)["Body"].read() == k.encode()
+    r = s3.list_objects_v2(Bucket=bucket, Delimiter="/")
+    assert [o["Key"] for o in r["Contents"]] == ["a", "z"]
+    assert [p["Prefix"] for p in r["CommonPrefixes"]] == ["a/", "z/"]
+    s3.delete_object(Bucket=bucket, Key="a")
+    assert s3.get_object(Bucket=bucket, Key="a/b")["Body"].read() == b"a/b"
+
+
+def test_metadata_and_standard_headers(s3, bucket):
+    expires = datetime.datetime(2030, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+    s3.put_object(
+        Bucket=bucket, Key="meta.txt", Body=b"hello",
+        ContentType="text/markdown; charset=utf-8", CacheControl="no-cache",
+        ContentDisposition='attachment; filename="e.txt"', ContentEncoding="identity",
+        ContentLanguage="fr", Expires=expires,
+        Metadata={"color": "blue", "with-dash": "a b"},
+    )
+    for r in (s3.head_object(Bucket=bucket, Key="meta.txt"), s3.get_object(Bucket=bucket, Key="meta.txt")):
+        assert r["ContentType"] == "text/markdown; charset=utf-8"
+        assert r["CacheControl"] == "no-cache"
+        assert r["ContentDisposition"] == 'attachment; filename="e.txt"'
+        assert r["ContentEncoding"] == "identity"
+        assert r["ContentLanguage"] == "fr"
+        assert r["ExpiresString"] == "Wed, 02 Jan 2030 03:04:05 GMT"
+        assert r["Metadata"]["color"] == "blue" and r["Metadata"]["with-dash"] == "a b"
+        assert r["ContentLength"] == 5
+
+
+def test_content_type_served(s3, bucket):
+    cases = [
+        ("page.html", None),
+        ("data.json", "application/octet-stream"),  # generic: the gateway guesses
+        ("photo.png", "binary/octet-stream"),
+        ("notes.txt", "image/png"),  # explicit: served as stored
+        ("noext", None),
+        ("noext-generic", "application/octet-stream"),
+    ]
+    for key, sent in cases:
+        extra = {"ContentType": sent} if sent else {}
+        s3.put_object(Bucket=bucket, Key=key, Body=b"x", **extra)
+        common.check_content_type(s3.head_object(Bucket=bucket, Key=key)["ContentType"], key, sent)
+        common.check_content_type(s3.get_object(Bucket=bucket, Key=key)["ContentType"], key, sent)
+
+
+def test_ranges(s3, bucket):
+    data = os.urandom(1000)
+    s3.put_object(Bucket=bucket, Key="r", Body=data)
+    for rng, want, cr in (
+        ("bytes=0-9", data[:10], "bytes 0-9/1000"),
+        ("bytes=990-", data[990:], "bytes 990-999/1000"),
+        ("bytes=-5", data[-5:], "bytes 995-999/1000"),
+        ("bytes=500-5000", data[500:], "bytes 500-999/1000"),
+    ):
+        r = s3.get_object(Bucket=bucket, Key="r", Range=rng)
+        assert r["ResponseMetadata"]["HTTPStatusCode"] == 206
+        assert r["ContentRange"] == cr and r["Body"].read() == want
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="r", Range="bytes=1000-")
+    assert code(e) == "InvalidRange" and status(e) == 416
+
+
+def test_conditional_get(s3, bucket):
+    etag = s3.put_object(Bucket=bucket, Key="c", Body=b"cond")["ETag"]
+    lm = s3.head_object(Bucket=bucket, Key="c")["LastModified"]
+    assert s3.get_object(Bucket=bucket, Key="c", IfMatch=etag)["Body"].read() == b"cond"
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="c", IfMatch='"0123456789abcdef0123456789abcdef"')
+    assert code(e) == "PreconditionFailed" and status(e) == 412
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="c", IfNoneMatch=etag)
+    assert status(e) == 304
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="c", IfModifiedSince=lm + datetime.timedelta(seconds=60))
+    assert status(e) == 304
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="c", IfUnmodifiedSince=lm - datetime.timedelta(days=1))
+    assert status(e) == 412
+    with pytest.raises(ClientError) as e:
+        s3.head_object(Bucket=bucket, Key="c", IfMatch='"nope"')
+    assert status(e) == 412
+
+
+def test_conditional_put(s3, bucket):
+    etag = s3.put_object(Bucket=bucket, Key="w", Body=b"one", IfNoneMatch="*")["ETag"]
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="w", Body=b"two", IfNoneMatch="*")
+    assert code(e) == "PreconditionFailed" and status(e) == 412
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="w", Body=b"two", IfMatch='"0123456789abcdef0123456789abcdef"')
+    assert code(e) == "PreconditionFailed"
+    s3.put_object(Bucket=bucket, Key="w", Body=b"three", IfMatch=etag)
+    assert s3.get_object(Bucket=bucket, Key="w")["Body"].read() == b"three"
+
+
+def test_response_overrides(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="o.txt", Body=b"override")
+    r = s3.get_object(
+        Bucket=bucket, Key="o.txt", ResponseContentType="application/x-test",
+        ResponseContentDisposition='attachment; filename="x y.txt"', ResponseCacheControl="max-age=5",
+        ResponseContentLanguage="de", ResponseContentEncoding="identity",
+        ResponseExpires=datetime.datetime(2031, 1, 1, tzinfo=datetime.timezone.utc),
+    )
+    assert r["ContentType"] == "application/x-test"
+    assert r["ContentDisposition"] == 'attachment; filename="x y.txt"'
+    assert r["CacheControl"] == "max-age=5" and r["ContentLanguage"] == "de"
+    assert r["ContentEncoding"] == "identity"
+    assert r["ExpiresString"] == "Wed, 01 Jan 2031 00:00:00 GMT"
+
+
+@pytest.mark.parametrize("algorithm", ["CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME"])
+def test_flexible_checksums(s3, bucket, algorithm):
+    data = os.urandom(100_000)
+    put = s3.put_object(Bucket=bucket, Key=f"ck/{algorithm}", Body=data, ChecksumAlgorithm=algorithm)
+    assert put.get(f"Checksum{algorithm}"), put
+    got = s3.get_object(Bucket=bucket, Key=f"ck/{algorithm}", ChecksumMode="ENABLED")
+    assert got.get(f"Checksum{algorithm}") == put[f"Checksum{algorithm}"]
+    common.assert_same_bytes(got["Body"].read(), data)
+
+
+@old_boto3
+def test_content_md5(s3, bucket):
+    data = b"integrity"
+    md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
+    s3.put_object(Bucket=bucket, Key="m", Body=data, ContentMD5=md5)
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="m2", Body=data, ContentMD5=base64.b64encode(b"0" * 16).decode())
+    assert code(e) == "BadDigest" and status(e) == 400
+    with pytest.raises(ClientError) as e:
+        s3.head_object(Bucket=bucket, Key="m2")
+    assert code(e) == "404"
+
+
+@old_boto3
+def test_delete_object(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="d", Body=b"d")
+    r = s3.delete_object(Bucket=bucket, Key="d")
+    assert r["ResponseMetadata"]["HTTPStatusCode"] == 204
+    r = s3.delete_object(Bucket=bucket, Key="d")  # deleting a missing key succeeds
+    assert r["ResponseMetadata"]["HTTPStatusCode"] == 204
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="d")
+    assert code(e) == "NoSuchKey" and status(e) == 404
+
+
+@old_boto3
+def test_delete_objects(s3, bucket):
+    keys = list(HOSTILE_KEYS.values()) + [f"n/{i}" for i in range(20)]
+    for k in keys:
+        s3.put_object(Bucket=bucket, Key=k, Body=b"x")
+    r = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys[:15]] + [{"Key": "missing"}]})
+    assert sorted(d["Key"] for d in r["Deleted"]) == sorted(keys[:15] + ["missing"])
+    assert not r.get("Errors")
+    r = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys[15:]], "Quiet": True})
+    assert not r.get("Deleted") and not r.get("Errors")
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+
+
+# ------------------------------------------------------------------ listings
+
+
+def _put_many(s3, bucket, keys):
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda k: s3.put_object(Bucket=bucket, Key=k, Body=b""), keys))
+
+
+@old_boto3
+def test_paginate_2500_keys(s3, bucket):
+    keys = [f"dir/{i:04d}" for i in range(2000)] + [f"top-{i:03d}" for i in range(500)]
+    _put_many(s3, bucket, keys)
+    pag = s3.get_paginator("list_objects_v2")
+    # Everything, 1,000 a page: three pages, byte order, no duplicates.
+    pages = list(pag.paginate(Bucket=bucket))
+    got = [o["Key"] for p in pages for o in p.get("Contents", [])]
+    assert got == sorted(keys) and len(pages) == 3
+    # A delimiter: 500 objects and one common prefix.
+    pages = list(pag.paginate(Bucket=bucket, Delimiter="/"))
+    assert [o["Key"] for p in pages for o in p.get("Contents", [])] == sorted(keys[2000:])
+    assert [c["Prefix"] for p in pages for c in p.get("CommonPrefixes", [])] == ["dir/"]
+    # Prefix and delimiter, odd page size.
+    pages = list(pag.paginate(Bucket=bucket, Prefix="dir/", Delimiter="/", PaginationConfig={"PageSize": 333}))
+    assert [o["Key"] for p in pages for o in p.get("Contents", [])] == sorted(keys[:2000])
+    assert len(pages) == 7 and all(p["KeyCount"] <= 333 for p in pages)
+    # ListObjects v1 pages with markers.
+    v1 = list(s3.get_paginator("list_objects").paginate(Bucket=bucket, PaginationConfig={"PageSize": 700}))
+    assert [o["Key"] for p in v1 for o in p.get("Contents", [])] == sorted(keys)
+    # StartAfter.
+    r = s3.list_objects_v2(Bucket=bucket, StartAfter="dir/1999", MaxKeys=3)
+    assert [o["Key"] for o in r["Contents"]] == ["top-000", "top-001", "top-002"] and r["IsTruncated"]
+
+
+def test_list_v2_options(s3, bucket):
+    keys = ["a b", "a+b", "100%", "x/1", "x/2", "y/z/1"]
+    for k in keys:
+        s3.put_object(Bucket=bucket, Key=k, Body=b"12")
+    r = s3.list_objects_v2(Bucket=bucket, FetchOwner=True, MaxKeys=2)
+    assert r["IsTruncated"] and r["KeyCount"] == 2 and r["MaxKeys"] == 2
+    assert all(o["Owner"]["ID"] for o in r["Contents"])
+    assert "Owner" not in s3.list_objects_v2(Bucket=bucket)["Contents"][0]
+    # botocore asks for encoding-type=url by itself and decodes: keys come back as stored.
+    r = s3.list_objects_v2(Bucket=bucket, Delimiter="/")
+    assert [o["Key"] for o in r["Contents"]] == ["100%", "a b", "a+b"]
+    assert [p["Prefix"] for p in r["CommonPrefixes"]] == ["x/", "y/"]
+    # Asked for explicitly, botocore leaves the decoding to the caller.
+    r = s3.list_objects_v2(Bucket=bucket, EncodingType="url", Delimiter="/")
+    assert r["EncodingType"] == "url"
+    assert [o["Key"] for o in r["Contents"]] == ["100%25", "a+b", "a%2Bb"]
+    r = s3.list_objects_v2(Bucket=bucket, MaxKeys=0)
+    assert r["KeyCount"] == 0 and not r["IsTruncated"]
+    obj = s3.list_objects_v2(Bucket=bucket, Prefix="x/1")["Contents"][0]
+    assert obj["Size"] == 2 and obj["ETag"] == '"' + hashlib.md5(b"12").hexdigest() + '"'
+    assert obj["StorageClass"] == "STANDARD" and obj["LastModified"].tzinfo is not None
+
+
+def test_list_object_versions(s3, bucket):
+    for k in ("v/1", "v/2", "w"):
+        s3.put_object(Bucket=bucket, Key=k, Body=b"x")
+    pages = list(s3.get_paginator("list_object_versions").paginate(Bucket=bucket, PaginationConfig={"PageSize": 2}))
+    versions = [v for p in pages for v in p.get("Versions", [])]
+    assert [(v["Key"], v["VersionId"], v["IsLatest"]) for v in versions] == [
+        ("v/1", "null", True), ("v/2", "null", True), ("w", "null", True)]
+    r = s3.list_object_versions(Bucket=bucket, Delimiter="/")
+    assert [p["Prefix"] for p in r["CommonPrefixes"]] == ["v/"]
+
+
+# ------------------------------------------------------------------ presigned
+
+
+@pytest.fixture
+def s3v4():
+    """botocore presigns with SigV2 in us-east-1 unless told; users of a non-AWS endpoint set
+    signature_version='s3v4' (test_presigned_sigv2_refused covers the default)."""
+    return common.boto3_client(signature_version="s3v4")
+
+
+@old_boto3
+def test_presigned_sigv2_refused(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=60)
+    assert "Signature=" in url and "X-Amz-Signature" not in url, url
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(url, timeout=30)
+    body = e.value.read()
+    assert e.value.code == 400 and b"<Code>InvalidRequest</Code>" in body and b"AWS4-HMAC-SHA256" in body, body
+
+
+@old_boto3
+def test_presigned_get_put(s3v4, bucket):
+    s3 = s3v4
+    for key in ("pre/plain.txt", "pre/a b+c%&=é.json", "日本語/ファイル", "a/b/../c"):
+        body = common.body_for(key)
+        url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=300)
+        # (urllib would send Content-Type: application/x-www-form-urlencoded by default.)
+        req = urllib.request.Request(url, data=body, method="PUT", headers={"Content-Type": "application/octet-stream"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            assert r.status == 200 and r.headers["ETag"] == '"' + hashlib.md5(body).hexdigest() + '"'
+        url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=300)
+        with urllib.request.urlopen(url, timeout=30) as r:
+            common.assert_same_bytes(r.read(), body, key)
+            common.check_content_type(r.headers["Content-Type"], key, "application/octet-stream")
+    url = s3.generate_presigned_url(
+        "get_object", ExpiresIn=60,
+        Params={"Bucket": bucket, "Key": "pre/plain.txt", "ResponseContentDisposition": 'attachment; filename="d l.txt"'})
+    with urllib.request.urlopen(url, timeout=30) as r:
+        assert r.headers["Content-Disposition"] == 'attachment; filename="d l.txt"'
+    tampered = url.replace("pre/plain.txt", "pre/other.txt")
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(tampered, timeout=30)
+    assert e.value.code == 403 and b"SignatureDoesNotMatch" in e.value.read()
+
+
+def _multipart_form(fields, file_name, content):
+    boundary = uuid.uuid4().hex
+    out = io.BytesIO()
+    for k, v in fields.items():
+        out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode())
+    out.write(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{file_name}"\r\n'
+        f"Content-Type: application/octet-stream\r\n\r\n".encode()
+    )
+    out.write(content + f"\r\n--{boundary}--\r\n".encode())
+    return out.getvalue(), f"multipart/form-data; boundary={boundary}"
+
+
+def test_presigned_post(s3, s3v4, bucket):
+    body = os.urandom(5000)
+    post = s3v4.generate_presigned_post(
+        bucket, "uploads/${filename}",
+        Fields={"Content-Type": "image/png", "success_action_status": "201"},
+        Conditions=[{"Content-Type": "image/png"}, {"success_action_status": "201"},
+                    ["starts-with", "$key", "uploads/"], ["content-length-range", 1, 10 * MiB]],
+        ExpiresIn=300,
+    )
+    data, ctype = _multipart_form(post["fields"], "my photo.png", body)
+    req = urllib.request.Request(post["url"], data=data, method="POST", headers={"Content-Type": ctype})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        assert r.status == 201
+        assert b"<Key>uploads/my photo.png</Key>" in r.read()
+    got = s3.get_object(Bucket=bucket, Key="uploads/my photo.png")
+    assert got["ContentType"] == "image/png"
+    common.assert_same_bytes(got["Body"].read(), body)
+    # A policy condition broken: 403 AccessDenied, nothing stored.
+    bad = dict(post["fields"], **{"Content-Type": "text/html"})
+    data, ctype = _multipart_form(bad, "evil.html", b"<script>")
+    req = urllib.request.Request(post["url"], data=data, method="POST", headers={"Content-Type": ctype})
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=30)
+    assert e.value.code == 403
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["uploads/my photo.png"]
+
+
+# ------------------------------------------------------------------ multipart and copy
+
+
+@old_boto3
+def test_multipart_api(s3, bucket):
+    key = "mp/a b+ü"
+    part1, part2, part3 = os.urandom(5 * MiB), os.urandom(5 * MiB), os.urandom(777)
+    up = s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType="application/x-mp", Metadata={"m": "1"})
+    uid = up["UploadId"]
+    uploads = s3.list_multipart_uploads(Bucket=bucket)["Uploads"]
+    assert [(u["Key"], u["UploadId"]) for u in uploads] == [(key, uid)]
+    # Out of order, and part 2 sent twice: the last one wins.
+    e3 = s3.upload_part(Bucket=bucket, Key=key, UploadId=uid, PartNumber=3, Body=part3)["ETag"]
+    s3.upload_part(Bucket=bucket, Key=key, UploadId=uid, PartNumber=2, Body=os.urandom(5 * MiB))
+    e2 = s3.upload_part(Bucket=bucket, Key=key, UploadId=uid, PartNumber=2, Body=part2)["ETag"]
+    e1 = s3.upload_part(Bucket=bucket, Key=key, UploadId=uid, PartNumber=1, Body=part1)["ETag"]
+    parts = s3.list_parts(Bucket=bucket, Key=key, UploadId=uid)["Parts"]
+    assert [(p["PartNumber"], p["ETag"], p["Size"]) for p in parts] == [(1, e1, 5 * MiB), (2, e2, 5 * MiB), (3, e3, 777)]
+    done = s3.complete_multipart_upload(
+        Bucket=bucket, Key=key, UploadId=uid,
+        MultipartUpload={"Parts": [{"PartNumber": n, "ETag": e} for n, e in ((1, e1), (2, e2), (3, e3))]})
+    want_etag = hashlib.md5(b"".join(hashlib.md5(p).digest() for p in (part1, part2, part3))).hexdigest() + "-3"
+    assert done["ETag"] == f'"{want_etag}"'
+    got = s3.get_object(Bucket=bucket, Key=key)
+    assert got["ETag"] == done["ETag"] and got["ContentType"] == "application/x-mp" and got["Metadata"] == {"m": "1"}
+    common.assert_same_bytes(got["Body"].read(), part1 + part2 + part3)
+    assert s3.get_object(Bucket=bucket, Key=key, PartNumber=3)["Body"].read() == part3
+    assert not s3.list_multipart_uploads(Bucket=bucket).get("Uploads")
+    # Abort; a part too small in the middle; an unknown upload id.
+    uid2 = s3.create_multipart_upload(Bucket=bucket, Key="small")["UploadId"]
+    ea = s3.upload_part(Bucket=bucket, Key="small", UploadId=uid2, PartNumber=1, Body=b"tiny")["ETag"]
+    eb = s3.upload_part(Bucket=bucket, Key="small", UploadId=uid2, PartNumber=2, Body=b"tiny")["ETag"]
+    with pytest.raises(ClientError) as e:
+        s3.complete_multipart_upload(Bucket=bucket, Key="small", UploadId=uid2, MultipartUpload={
+            "Parts": [{"PartNumber": 1, "ETag": ea}, {"PartNumber": 2, "ETag": eb}]})
+    assert code(e) == "EntityTooSmall"
+    s3.abort_multipart_upload(Bucket=bucket, Key="small", UploadId=uid2)
+    with pytest.raises(ClientError) as e:
+        s3.upload_part(Bucket=bucket, Key="small", UploadId=uid2, PartNumber=3, Body=b"x")
+    assert code(e) == "NoSuchUpload" and status(e) == 404
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == [key]
+
+
+def test_copy_object(s3, bucket):
+    src_key = "src/a b+c%.txt"
+    body = os.urandom(10_000)
+    etag = s3.put_object(Bucket=bucket, Key=src_key, Body=body, Metadata={"k": "v"}, ContentType="text/x-src")["ETag"]
+    r = s3.copy_object(Bucket=bucket, Key="dst/copy", CopySource={"Bucket": bucket, "Key": src_key})
+    assert r["CopyObjectResult"]["ETag"] == etag
+    got = s3.get_object(Bucket=bucket, Key="dst/copy")
+    assert got["Metadata"] == {"k": "v"} and got["ContentType"] == "text/x-src"
+    common.assert_same_bytes(got["Body"].read(), body)
+    s3.copy_object(Bucket=bucket, Key="dst/replaced", CopySource={"Bucket": bucket, "Key": src_key},
+                   MetadataDirective="REPLACE", Metadata={"new": "1"}, ContentType="application/json")
+    h = s3.head_object(Bucket=bucket, Key="dst/replaced")
+    assert h["Metadata"] == {"new": "1"} and h["ContentType"] == "application/json"
+    with pytest.raises(ClientError) as e:
+        s3.copy_object(Bucket=bucket, Key="dst/x", CopySource={"Bucket": bucket, "Key": src_key},
+                       CopySourceIfMatch='"0123456789abcdef0123456789abcdef"')
+    assert code(e) == "PreconditionFailed"
+    with pytest.raises(ClientError) as e:
+        s3.copy_object(Bucket=bucket, Key="dst/x", CopySource={"Bucket": bucket, "Key": "missing"})
+    assert code(e) == "NoSuchKey"
+    # boto3's managed copy (CopyObject below its threshold).
+    s3.copy({"Bucket": bucket, "Key": src_key}, bucket, "dst/managed")
+    assert s3.get_object(Bucket=bucket, Key="dst/managed")["Body"].read() == body
+
+
+def test_upload_part_copy(s3, bucket):
+    src = os.urandom(6 * MiB)
+    s3.put_object(Bucket=bucket, Key="big-src", Body=src)
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="assembled")["UploadId"]
+    p1 = s3.upload_part_copy(Bucket=bucket, Key="assembled", UploadId=uid, PartNumber=1,
+                             CopySource={"Bucket": bucket, "Key": "big-src"}, CopySourceRange="bytes=0-5242879")
+    p2 = s3.upload_part_copy(Bucket=bucket, Key="assembled", UploadId=uid, PartNumber=2,
+                             CopySource={"Bucket": bucket, "Key": "big-src"}, CopySourceRange=f"bytes=5242880-{6 * MiB - 1}")
+    s3.complete_multipart_upload(Bucket=bucket, Key="assembled", UploadId=uid, MultipartUpload={"Parts": [
+        {"PartNumber": 1, "ETag": p1["CopyPartResult"]["ETag"]}, {"PartNumber": 2, "ETag": p2["CopyPartResult"]["ETag"]}]})
+    common.assert_same_bytes(s3.get_object(Bucket=bucket, Key="assembled")["Body"].read(), src)
