@@ -318,70 +318,69 @@ pub async fn complete(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -> 
         }
         Err(e) => return Err(e),
     };
-    let reg = ctx.state.registry.clone();
-    let upid = up.id.clone();
-    let (stored, _) = blocking::try_run(move || Ok(reg.list_parts(&upid, 0, MAX_PARTS as usize)?)).await?;
-    let by_number: std::collections::HashMap<u32, &PartRecord> =
-        stored.iter().map(|(n, p)| (*n, p)).collect();
-    let mut rec = ObjectRecord {
-        etag,
-        mtime_ms: now_ms(),
-        content_type: up.record.content_type.clone(),
-        content_encoding: up.record.content_encoding.clone(),
-        content_disposition: up.record.content_disposition.clone(),
-        content_language: up.record.content_language.clone(),
-        cache_control: up.record.cache_control.clone(),
-        expires: up.record.expires.clone(),
-        user_meta: up.record.user_meta.clone(),
-        ..ObjectRecord::default()
-    };
-    let mut chosen = Vec::with_capacity(wanted.len());
-    for (i, (n, e)) in wanted.iter().enumerate() {
-        let part = by_number.get(n).filter(|p| p.etag == *e).ok_or_else(|| {
-            S3Error::new(Code::InvalidPart)
-                .extra("PartNumber", n.to_string())
-                .extra("ETag", e.clone())
-        })?;
-        if i + 1 < wanted.len() && part.size < MIN_PART_SIZE {
-            return Err(S3Error::new(Code::EntityTooSmall)
-                .extra("ProposedSize", part.size.to_string())
-                .extra("MinSizeAllowed", MIN_PART_SIZE.to_string())
-                .extra("PartNumber", n.to_string()));
+    let expected_etag = etag.clone();
+    let result: S3Result<S3Response> = async {
+        let reg = ctx.state.registry.clone();
+        let upid = up.id.clone();
+        let (stored, _) =
+            blocking::try_run(move || Ok(reg.list_parts(&upid, 0, MAX_PARTS as usize)?)).await?;
+        let by_number: std::collections::HashMap<u32, &PartRecord> =
+            stored.iter().map(|(n, p)| (*n, p)).collect();
+        let mut rec = record_from_upload(&up.record, etag);
+        let mut chosen = Vec::with_capacity(wanted.len());
+        for (i, (n, e)) in wanted.iter().enumerate() {
+            let part = by_number.get(n).filter(|p| p.etag == *e).ok_or_else(|| {
+                S3Error::new(Code::InvalidPart)
+                    .extra("PartNumber", n.to_string())
+                    .extra("ETag", e.clone())
+            })?;
+            if i + 1 < wanted.len() && part.size < MIN_PART_SIZE {
+                return Err(S3Error::new(Code::EntityTooSmall)
+                    .extra("ProposedSize", part.size.to_string())
+                    .extra("MinSizeAllowed", MIN_PART_SIZE.to_string())
+                    .extra("PartNumber", n.to_string()));
+            }
+            check_claimed_checksums(&req.parts[i], part)?;
+            chosen.push(*part);
         }
-        check_claimed_checksums(&req.parts[i], part)?;
-        chosen.push(*part);
-    }
-    rec.size = chosen.iter().map(|p| p.size).sum();
-    rec.parts = chosen.iter().map(|p| p.size).collect();
-    rec.blobs = chosen.iter().map(|p| p.blob.clone()).collect();
-    if let Some(alg) = up.record.checksum_algorithm.as_deref().and_then(Algorithm::parse) {
-        let full = up.record.checksum_type.as_deref() == Some("FULL_OBJECT");
-        if let Some((value, kind)) = combined_checksum(alg, full, &chosen) {
-            rec.checksums = vec![(alg.name().to_owned(), value)];
-            rec.checksum_type = Some(kind.to_owned());
+        rec.size = chosen.iter().map(|p| p.size).sum();
+        rec.parts = chosen.iter().map(|p| p.size).collect();
+        rec.blobs = chosen.iter().map(|p| p.blob.clone()).collect();
+        if let Some(alg) = up.record.checksum_algorithm.as_deref().and_then(Algorithm::parse) {
+            let full = up.record.checksum_type.as_deref() == Some("FULL_OBJECT");
+            if let Some((value, kind)) = combined_checksum(alg, full, &chosen) {
+                rec.checksums = vec![(alg.name().to_owned(), value)];
+                rec.checksum_type = Some(kind.to_owned());
+            }
         }
+        let reg = ctx.state.registry.clone();
+        let rec2 = rec.clone();
+        let committed = blocking::try_run(move || {
+            reg.complete_upload(&id, &rec2, &cond).map_err(|e| match e {
+                metadata::Error::NoSuchUpload => no_such_upload(&id),
+                e => e.into(),
+            })?;
+            reg.flush()?;
+            Ok(())
+        })
+        .await;
+        committed?;
+        let numbers: Vec<u32> = wanted.iter().map(|(n, _)| *n).collect();
+        mark_parts(ctx, &b.name, key, &numbers, &rec).await;
+        Ok(complete_response(bucket, key, &rec))
     }
-    let reg = ctx.state.registry.clone();
-    let rec2 = rec.clone();
-    let committed = blocking::try_run(move || {
-        reg.complete_upload(&id, &rec2, &cond).map_err(|e| match e {
-            metadata::Error::NoSuchUpload => no_such_upload(&id),
-            e => e.into(),
-        })?;
-        reg.flush()?;
-        Ok(())
-    })
     .await;
-    match committed {
-        // A concurrent Complete of the same upload won the race: same answer as a retry.
-        Err(e) if e.code == Code::NoSuchUpload => {
-            return already_completed(ctx, b.id, bucket, key, &rec.etag, e).await
+    match result {
+        // The upload vanished under us (a concurrent Complete of it won the race): the same
+        // answer as a retry, when the object is the one this part list makes.
+        Err(e)
+            if matches!(e.code, Code::NoSuchUpload | Code::InvalidPart)
+                && upload_for(ctx, b.id, key).await.is_err() =>
+        {
+            already_completed(ctx, b.id, bucket, key, &expected_etag, e).await
         }
-        other => other?,
+        other => other,
     }
-    let numbers: Vec<u32> = wanted.iter().map(|(n, _)| *n).collect();
-    mark_parts(ctx, &b.name, key, &numbers, &rec).await;
-    Ok(complete_response(bucket, key, &rec))
 }
 
 /// Rewrites the xattrs of a completed object's part blobs with the object's metadata and each
@@ -428,6 +427,23 @@ async fn mark_parts(ctx: &Ctx, bucket: &str, key: &str, numbers: &[u32], rec: &O
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::warn!(error = %e, %bucket, %key, "marking completed parts for reindex"),
         Err(e) => tracing::warn!(error = %e, %bucket, %key, "marking completed parts for reindex"),
+    }
+}
+
+/// The final object's record from what CreateMultipartUpload kept (sizes and blobs are
+/// filled in by Complete).
+fn record_from_upload(up: &UploadRecord, etag: String) -> ObjectRecord {
+    ObjectRecord {
+        etag,
+        mtime_ms: now_ms(),
+        content_type: up.content_type.clone(),
+        content_encoding: up.content_encoding.clone(),
+        content_disposition: up.content_disposition.clone(),
+        content_language: up.content_language.clone(),
+        cache_control: up.cache_control.clone(),
+        expires: up.expires.clone(),
+        user_meta: up.user_meta.clone(),
+        ..ObjectRecord::default()
     }
 }
 
