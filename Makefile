@@ -43,7 +43,7 @@ ci: test
 conformance: volume
 	@bash conformance/run.sh
 
-## bench: raw gfapi vs the gateway vs s3s-fs on FUSE, same volume, one run (~25 min; BENCH_QUICK=1: <5 min);
+## bench: raw gfapi vs the gateway vs s3s-fs on FUSE, same volume, one run (~13 min once built; BENCH_QUICK=1: ~4);
 ## writes bench/results/<date>/ and the README's benchmark section (knobs: bench/run.sh header)
 bench: volume
 	@bash bench/run.sh

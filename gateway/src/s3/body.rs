@@ -146,14 +146,22 @@ where
         Err(S3Error::new(Code::IncompleteBody))
     });
 
-    let mut acc = BytesMut::new();
+    // Exactly IO_CHUNK-sized buffers, allocated once each: growing a buffer by doubling would
+    // hold up to twice the chunk per upload and copy it on every doubling.
+    let mut acc = BytesMut::with_capacity(IO_CHUNK);
     let mut failure = None;
-    while let Some(item) = stream.next().await {
+    'body: while let Some(item) = stream.next().await {
         match item {
-            Ok(b) => {
-                acc.extend_from_slice(&b);
-                if acc.len() >= IO_CHUNK && tx.send(Msg::Data(acc.split().freeze())).await.is_err() {
-                    break; // the writer failed; its error is reported below
+            Ok(mut b) => {
+                while !b.is_empty() {
+                    let take = (IO_CHUNK - acc.len()).min(b.len());
+                    acc.extend_from_slice(&b.split_to(take));
+                    if acc.len() == IO_CHUNK {
+                        let full = std::mem::replace(&mut acc, BytesMut::with_capacity(IO_CHUNK));
+                        if tx.send(Msg::Data(full.freeze())).await.is_err() {
+                            break 'body; // the writer failed; its error is reported below
+                        }
+                    }
                 }
             }
             Err(e) => {

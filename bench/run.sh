@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# make bench: the same workloads, in one run, on the same local replica-3 volume, against
+#   raw     - the gfapi crate directly (N threads on one Volume): the ceiling;
+#   gateway - target/release/gateway with its own blob root and a temporary registry;
+#   peer    - s3s-fs 0.14.1 serving a FUSE mount of the same volume.
+# Writes bench/results/<date>/{results.csv,results.md,chart.png,run.log} and, for a full run,
+# the README's benchmark section. Every object, directory and process it creates is removed at
+# the end (also on failure or Ctrl-C). Traffic goes to 127.0.0.1 only.
+#
+# Environment:
+#   BENCH_QUICK=1          4 KiB and 1 MiB, concurrency 1 and 8, 2 s per workload (< 5 minutes)
+#   BENCH_SYSTEMS          which systems, in order (default: "raw gateway peer")
+#   BENCH_DURATION         measured seconds per workload (default 5; quick 2)
+#   BENCH_OUT              output directory (default bench/results/<UTC date>[-quick])
+#   BENCH_LIST_LARGE       keys in the gateway's large listing bucket (default 1000000)
+#   BENCH_README=0         do not update README.md (a quick run never does)
+#   S3S_FS                 path of an s3s-fs binary (else PATH, else built once into
+#                          ~/.cache/glusters3-bench with cargo install, ~6 minutes)
+#   GLUSTER_VOLUME, GLUSTER_HOST   the volume (default s3vol on localhost)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+QUICK=${BENCH_QUICK:-0}
+SYSTEMS=${BENCH_SYSTEMS:-raw gateway peer}
+VOL=${GLUSTER_VOLUME:-s3vol}
+SERVER=${GLUSTER_HOST:-localhost}
+DATE=$(date -u +%Y-%m-%d)
+SUFFIX=$([ "$QUICK" = 1 ] && echo "-quick" || true)
+OUT=${BENCH_OUT:-bench/results/$DATE$SUFFIX}
+LARGE=${BENCH_LIST_LARGE:-1000000}
+SMALL=10000
+RUN=run-$(date -u +%Y%m%dT%H%M%S)-$$
+VROOT=/glusters3-bench/$RUN                  # on the volume
+WORK=$ROOT/bench/work/$RUN                   # local scratch (gitignored)
+MNT=/mnt/glusters3-bench-$RUN                # FUSE mount for the peer
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+LOADGEN=$TARGET_DIR/release/loadgen
+GATEWAY=$TARGET_DIR/release/gateway
+AK=bench
+SK=bench-secret
+S3S_VERSION=0.14.1
+started=$(date +%s)
+
+say() { printf 'bench: %s\n' "$*" | tee -a "$WORK/run.log" >&2; }
+die() { say "error: $*"; exit 1; }
+
+mkdir -p "$WORK" "$OUT"
+: >"$WORK/run.log"
+[ "$(id -u)" = 0 ] || die "must run as root (the volume, the FUSE mount)"
+
+GW_PID= PEER_PID=
+cleanup() {
+  set +e
+  [ -n "$GW_PID" ] && kill -TERM "$GW_PID" 2>/dev/null && wait_gone "$GW_PID" 30
+  [ -n "$PEER_PID" ] && kill -TERM "$PEER_PID" 2>/dev/null && wait_gone "$PEER_PID" 10
+  if mountpoint -q "$MNT" 2>/dev/null; then umount "$MNT" || umount -l "$MNT"; fi
+  rmdir "$MNT" 2>/dev/null
+  if [ -x "$LOADGEN" ]; then
+    "$LOADGEN" rmtree --volume "$VOL" --volfile-server "$SERVER" "$VROOT" 2>&1 | tail -1 >&2
+  fi
+  rm -rf "$WORK/registry"
+  cp "$WORK/run.log" "$OUT/run.log" 2>/dev/null
+}
+wait_gone() { # pid, seconds: bounded wait, then SIGKILL
+  for _ in $(seq 1 $(($2 * 10))); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL "$1" 2>/dev/null; return 0
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() { # first port from $1 that nothing listens on
+  local p=$1
+  while (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; do p=$((p + 1)); done
+  echo "$p"
+}
+
+# 1. The volume and the binaries.
+bash scripts/gluster-up.sh >&2
+say "building gateway and loadgen (release)"
+cargo build --release -p gateway -p bench >&2
+
+# 2. The machine, for the record.
+cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
+mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)
+glv=$(glusterfs --version 2>/dev/null | head -1)
+MACHINE="$(nproc) x $cpu, $mem RAM, $(uname -sr), $glv, volume $VOL: replica 3, 3 bricks on this host"
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+say "machine: $MACHINE"
+say "load average at start: $(load)"
+CONTEXT=(--context "Machine: $MACHINE")
+CONTEXT+=(--context "Command: \`make bench\`$([ "$QUICK" = 1 ] && echo " (BENCH_QUICK=1)"), run $RUN, $(date -u '+%Y-%m-%d %H:%M UTC')")
+
+SUITE_ARGS=(--volume "$VOL" --volfile-server "$SERVER" --csv "$WORK/results.csv" --access-key "$AK" --secret-key "$SK")
+[ "$QUICK" = 1 ] && SUITE_ARGS+=(--quick)
+[ -n "${BENCH_DURATION:-}" ] && SUITE_ARGS+=(--duration "$BENCH_DURATION")
+
+# 3. The peer binary (before anything is measured: building it would load the machine).
+PEER_WHY=
+S3S=
+if [[ " $SYSTEMS " == *" peer "* ]]; then
+  cache=${XDG_CACHE_HOME:-$HOME/.cache}/glusters3-bench
+  for c in "${S3S_FS:-}" "$(command -v s3s-fs || true)" "$cache/bin/s3s-fs"; do
+    if [ -n "$c" ] && [ -x "$c" ] && "$c" --version 2>/dev/null | grep -q "$S3S_VERSION"; then S3S=$c; break; fi
+  done
+  if [ -z "$S3S" ]; then
+    say "building s3s-fs $S3S_VERSION into $cache (once; about 6 minutes on 2 cores)"
+    if CARGO_TARGET_DIR="$cache/target" cargo install s3s-fs --version "$S3S_VERSION" --features binary \
+      --root "$cache" >"$WORK/s3s-build.log" 2>&1; then
+      S3S=$cache/bin/s3s-fs
+      rm -rf "$cache/target"
+    else
+      PEER_WHY="cargo install s3s-fs --version $S3S_VERSION failed: $(grep -m1 '^error' "$WORK/s3s-build.log" || tail -1 "$WORK/s3s-build.log")"
+    fi
+  fi
+fi
+
+# 4. Listing directory shared by raw (readdir) and peer (its bucket list10k): 10,000 empty files.
+"$LOADGEN" fill --volume "$VOL" --volfile-server "$SERVER" --dir "$VROOT/peer/list10k" --count $SMALL 2>&1 | tee -a "$WORK/run.log" >&2
+
+run_suite() { # system, extra args...
+  local sys=$1; shift
+  say "== $sys: load average before: $(load)"
+  local t0; t0=$(date +%s)
+  "$LOADGEN" suite --system "$sys" "${SUITE_ARGS[@]}" "$@" 2>&1 | tee -a "$WORK/run.log" >&2
+  local rc=${PIPESTATUS[0]}
+  say "== $sys: $(( $(date +%s) - t0 ))s, load average after: $(load)"
+  CONTEXT+=(--context "$sys: load average (1/5/15 min) $(load) after its suite")
+  return "$rc"
+}
+
+for sys in $SYSTEMS; do
+  case $sys in
+  raw)
+    run_suite raw --raw-root "$VROOT/raw" --list "$VROOT/peer/list10k=$SMALL" || die "raw suite failed"
+    ;;
+  gateway)
+    mkdir -p "$WORK/registry"
+    say "seeding the gateway registry: list10k ($SMALL keys) and list1m ($LARGE keys), bulk import"
+    "$LOADGEN" seed --volume "$VOL" --volfile-server "$SERVER" --registry "$WORK/registry" \
+      --blob-root "$VROOT/gw" --owner bench --bucket "list10k=$SMALL" --bucket "list1m=$LARGE" 2>&1 | tee -a "$WORK/run.log" >&2
+    port=$(free_port 19100); admin=$(free_port $((port + 1)))
+    GLUSTERS3_LOG=warn "$GATEWAY" serve --listen "127.0.0.1:$port" --admin-listen "127.0.0.1:$admin" \
+      --volume "$VOL" --volfile-server "$SERVER:24007" --registry-dir "$WORK/registry" \
+      --blob-root "$VROOT/gw" --user "$AK:$SK:bench:Bench" >"$WORK/gateway.log" 2>&1 &
+    GW_PID=$!
+    for _ in $(seq 1 300); do grep -qs "listening on" "$WORK/gateway.log" && break; kill -0 $GW_PID || break; sleep 0.1; done
+    grep -q "listening on" "$WORK/gateway.log" || die "gateway did not start: $(tail -3 "$WORK/gateway.log")"
+    run_suite gateway --endpoint "127.0.0.1:$port" --pid "$GW_PID" \
+      --list "list10k=$SMALL" --list "list1m=$LARGE" || die "gateway suite failed"
+    kill -TERM "$GW_PID"; wait_gone "$GW_PID" 30; GW_PID=
+    rm -rf "$WORK/registry"
+    ;;
+  peer)
+    if [ -z "$PEER_WHY" ] && [ -z "$S3S" ]; then PEER_WHY="no s3s-fs binary"; fi
+    if [ -z "$PEER_WHY" ]; then
+      mkdir -p "$MNT"
+      if ! timeout 60 mount -t glusterfs "$SERVER:/$VOL" "$MNT" 2>"$WORK/mount.err"; then
+        PEER_WHY="mount -t glusterfs $SERVER:/$VOL failed: $(head -1 "$WORK/mount.err") (needs /dev/fuse and mount.glusterfs from glusterfs-client)"
+      fi
+    fi
+    if [ -z "$PEER_WHY" ]; then
+      fuse_pid=$(pgrep -f "glusterfs.*$MNT" | head -1 || true)
+      port=$(free_port 19200)
+      "$S3S" --host 127.0.0.1 --port "$port" --access-key "$AK" --secret-key "$SK" "$MNT$VROOT/peer" \
+        >"$WORK/peer.log" 2>&1 &
+      PEER_PID=$!
+      for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+      pids=(--pid "$PEER_PID"); [ -n "$fuse_pid" ] && pids+=(--pid "$fuse_pid")
+      run_suite peer --endpoint "127.0.0.1:$port" "${pids[@]}" --list "list10k=$SMALL" || die "peer suite failed"
+      kill -TERM "$PEER_PID"; wait_gone "$PEER_PID" 10; PEER_PID=
+      umount "$MNT" || umount -l "$MNT"
+    else
+      say "peer NOT measured: $PEER_WHY"
+      CONTEXT+=(--context "Peer not measured: $PEER_WHY")
+    fi
+    ;;
+  *) die "unknown system $sys (raw, gateway, peer)" ;;
+  esac
+done
+
+# 5. Report: CSV, Markdown (and README), chart.
+cp "$WORK/results.csv" "$OUT/results.csv"
+CONTEXT+=(--context "Peer = s3s-fs $S3S_VERSION on a FUSE mount; its RSS/CPU columns in the CSV include the FUSE client process. Raw = this load generator's own process.")
+CONTEXT+=(--context "Total wall time of the run (build included): $(( $(date +%s) - started ))s")
+update_readme=$([ "$QUICK" != 1 ] && [ "${BENCH_README:-1}" != 0 ] && echo 1 || echo 0)
+if [ ! -x bench/.venv/bin/python ] || ! bench/.venv/bin/python -c 'import matplotlib' 2>/dev/null; then
+  say "installing matplotlib into bench/.venv (PyPI)"
+  { python3 -m venv bench/.venv && bench/.venv/bin/pip install -q matplotlib; } >"$WORK/venv.log" 2>&1 \
+    || say "no chart: python venv or pip failed (see $WORK/venv.log)"
+fi
+extra=()
+if bench/.venv/bin/python bench/chart.py "$OUT/results.csv" "$OUT/chart.png" >>"$WORK/run.log" 2>&1; then
+  extra+=(--chart chart.png)
+  [ "$update_readme" = 1 ] && extra+=(--readme README.md --readme-chart "$OUT/chart.png")
+else
+  say "no chart: bench/chart.py failed (see $OUT/run.log)"
+  [ "$update_readme" = 1 ] && extra+=(--readme README.md)
+fi
+"$LOADGEN" report --csv "$OUT/results.csv" --out "$OUT/results.md" --title "Results $DATE$SUFFIX" \
+  "${CONTEXT[@]}" ${extra[@]+"${extra[@]}"} 2>&1 | tee -a "$WORK/run.log" >&2
+say "done in $(( $(date +%s) - started ))s: $OUT/results.csv, $OUT/results.md, $OUT/chart.png"

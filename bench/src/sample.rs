@@ -1,0 +1,148 @@
+//! Resource sampling from `/proc`: resident set (`VmRSS` in `/proc/<pid>/status`) every 50 ms
+//! in a background thread, CPU time (`utime + stime` of `/proc/<pid>/stat`) at the start and
+//! the end of a measured phase.
+//!
+//! Owns the parsing of those two files. Must not signal or otherwise touch the processes it
+//! watches; a process that vanished reads as zero.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Clock ticks per second of `/proc/<pid>/stat` times (`getconf CLK_TCK`, 100 on Linux).
+fn clk_tck() -> f64 {
+    static TCK: OnceLock<f64> = OnceLock::new();
+    *TCK.get_or_init(|| {
+        std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|s| s.trim().parse::<f64>().ok())
+            .filter(|t| *t > 0.0)
+            .unwrap_or(100.0)
+    })
+}
+
+/// A process to watch: a pid, or this process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pid {
+    /// Another process.
+    Other(u32),
+    /// The load generator itself (the raw gfapi "server" runs in it).
+    Myself,
+}
+
+impl Pid {
+    fn dir(self) -> String {
+        match self {
+            Pid::Other(p) => format!("/proc/{p}"),
+            Pid::Myself => "/proc/self".to_owned(),
+        }
+    }
+
+    /// Resident set in KiB (0 if the process is gone).
+    pub fn rss_kib(self) -> u64 {
+        let Ok(status) = std::fs::read_to_string(format!("{}/status", self.dir())) else {
+            return 0;
+        };
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// User + system CPU seconds so far (0 if the process is gone).
+    pub fn cpu_s(self) -> f64 {
+        let Ok(stat) = std::fs::read_to_string(format!("{}/stat", self.dir())) else {
+            return 0.0;
+        };
+        // The command name (field 2) may hold spaces; fields after its closing ')' are plain.
+        let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+            return 0.0;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        // After ')': state is field 3, so utime (14) and stime (15) are at 11 and 12 here.
+        let tick = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        (tick(11) + tick(12)) as f64 / clk_tck()
+    }
+}
+
+/// CPU seconds of several processes together.
+pub fn cpu_s(pids: &[Pid]) -> f64 {
+    pids.iter().map(|p| p.cpu_s()).sum()
+}
+
+/// Samples the summed resident set of some processes until stopped, keeping the peak.
+pub struct RssSampler {
+    stop: Arc<AtomicBool>,
+    peak_kib: Arc<AtomicU64>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl RssSampler {
+    /// Starts sampling `pids` every 50 ms.
+    pub fn start(pids: Vec<Pid>) -> RssSampler {
+        let stop = Arc::new(AtomicBool::new(false));
+        let peak_kib = Arc::new(AtomicU64::new(0));
+        let (s, p) = (stop.clone(), peak_kib.clone());
+        let thread = std::thread::Builder::new()
+            .name("rss-sampler".into())
+            .spawn(move || {
+                // Bounded by the stop flag, which `finish` (or Drop) always sets.
+                while !s.load(Ordering::Relaxed) {
+                    let rss: u64 = pids.iter().map(|p| p.rss_kib()).sum();
+                    p.fetch_max(rss, Ordering::Relaxed);
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            })
+            .ok();
+        RssSampler {
+            stop,
+            peak_kib,
+            thread,
+        }
+    }
+
+    /// Stops sampling and returns the peak in MiB.
+    pub fn finish(mut self) -> f64 {
+        self.halt();
+        self.peak_kib.load(Ordering::Relaxed) as f64 / 1024.0
+    }
+
+    fn halt(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for RssSampler {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_this_process() {
+        assert!(Pid::Myself.rss_kib() > 0);
+        let spin = std::time::Instant::now();
+        let mut x = 0u64;
+        while spin.elapsed() < Duration::from_millis(30) {
+            x = x.wrapping_add(1);
+        }
+        assert!(x > 0 && Pid::Myself.cpu_s() > 0.0);
+        assert!((Pid::Other(u32::MAX).cpu_s() - 0.0).abs() < f64::EPSILON);
+        let s = RssSampler::start(vec![Pid::Myself]);
+        std::thread::sleep(Duration::from_millis(80));
+        assert!(s.finish() > 0.0);
+    }
+}
