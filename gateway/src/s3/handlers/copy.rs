@@ -2,7 +2,7 @@
 //! the `x-amz-copy-source-if-*` conditions, the metadata directive, and the copy itself, done
 //! on the volume (the bytes never go back through the client). S3 semantics only.
 
-use metadata::{BlobRef, ObjectRecord};
+use metadata::ObjectRecord;
 
 use crate::blocking;
 use crate::s3::body::copy_blobs;
@@ -11,7 +11,7 @@ use crate::s3::dates::{iso8601, now_ms, parse_http_date};
 use crate::s3::error::{Code, S3Error, S3Result};
 use crate::s3::handlers::multipart::ChecksumFields;
 use crate::s3::handlers::object::{
-    blob_meta, commit_or_discard, record_from_headers, write_condition, MAX_PUT_SIZE,
+    commit_or_discard, fill_from_blob, meta_builder, record_from_headers, write_condition, MAX_PUT_SIZE,
 };
 use crate::s3::request::decode_path;
 use crate::s3::response::S3Response;
@@ -200,35 +200,9 @@ pub async fn copy_object(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Respo
     };
     let mtime = now_ms();
     let blobs = src.rec.blobs.iter().map(|x| (x.path.clone(), x.size)).collect();
-    let (bname, kname, ctype, umeta) = (
-        b.name.clone(),
-        key.to_owned(),
-        rec.content_type.clone(),
-        rec.user_meta.clone(),
-    );
-    let written = copy_blobs(&ctx.state.store, b.id, blobs, 0, src.rec.size, exp, move |d| {
-        blob_meta(
-            &bname,
-            &kname,
-            d.len,
-            &hex::encode(d.md5),
-            mtime,
-            ctype.as_deref(),
-            umeta,
-        )
-    })
-    .await?;
-    rec.size = written.digest.len;
-    rec.etag = hex::encode(written.digest.md5);
-    rec.mtime_ms = mtime;
-    rec.blobs = vec![BlobRef {
-        path: written.path.clone(),
-        size: written.digest.len,
-    }];
-    if let Some((a, v)) = &written.digest.checksum {
-        rec.checksums = vec![(a.name().to_owned(), v.clone())];
-        rec.checksum_type = Some("FULL_OBJECT".into());
-    }
+    let meta = meta_builder(&b.name, key, &rec, mtime);
+    let written = copy_blobs(&ctx.state.store, b.id, blobs, 0, src.rec.size, exp, meta).await?;
+    fill_from_blob(&mut rec, &written, mtime);
     let doc = copy_result(mtime, &rec.etag, &rec.checksums);
     commit_or_discard(ctx, b.id, key, rec, cond, written.path).await?;
     Ok(S3Response::xml(doc.to_xml()))

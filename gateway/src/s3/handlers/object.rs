@@ -11,7 +11,8 @@ use metadata::{BlobRef, ObjectRecord, PutCondition};
 use serde::Serialize;
 
 use crate::blocking;
-use crate::s3::body::{read_blobs, write_blob, RequestBody};
+use crate::s3::body::{read_blobs, write_blob, RequestBody, WrittenBlob};
+use crate::s3::checksum::BodyDigest;
 use crate::s3::checksum::{Algorithm, Expectations};
 use crate::s3::dates::{http_date, now_ms, parse_http_date};
 use crate::s3::error::{Code, S3Error, S3Result};
@@ -157,36 +158,15 @@ pub async fn put_object(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -
     let exp = Expectations::from_headers(&ctx.req)?;
 
     let mtime = now_ms();
-    let (bname, kname, ctype, umeta) = (
-        b.name.clone(),
-        key.to_owned(),
-        rec.content_type.clone(),
-        rec.user_meta.clone(),
-    );
-    let written = write_blob(&ctx.state.store, b.id, body, exp, move |d| {
-        blob_meta(
-            &bname,
-            &kname,
-            d.len,
-            &hex::encode(d.md5),
-            mtime,
-            ctype.as_deref(),
-            umeta,
-        )
-    })
+    let written = write_blob(
+        &ctx.state.store,
+        b.id,
+        body,
+        exp,
+        meta_builder(&b.name, key, &rec, mtime),
+    )
     .await?;
-
-    rec.size = written.digest.len;
-    rec.etag = hex::encode(written.digest.md5);
-    rec.mtime_ms = mtime;
-    rec.blobs = vec![BlobRef {
-        path: written.path.clone(),
-        size: written.digest.len,
-    }];
-    if let Some((alg, value)) = &written.digest.checksum {
-        rec.checksums = vec![(alg.name().to_owned(), value.clone())];
-        rec.checksum_type = Some("FULL_OBJECT".into());
-    }
+    fill_from_blob(&mut rec, &written, mtime);
     let etag = rec.etag.clone();
     let checksum = written.digest.checksum.clone();
     commit_or_discard(ctx, b.id, key, rec, cond, written.path).await?;
@@ -232,6 +212,49 @@ pub(crate) fn encode_blob_meta(mut m: BlobMeta<'_>) -> Vec<u8> {
     }
     m.meta.clear();
     serde_json::to_vec(&m).unwrap_or_default()
+}
+
+/// The `meta` closure for `write_blob`/`copy_blobs`: builds the blob's xattr from the digest,
+/// with the object's bucket, key, mtime, Content-Type and user metadata.
+pub fn meta_builder(
+    bucket: &str,
+    key: &str,
+    rec: &ObjectRecord,
+    mtime_ms: u64,
+) -> impl FnOnce(&BodyDigest) -> Vec<u8> + Send + 'static {
+    let (b, k, ctype, umeta) = (
+        bucket.to_owned(),
+        key.to_owned(),
+        rec.content_type.clone(),
+        rec.user_meta.clone(),
+    );
+    move |d| {
+        blob_meta(
+            &b,
+            &k,
+            d.len,
+            &hex::encode(d.md5),
+            mtime_ms,
+            ctype.as_deref(),
+            umeta,
+        )
+    }
+}
+
+/// Fills in what a simple (one-blob) object's record takes from its written blob: size,
+/// ETag, mtime, the blob, and the checksum if one was computed.
+pub fn fill_from_blob(rec: &mut ObjectRecord, written: &WrittenBlob, mtime_ms: u64) {
+    rec.size = written.digest.len;
+    rec.etag = hex::encode(written.digest.md5);
+    rec.mtime_ms = mtime_ms;
+    rec.blobs = vec![BlobRef {
+        path: written.path.clone(),
+        size: written.digest.len,
+    }];
+    if let Some((alg, value)) = &written.digest.checksum {
+        rec.checksums = vec![(alg.name().to_owned(), value.clone())];
+        rec.checksum_type = Some("FULL_OBJECT".into());
+    }
 }
 
 /// Commits an object record (atomically with its condition) and makes it durable; if the

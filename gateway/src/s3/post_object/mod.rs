@@ -20,7 +20,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use hmac::{Hmac, Mac};
-use metadata::{BlobRef, ObjectRecord, PutCondition};
+use metadata::{ObjectRecord, PutCondition};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::Sha256;
 use time::OffsetDateTime;
@@ -30,7 +30,9 @@ use crate::s3::body::{write_blob, BodyStream, RequestBody};
 use crate::s3::checksum::Expectations;
 use crate::s3::dates::now_ms;
 use crate::s3::error::{Code, S3Error, S3Result};
-use crate::s3::handlers::object::{blob_meta, commit_or_discard, MAX_PUT_SIZE, MAX_USER_META};
+use crate::s3::handlers::object::{
+    commit_or_discard, fill_from_blob, meta_builder, MAX_PUT_SIZE, MAX_USER_META,
+};
 use crate::s3::request::RequestInfo;
 use crate::s3::response::S3Response;
 use crate::s3::router::MAX_KEY_LEN;
@@ -111,37 +113,16 @@ pub async fn post_object(
     let (min, max) = policy.length_range().unwrap_or((0, MAX_PUT_SIZE));
     let content = limit_size(reader.into_content_stream(), min, max.min(MAX_PUT_SIZE));
     let mtime = now_ms();
-    let (bname, kname, ctype, umeta) = (
-        b.name.clone(),
-        key.clone(),
-        rec.content_type.clone(),
-        rec.user_meta.clone(),
-    );
+    let meta = meta_builder(&b.name, &key, &rec, mtime);
     let written = write_blob(
         &ctx.state.store,
         b.id,
         RequestBody::new(content, None),
         Expectations::default(),
-        move |d| {
-            blob_meta(
-                &bname,
-                &kname,
-                d.len,
-                &hex::encode(d.md5),
-                mtime,
-                ctype.as_deref(),
-                umeta,
-            )
-        },
+        meta,
     )
     .await?;
-    rec.size = written.digest.len;
-    rec.etag = hex::encode(written.digest.md5);
-    rec.mtime_ms = mtime;
-    rec.blobs = vec![BlobRef {
-        path: written.path.clone(),
-        size: written.digest.len,
-    }];
+    fill_from_blob(&mut rec, &written, mtime);
     let etag = format!("\"{}\"", rec.etag);
     commit_or_discard(&ctx, b.id, &key, rec, PutCondition::None, written.path).await?;
 
