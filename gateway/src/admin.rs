@@ -157,6 +157,20 @@ async fn metrics_page(state: web::Data<AppState>, metrics: web::Data<Metrics>) -
     use std::fmt::Write as _;
     let mut out = String::new();
     metrics.render(&mut out);
+    out.push_str(
+        "# HELP glusters3_upload_budget_bytes Memory for upload bodies on their way to the volume: the whole budget, and what no body holds now.\n",
+    );
+    out.push_str("# TYPE glusters3_upload_budget_bytes gauge\n");
+    let _ = writeln!(
+        out,
+        "glusters3_upload_budget_bytes{{kind=\"total\"}} {}",
+        state.budget.total()
+    );
+    let _ = writeln!(
+        out,
+        "glusters3_upload_budget_bytes{{kind=\"available\"}} {}",
+        state.budget.available()
+    );
     let (up, vfs) = match probe(state.into_inner()).await {
         Ok(v) => (1, Some(v)),
         Err(_) => (0, None),

@@ -1,5 +1,6 @@
 //! The one way async code runs blocking work: every gfapi and sled call goes through [`run`],
-//! which moves the closure to tokio's blocking pool. A panic in the closure becomes an
+//! which moves the closure to tokio's blocking pool, or [`spawn`] for the long-lived streaming
+//! reader and writer of an object body. A panic in the closure becomes an
 //! `InternalError` for that request instead of taking the worker down. Must not be bypassed:
 //! a gfapi call on an actix worker stalls every connection of that worker (a hung brick blocks
 //! I/O for up to twice `network.ping-timeout`).
@@ -24,4 +25,14 @@ where
     T: Send + 'static,
 {
     run(f).await?
+}
+
+/// Starts `f` on the blocking pool without waiting for it: for a body's streaming reader or
+/// writer, which talk to the request through channels. Await the handle for its result.
+pub fn spawn<T, F>(f: F) -> tokio::task::JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
 }

@@ -66,6 +66,7 @@ struct FileConfig {
     blob_root: Option<String>,
     gfapi_log: Option<PathBuf>,
     init_timeout_secs: Option<u64>,
+    upload_buffer_mib: Option<u64>,
     #[serde(default)]
     users: Vec<User>,
 }
@@ -110,6 +111,10 @@ pub struct ServeArgs {
     /// Seconds `glfs_init` may take before startup fails [default: 30].
     #[arg(long, env = "GLUSTERS3_INIT_TIMEOUT_SECS")]
     pub init_timeout_secs: Option<u64>,
+    /// MiB of request bodies held in memory on their way to the volume, all uploads together;
+    /// a full budget holds back reading from clients (TCP backpressure) [default: 32].
+    #[arg(long, env = "GLUSTERS3_UPLOAD_BUFFER_MIB")]
+    pub upload_buffer_mib: Option<u64>,
     /// A user `ACCESS:SECRET[:OWNER[:DISPLAY]]` (repeatable; comma-separated in the env).
     #[arg(long = "user", env = "GLUSTERS3_USERS", value_delimiter = ',')]
     pub users: Vec<String>,
@@ -138,6 +143,8 @@ pub struct Config {
     pub gfapi_log: Option<PathBuf>,
     /// Watchdog for `glfs_init`.
     pub init_timeout: Duration,
+    /// Bytes of upload bodies held in memory at once (see `s3::body::UploadBudget`).
+    pub upload_buffer: usize,
     /// Users.
     pub users: Vec<User>,
 }
@@ -228,6 +235,10 @@ impl Config {
             init_timeout: Duration::from_secs(
                 args.init_timeout_secs.or(file.init_timeout_secs).unwrap_or(30),
             ),
+            upload_buffer: {
+                let mib = args.upload_buffer_mib.or(file.upload_buffer_mib).unwrap_or(32);
+                usize::try_from(mib.clamp(2, 16 << 10) << 20).unwrap_or(32 << 20)
+            },
             users,
         })
     }

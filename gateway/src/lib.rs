@@ -91,6 +91,7 @@ pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
         config: config.clone(),
         registry,
         store,
+        budget: s3::body::UploadBudget::new(config.upload_buffer),
     });
     let metrics = Arc::new(admin::Metrics::default());
 

@@ -82,6 +82,85 @@ impl File {
         Ok(done)
     }
 
+    /// Reads up to `len` bytes at `offset` into the spare capacity of `buf` (growing it if
+    /// needed) and appends them, reading as often as needed; short only at end of file.
+    /// Returns the number of bytes appended. Saves the zeroing a `read_full_at` into a fresh
+    /// buffer would cost (measurable on large GETs).
+    pub fn read_append_at(&self, buf: &mut Vec<u8>, len: usize, offset: u64) -> io::Result<usize> {
+        buf.reserve(len);
+        let mut done = 0;
+        while done < len {
+            let off = to_off(offset + done as u64)?;
+            let spare = &mut buf.spare_capacity_mut()[..len - done];
+            // SAFETY: `spare` is writable memory of spare.len() bytes owned by `buf`; gfapi
+            // only writes into it; a null poststat is allowed by the API.
+            let n = unsafe {
+                sys::glfs_pread(
+                    self.raw(),
+                    spare.as_mut_ptr().cast(),
+                    spare.len(),
+                    off,
+                    0,
+                    ptr::null_mut(),
+                )
+            };
+            match check_len(n, "glfs_pread") {
+                Ok(0) => break,
+                Ok(n) => {
+                    // SAFETY: glfs_pread initialised the first n (<= spare.len()) bytes after
+                    // the current length, and the capacity holds them.
+                    unsafe { buf.set_len(buf.len() + n) };
+                    done += n;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(done)
+    }
+
+    /// Writes all of `bufs`, in order, from `offset` with one `glfs_pwritev` per attempt (gfapi
+    /// gathers them into its own buffer, so the caller need not join them first).
+    pub fn write_all_vectored_at(&self, bufs: &[&[u8]], offset: u64) -> io::Result<()> {
+        let total: usize = bufs.iter().map(|b| b.len()).sum();
+        let mut done = 0usize;
+        while done < total {
+            // The iovecs of what is left: skip whole buffers already written, cut the first.
+            let mut skip = done;
+            let mut iov = Vec::with_capacity(bufs.len());
+            for b in bufs {
+                if skip >= b.len() {
+                    skip -= b.len();
+                    continue;
+                }
+                let rest = &b[skip..];
+                skip = 0;
+                iov.push(libc::iovec {
+                    iov_base: rest.as_ptr().cast_mut().cast(),
+                    iov_len: rest.len(),
+                });
+            }
+            let off = to_off(offset + done as u64)?;
+            let cnt = i32::try_from(iov.len())
+                .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "too many buffers"))?;
+            // SAFETY: every iovec points into a live borrowed slice of its stated length; gfapi
+            // only reads through them.
+            let n = unsafe { sys::glfs_pwritev(self.raw(), iov.as_ptr(), cnt, off, 0) };
+            match check_len(n, "glfs_pwritev") {
+                Ok(0) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::WriteZero,
+                        "glfs_pwritev wrote nothing",
+                    ))
+                }
+                Ok(n) => done += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
     /// Writes up to `buf.len()` bytes at `offset`; returns how many were written.
     pub fn write_at(&self, buf: &[u8], offset: u64) -> io::Result<usize> {
         let off = to_off(offset)?;

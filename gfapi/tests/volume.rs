@@ -54,6 +54,39 @@ fn pattern(len: usize, seed: u8) -> Vec<u8> {
 }
 
 #[test]
+fn vectored_write_and_appending_read() {
+    let v = vol();
+    let dir = scratch("vectored");
+    let data = pattern((3 << 20) + 7, 9);
+    // Pieces of uneven sizes, an empty one among them, written in two calls.
+    let (p1, rest) = data.split_at(5);
+    let (p2, rest) = rest.split_at(1 << 20);
+    let (p3, p4) = rest.split_at(65_537);
+    let path = dir.join("v");
+    let f = v.create_new(&path, 0o644).unwrap();
+    f.write_all_vectored_at(&[p1, &[], p2], 0).unwrap();
+    f.write_all_vectored_at(&[p3, p4], (p1.len() + p2.len()) as u64)
+        .unwrap();
+    f.write_all_vectored_at(&[], data.len() as u64).unwrap();
+    f.close().unwrap();
+    assert_eq!(v.stat(&path).unwrap().len(), data.len() as u64);
+
+    let f = v.open(&path, libc::O_RDONLY).unwrap();
+    // Appends after what the buffer holds; short only at the end of the file.
+    let mut buf = b"head".to_vec();
+    assert_eq!(f.read_append_at(&mut buf, 1 << 20, 3).unwrap(), 1 << 20);
+    assert_eq!(&buf[..4], b"head");
+    assert!(buf[4..] == data[3..3 + (1 << 20)]);
+    let mut tail = Vec::new();
+    let from = data.len() as u64 - 10;
+    assert_eq!(f.read_append_at(&mut tail, 100, from).unwrap(), 10);
+    assert!(tail[..] == data[data.len() - 10..]);
+    let mut none = Vec::new();
+    assert_eq!(f.read_append_at(&mut none, 10, data.len() as u64 + 1).unwrap(), 0);
+    assert!(none.is_empty());
+}
+
+#[test]
 fn write_read_round_trip_sizes() {
     let v = vol();
     let dir = scratch("roundtrip");

@@ -37,6 +37,8 @@ pub struct AppState {
     pub registry: Registry,
     /// The blob store on the volume.
     pub store: BlobStore,
+    /// The memory upload bodies may hold on their way to the store.
+    pub budget: body::UploadBudget,
 }
 
 /// One authenticated request in progress.
@@ -56,6 +58,32 @@ impl Ctx {
         let reg = self.state.registry.clone();
         let n = name.to_owned();
         let b = blocking::try_run(move || Ok(reg.get_bucket(&n)?)).await?;
+        self.owned(name, b)
+    }
+
+    /// Looks up a bucket the caller may use and an object record in it, in one trip to the
+    /// blocking pool (the GET/HEAD fast path). Bucket errors come first, as in [`Ctx::bucket`],
+    /// so a caller never learns about keys of a bucket it may not use.
+    pub async fn bucket_and_object(
+        &self,
+        name: &str,
+        key: &str,
+    ) -> S3Result<(BucketRecord, Option<metadata::ObjectRecord>)> {
+        let reg = self.state.registry.clone();
+        let (n, k) = (name.to_owned(), key.as_bytes().to_vec());
+        let (b, rec) = blocking::try_run(move || {
+            let Some(b) = reg.get_bucket(&n)? else {
+                return Ok((None, None));
+            };
+            let rec = reg.get_object(b.id, &k)?;
+            Ok((Some(b), rec))
+        })
+        .await?;
+        Ok((self.owned(name, b)?, rec))
+    }
+
+    /// `NoSuchBucket` for an absent bucket, `AccessDenied` for another owner's.
+    fn owned(&self, name: &str, b: Option<BucketRecord>) -> S3Result<BucketRecord> {
         let b = b.ok_or_else(|| {
             S3Error::new(Code::NoSuchBucket)
                 .resource(format!("/{name}"))

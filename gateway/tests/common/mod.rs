@@ -60,6 +60,9 @@ impl Gw {
             blob_root: blob_root.clone(),
             gfapi_log: None,
             init_timeout: Duration::from_secs(30),
+            // Small, so that large and concurrent uploads in the suite run with a full budget
+            // (the flush-then-wait path of `s3::body::write_blob`).
+            upload_buffer: 4 << 20,
             users: vec![
                 User {
                     access_key: AK.into(),

@@ -384,3 +384,115 @@ async fn if_none_match_race_has_exactly_one_winner() {
     }
     gw.stop().await;
 }
+
+/// The upload budget (4 MiB in test gateways): uploads larger than all of it, several at once,
+/// and one cut short by its client all complete or fail cleanly, and every byte of the budget
+/// comes back afterwards (a leak would stall all uploads once the budget ran dry).
+#[actix_web::test]
+async fn upload_budget_is_shared_and_always_returned() {
+    let gw = Gw::start().await;
+    let c = gw.client();
+    let b = bucket("budget");
+    c.create_bucket().bucket(&b).send().await.unwrap();
+    let admin = gw.admin.clone();
+    let budget = |kind: &'static str| {
+        let admin = admin.clone();
+        async move {
+            let (status, page) =
+                tokio::task::spawn_blocking(move || crate::common::http_get(&admin, "/metrics"))
+                    .await
+                    .unwrap();
+            assert_eq!(status, 200);
+            let line = format!("glusters3_upload_budget_bytes{{kind=\"{kind}\"}} ");
+            page.lines()
+                .find_map(|l| l.strip_prefix(line.as_str()))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or_else(|| panic!("no {line} in /metrics:\n{page}"))
+        }
+    };
+    let total = budget("total").await;
+    assert_eq!(total, 4 << 20);
+
+    // Six uploads of 9 MiB + 1 at once: 13.5 x the budget in flight.
+    let puts = (0..6u64).map(|i| {
+        let (c, b) = (c.clone(), b.clone());
+        tokio::spawn(async move {
+            let body = data((9 << 20) + 1, i);
+            let put = c
+                .put_object()
+                .bucket(&b)
+                .key(format!("big-{i}"))
+                .body(ByteStream::from(body.clone()))
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("PUT big-{i}: {e:?}"));
+            assert_eq!(put.e_tag(), Some(format!("\"{:x}\"", md5_of(&body)).as_str()));
+            body
+        })
+    });
+    // A leaked budget shows as uploads that never finish: bound the wait.
+    let bodies: Vec<Vec<u8>> = tokio::time::timeout(
+        std::time::Duration::from_secs(120),
+        futures_util::future::join_all(puts),
+    )
+    .await
+    .expect("uploads stalled: the upload budget is not being returned")
+    .into_iter()
+    .map(Result::unwrap)
+    .collect();
+    for (i, body) in bodies.iter().enumerate() {
+        assert!(
+            get_bytes(&c, &b, &format!("big-{i}")).await == *body,
+            "big-{i} differs"
+        );
+    }
+
+    // A presigned PUT that announces 8 MiB, sends 3 MiB and hangs up: no object, budget back.
+    let url = c
+        .put_object()
+        .bucket(&b)
+        .key("cut")
+        .presigned(
+            aws_sdk_s3::presigning::PresigningConfig::expires_in(std::time::Duration::from_secs(600))
+                .unwrap(),
+        )
+        .await
+        .unwrap()
+        .uri()
+        .to_owned();
+    let rest = url.trim_start_matches("http://");
+    let (host, path) = rest.split_once('/').unwrap();
+    let port = host.rsplit_once(':').unwrap().1.to_owned();
+    let (host, path) = (host.to_owned(), format!("/{path}"));
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut s = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+        let head = format!(
+            "PUT {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\n\r\n",
+            8 << 20
+        );
+        s.write_all(head.as_bytes()).unwrap();
+        for _ in 0..3 {
+            s.write_all(&vec![5u8; 1 << 20]).unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    })
+    .await
+    .unwrap();
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let free = budget("available").await;
+        if free == total {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "upload budget not returned: {free} of {total} bytes free"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let e = c.head_object().bucket(&b).key("cut").send().await.unwrap_err();
+    assert_eq!(code(&e).as_deref(), Some("NotFound"));
+    gw.stop().await;
+}

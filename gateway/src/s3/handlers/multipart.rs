@@ -178,7 +178,7 @@ pub async fn upload_part(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) 
         }
     }
     let (bname, k) = (b.name.clone(), key.to_owned());
-    let written = write_blob(&ctx.state.store, b.id, body, exp, move |d| {
+    let written = write_blob(&ctx.state.store, &ctx.state.budget, b.id, body, exp, move |d| {
         part_meta(&bname, &k, n, d.len)
     })
     .await?;

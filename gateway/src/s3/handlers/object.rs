@@ -160,6 +160,7 @@ pub async fn put_object(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -
     let mtime = now_ms();
     let written = write_blob(
         &ctx.state.store,
+        &ctx.state.budget,
         b.id,
         body,
         exp,
@@ -456,10 +457,7 @@ fn object_headers(ctx: &Ctx, key: &str, rec: &ObjectRecord, whole: bool) -> Vec<
 
 /// Looks up an object record, checking bucket ownership first.
 async fn lookup(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<ObjectRecord> {
-    let b = ctx.bucket(bucket).await?;
-    let reg = ctx.state.registry.clone();
-    let k = key.as_bytes().to_vec();
-    let rec = blocking::try_run(move || Ok(reg.get_object(b.id, &k)?)).await?;
+    let (_, rec) = ctx.bucket_and_object(bucket, key).await?;
     rec.ok_or_else(|| {
         S3Error::new(Code::NoSuchKey)
             .resource(format!("/{bucket}/{key}"))

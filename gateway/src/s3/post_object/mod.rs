@@ -116,6 +116,7 @@ pub async fn post_object(
     let meta = meta_builder(&b.name, &key, &rec, mtime);
     let written = write_blob(
         &ctx.state.store,
+        &ctx.state.budget,
         b.id,
         RequestBody::new(content, None),
         Expectations::default(),
