@@ -3,13 +3,18 @@
 #   raw     - the gfapi crate directly (N threads on one Volume): the ceiling;
 #   gateway - target/release/gateway with its own blob root and a temporary registry;
 #   peer    - s3s-fs 0.14.1 serving a FUSE mount of the same volume.
+# Everything is prepared first (listing directory, registry, gateway, mount, s3s-fs); then ONE
+# `loadgen suite` runs the matrix with the workloads interleaved: each workload (e.g. PUT 4 KiB
+# c1) on raw, gateway and peer back to back, then the next one, so the drifting noise of a
+# shared machine hits the three systems alike.
 # Writes bench/results/<date>/{results.csv,results.md,chart.png,run.log} and, for a full run,
 # the README's benchmark section. Every object, directory and process it creates is removed at
 # the end (also on failure or Ctrl-C). Traffic goes to 127.0.0.1 only.
 #
 # Environment:
 #   BENCH_QUICK=1          4 KiB and 1 MiB, concurrency 1 and 8, 2 s per workload (< 5 minutes)
-#   BENCH_SYSTEMS          which systems, in order (default: "raw gateway peer")
+#   BENCH_SYSTEMS          which systems, in their order within each workload
+#                          (default: "raw gateway peer")
 #   BENCH_DURATION         measured seconds per workload (default 5; quick 2)
 #   BENCH_OUT              output directory (default bench/results/<UTC date>[-quick])
 #   BENCH_LIST_LARGE       keys in the gateway's large listing bucket (default 1000000)
@@ -91,7 +96,8 @@ say "load average at start: $(load)"
 CONTEXT=(--context "Machine: $MACHINE")
 CONTEXT+=(--context "Command: \`make bench\`$([ "$QUICK" = 1 ] && echo " (BENCH_QUICK=1)"), run $RUN, $(date -u '+%Y-%m-%d %H:%M UTC')")
 
-SUITE_ARGS=(--volume "$VOL" --volfile-server "$SERVER" --csv "$WORK/results.csv" --access-key "$AK" --secret-key "$SK")
+SUITE_ARGS=(--volume "$VOL" --volfile-server "$SERVER" --raw-root "$VROOT/raw" --csv "$WORK/results.csv"
+  --access-key "$AK" --secret-key "$SK")
 [ "$QUICK" = 1 ] && SUITE_ARGS+=(--quick)
 [ -n "${BENCH_DURATION:-}" ] && SUITE_ARGS+=(--duration "$BENCH_DURATION")
 
@@ -118,21 +124,14 @@ fi
 # 4. Listing directory shared by raw (readdir) and peer (its bucket list10k): 10,000 empty files.
 "$LOADGEN" fill --volume "$VOL" --volfile-server "$SERVER" --dir "$VROOT/peer/list10k" --count $SMALL 2>&1 | tee -a "$WORK/run.log" >&2
 
-run_suite() { # system, extra args...
-  local sys=$1; shift
-  say "== $sys: load average before: $(load)"
-  local t0; t0=$(date +%s)
-  "$LOADGEN" suite --system "$sys" "${SUITE_ARGS[@]}" "$@" 2>&1 | tee -a "$WORK/run.log" >&2
-  local rc=${PIPESTATUS[0]}
-  say "== $sys: $(( $(date +%s) - t0 ))s, load average after: $(load)"
-  CONTEXT+=(--context "$sys: load average (1/5/15 min) $(load) after its suite")
-  return "$rc"
-}
-
+# 5. Every system up before anything is measured: their arguments to the one suite call.
+SUITE_SYS=()
+MEASURED=()
 for sys in $SYSTEMS; do
   case $sys in
   raw)
-    run_suite raw --raw-root "$VROOT/raw" --list "$VROOT/peer/list10k=$SMALL" || die "raw suite failed"
+    SUITE_SYS+=(--system raw --list "raw:$VROOT/peer/list10k=$SMALL")
+    MEASURED+=(raw)
     ;;
   gateway)
     mkdir -p "$WORK/registry"
@@ -146,10 +145,9 @@ for sys in $SYSTEMS; do
     GW_PID=$!
     for _ in $(seq 1 300); do grep -qs "listening on" "$WORK/gateway.log" && break; kill -0 $GW_PID || break; sleep 0.1; done
     grep -q "listening on" "$WORK/gateway.log" || die "gateway did not start: $(tail -3 "$WORK/gateway.log")"
-    run_suite gateway --endpoint "127.0.0.1:$port" --pid "$GW_PID" \
-      --list "list10k=$SMALL" --list "list1m=$LARGE" || die "gateway suite failed"
-    kill -TERM "$GW_PID"; wait_gone "$GW_PID" 30; GW_PID=
-    rm -rf "$WORK/registry"
+    SUITE_SYS+=(--system "gateway=127.0.0.1:$port" --pid "gateway=$GW_PID"
+      --list "gateway:list10k=$SMALL" --list "gateway:list1m=$LARGE")
+    MEASURED+=(gateway)
     ;;
   peer)
     if [ -z "$PEER_WHY" ] && [ -z "$S3S" ]; then PEER_WHY="no s3s-fs binary"; fi
@@ -166,11 +164,18 @@ for sys in $SYSTEMS; do
         >"$WORK/peer.log" 2>&1 &
       PEER_PID=$!
       for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
-      pids=(--pid "$PEER_PID"); [ -n "$fuse_pid" ] && pids+=(--pid "$fuse_pid")
-      run_suite peer --endpoint "127.0.0.1:$port" "${pids[@]}" --list "list10k=$SMALL" || die "peer suite failed"
-      kill -TERM "$PEER_PID"; wait_gone "$PEER_PID" 10; PEER_PID=
-      umount "$MNT" || umount -l "$MNT"
-    else
+      if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
+        SUITE_SYS+=(--system "peer=127.0.0.1:$port" --pid "peer=$PEER_PID")
+        [ -n "$fuse_pid" ] && SUITE_SYS+=(--pid "peer=$fuse_pid")
+        SUITE_SYS+=(--list "peer:list10k=$SMALL")
+        MEASURED+=(peer)
+      else
+        PEER_WHY="s3s-fs did not listen on 127.0.0.1:$port within 10s: $(tail -1 "$WORK/peer.log")"
+        kill -TERM "$PEER_PID" 2>/dev/null || true; wait_gone "$PEER_PID" 10; PEER_PID=
+        umount "$MNT" || umount -l "$MNT"
+      fi
+    fi
+    if [ -n "$PEER_WHY" ]; then
       say "peer NOT measured: $PEER_WHY"
       CONTEXT+=(--context "Peer not measured: $PEER_WHY")
     fi
@@ -178,8 +183,30 @@ for sys in $SYSTEMS; do
   *) die "unknown system $sys (raw, gateway, peer)" ;;
   esac
 done
+[ ${#MEASURED[@]} -gt 0 ] || die "no system to measure (BENCH_SYSTEMS=\"$SYSTEMS\")"
 
-# 5. Report: CSV, Markdown (and README), chart.
+# 6. One suite, the workloads interleaved across the systems.
+order=$(printf '%s, ' "${MEASURED[@]}"); order=${order%, }
+load_before=$(load)
+say "== suite on $order, interleaved: load average before: $load_before"
+t0=$(date +%s)
+"$LOADGEN" suite "${SUITE_ARGS[@]}" "${SUITE_SYS[@]}" 2>&1 | tee -a "$WORK/run.log" >&2 || die "suite failed"
+load_after=$(load)
+say "== suite: $(( $(date +%s) - t0 ))s, load average after: $load_after"
+CONTEXT+=(--context "Workloads interleaved: one \`loadgen suite\` process measured each workload on $order back to back before the next workload; the servers ran for the whole suite")
+CONTEXT+=(--context "Load average (1/5/15 min): $load_before before the suite, $load_after after it")
+
+# 7. Stop the servers (the EXIT trap would too; the registry goes with the gateway).
+if [ -n "$GW_PID" ]; then
+  kill -TERM "$GW_PID" 2>/dev/null || true; wait_gone "$GW_PID" 30; GW_PID=
+  rm -rf "$WORK/registry"
+fi
+if [ -n "$PEER_PID" ]; then
+  kill -TERM "$PEER_PID" 2>/dev/null || true; wait_gone "$PEER_PID" 10; PEER_PID=
+  umount "$MNT" || umount -l "$MNT"
+fi
+
+# 8. Report: CSV, Markdown (and README), chart.
 cp "$WORK/results.csv" "$OUT/results.csv"
 CONTEXT+=(--context "Peer = s3s-fs $S3S_VERSION on a FUSE mount; its RSS/CPU columns in the CSV include the FUSE client process. Raw = this load generator's own process.")
 CONTEXT+=(--context "Total wall time of the run (build included): $(( $(date +%s) - started ))s")

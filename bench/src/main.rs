@@ -1,8 +1,9 @@
 //! `loadgen`: the glusters3 benchmark's load generator and report writer.
 //!
-//! Subcommands: `suite` runs the whole workload matrix against one system (an S3 endpoint over
-//! presigned URLs, or the volume through gfapi) and appends one CSV line per workload; `run` runs
-//! a single workload (for profiling); `seed` fills the gateway's registry with large listing
+//! Subcommands: `suite` runs the whole workload matrix against one or more systems (S3 endpoints
+//! over presigned URLs, and/or the volume through gfapi), each workload on every system back to
+//! back, and appends one CSV line per workload and system; `run` runs a single workload against
+//! one system (for profiling); `seed` fills the gateway's registry with large listing
 //! buckets before the gateway starts; `fill` and `rmtree` prepare and remove directories on the
 //! volume; `report` turns a CSV into the Markdown table and target verdicts. `bench/run.sh`
 //! (`make bench`) drives them. This crate must not send traffic anywhere but loopback
@@ -33,7 +34,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::sample::Pid;
-use crate::suite::{Matrix, Suite, Target};
+use crate::suite::{Matrix, Suite, System, Target};
 use crate::work::{Op, Workload};
 
 /// Deterministic incompressible bytes (xorshift64), the body of every upload.
@@ -64,7 +65,18 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run the whole matrix against one system, appending to a CSV.
+    /// Run the whole matrix against one or more systems, interleaved, appending to a CSV
+    ///
+    /// Each workload (e.g. PUT 4 KiB c1) is measured on every --system in the order given, back
+    /// to back, before the next workload starts, so the machine's drifting noise hits all
+    /// systems alike. Example:
+    ///
+    ///   loadgen suite --csv results.csv --raw-root /glusters3-bench/raw \
+    ///     --system raw --system gateway=127.0.0.1:19100 --system peer=127.0.0.1:19200 \
+    ///     --pid gateway=4242 --pid peer=4343 --pid peer=4344 \
+    ///     --list raw:/glusters3-bench/peer/list10k=10k \
+    ///     --list gateway:list10k=10k --list gateway:list1m=1M --list peer:list10k=10k
+    #[command(verbatim_doc_comment)]
     Suite(SuiteArgs),
     /// Run one workload and print its result line.
     Run(RunArgs),
@@ -99,14 +111,9 @@ impl VolumeArgs {
     }
 }
 
+/// How to reach the systems: S3 credentials and bucket, the volume and the raw root; the CSV.
 #[derive(Args, Debug, Clone)]
-struct TargetArgs {
-    /// Label of the system in the CSV: raw, gateway, peer.
-    #[arg(long)]
-    system: String,
-    /// S3 endpoint (loopback address:port). Without it the target is the volume via gfapi.
-    #[arg(long)]
-    endpoint: Option<SocketAddr>,
+struct ConnArgs {
     /// Access key.
     #[arg(long, default_value = "bench")]
     access_key: String,
@@ -116,7 +123,7 @@ struct TargetArgs {
     /// Region to sign for.
     #[arg(long, default_value = "us-east-1")]
     region: String,
-    /// Bucket of the object workloads.
+    /// Bucket of the object workloads (on every S3 system).
     #[arg(long, default_value = "bench")]
     bucket: String,
     /// Raw target: directory on the volume for the objects.
@@ -124,23 +131,17 @@ struct TargetArgs {
     raw_root: String,
     #[command(flatten)]
     vol: VolumeArgs,
-    /// Server process to sample (repeatable; summed). Default: this process.
-    #[arg(long = "pid")]
-    pids: Vec<u32>,
     /// CSV to append results to.
     #[arg(long)]
     csv: Option<PathBuf>,
 }
 
-impl TargetArgs {
-    fn suite(&self) -> Result<Suite, String> {
-        let target = match self.endpoint {
+impl ConnArgs {
+    /// The S3 endpoint at `endpoint` (loopback only), or without one the volume via gfapi.
+    fn target(&self, endpoint: Option<SocketAddr>) -> Result<Target, String> {
+        Ok(match endpoint {
             Some(addr) => {
-                if !addr.ip().is_loopback() {
-                    return Err(format!(
-                        "{addr} is not a loopback address: the benchmark only talks to this host"
-                    ));
-                }
+                check_loopback(addr)?;
                 Target::S3(Arc::new(s3::S3Target {
                     addr,
                     access_key: self.access_key.clone(),
@@ -153,9 +154,42 @@ impl TargetArgs {
                 vol: self.vol.connect()?,
                 root: self.raw_root.trim_end_matches('/').to_owned(),
             }),
-        };
+        })
+    }
+}
+
+fn check_loopback(addr: SocketAddr) -> Result<(), String> {
+    if addr.ip().is_loopback() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{addr} is not a loopback address: the benchmark only talks to this host"
+        ))
+    }
+}
+
+/// One system, for `run`.
+#[derive(Args, Debug, Clone)]
+struct TargetArgs {
+    /// Label of the system in the CSV: raw, gateway, peer.
+    #[arg(long)]
+    system: String,
+    /// S3 endpoint (loopback address:port). Without it the target is the volume via gfapi.
+    #[arg(long)]
+    endpoint: Option<SocketAddr>,
+    /// Server process to sample (repeatable; summed). Default: this process.
+    #[arg(long = "pid")]
+    pids: Vec<u32>,
+    #[command(flatten)]
+    conn: ConnArgs,
+}
+
+impl TargetArgs {
+    fn suite(&self) -> Result<Suite, String> {
+        let target = self.conn.target(self.endpoint)?;
         let pids = self.pids.iter().map(|p| Pid::Other(*p)).collect();
-        Suite::new(&self.system, target, pids, self.csv.clone()).map_err(|e| e.to_string())
+        let sys = System::new(&self.system, target, pids, Vec::new());
+        Suite::new(vec![sys], self.conn.csv.clone()).map_err(|e| e.to_string())
     }
 }
 
@@ -192,10 +226,81 @@ fn parse_list(s: &str) -> Result<(String, u64), String> {
     Ok((name.to_owned(), n))
 }
 
+/// `--system NAME` or `--system NAME=ADDR:PORT`.
+#[derive(Clone, Debug, PartialEq)]
+struct SystemSpec {
+    name: String,
+    endpoint: Option<SocketAddr>,
+}
+
+/// A system's label: letters, digits, `-` and `_` (it names a CSV column value).
+fn parse_name(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s.is_empty()
+        || !s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(format!("bad system name {s:?} (letters, digits, - and _)"));
+    }
+    Ok(s.to_owned())
+}
+
+/// `raw` (the volume via gfapi) or `gateway=127.0.0.1:19100` (an S3 endpoint on loopback).
+fn parse_system(s: &str) -> Result<SystemSpec, String> {
+    let (name, endpoint) = match s.split_once('=') {
+        Some((name, addr)) => {
+            let addr: SocketAddr = addr
+                .trim()
+                .parse()
+                .map_err(|_| format!("bad endpoint in {s:?}: expected NAME=IP:PORT"))?;
+            check_loopback(addr)?;
+            (name, Some(addr))
+        }
+        None => (s, None),
+    };
+    Ok(SystemSpec {
+        name: parse_name(name)?,
+        endpoint,
+    })
+}
+
+/// `gateway=4242`: a server process of a system.
+fn parse_pid(s: &str) -> Result<(String, u32), String> {
+    let (name, pid) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected SYSTEM=PID, got {s:?}"))?;
+    let pid = pid.trim().parse().map_err(|_| format!("bad pid in {s:?}"))?;
+    Ok((parse_name(name)?, pid))
+}
+
+/// `gateway:list1m=1M`: a listing source of a system (bucket or directory, keys it holds).
+fn parse_system_list(s: &str) -> Result<(String, (String, u64)), String> {
+    let (name, list) = s
+        .split_once(':')
+        .ok_or_else(|| format!("expected SYSTEM:SOURCE=KEYS, got {s:?}"))?;
+    Ok((parse_name(name)?, parse_list(list)?))
+}
+
 #[derive(Args, Debug)]
 struct SuiteArgs {
+    /// A system to measure, repeatable; within each workload the systems run in this order.
+    /// NAME alone is the volume itself through gfapi (objects under --raw-root), NAME=IP:PORT an
+    /// S3 endpoint on a loopback address. NAME is the CSV's system column; the report knows
+    /// raw, gateway and peer. E.g. --system raw --system gateway=127.0.0.1:19100
+    #[arg(long = "system", value_name = "NAME[=IP:PORT]", value_parser = parse_system, required = true)]
+    systems: Vec<SystemSpec>,
+    /// Server process of a system to sample, NAME=PID (repeatable; a system's processes are
+    /// summed). A system without one samples this process, which is right for the gfapi one.
+    #[arg(long = "pid", value_name = "NAME=PID", value_parser = parse_pid)]
+    pids: Vec<(String, u32)>,
+    /// Listing source of a system, NAME:SOURCE=KEYS (SOURCE: a bucket for S3, a directory on
+    /// the volume for gfapi; KEYS takes k and M); repeatable. LIST workloads are named by KEYS
+    /// and interleaved like the others; a system without a source of that size skips them.
+    #[arg(long = "list", value_name = "NAME:SOURCE=KEYS", value_parser = parse_system_list)]
+    lists: Vec<(String, (String, u64))>,
     #[command(flatten)]
-    target: TargetArgs,
+    conn: ConnArgs,
     /// Quick mode: 4 KiB and 1 MiB, concurrency 1 and 8, 2 s per workload.
     #[arg(long)]
     quick: bool,
@@ -211,9 +316,6 @@ struct SuiteArgs {
     /// Warm-up seconds per workload (default 1; quick 0.5).
     #[arg(long)]
     warmup: Option<f64>,
-    /// Listing source NAME=KEYS (bucket for S3, directory for raw); repeatable.
-    #[arg(long = "list", value_parser = parse_list)]
-    lists: Vec<(String, u64)>,
     /// LIST concurrencies.
     #[arg(long, value_delimiter = ',', default_value = "1,8")]
     list_concs: Vec<usize>,
@@ -319,6 +421,54 @@ fn secs(s: f64) -> Duration {
     Duration::from_secs_f64(s.clamp(0.0, 3600.0))
 }
 
+impl SuiteArgs {
+    /// The systems, with their processes and listing sources; every --pid and --list must name
+    /// a --system, and at most one system may be the volume itself (they would share --raw-root).
+    fn systems(&self) -> Result<Vec<System>, String> {
+        let specs = &self.systems;
+        for (i, s) in specs.iter().enumerate() {
+            if specs[..i].iter().any(|t| t.name == s.name) {
+                return Err(format!("--system {} given twice", s.name));
+            }
+        }
+        if specs.iter().filter(|s| s.endpoint.is_none()).count() > 1 {
+            return Err("at most one --system without an endpoint (the volume via gfapi)".into());
+        }
+        let known = |name: &str, what: &str| {
+            if specs.iter().any(|s| s.name == name) {
+                Ok(())
+            } else {
+                Err(format!("{what} names {name:?}, which is not a --system"))
+            }
+        };
+        for (name, _) in &self.pids {
+            known(name, "--pid")?;
+        }
+        for (name, _) in &self.lists {
+            known(name, "--list")?;
+        }
+        specs
+            .iter()
+            .map(|spec| {
+                let pids = self
+                    .pids
+                    .iter()
+                    .filter(|(n, _)| *n == spec.name)
+                    .map(|(_, p)| Pid::Other(*p))
+                    .collect();
+                let lists = self
+                    .lists
+                    .iter()
+                    .filter(|(n, _)| *n == spec.name)
+                    .map(|(_, l)| l.clone())
+                    .collect();
+                let target = self.conn.target(spec.endpoint)?;
+                Ok(System::new(&spec.name, target, pids, lists))
+            })
+            .collect()
+    }
+}
+
 fn suite(a: &SuiteArgs) -> Result<(), String> {
     let quick = a.quick;
     let m = Matrix {
@@ -343,25 +493,32 @@ fn suite(a: &SuiteArgs) -> Result<(), String> {
         side_conc: 8,
         duration: secs(a.duration.unwrap_or(if quick { 2.0 } else { 5.0 })),
         warmup: secs(a.warmup.unwrap_or(if quick { 0.5 } else { 1.0 })),
-        lists: a.lists.clone(),
         list_concs: a.list_concs.clone(),
         settle_max: Duration::from_secs(if quick { 10 } else { 30 }),
     };
-    let s = a.target.suite()?;
+    let s = Suite::new(a.systems()?, a.conn.csv.clone()).map_err(|e| e.to_string())?;
     eprintln!(
-        "suite {}: sizes {:?}, concurrency {:?}, {:.1}s per workload (+{:.1}s warm-up), lists {:?}",
-        a.target.system,
+        "suite: sizes {:?}, concurrency {:?}, {:.1}s per workload (+{:.1}s warm-up); \
+each workload on {} in turn",
         m.sizes,
         m.concs,
         m.duration.as_secs_f64(),
         m.warmup.as_secs_f64(),
-        m.lists
+        a.systems
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     );
+    for sys in s.systems() {
+        eprintln!("  {}: pids {:?}, lists {:?}", sys.name, sys.pids, sys.lists);
+    }
     s.run(&m)
 }
 
 fn run_one(a: &RunArgs) -> Result<(), String> {
     let s = a.target.suite()?;
+    let sys = &s.systems()[0];
     let mut w = Workload {
         op: a.op,
         size: a.size,
@@ -376,16 +533,7 @@ fn run_one(a: &RunArgs) -> Result<(), String> {
         },
         list_from: a.list_from.clone(),
     };
-    if let Target::Raw(t) = s.target() {
-        t.prepare().map_err(|e| e.to_string())?;
-    }
-    if let Target::S3(t) = s.target() {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| e.to_string())?
-            .block_on(t.create_bucket())?;
-    }
+    s.prepare(sys)?;
     let mut pool = Vec::new();
     if matches!(a.op, Op::Get | Op::Head | Op::Range | Op::Delete) {
         let fill = Workload {
@@ -400,7 +548,7 @@ fn run_one(a: &RunArgs) -> Result<(), String> {
         // One PUT per worker per "round": stop after `objects` by giving each worker its share.
         fill_w.duration = Duration::ZERO;
         for _ in 0..a.objects.div_ceil(8) {
-            let (_, created) = s.measure(&fill_w, &[], false);
+            let (_, created) = s.measure(sys, &fill_w, &[], false);
             pool.extend(created);
         }
         w.warmup = if a.op == Op::Delete {
@@ -409,7 +557,7 @@ fn run_one(a: &RunArgs) -> Result<(), String> {
             w.warmup
         };
     }
-    s.measure(&w, &pool, true);
+    s.measure(sys, &w, &pool, true);
     Ok(())
 }
 
@@ -473,6 +621,122 @@ mod tests {
         assert!(parse_size("x").is_err());
         assert_eq!(parse_list("list1m=1M").unwrap(), ("list1m".into(), 1_000_000));
         assert_eq!(parse_list("/d/x=10k").unwrap(), ("/d/x".into(), 10_000));
+    }
+
+    #[test]
+    fn suite_specs_parse() {
+        assert_eq!(
+            parse_system("raw").unwrap(),
+            SystemSpec {
+                name: "raw".into(),
+                endpoint: None
+            }
+        );
+        let gw = parse_system("gateway=127.0.0.1:19100").unwrap();
+        assert_eq!(
+            (gw.name.as_str(), gw.endpoint.map(|a| a.port())),
+            ("gateway", Some(19100))
+        );
+        assert!(parse_system("peer=[::1]:9000").is_ok());
+        assert!(parse_system("gateway=10.0.0.1:9000").is_err(), "not loopback");
+        assert!(parse_system("gateway=localhost").is_err());
+        assert!(parse_system("").is_err());
+        assert!(parse_system("a b").is_err());
+        assert_eq!(parse_pid("peer=42").unwrap(), ("peer".into(), 42));
+        assert!(parse_pid("42").is_err());
+        assert!(parse_pid("peer=x").is_err());
+        assert_eq!(
+            parse_system_list("raw:/g/run/peer/list10k=10k").unwrap(),
+            ("raw".into(), ("/g/run/peer/list10k".into(), 10_000))
+        );
+        assert_eq!(
+            parse_system_list("gateway:list1m=1M").unwrap(),
+            ("gateway".into(), ("list1m".into(), 1_000_000))
+        );
+        assert!(parse_system_list("list10k=10000").is_err());
+    }
+
+    #[test]
+    fn suite_cli_checks_names() {
+        let parse = |args: &[&str]| {
+            let mut argv = vec!["loadgen", "suite"];
+            argv.extend_from_slice(args);
+            match Cli::try_parse_from(argv).map_err(|e| e.to_string())?.command {
+                Command::Suite(a) => Ok(a),
+                _ => Err("not suite".to_owned()),
+            }
+        };
+        assert!(parse(&[]).is_err(), "--system is required");
+        let a = parse(&[
+            "--system",
+            "gateway=127.0.0.1:1",
+            "--system",
+            "peer=127.0.0.1:2",
+            "--pid",
+            "peer=1",
+            "--pid",
+            "peer=2",
+            "--list",
+            "gateway:list1m=1M",
+        ])
+        .unwrap();
+        assert_eq!(a.pids.len(), 2);
+        let sys = a.systems().unwrap();
+        assert_eq!(sys.len(), 2);
+        assert_eq!(sys[0].pids, vec![Pid::Myself]);
+        assert_eq!(sys[1].pids, vec![Pid::Other(1), Pid::Other(2)]);
+        assert_eq!(sys[0].lists, vec![("list1m".to_owned(), 1_000_000)]);
+        assert!(sys[1].lists.is_empty());
+        let typo = parse(&["--system", "gateway=127.0.0.1:1", "--pid", "gw=1"]).unwrap();
+        assert!(typo.systems().is_err());
+        let twice = parse(&["--system", "peer=127.0.0.1:1", "--system", "peer=127.0.0.1:2"]).unwrap();
+        assert!(twice.systems().is_err());
+        let two_raw = parse(&["--system", "raw", "--system", "raw2"]).unwrap();
+        assert!(
+            two_raw.systems().is_err(),
+            "two gfapi systems would share --raw-root"
+        );
+        assert!(parse(&["--system", "gateway=192.168.1.1:80"]).is_err());
+        // The form bench/run.sh passes (not resolved: the raw system would connect to the volume).
+        let run_sh = parse(&[
+            "--volume",
+            "s3vol",
+            "--volfile-server",
+            "localhost",
+            "--raw-root",
+            "/g/r/raw",
+            "--csv",
+            "/tmp/x.csv",
+            "--access-key",
+            "bench",
+            "--secret-key",
+            "s",
+            "--quick",
+            "--system",
+            "raw",
+            "--list",
+            "raw:/g/r/peer/list10k=10000",
+            "--system",
+            "gateway=127.0.0.1:19100",
+            "--pid",
+            "gateway=10",
+            "--list",
+            "gateway:list10k=10000",
+            "--list",
+            "gateway:list1m=1000000",
+            "--system",
+            "peer=127.0.0.1:19200",
+            "--pid",
+            "peer=11",
+            "--pid",
+            "peer=12",
+            "--list",
+            "peer:list10k=10000",
+        ])
+        .unwrap();
+        let names: Vec<&str> = run_sh.systems.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["raw", "gateway", "peer"]);
+        assert_eq!((run_sh.pids.len(), run_sh.lists.len()), (3, 4));
     }
 
     #[test]

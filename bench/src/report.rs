@@ -3,7 +3,8 @@
 //! benchmark issue; optionally pasted into the README between two marker lines.
 //!
 //! Owns the table layout and the target definitions. Must not measure anything: it reads the
-//! CSV written by the suites.
+//! CSV written by `loadgen suite`, whose rows come in any order (interleaved across systems):
+//! they are matched by system and workload, and workloads keep the order of first appearance.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -41,7 +42,7 @@ pub struct Rec {
     pub note: String,
 }
 
-/// Parses the CSV written by the suites (header line first).
+/// Parses the CSV written by `loadgen suite` (header line first).
 pub fn parse_csv(text: &str) -> Result<Vec<Rec>, String> {
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().ok_or("empty CSV")?.split(',').collect();
@@ -476,6 +477,40 @@ mod tests {
         assert_eq!(met("LIST 1M c1"), Some(true));
         assert!(!v.iter().any(|v| v.target.starts_with("LIST 1M c8")));
         assert_eq!(met("PUT 64 MiB c32: gateway RSS"), Some(false));
+    }
+
+    #[test]
+    fn row_order_does_not_matter() {
+        // The suite writes rows interleaved (each workload on every system in turn); older runs
+        // wrote them system by system. The report groups by system and workload either way.
+        let wls = [
+            ("PUT 4 KiB c1", "put", 4096),
+            ("GET 4 KiB c1", "get", 4096),
+            ("LIST 10k c1", "list", 10_000),
+        ];
+        let systems = ["raw", "gateway", "peer"];
+        let row = |sys: &str, (wl, op, size): (&str, &str, u64), k: f64| {
+            line(sys, wl, op, size, 100.0 * k, k, k, 2.0 * k, 10.0 * k)
+        };
+        let mut interleaved = vec![CSV_HEADER.to_owned()];
+        for (i, wl) in wls.iter().enumerate() {
+            for (j, sys) in systems.iter().enumerate() {
+                interleaved.push(row(sys, *wl, (i * 3 + j + 1) as f64));
+            }
+        }
+        interleaved.push(row("gateway", ("LIST 1M c1", "list", 1_000_000), 7.0));
+        let mut by_system = vec![CSV_HEADER.to_owned()];
+        for (j, sys) in systems.iter().enumerate() {
+            for (i, wl) in wls.iter().enumerate() {
+                by_system.push(row(sys, *wl, (i * 3 + j + 1) as f64));
+            }
+            if *sys == "gateway" {
+                by_system.push(row("gateway", ("LIST 1M c1", "list", 1_000_000), 7.0));
+            }
+        }
+        let md = |lines: &[String]| markdown(&parse_csv(&lines.join("\n")).unwrap(), "t", &[], None);
+        assert_eq!(md(&interleaved), md(&by_system));
+        assert!(md(&interleaved).contains("| GET 4 KiB c1 | 400 | 500 | 600 |"));
     }
 
     #[test]
