@@ -140,34 +140,40 @@ impl UploadBudget {
     }
 }
 
-/// Pieces of a body that go to the volume in one `pwritev`, with the budget they hold.
-struct Chunk {
-    pieces: Vec<Bytes>,
-    _held: Option<OwnedSemaphorePermit>,
+/// One piece of a body as it arrived, with the budget it holds. The hasher and the writer
+/// each hold it; the budget comes back when both are done with it.
+struct Piece {
+    bytes: Bytes,
+    _held: OwnedSemaphorePermit,
 }
 
 enum Msg {
-    Data(Arc<Chunk>),
+    /// Pieces that go to the volume in one `pwritev` (~1 MiB).
+    Data(Vec<Arc<Piece>>),
     End(Option<(Algorithm, String)>),
 }
 
-/// Where a body is hashed: in the writer (one chunk or less: a thread hop would cost more than
-/// the hashing), or on a thread of its own beside the writer, so that MD5 (~1.7 ms per MiB
-/// here) overlaps the volume writes instead of adding to them.
+/// Bodies up to this size are hashed in the writer; larger ones on a thread beside it.
+const INLINE_HASH_MAX: u64 = 128 << 10;
+
+/// Where a body is hashed: in the writer (small bodies: a thread hop would cost more than the
+/// hashing), or on a thread of its own that gets every piece as it arrives, so that MD5
+/// (~1.7 ms per MiB here) overlaps the network and the volume writes instead of adding to
+/// them (measured: 1.7 ms of the 12.9 ms of a 1 MiB PUT when done after the body).
 enum Hashing {
     Inline(Box<BodyHasher>),
     Parallel(oneshot::Receiver<BodyHasher>),
 }
 
-/// Starts the hasher thread of a large body: it hashes every chunk it is sent and hands the
+/// Starts the hasher thread of a large body: it hashes every piece it is sent and hands the
 /// hasher back when its sender is dropped.
-fn spawn_hasher(exp: Expectations) -> (mpsc::Sender<Arc<Chunk>>, oneshot::Receiver<BodyHasher>) {
-    let (htx, mut hrx) = mpsc::channel::<Arc<Chunk>>(4);
+fn spawn_hasher(exp: Expectations) -> (mpsc::Sender<Arc<Piece>>, oneshot::Receiver<BodyHasher>) {
+    let (htx, mut hrx) = mpsc::channel::<Arc<Piece>>(64);
     let (done_tx, done_rx) = oneshot::channel();
     blocking::spawn(move || {
         let mut h = BodyHasher::new(exp);
-        while let Some(chunk) = hrx.blocking_recv() {
-            chunk.pieces.iter().for_each(|p| h.update(p));
+        while let Some(piece) = hrx.blocking_recv() {
+            h.update(&piece.bytes);
         }
         let _ = done_tx.send(h);
     });
@@ -191,11 +197,13 @@ where
         let mut w = store.writer(bucket_id)?;
         while let Some(msg) = rx.blocking_recv() {
             match msg {
-                Msg::Data(chunk) => {
+                Msg::Data(pieces) => {
                     if let Some(Hashing::Inline(h)) = &mut hashing {
-                        chunk.pieces.iter().for_each(|p| h.update(p));
+                        for p in &pieces {
+                            h.update(&p.bytes);
+                        }
                     }
-                    let slices: Vec<&[u8]> = chunk.pieces.iter().map(|p| &p[..]).collect();
+                    let slices: Vec<&[u8]> = pieces.iter().map(|p| &p.bytes[..]).collect();
                     w.write_vectored(&slices)?;
                 }
                 Msg::End(trailer) => {
@@ -239,7 +247,7 @@ where
     } = body;
     exp.sha256 = exp.sha256.or(sha256);
     exp.length = exp.length.or(length);
-    let parallel = length.is_none_or(|l| l > IO_CHUNK as u64);
+    let parallel = length.is_none_or(|l| l > INLINE_HASH_MAX);
     let (hashing, hash_tx) = if parallel {
         let (htx, done) = spawn_hasher(exp);
         (Hashing::Parallel(done), Some(htx))
@@ -249,25 +257,11 @@ where
     let (tx, rx) = mpsc::channel::<Msg>(4);
     let writer = spawn_writer(store.clone(), bucket_id, hashing, rx, meta);
 
-    // Hands the pending pieces to the writer (and the hasher). False if the writer is gone.
-    let send = |pieces: Vec<Bytes>, held: Option<OwnedSemaphorePermit>| {
-        let chunk = Arc::new(Chunk { pieces, _held: held });
-        let (tx, hash_tx) = (tx.clone(), hash_tx.clone());
-        async move {
-            if let Some(h) = &hash_tx {
-                if h.send(chunk.clone()).await.is_err() {
-                    return false;
-                }
-            }
-            tx.send(Msg::Data(chunk)).await.is_ok()
-        }
-    };
-    let mut pending: Vec<Bytes> = Vec::new();
+    let mut pending: Vec<Arc<Piece>> = Vec::new();
     let mut pending_len = 0usize;
-    let mut held: Option<OwnedSemaphorePermit> = None;
     let mut failure = None;
     'body: while let Some(item) = stream.next().await {
-        let piece = match item {
+        let bytes = match item {
             Ok(b) if b.is_empty() => continue,
             Ok(b) => b,
             Err(e) => {
@@ -275,39 +269,41 @@ where
                 break;
             }
         };
-        let want = budget.permits(piece.len());
-        let permit = match budget.sem.clone().try_acquire_many_owned(want) {
+        let want = budget.permits(bytes.len());
+        let held = match budget.sem.clone().try_acquire_many_owned(want) {
             Ok(p) => p,
             Err(_) => {
                 // Out of budget: first let go of what this body holds, then wait.
-                if !pending.is_empty() && !send(std::mem::take(&mut pending), held.take()).await {
+                pending_len = 0;
+                if !pending.is_empty() && tx.send(Msg::Data(std::mem::take(&mut pending))).await.is_err() {
                     break 'body; // the writer failed; its error is reported below
                 }
-                pending_len = 0;
                 match budget.sem.clone().acquire_many_owned(want).await {
                     Ok(p) => p,
                     Err(_) => return Err(S3Error::internal("upload budget closed")),
                 }
             }
         };
-        match &mut held {
-            Some(h) => h.merge(permit),
-            None => held = Some(permit),
+        let piece = Arc::new(Piece { bytes, _held: held });
+        if let Some(h) = &hash_tx {
+            if h.send(piece.clone()).await.is_err() {
+                break 'body;
+            }
         }
-        pending_len += piece.len();
+        pending_len += piece.bytes.len();
         pending.push(piece);
         if pending_len >= IO_CHUNK {
             pending_len = 0;
-            if !send(std::mem::take(&mut pending), held.take()).await {
+            if tx.send(Msg::Data(std::mem::take(&mut pending))).await.is_err() {
                 break 'body;
             }
         }
     }
     if failure.is_none() {
         if !pending.is_empty() {
-            let _ = send(std::mem::take(&mut pending), held.take()).await;
+            let _ = tx.send(Msg::Data(std::mem::take(&mut pending))).await;
         }
-        drop(hash_tx); // the hasher ends when it has seen every chunk
+        drop(hash_tx); // the hasher ends when it has seen every piece
         let t = trailer.and_then(|slot| slot.borrow_mut().take());
         let _ = tx.send(Msg::End(t)).await;
     }
