@@ -67,6 +67,7 @@ struct FileConfig {
     gfapi_log: Option<PathBuf>,
     init_timeout_secs: Option<u64>,
     upload_buffer_mib: Option<u64>,
+    registry_cache_mib: Option<u64>,
     #[serde(default)]
     users: Vec<User>,
 }
@@ -115,6 +116,9 @@ pub struct ServeArgs {
     /// a full budget holds back reading from clients (TCP backpressure) [default: 32].
     #[arg(long, env = "GLUSTERS3_UPLOAD_BUFFER_MIB")]
     pub upload_buffer_mib: Option<u64>,
+    /// MiB of registry pages (sled) cached in memory [default: 64].
+    #[arg(long, env = "GLUSTERS3_REGISTRY_CACHE_MIB")]
+    pub registry_cache_mib: Option<u64>,
     /// A user `ACCESS:SECRET[:OWNER[:DISPLAY]]` (repeatable; comma-separated in the env).
     #[arg(long = "user", env = "GLUSTERS3_USERS", value_delimiter = ',')]
     pub users: Vec<String>,
@@ -145,6 +149,8 @@ pub struct Config {
     pub init_timeout: Duration,
     /// Bytes of upload bodies held in memory at once (see `s3::body::UploadBudget`).
     pub upload_buffer: usize,
+    /// Bytes of registry pages sled may cache.
+    pub registry_cache: u64,
     /// Users.
     pub users: Vec<User>,
 }
@@ -239,6 +245,10 @@ impl Config {
                 let mib = args.upload_buffer_mib.or(file.upload_buffer_mib).unwrap_or(32);
                 usize::try_from(mib.clamp(2, 16 << 10) << 20).unwrap_or(32 << 20)
             },
+            registry_cache: args
+                .registry_cache_mib
+                .or(file.registry_cache_mib)
+                .map_or(metadata::DEFAULT_CACHE_BYTES, |m| m.clamp(8, 64 << 10) << 20),
             users,
         })
     }

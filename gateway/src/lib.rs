@@ -77,9 +77,10 @@ impl Running {
 pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
     let reg_dir = config.registry_dir.clone();
     let blob_root = config.blob_root.clone();
+    let registry_cache = config.registry_cache;
     let (registry, store) = blocking::run(move || -> io::Result<_> {
         std::fs::create_dir_all(&reg_dir)?;
-        let registry = metadata::Registry::open(&reg_dir)
+        let registry = metadata::Registry::open_with_cache(&reg_dir, registry_cache)
             .map_err(|e| io::Error::other(format!("opening the registry in {}: {e}", reg_dir.display())))?;
         let store = BlobStore::open(vol, &blob_root)?;
         Ok((registry, store))

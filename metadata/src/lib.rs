@@ -105,7 +105,14 @@ impl Registry {
     /// A bucket left marked "being deleted" by a crash during [`Registry::delete_bucket`] is restored:
     /// that delete was never acknowledged.
     pub fn open(dir: &Path) -> Result<Registry> {
-        Self::from_config(&sled::Config::new().path(dir))
+        Self::open_with_cache(dir, DEFAULT_CACHE_BYTES)
+    }
+
+    /// Like [`Registry::open`], with sled's page cache bounded to about `cache_bytes`. sled's
+    /// own default (1 GiB) lets a gateway's resident set grow with every page it ever touched:
+    /// measured 72 -> 715 MiB over one `make bench` run on a registry of 1,010,000 records.
+    pub fn open_with_cache(dir: &Path, cache_bytes: u64) -> Result<Registry> {
+        Self::from_config(&sled::Config::new().path(dir).cache_capacity(cache_bytes))
     }
 
     /// Opens a fresh registry in a temporary location that is removed when the last handle drops
@@ -183,6 +190,9 @@ impl Registry {
 
 /// How long [`Registry::open`] waits for a registry lock held by sled's background threads.
 pub const LOCK_WAIT: Duration = Duration::from_secs(3);
+
+/// The page cache [`Registry::open`] gives sled, bytes.
+pub const DEFAULT_CACHE_BYTES: u64 = 64 << 20;
 
 /// True if sled failed to open because another handle holds the database's file lock (sled reports
 /// it only as an `Other` I/O error with this message).

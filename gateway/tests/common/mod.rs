@@ -63,6 +63,7 @@ impl Gw {
             // Small, so that large and concurrent uploads in the suite run with a full budget
             // (the flush-then-wait path of `s3::body::write_blob`).
             upload_buffer: 4 << 20,
+            registry_cache: metadata::DEFAULT_CACHE_BYTES,
             users: vec![
                 User {
                     access_key: AK.into(),
