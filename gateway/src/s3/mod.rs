@@ -62,7 +62,7 @@ impl Ctx {
     }
 
     /// Looks up a bucket the caller may use and an object record in it, in one trip to the
-    /// blocking pool (the GET/HEAD fast path). Bucket errors come first, as in [`Ctx::bucket`],
+    /// blocking pool (GET, HEAD, a copy source). Bucket errors come first, as in [`Ctx::bucket`],
     /// so a caller never learns about keys of a bucket it may not use.
     pub async fn bucket_and_object(
         &self,

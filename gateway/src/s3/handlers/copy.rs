@@ -4,7 +4,6 @@
 
 use metadata::ObjectRecord;
 
-use crate::blocking;
 use crate::s3::body::copy_blobs;
 use crate::s3::checksum::{Algorithm, Expectations};
 use crate::s3::dates::{iso8601, now_ms, parse_http_date};
@@ -52,12 +51,8 @@ pub async fn source(ctx: &Ctx) -> S3Result<Source> {
                 "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
             )
         })?;
-    let b = ctx.bucket(bucket).await?;
-    let reg = ctx.state.registry.clone();
-    let k = key.as_bytes().to_vec();
-    let rec = blocking::try_run(move || Ok(reg.get_object(b.id, &k)?))
-        .await?
-        .ok_or_else(|| S3Error::new(Code::NoSuchKey).extra("Key", key.to_owned()))?;
+    let (_, rec) = ctx.bucket_and_object(bucket, key).await?;
+    let rec = rec.ok_or_else(|| S3Error::new(Code::NoSuchKey).extra("Key", key.to_owned()))?;
     check_copy_conditions(ctx, &rec)?;
     Ok(Source {
         bucket: bucket.to_owned(),
