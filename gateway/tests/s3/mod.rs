@@ -9,3 +9,4 @@ mod multipart;
 mod objects;
 mod post_object;
 mod recovery;
+mod temp_pool;
