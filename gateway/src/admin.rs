@@ -171,15 +171,6 @@ async fn metrics_page(state: web::Data<AppState>, metrics: web::Data<Metrics>) -
         "glusters3_upload_budget_bytes{{kind=\"available\"}} {}",
         state.budget.available()
     );
-    if let Some(pool) = state.store.temp_pool() {
-        let (hits, misses) = pool.stats();
-        out.push_str(
-            "# HELP glusters3_temp_pool_takes_total New blobs whose temp file came from the pre-created pool (hit) or was created on the request path (miss).\n",
-        );
-        out.push_str("# TYPE glusters3_temp_pool_takes_total counter\n");
-        let _ = writeln!(out, "glusters3_temp_pool_takes_total{{result=\"hit\"}} {hits}");
-        let _ = writeln!(out, "glusters3_temp_pool_takes_total{{result=\"miss\"}} {misses}");
-    }
     let (up, vfs) = match probe(state.into_inner()).await {
         Ok(v) => (1, Some(v)),
         Err(_) => (0, None),

@@ -68,7 +68,6 @@ struct FileConfig {
     init_timeout_secs: Option<u64>,
     upload_buffer_mib: Option<u64>,
     registry_cache_mib: Option<u64>,
-    temp_pool: Option<usize>,
     #[serde(default)]
     users: Vec<User>,
 }
@@ -120,10 +119,6 @@ pub struct ServeArgs {
     /// MiB of registry pages (sled) cached in memory [default: 64].
     #[arg(long, env = "GLUSTERS3_REGISTRY_CACHE_MIB")]
     pub registry_cache_mib: Option<u64>,
-    /// Temp files pre-created per bucket being written, so a PUT skips the create round trip;
-    /// 0 turns the pool off [default: 8].
-    #[arg(long, env = "GLUSTERS3_TEMP_POOL")]
-    pub temp_pool: Option<usize>,
     /// A user `ACCESS:SECRET[:OWNER[:DISPLAY]]` (repeatable; comma-separated in the env).
     #[arg(long = "user", env = "GLUSTERS3_USERS", value_delimiter = ',')]
     pub users: Vec<String>,
@@ -156,8 +151,6 @@ pub struct Config {
     pub upload_buffer: usize,
     /// Bytes of registry pages sled may cache.
     pub registry_cache: u64,
-    /// Most temp files pre-created per bucket (`store::pool`); 0: none.
-    pub temp_pool: usize,
     /// Users.
     pub users: Vec<User>,
 }
@@ -256,7 +249,6 @@ impl Config {
                 .registry_cache_mib
                 .or(file.registry_cache_mib)
                 .map_or(metadata::DEFAULT_CACHE_BYTES, |m| m.clamp(8, 64 << 10) << 20),
-            temp_pool: args.temp_pool.or(file.temp_pool).unwrap_or(8).min(256),
             users,
         })
     }

@@ -58,8 +58,8 @@ pub struct Running {
 }
 
 impl Running {
-    /// Stops accepting, lets in-flight requests finish, stops the sweeper, unlinks the pooled
-    /// temp files and flushes the registry.
+    /// Stops accepting, lets in-flight requests finish, stops the sweeper and flushes the
+    /// registry.
     pub async fn stop(self) {
         self.s3.stop(true).await;
         self.admin.stop(true).await;
@@ -67,8 +67,6 @@ impl Running {
             let _ = t.await;
         }
         self.sweeper.stop().await;
-        let store = self.state.store.clone();
-        let _ = blocking::run(move || store.stop_temp_pool()).await;
         let reg = self.state.registry.clone();
         let _ = blocking::run(move || reg.flush()).await;
     }
@@ -80,12 +78,11 @@ pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
     let reg_dir = config.registry_dir.clone();
     let blob_root = config.blob_root.clone();
     let registry_cache = config.registry_cache;
-    let temp_pool = config.temp_pool;
     let (registry, store) = blocking::run(move || -> io::Result<_> {
         std::fs::create_dir_all(&reg_dir)?;
         let registry = metadata::Registry::open_with_cache(&reg_dir, registry_cache)
             .map_err(|e| io::Error::other(format!("opening the registry in {}: {e}", reg_dir.display())))?;
-        let store = BlobStore::open(vol, &blob_root)?.with_temp_pool(temp_pool)?;
+        let store = BlobStore::open(vol, &blob_root)?;
         Ok((registry, store))
     })
     .await

@@ -13,15 +13,12 @@
 //! interrupted upload leaves nothing; a crash leaves at most a temp file, which the sweep
 //! removes after an hour, or an unreferenced blob, which `gateway fsck --repair` removes.
 //! Every call here blocks: async callers go through `crate::blocking`. Walking the layout (for
-//! `fsck`, `reindex` and the stale-temp sweep) is in [`scan`]. A gateway's store hands out temp
-//! files created ahead of time ([`pool`]), which takes the create round trip off the write path.
+//! `fsck`, `reindex` and the stale-temp sweep) is in [`scan`].
 
-pub mod pool;
 pub mod scan;
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
@@ -43,7 +40,6 @@ pub const DEFAULT_ROOT: &str = "/.s3";
 pub struct BlobStore {
     vol: Volume,
     root: String,
-    pool: Option<Arc<pool::TempPool>>,
 }
 
 impl BlobStore {
@@ -52,36 +48,7 @@ impl BlobStore {
     pub fn open(vol: Volume, root: &str) -> io::Result<BlobStore> {
         let root = root.trim_end_matches('/').to_owned();
         vol.mkdir_all(format!("{root}/blobs"), 0o755)?;
-        Ok(BlobStore {
-            vol,
-            root,
-            pool: None,
-        })
-    }
-
-    /// Starts a pool of pre-created temp files (at most `max_depth` per bucket) that
-    /// [`BlobStore::writer`] draws from; 0 leaves the store without one. Meant for a serving
-    /// gateway, not for the offline tools. The pool stops with the last clone of the store, or
-    /// at [`BlobStore::stop_temp_pool`].
-    pub fn with_temp_pool(mut self, max_depth: usize) -> io::Result<BlobStore> {
-        if max_depth > 0 {
-            let pool = pool::TempPool::start(self.vol.clone(), &self.root, max_depth)?;
-            self.pool = Some(Arc::new(pool));
-        }
-        Ok(self)
-    }
-
-    /// The temp-file pool, if the store has one.
-    pub fn temp_pool(&self) -> Option<&pool::TempPool> {
-        self.pool.as_deref()
-    }
-
-    /// Stops the temp-file pool and unlinks its files (a graceful shutdown). Later writers
-    /// create their own files.
-    pub fn stop_temp_pool(&self) {
-        if let Some(p) = &self.pool {
-            p.stop();
-        }
+        Ok(BlobStore { vol, root })
     }
 
     /// The volume, for health checks and statistics.
@@ -108,9 +75,6 @@ impl BlobStore {
     /// Removes a bucket's (empty) directories. Directories that still hold files (blobs
     /// waiting for the garbage sweep) are left for the sweeper.
     pub fn remove_bucket_dirs(&self, bucket_id: u64) -> io::Result<()> {
-        if let Some(p) = &self.pool {
-            p.discard(bucket_id);
-        }
         let dir = self.bucket_dir(bucket_id);
         Self::each_fanout(&dir, |path| match self.vol.rmdir(path) {
             Err(e) if e.kind() != io::ErrorKind::NotFound && e.raw_os_error() != Some(libc::ENOTEMPTY) => {
@@ -148,25 +112,15 @@ impl BlobStore {
         })
     }
 
-    /// Starts a new blob in `bucket_id`'s directory: a pooled temp file if one is ready,
-    /// else a newly created one.
+    /// Starts a new blob in `bucket_id`'s directory.
     pub fn writer(&self, bucket_id: u64) -> io::Result<BlobWriter> {
-        if let Some(p) = self.pool.as_ref().and_then(|p| p.take(bucket_id)) {
-            return Ok(BlobWriter {
-                vol: self.vol.clone(),
-                file: Some(p.file),
-                path: p.path,
-                tmp: p.tmp,
-                len: 0,
-            });
-        }
-        let (tmp, path) = pool::new_names(&self.root, bucket_id);
+        let id = hex::encode(rand::random::<[u8; 16]>());
+        let dir = self.bucket_dir(bucket_id).join(&id[..2]);
+        let tmp = dir.join(format!(".tmp.{id}"));
         let file = match self.vol.create_new(&tmp, 0o644) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 // The fan-out directory is gone (removed by hand?): recreate it, serialised.
-                if let Some(dir) = tmp.parent() {
-                    self.vol.mkdir_all(dir, 0o755)?;
-                }
+                self.vol.mkdir_all(&dir, 0o755)?;
                 self.vol.create_new(&tmp, 0o644)?
             }
             other => other?,
@@ -174,7 +128,7 @@ impl BlobStore {
         Ok(BlobWriter {
             vol: self.vol.clone(),
             file: Some(file),
-            path,
+            path: dir.join(&id),
             tmp,
             len: 0,
         })

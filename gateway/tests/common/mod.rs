@@ -64,8 +64,6 @@ impl Gw {
             // (the flush-then-wait path of `s3::body::write_blob`).
             upload_buffer: 4 << 20,
             registry_cache: metadata::DEFAULT_CACHE_BYTES,
-            // As served: writers draw pre-created temp files.
-            temp_pool: 8,
             users: vec![
                 User {
                     access_key: AK.into(),

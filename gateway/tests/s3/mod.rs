@@ -9,4 +9,3 @@ mod multipart;
 mod objects;
 mod post_object;
 mod recovery;
-mod temp_pool;
