@@ -86,6 +86,7 @@ codes! {
     ServiceUnavailable => 503, "Please reduce your request rate.";
     SignatureDoesNotMatch => 403, "The request signature we calculated does not match the signature you provided. Check your key and signing method.";
     SlowDown => 503, "Please reduce your request rate.";
+    StorageFull => 507, "The storage volume has no space left for this request. Delete objects or add capacity, then retry.";
     UnexpectedContent => 400, "This request does not support content.";
     XAmzContentSHA256Mismatch => 400, "The provided 'x-amz-content-sha256' header does not match what was computed.";
 }
@@ -191,8 +192,16 @@ impl std::error::Error for S3Error {}
 
 impl From<io::Error> for S3Error {
     /// Volume I/O errors are internal, except the ones that mean "the volume is not reachable
-    /// right now" (quorum lost, bricks down, a call timed out): those are 503 so clients retry.
+    /// right now" (quorum lost, bricks down, a call timed out): those are 503 so clients retry;
+    /// and a full volume or quota, which is 507 `StorageFull` (as MinIO answers a full drive):
+    /// retrying at once cannot help, and a plain 500 would hide the cause from the client.
     fn from(e: io::Error) -> S3Error {
+        if matches!(e.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT)) {
+            return S3Error {
+                source: Some(Box::new(e)),
+                ..S3Error::new(Code::StorageFull)
+            };
+        }
         let unavailable = matches!(e.kind(), io::ErrorKind::NotConnected | io::ErrorKind::TimedOut)
             || matches!(
                 e.raw_os_error(),
@@ -256,7 +265,8 @@ mod tests {
                 "InternalError",
                 "NotImplemented",
                 "ServiceUnavailable",
-                "SlowDown"
+                "SlowDown",
+                "StorageFull"
             ]
         );
     }
@@ -283,6 +293,10 @@ mod tests {
     fn volume_unavailable_is_503_and_other_io_is_500() {
         let e: S3Error = io::Error::from_raw_os_error(libc::ENOTCONN).into();
         assert_eq!((e.code, e.status()), (Code::ServiceUnavailable, 503));
+        for full in [libc::ENOSPC, libc::EDQUOT] {
+            let e: S3Error = io::Error::from_raw_os_error(full).into();
+            assert_eq!((e.code, e.status()), (Code::StorageFull, 507));
+        }
         let e: S3Error = io::Error::from_raw_os_error(libc::EIO).into();
         assert_eq!((e.code, e.status()), (Code::InternalError, 500));
         assert!(
