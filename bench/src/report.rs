@@ -34,6 +34,8 @@ pub struct Rec {
     pub p99_ms: f64,
     /// Peak RSS of the server processes, MiB.
     pub rss_mib: f64,
+    /// RSS of the server processes when the workload began, MiB (absent in older CSVs).
+    pub rss_start_mib: Option<f64>,
     /// Server CPU, percent of one core.
     pub cpu_pct: f64,
     /// Client CPU seconds.
@@ -68,6 +70,7 @@ pub fn parse_csv(text: &str) -> Result<Vec<Rec>, String> {
         col("client_cpu_s")?,
         col("note")?,
     ];
+    let rss_start_col = col("server_rss_start_mib").ok();
     let mut out = Vec::new();
     for (n, line) in lines.enumerate() {
         if line.trim().is_empty() || line.starts_with("system,") {
@@ -92,12 +95,24 @@ pub fn parse_csv(text: &str) -> Result<Vec<Rec>, String> {
             p50_ms: num(8)?,
             p99_ms: num(9)?,
             rss_mib: num(10)?,
+            rss_start_mib: rss_start_col.and_then(|i| f.get(i)).and_then(|v| v.parse().ok()),
             cpu_pct: num(11)?,
             client_cpu_s: num(12)?,
             note: get(13).to_owned(),
         });
     }
     Ok(out)
+}
+
+/// Peak RSS, with the rise over the workload's starting RSS when the CSV has it.
+fn rss_cell(r: Option<&Rec>) -> String {
+    match r {
+        None => "-".to_owned(),
+        Some(r) => match r.rss_start_mib {
+            Some(s) => format!("{} (+{:.0})", fmt_num(r.rss_mib), (r.rss_mib - s).max(0.0)),
+            None => fmt_num(r.rss_mib),
+        },
+    }
 }
 
 fn fmt_num(v: f64) -> String {
@@ -249,7 +264,15 @@ pub fn verdicts(recs: &[Rec]) -> Vec<Verdict> {
     out.push(match find(recs, "gateway", "PUT 64 MiB c32") {
         Some(g) => Verdict {
             target,
-            measured: format!("peak {:.1} MiB", g.rss_mib),
+            measured: match g.rss_start_mib {
+                Some(s) => format!(
+                    "peak {:.1} MiB: {:.1} held when the workload began, +{:.1} during it",
+                    g.rss_mib,
+                    s,
+                    g.rss_mib - s
+                ),
+                None => format!("peak {:.1} MiB", g.rss_mib),
+            },
             met: Some(g.rss_mib < 256.0),
         },
         None => Verdict::missing(target, "not measured"),
@@ -282,7 +305,8 @@ pub fn markdown(recs: &[Rec], title: &str, context: &[String], chart: Option<&st
     }
     s.push_str(
         "Throughput is ops/s (MiB/s for data); latency in ms. gw/raw and gw/peer are throughput ratios; \
-p99 gw/raw is the latency ratio. RSS and CPU are the gateway process's (peak VmRSS; CPU % of one core).\n\n",
+p99 gw/raw is the latency ratio. RSS and CPU are the gateway process's (peak VmRSS, and in brackets what the workload added to the \
+RSS it began with; CPU % of one core).\n\n",
     );
     s.push_str("| workload | raw ops/s | gw ops/s | peer ops/s | raw MiB/s | gw MiB/s | peer MiB/s | raw p99 | gw p50 | gw p99 | peer p99 | gw/raw | gw/peer | p99 gw/raw | gw RSS MiB | gw CPU % | errors r/g/p |\n");
     s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
@@ -317,7 +341,7 @@ p99 gw/raw is the latency ratio. RSS and CPU are the gateway process's (peak VmR
             ratio(g.map(|x| x.ops_s), r.map(|x| x.ops_s)),
             ratio(g.map(|x| x.ops_s), p.map(|x| x.ops_s)),
             ratio(g.map(|x| x.p99_ms), r.map(|x| x.p99_ms)),
-            cell(g, |x| x.rss_mib),
+            rss_cell(g),
             cell(g, |x| x.cpu_pct),
             errs(r),
             errs(g),
@@ -386,7 +410,7 @@ mod tests {
         rss: f64,
     ) -> String {
         let conc = wl.rsplit('c').next().unwrap();
-        format!("{sys},{wl},{op},{size},{conc},10,0,1.0,{ops_s},{mib_s},{p50},{p50},{p99},{p99},{rss},0.5,50,0.1,")
+        format!("{sys},{wl},{op},{size},{conc},10,0,1.0,{ops_s},{mib_s},{p50},{p50},{p99},{p99},{rss},{},0.5,50,0.1,", rss / 2.0)
     }
 
     #[test]

@@ -78,6 +78,7 @@ pub fn cpu_s(pids: &[Pid]) -> f64 {
 
 /// Samples the summed resident set of some processes until stopped, keeping the peak.
 pub struct RssSampler {
+    start_kib: u64,
     stop: Arc<AtomicBool>,
     peak_kib: Arc<AtomicU64>,
     thread: Option<JoinHandle<()>>,
@@ -86,8 +87,9 @@ pub struct RssSampler {
 impl RssSampler {
     /// Starts sampling `pids` every 50 ms.
     pub fn start(pids: Vec<Pid>) -> RssSampler {
+        let start_kib: u64 = pids.iter().map(|p| p.rss_kib()).sum();
         let stop = Arc::new(AtomicBool::new(false));
-        let peak_kib = Arc::new(AtomicU64::new(0));
+        let peak_kib = Arc::new(AtomicU64::new(start_kib));
         let (s, p) = (stop.clone(), peak_kib.clone());
         let thread = std::thread::Builder::new()
             .name("rss-sampler".into())
@@ -101,10 +103,17 @@ impl RssSampler {
             })
             .ok();
         RssSampler {
+            start_kib,
             stop,
             peak_kib,
             thread,
         }
+    }
+
+    /// The resident set when sampling started, MiB: what the workload found, so that the
+    /// report can tell memory the workload added from memory held before it.
+    pub fn start_mib(&self) -> f64 {
+        self.start_kib as f64 / 1024.0
     }
 
     /// Stops sampling and returns the peak in MiB.
@@ -143,6 +152,7 @@ mod tests {
         assert!((Pid::Other(u32::MAX).cpu_s() - 0.0).abs() < f64::EPSILON);
         let s = RssSampler::start(vec![Pid::Myself]);
         std::thread::sleep(Duration::from_millis(80));
-        assert!(s.finish() > 0.0);
+        let start = s.start_mib();
+        assert!(start > 0.0 && s.finish() >= start);
     }
 }

@@ -73,6 +73,8 @@ impl WorkerStats {
 pub struct Usage {
     /// Peak resident set of the server processes together, MiB (sampled every 50 ms).
     pub server_rss_peak_mib: f64,
+    /// Resident set of the server processes when the workload began (before its preload), MiB.
+    pub server_rss_start_mib: f64,
     /// CPU seconds (user + system) the server processes used during the measured phase.
     pub server_cpu_s: f64,
     /// CPU seconds this load generator used during the measured phase.
@@ -113,7 +115,7 @@ pub struct Row {
 }
 
 /// The CSV header, in column order.
-pub const CSV_HEADER: &str = "system,workload,op,size,conc,ops,errors,elapsed_s,ops_s,mib_s,p50_ms,p90_ms,p99_ms,max_ms,server_rss_peak_mib,server_cpu_s,server_cpu_pct,client_cpu_s,note";
+pub const CSV_HEADER: &str = "system,workload,op,size,conc,ops,errors,elapsed_s,ops_s,mib_s,p50_ms,p90_ms,p99_ms,max_ms,server_rss_peak_mib,server_rss_start_mib,server_cpu_s,server_cpu_pct,client_cpu_s,note";
 
 impl Row {
     /// Builds a row from merged worker stats.
@@ -178,7 +180,7 @@ impl Row {
         let mut s = String::new();
         let _ = write!(
             s,
-            "{},{},{},{},{},{},{},{:.3},{:.2},{:.2},{:.3},{:.3},{:.3},{:.3},{:.1},{:.3},{:.1},{:.3},{}",
+            "{},{},{},{},{},{},{},{:.3},{:.2},{:.2},{:.3},{:.3},{:.3},{:.3},{:.1},{:.1},{:.3},{:.1},{:.3},{}",
             self.system,
             self.workload(),
             self.op,
@@ -194,6 +196,7 @@ impl Row {
             self.p99_ms,
             self.max_ms,
             self.usage.server_rss_peak_mib,
+            self.usage.server_rss_start_mib,
             self.usage.server_cpu_s,
             cpu_pct,
             self.usage.client_cpu_s,

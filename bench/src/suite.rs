@@ -131,16 +131,18 @@ impl Suite {
             Target::Raw(t) => crate::raw::run(t, w, &pool, &snapshot),
         };
         let (srv0, cli0) = at_start.lock().map(|s| *s).unwrap_or_default();
+        let rss_start = sampler.start_mib();
         let usage = Usage {
             server_cpu_s: cpu_s(&sys.pids) - srv0,
             client_cpu_s: Pid::Myself.cpu_s() - cli0,
             server_rss_peak_mib: sampler.finish(),
+            server_rss_start_mib: rss_start,
         };
         let note = stats.first_error.clone().unwrap_or_default();
         let row = Row::new(&sys.name, w.op.name(), w.size, w.conc, &stats, usage, note);
         if record {
             eprintln!(
-                "  {:<8} {:<22} {:>9.1} ops/s {:>8.1} MiB/s  p50 {:>8.2} p99 {:>8.2} max {:>8.2} ms  err {:>3}  rss {:>6.1} MiB  cpu {:>5.1}%  client {:.2}s",
+                "  {:<8} {:<22} {:>9.1} ops/s {:>8.1} MiB/s  p50 {:>8.2} p99 {:>8.2} max {:>8.2} ms  err {:>3}  rss {:>6.1} MiB (from {:.1})  cpu {:>5.1}%  client {:.2}s",
                 row.system,
                 row.workload(),
                 row.ops_s(),
@@ -150,6 +152,7 @@ impl Suite {
                 row.max_ms,
                 row.errors,
                 row.usage.server_rss_peak_mib,
+                row.usage.server_rss_start_mib,
                 if row.elapsed_s > 0.0 { 100.0 * usage.server_cpu_s / row.elapsed_s } else { 0.0 },
                 usage.client_cpu_s,
             );
