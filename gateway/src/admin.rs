@@ -171,6 +171,16 @@ async fn metrics_page(state: web::Data<AppState>, metrics: web::Data<Metrics>) -
         "glusters3_upload_budget_bytes{{kind=\"available\"}} {}",
         state.budget.available()
     );
+    let (open_now, hits, misses) = state.store.open_blobs().stats();
+    out.push_str("# HELP glusters3_open_blobs Blobs kept open for the next read of the same blob.\n");
+    out.push_str("# TYPE glusters3_open_blobs gauge\n");
+    let _ = writeln!(out, "glusters3_open_blobs {open_now}");
+    out.push_str(
+        "# HELP glusters3_open_blob_reads_total Blob reads served by a file kept open (hit) or by a new open (miss).\n",
+    );
+    out.push_str("# TYPE glusters3_open_blob_reads_total counter\n");
+    let _ = writeln!(out, "glusters3_open_blob_reads_total{{result=\"hit\"}} {hits}");
+    let _ = writeln!(out, "glusters3_open_blob_reads_total{{result=\"miss\"}} {misses}");
     let (up, vfs) = match probe(state.into_inner()).await {
         Ok(v) => (1, Some(v)),
         Err(_) => (0, None),

@@ -68,6 +68,7 @@ struct FileConfig {
     init_timeout_secs: Option<u64>,
     upload_buffer_mib: Option<u64>,
     registry_cache_mib: Option<u64>,
+    open_blobs: Option<usize>,
     #[serde(default)]
     users: Vec<User>,
 }
@@ -119,6 +120,10 @@ pub struct ServeArgs {
     /// MiB of registry pages (sled) cached in memory [default: 64].
     #[arg(long, env = "GLUSTERS3_REGISTRY_CACHE_MIB")]
     pub registry_cache_mib: Option<u64>,
+    /// Blobs kept open after a read, for the next read of the same blob (each holds one fd on
+    /// every brick); 0 keeps none [default: 1024].
+    #[arg(long, env = "GLUSTERS3_OPEN_BLOBS")]
+    pub open_blobs: Option<usize>,
     /// A user `ACCESS:SECRET[:OWNER[:DISPLAY]]` (repeatable; comma-separated in the env).
     #[arg(long = "user", env = "GLUSTERS3_USERS", value_delimiter = ',')]
     pub users: Vec<String>,
@@ -151,6 +156,8 @@ pub struct Config {
     pub upload_buffer: usize,
     /// Bytes of registry pages sled may cache.
     pub registry_cache: u64,
+    /// Most blobs kept open for reads (`store::open`); 0: none.
+    pub open_blobs: usize,
     /// Users.
     pub users: Vec<User>,
 }
@@ -249,6 +256,7 @@ impl Config {
                 .registry_cache_mib
                 .or(file.registry_cache_mib)
                 .map_or(metadata::DEFAULT_CACHE_BYTES, |m| m.clamp(8, 64 << 10) << 20),
+            open_blobs: args.open_blobs.or(file.open_blobs).unwrap_or(1024).min(16384),
             users,
         })
     }

@@ -78,11 +78,12 @@ pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
     let reg_dir = config.registry_dir.clone();
     let blob_root = config.blob_root.clone();
     let registry_cache = config.registry_cache;
+    let open_blobs = config.open_blobs;
     let (registry, store) = blocking::run(move || -> io::Result<_> {
         std::fs::create_dir_all(&reg_dir)?;
         let registry = metadata::Registry::open_with_cache(&reg_dir, registry_cache)
             .map_err(|e| io::Error::other(format!("opening the registry in {}: {e}", reg_dir.display())))?;
-        let store = BlobStore::open(vol, &blob_root)?;
+        let store = BlobStore::open(vol, &blob_root)?.with_open_blobs(open_blobs);
         Ok((registry, store))
     })
     .await

@@ -369,6 +369,10 @@ pub async fn read_blobs(
                     Err(e) => Err(e),
                 };
                 let failed = item.is_err();
+                if failed {
+                    // Whatever went wrong, the next read of this blob opens it afresh.
+                    store.forget_open(&path);
+                }
                 if tx.blocking_send(item).is_err() || failed {
                     return; // client gone, or error delivered
                 }
@@ -415,7 +419,7 @@ where
             if b_end <= start || b_start >= end || size == 0 {
                 continue;
             }
-            let file = store.open_blob(&path)?;
+            let file = store.open_blob_uncached(&path)?;
             let (mut off, to) = (start.max(b_start) - b_start, end.min(b_end) - b_start);
             while off < to {
                 let want = usize::try_from((to - off).min(IO_CHUNK as u64)).unwrap_or(IO_CHUNK);

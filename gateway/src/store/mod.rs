@@ -13,12 +13,15 @@
 //! interrupted upload leaves nothing; a crash leaves at most a temp file, which the sweep
 //! removes after an hour, or an unreferenced blob, which `gateway fsck --repair` removes.
 //! Every call here blocks: async callers go through `crate::blocking`. Walking the layout (for
-//! `fsck`, `reindex` and the stale-temp sweep) is in [`scan`].
+//! `fsck`, `reindex` and the stale-temp sweep) is in [`scan`]. Blobs opened for reading stay
+//! open for the next read, up to a bound ([`open`]).
 
+pub mod open;
 pub mod scan;
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
@@ -40,6 +43,7 @@ pub const DEFAULT_ROOT: &str = "/.s3";
 pub struct BlobStore {
     vol: Volume,
     root: String,
+    open: Arc<open::OpenBlobs>,
 }
 
 impl BlobStore {
@@ -48,7 +52,24 @@ impl BlobStore {
     pub fn open(vol: Volume, root: &str) -> io::Result<BlobStore> {
         let root = root.trim_end_matches('/').to_owned();
         vol.mkdir_all(format!("{root}/blobs"), 0o755)?;
-        Ok(BlobStore { vol, root })
+        Ok(BlobStore {
+            vol,
+            root,
+            open: Arc::new(open::OpenBlobs::new(0)),
+        })
+    }
+
+    /// Keeps up to `files` blobs open after they are read, for the next read of the same blob
+    /// (see [`open`]); 0 keeps none. Meant for a serving gateway.
+    #[must_use]
+    pub fn with_open_blobs(mut self, files: usize) -> BlobStore {
+        self.open = Arc::new(open::OpenBlobs::new(files));
+        self
+    }
+
+    /// The open-blob cache (for its statistics).
+    pub fn open_blobs(&self) -> &open::OpenBlobs {
+        &self.open
     }
 
     /// The volume, for health checks and statistics.
@@ -134,9 +155,26 @@ impl BlobStore {
         })
     }
 
-    /// Opens a blob for reading. Retries briefly on `ENOENT`/`ESTALE`: during a rename another
-    /// client may see either for a moment (measured: 1-3 retries hide it).
-    pub fn open_blob(&self, path: &str) -> io::Result<File> {
+    /// A blob open for reading: the one kept open from an earlier read, or a newly opened one
+    /// (then kept, within the bound).
+    pub fn open_blob(&self, path: &str) -> io::Result<Arc<File>> {
+        if let Some(f) = self.open.get(path) {
+            return Ok(f);
+        }
+        let file = Arc::new(self.open_blob_uncached(path)?);
+        drop(self.open.insert(path, file.clone()));
+        Ok(file)
+    }
+
+    /// Lets go of the copy of a blob kept open (after a failed read: the next read reopens).
+    pub fn forget_open(&self, path: &str) {
+        drop(self.open.remove(path));
+    }
+
+    /// Opens a blob for reading, bypassing the open-blob cache. Retries briefly on
+    /// `ENOENT`/`ESTALE`: during a rename another client may see either for a moment
+    /// (measured: 1-3 retries hide it).
+    pub fn open_blob_uncached(&self, path: &str) -> io::Result<File> {
         let mut attempt = 0;
         loop {
             match self.vol.open(path, libc::O_RDONLY) {
@@ -153,8 +191,10 @@ impl BlobStore {
         }
     }
 
-    /// Deletes a blob; a blob already gone is fine.
+    /// Deletes a blob; a blob already gone is fine. A copy kept open for reads is let go first,
+    /// so the bricks can free its space (a read in progress keeps it until it ends).
     pub fn delete(&self, path: &str) -> io::Result<()> {
+        drop(self.open.remove(path));
         match self.vol.unlink(path) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             other => other,

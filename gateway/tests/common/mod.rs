@@ -64,6 +64,8 @@ impl Gw {
             // (the flush-then-wait path of `s3::body::write_blob`).
             upload_buffer: 4 << 20,
             registry_cache: metadata::DEFAULT_CACHE_BYTES,
+            // Small, so the suite's reads run through eviction as well as hits.
+            open_blobs: 16,
             users: vec![
                 User {
                     access_key: AK.into(),

@@ -7,5 +7,6 @@ mod crash;
 mod listing;
 mod multipart;
 mod objects;
+mod open_blobs;
 mod post_object;
 mod recovery;
