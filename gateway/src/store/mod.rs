@@ -161,8 +161,9 @@ impl BlobStore {
         if let Some(f) = self.open.get(path) {
             return Ok(f);
         }
+        let epoch = self.open.epoch();
         let file = Arc::new(self.open_blob_uncached(path)?);
-        drop(self.open.insert(path, file.clone()));
+        drop(self.open.insert(path, file.clone(), epoch));
         Ok(file)
     }
 
@@ -191,14 +192,16 @@ impl BlobStore {
         }
     }
 
-    /// Deletes a blob; a blob already gone is fine. A copy kept open for reads is let go first,
-    /// so the bricks can free its space (a read in progress keeps it until it ends).
+    /// Deletes a blob; a blob already gone is fine. A copy kept open for reads is let go
+    /// after the unlink, so the bricks can free its space (a read in progress keeps it until it
+    /// ends), and a read that opened it just before the unlink does not keep it (see [`open`]).
     pub fn delete(&self, path: &str) -> io::Result<()> {
-        drop(self.open.remove(path));
-        match self.vol.unlink(path) {
+        let res = match self.vol.unlink(path) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             other => other,
-        }
+        };
+        drop(self.open.remove(path));
+        res
     }
 
     /// Reads the metadata xattr of a blob.

@@ -7,7 +7,9 @@
 //! reused (random ids), so an open file can never serve other bytes than the ones the registry
 //! points at, and no invalidation is needed for correctness. It is needed for space: an unlinked
 //! blob that is still open keeps its bytes on the bricks, so [`super::BlobStore::delete`] drops
-//! a path from here before unlinking it.
+//! a path from here once it has unlinked it. A read that opened the blob just before the unlink
+//! must not put it back afterwards: every removal advances an epoch, and a file opened before a
+//! removal ([`OpenBlobs::epoch`], then [`OpenBlobs::insert`]) serves its own read but is not kept.
 //!
 //! Owns only the map and its bound; it must not open or unlink anything itself (the store
 //! does). Files are shared (`Arc`): positional reads on one gfapi fd from several threads are
@@ -34,6 +36,8 @@ struct Inner {
     /// Path -> (file, last use).
     files: HashMap<String, (Arc<File>, u64)>,
     clock: u64,
+    /// Removals so far.
+    epoch: u64,
 }
 
 impl OpenBlobs {
@@ -69,14 +73,24 @@ impl OpenBlobs {
         found
     }
 
-    /// Keeps `file` as the open file of `path`; returns the file it evicted, if any, for the
-    /// caller to drop outside the lock (closing may be a round trip).
+    /// The removal epoch, to be read before opening a file that will be offered to
+    /// [`OpenBlobs::insert`].
+    pub fn epoch(&self) -> u64 {
+        self.lock().epoch
+    }
+
+    /// Keeps `file` as the open file of `path`, unless a removal happened since `epoch` (then
+    /// the file may be of a blob deleted meanwhile, and is not kept). Returns the file it
+    /// evicted, if any, for the caller to drop outside the lock (closing may be a round trip).
     #[must_use = "drop the evicted file outside the lock"]
-    pub fn insert(&self, path: &str, file: Arc<File>) -> Option<Arc<File>> {
+    pub fn insert(&self, path: &str, file: Arc<File>, epoch: u64) -> Option<Arc<File>> {
         if self.capacity == 0 {
             return None;
         }
         let mut g = self.lock();
+        if g.epoch != epoch {
+            return None;
+        }
         g.clock += 1;
         let now = g.clock;
         g.files.insert(path.to_owned(), (file, now));
@@ -91,10 +105,13 @@ impl OpenBlobs {
         g.files.remove(&oldest).map(|(f, _)| f)
     }
 
-    /// Forgets `path`; returns its file, if it was kept, for the caller to drop.
+    /// Forgets `path` and advances the epoch; returns its file, if it was kept, for the caller
+    /// to drop.
     #[must_use = "drop the removed file outside the lock"]
     pub fn remove(&self, path: &str) -> Option<Arc<File>> {
-        self.lock().files.remove(path).map(|(f, _)| f)
+        let mut g = self.lock();
+        g.epoch += 1;
+        g.files.remove(path).map(|(f, _)| f)
     }
 
     /// (files kept now, reads served from the map, reads that had to open), since start.

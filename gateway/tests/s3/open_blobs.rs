@@ -64,6 +64,20 @@ async fn reads_reuse_open_blobs_within_the_bound_and_deletes_let_go() {
         let gone = store.open_blob(&p3).unwrap_err();
         assert_eq!(gone.kind(), std::io::ErrorKind::NotFound);
 
+        // A file opened before a delete (of any blob) is not kept after it: it may be of a blob
+        // unlinked meanwhile, and would pin its space.
+        store.forget_open(&p1);
+        let kept = store.open_blobs().stats().0;
+        let epoch = store.open_blobs().epoch();
+        let raced = Arc::new(store.open_blob_uncached(&p1).unwrap());
+        store.delete(&p3).unwrap(); // already gone: still a removal
+        assert!(store.open_blobs().insert(&p1, raced.clone(), epoch).is_none());
+        assert_eq!(store.open_blobs().stats().0, kept, "nothing was kept");
+        assert!(
+            !Arc::ptr_eq(&raced, &store.open_blob(&p1).unwrap()),
+            "a file opened before a delete is not kept"
+        );
+
         // forget_open (after a failed read) drops the cached file too.
         let before = store.open_blob(&p2).unwrap();
         store.forget_open(&p2);
