@@ -69,6 +69,7 @@ struct FileConfig {
     upload_buffer_mib: Option<u64>,
     registry_cache_mib: Option<u64>,
     open_blobs: Option<usize>,
+    heap_trim_ms: Option<u64>,
     #[serde(default)]
     users: Vec<User>,
 }
@@ -114,7 +115,7 @@ pub struct ServeArgs {
     #[arg(long, env = "GLUSTERS3_INIT_TIMEOUT_SECS")]
     pub init_timeout_secs: Option<u64>,
     /// MiB of request bodies held in memory on their way to the volume, all uploads together;
-    /// a full budget holds back reading from clients (TCP backpressure) [default: 32].
+    /// a full budget holds back reading from clients (TCP backpressure) [default: 16].
     #[arg(long, env = "GLUSTERS3_UPLOAD_BUFFER_MIB")]
     pub upload_buffer_mib: Option<u64>,
     /// MiB of registry pages (sled) cached in memory [default: 64].
@@ -124,6 +125,10 @@ pub struct ServeArgs {
     /// every brick); 0 keeps none [default: 1024].
     #[arg(long, env = "GLUSTERS3_OPEN_BLOBS")]
     pub open_blobs: Option<usize>,
+    /// Milliseconds between returns of the heap's free memory to the kernel (`malloc_trim`);
+    /// 0 never returns it [default: 1000].
+    #[arg(long, env = "GLUSTERS3_HEAP_TRIM_MS")]
+    pub heap_trim_ms: Option<u64>,
     /// A user `ACCESS:SECRET[:OWNER[:DISPLAY]]` (repeatable; comma-separated in the env).
     #[arg(long = "user", env = "GLUSTERS3_USERS", value_delimiter = ',')]
     pub users: Vec<String>,
@@ -158,6 +163,8 @@ pub struct Config {
     pub registry_cache: u64,
     /// Most blobs kept open for reads (`store::open`); 0: none.
     pub open_blobs: usize,
+    /// How often the heap's free memory goes back to the kernel (`heap`); `None`: never.
+    pub heap_trim: Option<Duration>,
     /// Users.
     pub users: Vec<User>,
 }
@@ -249,14 +256,18 @@ impl Config {
                 args.init_timeout_secs.or(file.init_timeout_secs).unwrap_or(30),
             ),
             upload_buffer: {
-                let mib = args.upload_buffer_mib.or(file.upload_buffer_mib).unwrap_or(32);
-                usize::try_from(mib.clamp(2, 16 << 10) << 20).unwrap_or(32 << 20)
+                let mib = args.upload_buffer_mib.or(file.upload_buffer_mib).unwrap_or(16);
+                usize::try_from(mib.clamp(2, 16 << 10) << 20).unwrap_or(16 << 20)
             },
             registry_cache: args
                 .registry_cache_mib
                 .or(file.registry_cache_mib)
                 .map_or(metadata::DEFAULT_CACHE_BYTES, |m| m.clamp(8, 64 << 10) << 20),
             open_blobs: args.open_blobs.or(file.open_blobs).unwrap_or(1024).min(16384),
+            heap_trim: match args.heap_trim_ms.or(file.heap_trim_ms).unwrap_or(1000) {
+                0 => None,
+                ms => Some(Duration::from_millis(ms.max(100))),
+            },
             users,
         })
     }
@@ -294,6 +305,16 @@ mod tests {
         assert_eq!(c.user("a").unwrap().owner(), "o");
         assert_eq!(c.user("b").unwrap().display(), "Bee");
         assert_eq!(c.volfile_servers, ["localhost:24007"]);
+        assert_eq!(c.upload_buffer, 16 << 20);
+        assert_eq!(c.heap_trim, Some(Duration::from_secs(1)));
+        let never = ServeArgs {
+            heap_trim_ms: Some(0),
+            upload_buffer_mib: Some(1),
+            ..args
+        };
+        let c = Config::load(&never).unwrap();
+        assert_eq!(c.heap_trim, None, "0 never trims");
+        assert_eq!(c.upload_buffer, 2 << 20, "the budget has a floor");
     }
 
     #[test]

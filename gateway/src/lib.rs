@@ -11,6 +11,7 @@
 pub mod admin;
 pub mod blocking;
 pub mod config;
+pub mod heap;
 pub mod http;
 pub mod recovery;
 pub mod s3;
@@ -55,6 +56,7 @@ pub struct Running {
     admin: actix_web::dev::ServerHandle,
     tasks: Vec<tokio::task::JoinHandle<io::Result<()>>>,
     sweeper: sweeper::Handle,
+    trimmer: Option<heap::Handle>,
 }
 
 impl Running {
@@ -67,6 +69,9 @@ impl Running {
             let _ = t.await;
         }
         self.sweeper.stop().await;
+        if let Some(t) = self.trimmer {
+            t.stop().await;
+        }
         let reg = self.state.registry.clone();
         let _ = blocking::run(move || reg.flush()).await;
     }
@@ -123,6 +128,7 @@ pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
     let handles = (s3.handle(), admin.handle());
     let tasks = vec![tokio::spawn(s3), tokio::spawn(admin)];
     let sweeper = sweeper::start(state.clone());
+    let trimmer = heap::start(config.heap_trim);
     Ok(Running {
         s3_addr,
         admin_addr,
@@ -131,5 +137,6 @@ pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
         admin: handles.1,
         tasks,
         sweeper,
+        trimmer,
     })
 }

@@ -16,10 +16,12 @@
 
 mod dir;
 mod file;
+mod heap;
 mod volume;
 
 pub use dir::{Dir, DirEntry};
 pub use file::File;
+pub use heap::trim_heap;
 pub use volume::{Metadata, Server, StatVfs, Volume, VolumeOptions};
 
 use std::ffi::CString;

@@ -66,6 +66,7 @@ impl Gw {
             registry_cache: metadata::DEFAULT_CACHE_BYTES,
             // Small, so the suite's reads run through eviction as well as hits.
             open_blobs: 16,
+            heap_trim: Some(Duration::from_millis(100)),
             users: vec![
                 User {
                     access_key: AK.into(),
