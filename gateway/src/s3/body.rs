@@ -2,10 +2,10 @@
 //!
 //! In: [`RequestBody`] is the decoded request payload (framing already removed), and
 //! [`write_blob`] pipes it to one blocking writer through a small bounded channel: the actix
-//! worker copies the pieces it receives into ~1 MiB chunks that hold the process-wide
-//! [`UploadBudget`], the writer `pwrite`s them while a hasher thread beside it hashes the
-//! pieces ([`BodyHasher`]); the writer then verifies every expectation and only then makes the
-//! blob durable and visible. A body
+//! worker gathers the pieces it receives (no copy) into ~1 MiB chunks within the process-wide
+//! [`UploadBudget`], the writer `pwritev`s them while a hasher thread beside it hashes them
+//! ([`BodyHasher`]); the writer then verifies every expectation and only then makes the blob
+//! durable and visible. A body
 //! that fails anywhere (client gone, digest mismatch, volume error) leaves no blob behind.
 //! Out: [`read_blobs`] streams a byte range of an object's blobs with read-ahead of one chunk.
 //! Must not buffer a whole object, and must not call gfapi on the async executor.
@@ -103,12 +103,11 @@ pub struct WrittenBlob {
 
 /// The memory all request bodies on their way to the volume may hold together, in bytes.
 ///
-/// A body copies what arrives into chunks of at most [`IO_CHUNK`]; each chunk takes its
-/// capacity from the budget when it is allocated and gives it back once the volume has it.
-/// With the budget spent, uploads stop reading from their sockets, so TCP holds the clients
-/// back: 32 concurrent 64 MiB uploads hold the budget, not 32 x their pipelines. A body only
-/// waits for budget when it holds no unsent chunk, so every byte of the budget is always on
-/// its way to the volume and waiting cannot deadlock.
+/// Every piece of a body takes its size from the budget when it arrives and gives it back
+/// once the volume has it. With the budget spent, uploads stop reading from their sockets, so
+/// TCP holds the clients back: 32 concurrent 64 MiB uploads hold the budget, not 32 x their
+/// pipelines. A body that must wait first hands what it holds to its writer, so every byte
+/// of the budget is always on its way to the volume and waiting cannot deadlock.
 #[derive(Clone, Debug)]
 pub struct UploadBudget {
     sem: Arc<Semaphore>,
@@ -141,28 +140,21 @@ impl UploadBudget {
     }
 }
 
-/// A buffer of body bytes on its way to the volume, holding its capacity of the budget until
-/// dropped. Its bytes are copied out of the pieces the socket delivered: a piece pins the whole
-/// read buffer it was cut from, so holding pieces until the volume had them cost ~1.5x the
-/// budget in read buffers (measured with heaptrack: 49 MiB pinned for a 32 MiB budget during 32
-/// concurrent 64 MiB uploads). A copy costs ~0.1 ms per MiB and makes the budget exact.
-struct Chunk {
-    buf: Vec<u8>,
+/// One piece of a body as it arrived, with the budget it holds. The hasher and the writer
+/// each hold it; the budget comes back when both are done with it.
+struct Piece {
+    bytes: Bytes,
     _held: OwnedSemaphorePermit,
 }
 
 enum Msg {
-    /// One chunk for the volume (~1 MiB, one `pwrite`).
-    Data(Chunk),
+    /// Pieces that go to the volume in one `pwritev` (~1 MiB).
+    Data(Vec<Arc<Piece>>),
     End(Option<(Algorithm, String)>),
 }
 
 /// Bodies up to this size are hashed in the writer; larger ones on a thread beside it.
 const INLINE_HASH_MAX: u64 = 128 << 10;
-
-/// Pieces a body's hasher may have queued. The hasher (~600 MB/s) outruns any socket here, so
-/// the queue is almost always empty; its bound is what a stalled hasher can pin.
-const HASH_QUEUE: usize = 16;
 
 /// Where a body is hashed: in the writer (small bodies: a thread hop would cost more than the
 /// hashing), or on a thread of its own that gets every piece as it arrives, so that MD5
@@ -175,13 +167,13 @@ enum Hashing {
 
 /// Starts the hasher thread of a large body: it hashes every piece it is sent and hands the
 /// hasher back when its sender is dropped.
-fn spawn_hasher(exp: Expectations) -> (mpsc::Sender<Bytes>, oneshot::Receiver<BodyHasher>) {
-    let (htx, mut hrx) = mpsc::channel::<Bytes>(HASH_QUEUE);
+fn spawn_hasher(exp: Expectations) -> (mpsc::Sender<Arc<Piece>>, oneshot::Receiver<BodyHasher>) {
+    let (htx, mut hrx) = mpsc::channel::<Arc<Piece>>(64);
     let (done_tx, done_rx) = oneshot::channel();
     blocking::spawn(move || {
         let mut h = BodyHasher::new(exp);
         while let Some(piece) = hrx.blocking_recv() {
-            h.update(&piece);
+            h.update(&piece.bytes);
         }
         let _ = done_tx.send(h);
     });
@@ -205,11 +197,14 @@ where
         let mut w = store.writer(bucket_id)?;
         while let Some(msg) = rx.blocking_recv() {
             match msg {
-                Msg::Data(chunk) => {
+                Msg::Data(pieces) => {
                     if let Some(Hashing::Inline(h)) = &mut hashing {
-                        h.update(&chunk.buf);
+                        for p in &pieces {
+                            h.update(&p.bytes);
+                        }
                     }
-                    w.write(&chunk.buf)?;
+                    let slices: Vec<&[u8]> = pieces.iter().map(|p| &p.bytes[..]).collect();
+                    w.write_vectored(&slices)?;
                 }
                 Msg::End(trailer) => {
                     let h = match hashing.take() {
@@ -227,26 +222,6 @@ where
         }
         // The sender went away without End: the body failed. Dropping `w` removes the temp file.
         Err(S3Error::new(Code::IncompleteBody))
-    })
-}
-
-/// A new chunk of `cap` bytes, its capacity taken from `budget`. The caller holds no unsent
-/// chunk while it waits here, so every byte of the budget is on its way to the volume and
-/// waiting cannot deadlock.
-async fn new_chunk(budget: &UploadBudget, cap: usize) -> S3Result<Chunk> {
-    let want = budget.permits(cap);
-    let held = match budget.sem.clone().try_acquire_many_owned(want) {
-        Ok(p) => p,
-        Err(_) => budget
-            .sem
-            .clone()
-            .acquire_many_owned(want)
-            .await
-            .map_err(|_| S3Error::internal("upload budget closed"))?,
-    };
-    Ok(Chunk {
-        buf: Vec::with_capacity(cap),
-        _held: held,
     })
 }
 
@@ -282,17 +257,11 @@ where
     let (tx, rx) = mpsc::channel::<Msg>(4);
     let writer = spawn_writer(store.clone(), bucket_id, hashing, rx, meta);
 
-    // A chunk is as large as what is left of a body of known length (a 4 KiB body takes
-    // 4 KiB of the budget), at most IO_CHUNK.
-    let chunk_cap = |received: u64| match length {
-        Some(l) if l > received => usize::try_from(l - received).map_or(IO_CHUNK, |r| r.min(IO_CHUNK)),
-        _ => IO_CHUNK,
-    };
-    let mut chunk: Option<Chunk> = None;
-    let mut received = 0u64;
+    let mut pending: Vec<Arc<Piece>> = Vec::new();
+    let mut pending_len = 0usize;
     let mut failure = None;
     'body: while let Some(item) = stream.next().await {
-        let piece = match item {
+        let bytes = match item {
             Ok(b) if b.is_empty() => continue,
             Ok(b) => b,
             Err(e) => {
@@ -300,38 +269,39 @@ where
                 break;
             }
         };
-        // The hasher gets the piece first, so that it hashes while this task copies.
+        let want = budget.permits(bytes.len());
+        let held = match budget.sem.clone().try_acquire_many_owned(want) {
+            Ok(p) => p,
+            Err(_) => {
+                // Out of budget: first let go of what this body holds, then wait.
+                pending_len = 0;
+                if !pending.is_empty() && tx.send(Msg::Data(std::mem::take(&mut pending))).await.is_err() {
+                    break 'body; // the writer failed; its error is reported below
+                }
+                match budget.sem.clone().acquire_many_owned(want).await {
+                    Ok(p) => p,
+                    Err(_) => return Err(S3Error::internal("upload budget closed")),
+                }
+            }
+        };
+        let piece = Arc::new(Piece { bytes, _held: held });
         if let Some(h) = &hash_tx {
             if h.send(piece.clone()).await.is_err() {
                 break 'body;
             }
         }
-        let mut rest = &piece[..];
-        while !rest.is_empty() {
-            let mut c = match chunk.take() {
-                Some(c) => c,
-                None => match new_chunk(budget, chunk_cap(received)).await {
-                    Ok(c) => c,
-                    Err(e) => {
-                        failure = Some(e);
-                        break 'body;
-                    }
-                },
-            };
-            let n = rest.len().min(c.buf.capacity() - c.buf.len());
-            c.buf.extend_from_slice(&rest[..n]);
-            rest = &rest[n..];
-            received += n as u64;
-            if c.buf.len() < c.buf.capacity() {
-                chunk = Some(c);
-            } else if tx.send(Msg::Data(c)).await.is_err() {
-                break 'body; // the writer failed; its error is reported below
+        pending_len += piece.bytes.len();
+        pending.push(piece);
+        if pending_len >= IO_CHUNK {
+            pending_len = 0;
+            if tx.send(Msg::Data(std::mem::take(&mut pending))).await.is_err() {
+                break 'body;
             }
         }
     }
     if failure.is_none() {
-        if let Some(c) = chunk.take().filter(|c| !c.buf.is_empty()) {
-            let _ = tx.send(Msg::Data(c)).await;
+        if !pending.is_empty() {
+            let _ = tx.send(Msg::Data(std::mem::take(&mut pending))).await;
         }
         drop(hash_tx); // the hasher ends when it has seen every piece
         let t = trailer.and_then(|slot| slot.borrow_mut().take());

@@ -231,6 +231,17 @@ impl BlobWriter {
         Ok(())
     }
 
+    /// Appends the concatenation of `bufs` with one gfapi call.
+    pub fn write_vectored(&mut self, bufs: &[&[u8]]) -> io::Result<()> {
+        let file = self
+            .file
+            .as_ref()
+            .ok_or_else(|| io::Error::other("blob writer already finished"))?;
+        file.write_all_vectored_at(bufs, self.len)?;
+        self.len += bufs.iter().map(|b| b.len() as u64).sum::<u64>();
+        Ok(())
+    }
+
     /// Bytes written so far.
     pub fn len(&self) -> u64 {
         self.len
