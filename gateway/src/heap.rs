@@ -10,29 +10,12 @@
 
 use std::time::Duration;
 
-use tokio::sync::watch;
-
-use crate::blocking;
-
-/// The running trimmer.
-pub struct Handle {
-    stop: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Handle {
-    /// Stops the trimmer.
-    pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
-    }
-}
+use crate::{background, blocking};
 
 /// Starts trimming every `period`; `None` starts nothing.
-pub fn start(period: Option<Duration>) -> Option<Handle> {
+pub fn start(period: Option<Duration>) -> Option<background::Handle> {
     let period = period?;
-    let (stop, mut stopped) = watch::channel(false);
-    let task = tokio::spawn(async move {
+    Some(background::spawn(move |mut stopped| async move {
         loop {
             tokio::select! {
                 () = tokio::time::sleep(period) => {}
@@ -42,6 +25,5 @@ pub fn start(period: Option<Duration>) -> Option<Handle> {
                 break;
             }
         }
-    });
-    Some(Handle { stop, task })
+    }))
 }

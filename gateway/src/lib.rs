@@ -3,12 +3,13 @@
 //! registry (`metadata` crate, sled).
 //!
 //! This crate owns the wiring: configuration ([`config`]), the S3 API ([`s3`]), the blob store
-//! over the volume ([`store`]), the actix glue ([`http`]), the admin listener ([`admin`]) and
-//! the background garbage sweep ([`sweeper`]) and the offline `fsck` / `reindex` tools
-//! ([`recovery`]). [`start`] runs a gateway on a connected volume (used by `main` and by the
-//! integration tests alike).
+//! over the volume ([`store`]), the actix glue ([`http`]), the admin listener ([`admin`]), the
+//! garbage sweep ([`sweeper`]) and the heap trimmer ([`heap`]) (both [`background`] tasks), and
+//! the offline `fsck` / `reindex` tools ([`recovery`]). [`start`] runs a gateway on a connected
+//! volume (used by `main` and by the integration tests alike).
 
 pub mod admin;
+pub mod background;
 pub mod blocking;
 pub mod config;
 pub mod heap;
@@ -55,8 +56,8 @@ pub struct Running {
     s3: actix_web::dev::ServerHandle,
     admin: actix_web::dev::ServerHandle,
     tasks: Vec<tokio::task::JoinHandle<io::Result<()>>>,
-    sweeper: sweeper::Handle,
-    trimmer: Option<heap::Handle>,
+    sweeper: background::Handle,
+    trimmer: Option<background::Handle>,
 }
 
 impl Running {

@@ -15,10 +15,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::watch;
 
-use crate::blocking;
 use crate::s3::AppState;
 use crate::store::scan::FileKind;
 use crate::store::BlobStore;
+use crate::{background, blocking};
 
 /// How often the queue is looked at when idle.
 const PERIOD: Duration = Duration::from_secs(2);
@@ -28,20 +28,6 @@ const BATCH: usize = 256;
 pub const TEMP_PERIOD: Duration = Duration::from_secs(600);
 /// A temp file not written to for this long is stale.
 pub const TEMP_MAX_AGE: Duration = Duration::from_secs(3600);
-
-/// Controls a running sweeper.
-pub struct Handle {
-    stop: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Handle {
-    /// Stops the sweeper after its current batch.
-    pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
-    }
-}
 
 /// One pass: deletes up to [`BATCH`] queued blobs; returns how many were handled.
 pub async fn sweep_once(state: &Arc<AppState>) -> usize {
@@ -137,9 +123,8 @@ async fn sweep_temps(state: &Arc<AppState>, stopped: &watch::Receiver<bool>) -> 
 }
 
 /// Starts the sweeper.
-pub fn start(state: Arc<AppState>) -> Handle {
-    let (stop, mut stopped) = watch::channel(false);
-    let task = tokio::spawn(async move {
+pub fn start(state: Arc<AppState>) -> background::Handle {
+    background::spawn(|mut stopped| async move {
         let mut next_temp_pass = Instant::now();
         loop {
             while sweep_once(&state).await == BATCH {}
@@ -152,6 +137,5 @@ pub fn start(state: Arc<AppState>) -> Handle {
                 _ = stopped.changed() => break,
             }
         }
-    });
-    Handle { stop, task }
+    })
 }
