@@ -4,22 +4,23 @@
 #
 # 1. installs the pinned clients when missing or out of date: .venv (requirements.txt),
 #    .venv-old (requirements-old.txt), node_modules (package-lock.json);
-# 2. brings the volume up (scripts/gluster-up.sh, idempotent) and builds the gateway if the
-#    binary is missing;
+# 2. brings the volume up (scripts/gluster-up.sh, idempotent) and builds the gateway and
+#    loadgen if their binaries are missing;
 # 3. starts a gateway on free loopback ports, with a fresh registry in a temp dir, its own blob
 #    root /.s3-conformance-<pid> on the volume and its own users;
 # 4. runs every suite not skipped by its variable (SKIP_AWSCLI, SKIP_BOTO3, SKIP_BOTO3_OLD,
 #    SKIP_MINIO_PY, SKIP_MINIO_JS, SKIP_S3CMD, SKIP_REGRESSIONS =1), one JUnit file each in
 #    conformance/.results/, with its output in .results/<suite>.log;
 # 5. prints one table and `N passed, M failed` last (summary.py, known_gaps.txt), and exits
-#    non-zero if any case failed. The gateway is stopped on every exit path.
+#    non-zero if any case failed. The gateway is stopped on every exit path, and its blob root
+#    removed from the volume (unless KEEP_WORK is set).
 #
 # Cases of a suite run in CONFORMANCE_JOBS (3) pytest-xdist workers: most of a case's time is
 # the gateway creating and removing its bucket (directories on the volume), which overlaps well.
 #
-# Environment: GATEWAY_BIN (default target/debug/gateway), GLUSTER_VOLUME (s3vol), GLUSTER_HOST
-# (localhost), PYTEST_ARGS (extra pytest arguments, e.g. "-k hostile"), KEEP_WORK=1 (keep the
-# temp dir: registry and data files).
+# Environment: GATEWAY_BIN (default target/debug/gateway), LOADGEN_BIN (target/debug/loadgen),
+# GLUSTER_VOLUME (s3vol), GLUSTER_HOST (localhost), PYTEST_ARGS (extra pytest arguments, e.g.
+# "-k hostile"), KEEP_WORK=1 (keep the temp dir: registry and data files, and the blob root).
 set -uo pipefail
 
 CONF=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,6 +28,7 @@ ROOT=$(dirname "$CONF")
 RESULTS=$CONF/.results
 VOL=${GLUSTER_VOLUME:-s3vol}
 GATEWAY=${GATEWAY_BIN:-$ROOT/target/debug/gateway}
+LOADGEN=${LOADGEN_BIN:-$ROOT/target/debug/loadgen}   # removes the run's blob root afterwards
 SUITES=(awscli boto3 boto3-old minio-py minio-js s3cmd regressions)
 T0=$(date +%s)
 
@@ -91,6 +93,10 @@ if [ ! -x "$GATEWAY" ]; then
   say "building the gateway (cargo build -p gateway)"
   cargo build -p gateway || die "cargo build -p gateway failed"
 fi
+if [ ! -x "$LOADGEN" ]; then
+  say "building loadgen (cargo build -p bench)"
+  cargo build -p bench || die "cargo build -p bench failed"
+fi
 
 # ---------------------------------------------------------------- 3. the gateway
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/glusters3-conformance.XXXXXX")
@@ -105,7 +111,15 @@ cleanup() {
     kill -9 "$GW_PID" 2>/dev/null
     wait "$GW_PID" 2>/dev/null
   fi
-  if [ -z "${KEEP_WORK:-}" ]; then rm -rf "$WORK"; else say "kept $WORK" >&2; fi
+  if [ -z "${KEEP_WORK:-}" ]; then
+    rm -rf "$WORK"
+    # The run's blob root (~16 MB of objects and garbage) goes with its registry.
+    if [ -n "${BLOB_ROOT:-}" ] && [ -x "$LOADGEN" ]; then
+      "$LOADGEN" rmtree --volume "$VOL" --volfile-server "${GLUSTER_HOST:-localhost}" "$BLOB_ROOT" 2>&1 | tail -1 >&2
+    fi
+  else
+    say "kept $WORK and the blob root ${BLOB_ROOT:-}" >&2
+  fi
   exit $rc
 }
 trap cleanup EXIT
