@@ -16,7 +16,7 @@
 //! safe. An evicted file is closed when its last reader lets go, on a blocking thread (the
 //! callers are).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -35,6 +35,9 @@ pub struct OpenBlobs {
 struct Inner {
     /// Path -> (file, last use).
     files: HashMap<String, (Arc<File>, u64)>,
+    /// Last use -> path, the same entries in use order: the least recently used is the first,
+    /// so eviction does not scan the map under the lock on every miss.
+    order: BTreeMap<u64, String>,
     clock: u64,
     /// Removals so far.
     epoch: u64,
@@ -64,9 +67,14 @@ impl OpenBlobs {
         let mut g = self.lock();
         g.clock += 1;
         let now = g.clock;
-        let found = g.files.get_mut(path).map(|(f, used)| {
-            *used = now;
-            f.clone()
+        let found = g
+            .files
+            .get_mut(path)
+            .map(|(f, used)| (f.clone(), std::mem::replace(used, now)));
+        let found = found.map(|(f, was)| {
+            g.order.remove(&was);
+            g.order.insert(now, path.to_owned());
+            f
         });
         let counter = if found.is_some() { &self.hits } else { &self.misses };
         counter.fetch_add(1, Ordering::Relaxed);
@@ -93,15 +101,15 @@ impl OpenBlobs {
         }
         g.clock += 1;
         let now = g.clock;
-        g.files.insert(path.to_owned(), (file, now));
+        if let Some((_, was)) = g.files.insert(path.to_owned(), (file, now)) {
+            // Two reads that both missed: the second one's file replaces the first's.
+            g.order.remove(&was);
+        }
+        g.order.insert(now, path.to_owned());
         if g.files.len() <= self.capacity {
             return None;
         }
-        let oldest = g
-            .files
-            .iter()
-            .min_by_key(|(_, (_, used))| *used)
-            .map(|(p, _)| p.clone())?;
+        let (_, oldest) = g.order.pop_first()?;
         g.files.remove(&oldest).map(|(f, _)| f)
     }
 
@@ -111,7 +119,9 @@ impl OpenBlobs {
     pub fn remove(&self, path: &str) -> Option<Arc<File>> {
         let mut g = self.lock();
         g.epoch += 1;
-        g.files.remove(path).map(|(f, _)| f)
+        let (f, used) = g.files.remove(path)?;
+        g.order.remove(&used);
+        Some(f)
     }
 
     /// (files kept now, reads served from the map, reads that had to open), since start.

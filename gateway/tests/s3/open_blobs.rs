@@ -39,16 +39,22 @@ async fn reads_reuse_open_blobs_within_the_bound_and_deletes_let_go() {
         assert_eq!(read_all(&again, 3), b"one");
         assert_eq!(store.open_blobs().stats(), (1, 1, 1));
 
-        // Two more blobs: the bound (2) evicts the least recently used, p1.
-        store.open_blob(&p2).unwrap();
+        // A second blob, then p1 read again: p2 is now the least recently used (p1 the
+        // earliest opened), so a third blob evicts p2 and keeps p1.
+        let p2_first = store.open_blob(&p2).unwrap();
+        assert!(Arc::ptr_eq(&first, &store.open_blob(&p1).unwrap()));
         store.open_blob(&p3).unwrap();
         assert_eq!(store.open_blobs().stats().0, 2);
-        let reopened = store.open_blob(&p1).unwrap();
         assert!(
-            !Arc::ptr_eq(&first, &reopened),
-            "p1 was evicted and opened afresh"
+            Arc::ptr_eq(&first, &store.open_blob(&p1).unwrap()),
+            "p1, read recently, was kept"
         );
-        assert_eq!(read_all(&reopened, 3), b"one");
+        let reopened = store.open_blob(&p2).unwrap();
+        assert!(
+            !Arc::ptr_eq(&p2_first, &reopened),
+            "p2, the least recently used, was evicted and opened afresh"
+        );
+        assert_eq!(read_all(&reopened, 3), b"two");
 
         // A read that holds a file finishes even if the blob is deleted meanwhile; the delete
         // drops the cached copy, and the blob is then gone for new reads.
