@@ -70,6 +70,7 @@ struct FileConfig {
     registry_cache_mib: Option<u64>,
     open_blobs: Option<usize>,
     heap_trim_ms: Option<u64>,
+    malloc_arenas: Option<usize>,
     #[serde(default)]
     users: Vec<User>,
 }
@@ -118,7 +119,7 @@ pub struct ServeArgs {
     /// a full budget holds back reading from clients (TCP backpressure) [default: 16].
     #[arg(long, env = "GLUSTERS3_UPLOAD_BUFFER_MIB")]
     pub upload_buffer_mib: Option<u64>,
-    /// MiB of registry pages (sled) cached in memory [default: 64].
+    /// MiB of registry pages (sled) cached in memory [default: 16].
     #[arg(long, env = "GLUSTERS3_REGISTRY_CACHE_MIB")]
     pub registry_cache_mib: Option<u64>,
     /// Blobs kept open after a read, for the next read of the same blob (each holds one fd on
@@ -129,6 +130,10 @@ pub struct ServeArgs {
     /// 0 never returns it [default: 1000].
     #[arg(long, env = "GLUSTERS3_HEAP_TRIM_MS")]
     pub heap_trim_ms: Option<u64>,
+    /// Most malloc arenas (glibc keeps each one's free memory apart); 0 leaves glibc's own
+    /// 8 per core [default: 2 per core].
+    #[arg(long, env = "GLUSTERS3_MALLOC_ARENAS")]
+    pub malloc_arenas: Option<usize>,
     /// A user `ACCESS:SECRET[:OWNER[:DISPLAY]]` (repeatable; comma-separated in the env).
     #[arg(long = "user", env = "GLUSTERS3_USERS", value_delimiter = ',')]
     pub users: Vec<String>,
@@ -165,6 +170,8 @@ pub struct Config {
     pub open_blobs: usize,
     /// How often the heap's free memory goes back to the kernel (`heap`); `None`: never.
     pub heap_trim: Option<Duration>,
+    /// Cap on glibc's malloc arenas, set before any thread starts (`heap`); `None`: glibc's.
+    pub malloc_arenas: Option<usize>,
     /// Users.
     pub users: Vec<User>,
 }
@@ -268,6 +275,11 @@ impl Config {
                 0 => None,
                 ms => Some(Duration::from_millis(ms.max(100))),
             },
+            malloc_arenas: match args.malloc_arenas.or(file.malloc_arenas) {
+                Some(0) => None,
+                Some(n) => Some(n.min(1024)),
+                None => Some(2 * std::thread::available_parallelism().map_or(1, std::num::NonZero::get)),
+            },
             users,
         })
     }
@@ -307,13 +319,19 @@ mod tests {
         assert_eq!(c.volfile_servers, ["localhost:24007"]);
         assert_eq!(c.upload_buffer, 16 << 20);
         assert_eq!(c.heap_trim, Some(Duration::from_secs(1)));
+        assert!(
+            c.malloc_arenas.is_some_and(|n| n >= 2 && n % 2 == 0),
+            "arenas are capped by default"
+        );
         let never = ServeArgs {
             heap_trim_ms: Some(0),
+            malloc_arenas: Some(0),
             upload_buffer_mib: Some(1),
             ..args
         };
         let c = Config::load(&never).unwrap();
         assert_eq!(c.heap_trim, None, "0 never trims");
+        assert_eq!(c.malloc_arenas, None, "0 leaves glibc's default");
         assert_eq!(c.upload_buffer, 2 << 20, "the budget has a floor");
     }
 

@@ -129,6 +129,7 @@ fn serve(args: &ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    gateway::heap::limit_arenas(config.malloc_arenas);
     tracing::info!(volume = %config.volume, servers = ?config.volfile_servers, "connecting the volume");
     let vol = match gateway::connect_volume(&config) {
         Ok(v) => v,

@@ -21,7 +21,7 @@ mod volume;
 
 pub use dir::{Dir, DirEntry};
 pub use file::File;
-pub use heap::trim_heap;
+pub use heap::{limit_arenas, trim_heap};
 pub use volume::{Metadata, Server, StatVfs, Volume, VolumeOptions};
 
 use std::ffi::CString;

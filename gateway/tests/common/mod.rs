@@ -67,6 +67,7 @@ impl Gw {
             // Small, so the suite's reads run through eviction as well as hits.
             open_blobs: 16,
             heap_trim: Some(Duration::from_millis(100)),
+            malloc_arenas: None,
             users: vec![
                 User {
                     access_key: AK.into(),
