@@ -177,9 +177,9 @@ impl Suite {
     }
 
     /// Writes out the page cache (`sync`), then waits until the server processes of `sys` use
-    /// under 5 % of a core over half a second (at most `max`), so one workload's background
-    /// work (a garbage sweep, write-behind) lands neither in the next workload of that system
-    /// nor in another system's. The `sync` is for the peer: s3s-fs does not fsync, and its
+    /// at most two clock ticks (20 ms) of CPU in a [`SETTLE_WINDOW`] (at most `max`), so one
+    /// workload's background work (a garbage sweep, write-behind) lands neither in the next
+    /// workload of that system nor in another system's. The `sync` is for the peer: s3s-fs does not fsync, and its
     /// uploads left up to 1.8 GiB dirty in the bricks' page cache (after its 64 MiB PUTs) for
     /// the kernel to write out during the next system's workload; here it is written out
     /// between workloads (0.5-1 s on this machine) and charged to no one. Measured on the run
@@ -199,13 +199,12 @@ impl Suite {
                 t.elapsed().as_secs_f64()
             );
         }
-        std::thread::sleep(Duration::from_millis(300));
         if sys.pids == [Pid::Myself] {
-            return;
+            return; // the load generator's own gfapi client: its writes were fsynced
         }
         while Instant::now() < until {
             let c0 = cpu_s(&sys.pids);
-            std::thread::sleep(Duration::from_millis(500));
+            std::thread::sleep(SETTLE_WINDOW);
             if cpu_s(&sys.pids) - c0 < 0.025 {
                 return;
             }
@@ -323,6 +322,9 @@ impl Suite {
         Ok(())
     }
 }
+
+/// The window over which a settling server's CPU is sampled: two ticks in it are 5% of a core.
+const SETTLE_WINDOW: Duration = Duration::from_millis(400);
 
 /// Dirty page-cache bytes waiting for writeback, KiB (`/proc/meminfo`); 0 if unreadable.
 fn dirty_kib() -> u64 {
