@@ -44,15 +44,7 @@ impl Pid {
 
     /// Resident set in KiB (0 if the process is gone).
     pub fn rss_kib(self) -> u64 {
-        let Ok(status) = std::fs::read_to_string(format!("{}/status", self.dir())) else {
-            return 0;
-        };
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
+        kib_field(&format!("{}/status", self.dir()), "VmRSS:")
     }
 
     /// User + system CPU seconds so far (0 if the process is gone).
@@ -69,6 +61,24 @@ impl Pid {
         let tick = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
         (tick(11) + tick(12)) as f64 / clk_tck()
     }
+}
+
+/// Dirty page-cache memory waiting for writeback, in KiB (0 if unreadable).
+pub fn dirty_kib() -> u64 {
+    kib_field("/proc/meminfo", "Dirty:")
+}
+
+/// The value of the `name  N kB` line of a `/proc` file, in KiB (0 if missing or unreadable).
+fn kib_field(path: &str, name: &str) -> u64 {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 /// CPU seconds of several processes together.
@@ -139,6 +149,18 @@ impl Drop for RssSampler {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kib_fields_parse_by_name() {
+        let path = std::env::temp_dir().join(format!("loadgen-kib-{}", std::process::id()));
+        std::fs::write(&path, "MemFree:  12 kB\nDirty:      345 kB\nVmRSS:\t678 kB\n").unwrap();
+        let path = path.to_str().unwrap();
+        assert_eq!(kib_field(path, "Dirty:"), 345);
+        assert_eq!(kib_field(path, "VmRSS:"), 678);
+        assert_eq!(kib_field(path, "Writeback:"), 0, "a missing line reads as 0");
+        std::fs::remove_file(path).unwrap();
+        assert_eq!(kib_field(path, "Dirty:"), 0, "a missing file reads as 0");
+    }
 
     #[test]
     fn reads_this_process() {

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use crate::raw::RawTarget;
 use crate::s3::S3Target;
-use crate::sample::{cpu_s, Pid, RssSampler};
+use crate::sample::{cpu_s, dirty_kib, Pid, RssSampler};
 use crate::stats::{size_label, Row, Usage, WorkerStats, CSV_HEADER};
 use crate::work::{Op, Workload};
 
@@ -179,11 +179,13 @@ impl Suite {
     /// Writes out the page cache (`sync`), then waits until the server processes of `sys` use
     /// at most two clock ticks (20 ms) of CPU in a [`SETTLE_WINDOW`] (at most `max`), so one
     /// workload's background work (a garbage sweep, write-behind) lands neither in the next
-    /// workload of that system nor in another system's. The `sync` is for the peer: s3s-fs does not fsync, and its
-    /// uploads left up to 1.8 GiB dirty in the bricks' page cache (after its 64 MiB PUTs) for
-    /// the kernel to write out during the next system's workload; here it is written out
-    /// between workloads (0.5-1 s on this machine) and charged to no one. Measured on the run
-    /// of 2026-11-24: raw gfapi's PUT 64 MiB c1 went from 245 to 322 MiB/s.
+    /// workload of that system nor in another system's.
+    ///
+    /// The `sync` is for the peer: s3s-fs does not fsync, and its uploads left up to 1.8 GiB
+    /// dirty in the bricks' page cache (after its 64 MiB PUTs) for the kernel to write out
+    /// during the next system's workload; here it is written out between workloads (0.5-1 s
+    /// on this machine) and charged to no one. Measured on the run of 2026-11-24: raw gfapi's
+    /// PUT 64 MiB c1 went from 245 to 322 MiB/s.
     fn settle(sys: &System, max: Duration) {
         let until = Instant::now() + max;
         let dirty = dirty_kib();
@@ -325,15 +327,3 @@ impl Suite {
 
 /// The window over which a settling server's CPU is sampled: two ticks in it are 5% of a core.
 const SETTLE_WINDOW: Duration = Duration::from_millis(400);
-
-/// Dirty page-cache bytes waiting for writeback, KiB (`/proc/meminfo`); 0 if unreadable.
-fn dirty_kib() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|m| {
-            m.lines()
-                .find_map(|l| l.strip_prefix("Dirty:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-}

@@ -156,6 +156,10 @@ enum Msg {
 /// Bodies up to this size are hashed in the writer; larger ones on a thread beside it.
 const INLINE_HASH_MAX: u64 = 128 << 10;
 
+/// Pieces a body's hasher may have queued. The hasher (~600 MB/s) outruns any socket here, so
+/// the queue is almost always empty; every queued piece still holds its share of the budget.
+const HASH_QUEUE: usize = 64;
+
 /// Where a body is hashed: in the writer (small bodies: a thread hop would cost more than the
 /// hashing), or on a thread of its own that gets every piece as it arrives, so that MD5
 /// (~1.7 ms per MiB here) overlaps the network and the volume writes instead of adding to
@@ -168,7 +172,7 @@ enum Hashing {
 /// Starts the hasher thread of a large body: it hashes every piece it is sent and hands the
 /// hasher back when its sender is dropped.
 fn spawn_hasher(exp: Expectations) -> (mpsc::Sender<Arc<Piece>>, oneshot::Receiver<BodyHasher>) {
-    let (htx, mut hrx) = mpsc::channel::<Arc<Piece>>(64);
+    let (htx, mut hrx) = mpsc::channel::<Arc<Piece>>(HASH_QUEUE);
     let (done_tx, done_rx) = oneshot::channel();
     blocking::spawn(move || {
         let mut h = BodyHasher::new(exp);
