@@ -12,6 +12,7 @@ pub mod post_object;
 pub mod request;
 pub mod response;
 pub mod router;
+pub mod sigv2;
 pub mod sigv4;
 pub mod xml;
 

@@ -61,7 +61,7 @@ const URI_ENCODE_PATH_SET: &AsciiSet = &URI_ENCODE_SET.remove(b'/');
 const UNSUPPORTED_MECHANISM: &str =
     "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.";
 /// Message for a request whose date cannot be found or parsed.
-const MISSING_DATE: &str = "AWS authentication requires a valid Date or x-amz-date header";
+pub(crate) const MISSING_DATE: &str = "AWS authentication requires a valid Date or x-amz-date header";
 /// Message when `host` is not among the signed headers.
 const HOST_NOT_SIGNED: &str = "There were headers present in the request which were not signed";
 
@@ -118,6 +118,17 @@ pub enum AuthError {
     SignatureDoesNotMatch {
         /// What the server signed, for the client to compare (absent for chunk signatures).
         details: Option<Box<SignatureMismatch>>,
+    },
+    /// `SignatureDoesNotMatch` for a `SigV2` request (see `sigv2`): what the server signed,
+    /// as text and as bytes, the way AWS echoes it.
+    #[error("The request signature we calculated does not match the signature you provided. Check your key and signing method.")]
+    SignatureDoesNotMatchV2 {
+        /// The access key of the request.
+        access_key: String,
+        /// The string-to-sign the server computed.
+        string_to_sign: String,
+        /// The signature the client sent.
+        signature_provided: String,
     },
     /// `RequestTimeTooSkewed`: header-signed request more than [`MAX_SKEW`] away from `now`.
     #[error("The difference between the request time and the current time is too large.")]
@@ -191,7 +202,9 @@ impl AuthError {
         match self {
             Self::AccessDenied { .. } => "AccessDenied",
             Self::InvalidAccessKeyId { .. } => "InvalidAccessKeyId",
-            Self::SignatureDoesNotMatch { .. } => "SignatureDoesNotMatch",
+            Self::SignatureDoesNotMatch { .. } | Self::SignatureDoesNotMatchV2 { .. } => {
+                "SignatureDoesNotMatch"
+            }
             Self::RequestTimeTooSkewed { .. } => "RequestTimeTooSkewed",
             Self::AuthorizationHeaderMalformed { .. } => "AuthorizationHeaderMalformed",
             Self::AuthorizationQueryParametersError { .. } => "AuthorizationQueryParametersError",
@@ -222,6 +235,16 @@ impl AuthError {
                 ("StringToSign", d.string_to_sign.clone()),
                 ("SignatureProvided", d.signature_provided.clone()),
                 ("CanonicalRequest", d.canonical_request.clone()),
+            ],
+            Self::SignatureDoesNotMatchV2 {
+                access_key,
+                string_to_sign,
+                signature_provided,
+            } => vec![
+                ("AWSAccessKeyId", access_key.clone()),
+                ("StringToSign", string_to_sign.clone()),
+                ("SignatureProvided", signature_provided.clone()),
+                ("StringToSignBytes", hex_bytes(string_to_sign.as_bytes())),
             ],
             Self::RequestTimeTooSkewed {
                 request_time,
@@ -258,7 +281,7 @@ impl AuthError {
         Self::SignatureDoesNotMatch { details: None }
     }
 
-    fn access_denied(message: &str) -> Self {
+    pub(crate) fn access_denied(message: &str) -> Self {
         Self::AccessDenied {
             message: message.to_owned(),
             details: Vec::new(),
@@ -937,7 +960,7 @@ fn query_param(raw_query: &str, name: &str) -> Option<String> {
         .map(|(_, v)| String::from_utf8_lossy(&v).into_owned())
 }
 
-fn presigned_v4_in_query(raw_query: &str) -> bool {
+pub(crate) fn presigned_v4_in_query(raw_query: &str) -> bool {
     parse_query(raw_query).any(|(n, _)| {
         matches!(
             n.as_slice(),
@@ -946,7 +969,7 @@ fn presigned_v4_in_query(raw_query: &str) -> bool {
     })
 }
 
-fn presigned_v2_in_query(raw_query: &str) -> bool {
+pub(crate) fn presigned_v2_in_query(raw_query: &str) -> bool {
     parse_query(raw_query).any(|(n, _)| matches!(n.as_slice(), b"AWSAccessKeyId" | b"Signature"))
 }
 
@@ -1063,7 +1086,19 @@ fn parse_expires(value: &str) -> Result<i64, AuthError> {
 // Small helpers
 // ---------------------------------------------------------------------------------------------
 
-fn is_space(c: char) -> bool {
+/// Bytes as two-digit lower-case hex numbers separated by spaces (AWS's `StringToSignBytes`).
+fn hex_bytes(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 3);
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(&hex::encode([*b]));
+    }
+    out
+}
+
+pub(crate) fn is_space(c: char) -> bool {
     c == ' ' || c == '\t'
 }
 
@@ -1126,14 +1161,14 @@ fn decode_query_part(part: &str) -> Vec<u8> {
 }
 
 /// Unix seconds of `t` (negative before 1970), whole seconds, saturating.
-fn unix_seconds(t: SystemTime) -> i64 {
+pub(crate) fn unix_seconds(t: SystemTime) -> i64 {
     match t.duration_since(UNIX_EPOCH) {
         Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
         Err(e) => i64::try_from(e.duration().as_secs()).map_or(i64::MIN, |s| -s),
     }
 }
 
-fn system_time(unix_secs: i64) -> SystemTime {
+pub(crate) fn system_time(unix_secs: i64) -> SystemTime {
     let magnitude = Duration::from_secs(unix_secs.unsigned_abs());
     let t = if unix_secs >= 0 {
         UNIX_EPOCH.checked_add(magnitude)
@@ -1148,7 +1183,7 @@ fn duration_secs(d: Duration) -> i64 {
 }
 
 /// Parses `yyyymmddThhmmssZ`.
-fn parse_amz_date(value: &str) -> Option<i64> {
+pub(crate) fn parse_amz_date(value: &str) -> Option<i64> {
     let format = format_description!("[year][month][day]T[hour][minute][second]Z");
     if value.len() != 16 {
         return None;
@@ -1159,7 +1194,7 @@ fn parse_amz_date(value: &str) -> Option<i64> {
 }
 
 /// Parses an RFC 1123 HTTP date, `Fri, 24 May 2013 00:00:00 GMT`.
-fn parse_http_date(value: &str) -> Option<i64> {
+pub(crate) fn parse_http_date(value: &str) -> Option<i64> {
     let format = format_description!(
         "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
     );
@@ -1169,7 +1204,7 @@ fn parse_http_date(value: &str) -> Option<i64> {
 }
 
 /// Formats Unix seconds as `yyyymmddThhmmssZ` (empty if out of range).
-fn format_amz_date(unix_secs: i64) -> String {
+pub(crate) fn format_amz_date(unix_secs: i64) -> String {
     let format = format_description!("[year][month][day]T[hour][minute][second]Z");
     OffsetDateTime::from_unix_timestamp(unix_secs)
         .ok()
@@ -1178,7 +1213,7 @@ fn format_amz_date(unix_secs: i64) -> String {
 }
 
 /// Formats Unix seconds as `yyyy-mm-ddThh:mm:ssZ` (empty if out of range).
-fn format_iso8601(unix_secs: i64) -> String {
+pub(crate) fn format_iso8601(unix_secs: i64) -> String {
     let format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
     OffsetDateTime::from_unix_timestamp(unix_secs)
         .ok()
