@@ -71,6 +71,8 @@ struct FileConfig {
     open_blobs: Option<usize>,
     heap_trim_ms: Option<u64>,
     malloc_arenas: Option<usize>,
+    sigv2: Option<bool>,
+    region_agnostic: Option<bool>,
     #[serde(default)]
     users: Vec<User>,
 }
@@ -134,6 +136,14 @@ pub struct ServeArgs {
     /// 8 per core [default: 2 per core].
     #[arg(long, env = "GLUSTERS3_MALLOC_ARENAS")]
     pub malloc_arenas: Option<usize>,
+    /// Accept AWS Signature Version 2 (`Authorization: AWS ..`, `?AWSAccessKeyId=..&Signature=..`);
+    /// `--sigv2=false` refuses it with 400 InvalidRequest [default: true].
+    #[arg(long, env = "GLUSTERS3_SIGV2", num_args = 0..=1, default_missing_value = "true")]
+    pub sigv2: Option<bool>,
+    /// Accept SigV4 scoped to any region (checked with the region the client signed with), for
+    /// clients that sign with another region (git-annex signs with the host) [default: false].
+    #[arg(long, env = "GLUSTERS3_REGION_AGNOSTIC", num_args = 0..=1, default_missing_value = "true")]
+    pub region_agnostic: Option<bool>,
     /// A user `ACCESS:SECRET[:OWNER[:DISPLAY]]` (repeatable; comma-separated in the env).
     #[arg(long = "user", env = "GLUSTERS3_USERS", value_delimiter = ',')]
     pub users: Vec<String>,
@@ -172,6 +182,10 @@ pub struct Config {
     pub heap_trim: Option<Duration>,
     /// Cap on glibc's malloc arenas, set before any thread starts (`heap`); `None`: glibc's.
     pub malloc_arenas: Option<usize>,
+    /// Whether AWS Signature Version 2 is accepted (`s3::sigv2`).
+    pub sigv2: bool,
+    /// Whether SigV4 scoped to a region other than `region` is accepted.
+    pub region_agnostic: bool,
     /// Users.
     pub users: Vec<User>,
 }
@@ -280,6 +294,8 @@ impl Config {
                 Some(n) => Some(n.min(1024)),
                 None => Some(2 * std::thread::available_parallelism().map_or(1, std::num::NonZero::get)),
             },
+            sigv2: args.sigv2.or(file.sigv2).unwrap_or(true),
+            region_agnostic: args.region_agnostic.or(file.region_agnostic).unwrap_or(false),
             users,
         })
     }
@@ -319,11 +335,14 @@ mod tests {
         assert_eq!(c.volfile_servers, ["localhost:24007"]);
         assert_eq!(c.upload_buffer, 16 << 20);
         assert_eq!(c.heap_trim, Some(Duration::from_secs(1)));
+        assert!(c.sigv2 && !c.region_agnostic, "SigV2 on, region-agnostic off by default");
         assert!(
             c.malloc_arenas.is_some_and(|n| n >= 2 && n % 2 == 0),
             "arenas are capped by default"
         );
         let never = ServeArgs {
+            sigv2: Some(false),
+            region_agnostic: Some(true),
             heap_trim_ms: Some(0),
             malloc_arenas: Some(0),
             upload_buffer_mib: Some(1),
@@ -331,8 +350,36 @@ mod tests {
         };
         let c = Config::load(&never).unwrap();
         assert_eq!(c.heap_trim, None, "0 never trims");
+        assert!(!c.sigv2 && c.region_agnostic);
         assert_eq!(c.malloc_arenas, None, "0 leaves glibc's default");
         assert_eq!(c.upload_buffer, 2 << 20, "the budget has a floor");
+    }
+
+    #[test]
+    fn auth_switches_from_flags_and_file() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            serve: ServeArgs,
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "sigv2 = false\nregion_agnostic = true\n").unwrap();
+        let file = ServeArgs {
+            config: Some(path.clone()),
+            users: vec!["a:b".into()],
+            ..ServeArgs::default()
+        };
+        let c = Config::load(&file).unwrap();
+        assert!(!c.sigv2 && c.region_agnostic);
+        let p = path.to_str().unwrap();
+        let flags = Cli::parse_from(["t", "--config", p, "--sigv2", "--region-agnostic=false", "--user", "a:b"]);
+        let c = Config::load(&flags.serve).unwrap();
+        assert!(c.sigv2 && !c.region_agnostic, "flags win over the file");
+        let off = Cli::parse_from(["t", "--sigv2=false", "--region-agnostic", "--user", "a:b"]);
+        let c = Config::load(&off.serve).unwrap();
+        assert!(!c.sigv2 && c.region_agnostic);
     }
 
     #[test]

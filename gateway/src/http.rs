@@ -15,7 +15,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 
 use crate::s3::error::{Code, S3Error};
-use crate::s3::request::RequestInfo;
+use crate::s3::request::{self, RequestInfo};
 use crate::s3::response::{Body, S3Response};
 use crate::s3::{self, xml, AppState};
 
@@ -36,10 +36,11 @@ fn request_id() -> String {
 }
 
 async fn entry(state: web::Data<AppState>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+    // Every value is kept, byte for byte: non-ASCII `x-amz-meta-*` values are signed and stored.
     let headers = req
         .headers()
         .iter()
-        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_owned(), v.to_owned())));
+        .map(|(k, v)| (k.as_str().to_owned(), request::header_value(v.as_bytes())));
     let info = RequestInfo::new(
         req.method().as_str(),
         req.uri().path(),
@@ -85,7 +86,7 @@ fn builder(status: u16, id: &str) -> HttpResponseBuilder {
 fn render(r: S3Response, id: &str) -> HttpResponse {
     let mut b = builder(r.status, id);
     for (k, v) in r.headers {
-        match actix_web::http::header::HeaderValue::from_str(&v) {
+        match actix_web::http::header::HeaderValue::from_bytes(&request::header_bytes(&v)) {
             Ok(v) => {
                 b.append_header((k.as_ref(), v));
             }

@@ -112,20 +112,40 @@ pub async fn handle(state: Arc<AppState>, req: RequestInfo, raw_body: BodyStream
 
 /// Checks the signature and sets up the body checks it implies.
 fn authenticate(state: &AppState, req: &RequestInfo, raw_body: BodyStream) -> S3Result<(User, RequestBody)> {
+    // Signatures cover the text the client signed (see `request::header_text`).
     let headers: Vec<(&str, &str)> = req
         .headers
         .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .map(|(k, v)| (k.as_str(), request::header_text(v)))
         .collect();
-    let sreq = sigv4::Request {
-        method: req.method.as_str(),
-        raw_path: &req.raw_path,
-        raw_query: &req.raw_query,
-        headers: &headers,
-    };
-    let verified = sigv4::verify(&sreq, &state.config.region, SystemTime::now(), |ak| {
-        state.config.user(ak).map(|u| u.secret_key.clone())
-    })
+    let secret = |ak: &str| state.config.user(ak).map(|u| u.secret_key.clone());
+    let config = &state.config;
+    let verified = if config.sigv2 && sigv2::is_sigv2(&headers, &req.raw_query) {
+        let vhost_bucket = router::vhost_bucket(req, &config.domains);
+        let sreq = sigv2::Request {
+            method: req.method.as_str(),
+            raw_path: &req.raw_path,
+            raw_query: &req.raw_query,
+            headers: &headers,
+            vhost_bucket: vhost_bucket.as_deref(),
+        };
+        sigv2::verify(&sreq, SystemTime::now(), secret)
+    } else {
+        // With SigV2 off, sigv4 answers a SigV2 request with 400 InvalidRequest.
+        let sreq = sigv4::Request {
+            method: req.method.as_str(),
+            raw_path: &req.raw_path,
+            raw_query: &req.raw_query,
+            headers: &headers,
+        };
+        sigv4::verify_with(
+            &sreq,
+            &config.region,
+            config.region_agnostic,
+            SystemTime::now(),
+            secret,
+        )
+    }
     .map_err(|e| auth_error(&e))?;
     let user = state
         .config

@@ -59,7 +59,10 @@ pub struct RequestInfo {
     pub raw_query: String,
     /// Decoded query pairs, in order (`+` is a space, as in forms).
     pub query: Vec<(String, String)>,
-    /// Headers with lowercase names, in order; a name may repeat.
+    /// Headers with lowercase names, in order; a name may repeat. A value is the header's bytes
+    /// when they are UTF-8; otherwise (obs-text, e.g. botocore's Latin-1 `é` = 0xE9) it is
+    /// [`OBS_TEXT_MARK`] followed by the bytes read as Latin-1, one char per byte, so that no
+    /// byte is lost: see [`header_value`], [`header_text`], [`header_bytes`].
     pub headers: Vec<(String, String)>,
     /// A unique id for logs and the `x-amz-request-id` header.
     pub request_id: String,
@@ -124,6 +127,35 @@ impl RequestInfo {
     }
 }
 
+/// Starts a header value whose bytes are not UTF-8 (no real header value can contain NUL).
+pub const OBS_TEXT_MARK: char = '\0';
+
+/// A header value's bytes as [`RequestInfo::headers`] holds them: the UTF-8 text, or
+/// [`OBS_TEXT_MARK`] + the Latin-1 reading of bytes that are not UTF-8.
+pub fn header_value(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => std::iter::once(OBS_TEXT_MARK)
+            .chain(bytes.iter().map(|&b| char::from(b)))
+            .collect(),
+    }
+}
+
+/// The text a client signed for a header value: UTF-8 as sent, or the Latin-1 reading of
+/// bytes that are not UTF-8 (botocore signs the Python string's UTF-8 but sends its Latin-1).
+pub fn header_text(value: &str) -> &str {
+    value.strip_prefix(OBS_TEXT_MARK).unwrap_or(value)
+}
+
+/// The exact bytes of a header value as received (the inverse of [`header_value`]); a stored
+/// value (`x-amz-meta-*`) goes back on the wire byte for byte.
+pub fn header_bytes(value: &str) -> std::borrow::Cow<'_, [u8]> {
+    value
+        .strip_prefix(OBS_TEXT_MARK)
+        .and_then(|latin1| latin1.chars().map(u8::try_from).collect::<Result<Vec<u8>, _>>().ok())
+        .map_or_else(|| value.as_bytes().into(), Into::into)
+}
+
 /// Decodes a query string into pairs: `&`-separated, first `=` splits, `%XX` and `+` decoded.
 /// Invalid UTF-8 after decoding is replaced (U+FFFD) rather than refused: the values that
 /// matter (prefix, marker) are then simply not found.
@@ -182,6 +214,20 @@ mod tests {
         assert_eq!(r.host(), Some("b.s3.local"));
         assert_eq!(req(&[("host", "[::1]:80")]).host(), Some("::1"));
         assert_eq!(req(&[("host", "plain")]).host(), Some("plain"));
+    }
+
+    #[test]
+    fn header_values_keep_every_byte() {
+        for bytes in [&b"plain"[..], "caf\u{e9} \u{65e5}".as_bytes(), b"Hello World\xe9", b"\xff\x80a"] {
+            let v = header_value(bytes);
+            assert_eq!(header_bytes(&v).as_ref(), bytes);
+        }
+        // UTF-8 stays itself; other bytes read as Latin-1, behind the mark.
+        assert_eq!(header_value("\u{e9}".as_bytes()), "\u{e9}");
+        assert_eq!(header_text(&header_value("\u{e9}".as_bytes())), "\u{e9}");
+        let latin1 = header_value(b"Hello World\xe9");
+        assert!(latin1.starts_with(OBS_TEXT_MARK));
+        assert_eq!(header_text(&latin1), "Hello World\u{e9}");
     }
 
     #[test]

@@ -355,10 +355,10 @@ fn route_object(req: &RequestInfo, method: &Method, bucket: String, key: String)
     })
 }
 
-/// Finds the addressed bucket and key from the host (virtual-host style) or the path.
-fn split_target(req: &RequestInfo, domains: &[String]) -> S3Result<(Option<String>, Option<String>)> {
-    let path = req.raw_path.strip_prefix('/').unwrap_or(&req.raw_path);
-    let vhost_bucket = req.host().and_then(|host| {
+/// The bucket named by the `Host` header, `bucket.DOMAIN` for one of `domains` (virtual-host
+/// style); `None` for path style.
+pub fn vhost_bucket(req: &RequestInfo, domains: &[String]) -> Option<String> {
+    req.host().and_then(|host| {
         let host = host.to_ascii_lowercase();
         domains.iter().find_map(|d| {
             host.strip_suffix(d.as_str())
@@ -366,8 +366,13 @@ fn split_target(req: &RequestInfo, domains: &[String]) -> S3Result<(Option<Strin
                 .filter(|b| !b.is_empty())
                 .map(str::to_owned)
         })
-    });
-    let (bucket, raw_key) = match vhost_bucket {
+    })
+}
+
+/// Finds the addressed bucket and key from the host (virtual-host style) or the path.
+fn split_target(req: &RequestInfo, domains: &[String]) -> S3Result<(Option<String>, Option<String>)> {
+    let path = req.raw_path.strip_prefix('/').unwrap_or(&req.raw_path);
+    let (bucket, raw_key) = match vhost_bucket(req, domains) {
         Some(b) => (Some(b), (!path.is_empty()).then_some(path)),
         None => {
             let (b, k) = match path.split_once('/') {

@@ -63,7 +63,7 @@ const UNSUPPORTED_MECHANISM: &str =
 /// Message for a request whose date cannot be found or parsed.
 pub(crate) const MISSING_DATE: &str = "AWS authentication requires a valid Date or x-amz-date header";
 /// Message when `host` is not among the signed headers.
-const HOST_NOT_SIGNED: &str = "There were headers present in the request which were not signed";
+const HEADERS_NOT_SIGNED: &str = "There were headers present in the request which were not signed";
 
 /// A request head as it arrived, borrowed from whatever HTTP layer carried it.
 #[derive(Debug, Clone, Copy)]
@@ -494,6 +494,23 @@ pub fn verify(
     now: SystemTime,
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<Verified, AuthError> {
+    verify_with(req, region, false, now, lookup)
+}
+
+/// [`verify`], and with `any_region` a credential scoped to any region is accepted: the
+/// signature is then checked with the region the client put in its scope (region-agnostic
+/// mode, for clients that sign with another region name, such as git-annex's host name).
+///
+/// # Errors
+/// As [`verify`].
+pub fn verify_with(
+    req: &Request,
+    region: &str,
+    any_region: bool,
+    now: SystemTime,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<Verified, AuthError> {
+    let region = RegionCheck { region, any_region };
     let mut authorization = req.header_values("authorization");
     let first = authorization.next();
     let presigned = presigned_v4_in_query(req.raw_query);
@@ -749,9 +766,10 @@ fn scope_error(via: Via, reason: String, region: Option<String>) -> AuthError {
 fn checked_credential<'a>(
     value: &'a str,
     amz_date: &str,
-    region: &str,
+    region: RegionCheck,
     via: Via,
 ) -> Result<Credential<'a>, AuthError> {
+    let RegionCheck { region, any_region } = region;
     let Some(scope_parts) = parse_credential(value) else {
         return Err(scope_error(
             via,
@@ -761,7 +779,7 @@ fn checked_credential<'a>(
             None,
         ));
     };
-    if scope_parts.region != region {
+    if scope_parts.region != region && !(any_region && !scope_parts.region.is_empty()) {
         return Err(scope_error(
             via,
             format!(
@@ -863,6 +881,35 @@ fn payload_for(kind: PayloadKind, signer: &ChunkSigner) -> Payload {
     }
 }
 
+/// `x-amz-*` request headers that may be sent without being signed: the payload hash (it is
+/// the canonical request's last line in header auth, and only read when signed in a presigned
+/// request) and the date (the string to sign carries the request time itself).
+const UNSIGNED_AMZ_HEADERS_ALLOWED: [&str; 2] = ["x-amz-content-sha256", "x-amz-date"];
+
+/// Every `x-amz-*` header of the request must be among the signed headers (except
+/// [`UNSIGNED_AMZ_HEADERS_ALLOWED`]): otherwise anyone holding a presigned URL could add, say,
+/// `x-amz-copy-source` and turn a PutObject into a CopyObject. AWS refuses the same way.
+fn check_amz_headers_signed(req: &Request, signed: &[&str]) -> Result<(), AuthError> {
+    let mut unsigned: Vec<String> = Vec::new();
+    for (name, _) in req.headers {
+        let lower = name.to_ascii_lowercase();
+        if lower.starts_with("x-amz-")
+            && !UNSIGNED_AMZ_HEADERS_ALLOWED.contains(&lower.as_str())
+            && !signed.iter().any(|s| s.eq_ignore_ascii_case(&lower))
+            && !unsigned.contains(&lower)
+        {
+            unsigned.push(lower);
+        }
+    }
+    if unsigned.is_empty() {
+        return Ok(());
+    }
+    Err(AuthError::AccessDenied {
+        message: HEADERS_NOT_SIGNED.to_owned(),
+        details: vec![("HeadersNotSigned", unsigned.join(", "))],
+    })
+}
+
 /// Splits `SignedHeaders` and requires `host` among them.
 fn signed_header_names(value: &str, via: Via) -> Result<Vec<&str>, AuthError> {
     let names: Vec<&str> = value.split(';').collect();
@@ -875,15 +922,22 @@ fn signed_header_names(value: &str, via: Via) -> Result<Vec<&str>, AuthError> {
         });
     }
     if !names.iter().any(|n| n.eq_ignore_ascii_case("host")) {
-        return Err(AuthError::access_denied(HOST_NOT_SIGNED));
+        return Err(AuthError::access_denied(HEADERS_NOT_SIGNED));
     }
     Ok(names)
+}
+
+/// The gateway's region, and whether a scope naming another one is accepted.
+#[derive(Clone, Copy)]
+struct RegionCheck<'a> {
+    region: &'a str,
+    any_region: bool,
 }
 
 fn verify_header_auth(
     req: &Request,
     authorization: &str,
-    region: &str,
+    region: RegionCheck,
     now: SystemTime,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Verified, AuthError> {
@@ -898,6 +952,7 @@ fn verify_header_auth(
         });
     }
     let names = signed_header_names(auth.signed_headers, Via::Header)?;
+    check_amz_headers_signed(req, &names)?;
     let payload_hash = req
         .header("x-amz-content-sha256")
         .ok_or_else(|| AuthError::InvalidRequest {
@@ -975,7 +1030,7 @@ pub(crate) fn presigned_v2_in_query(raw_query: &str) -> bool {
 
 fn verify_presigned(
     req: &Request,
-    region: &str,
+    region: RegionCheck,
     now: SystemTime,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Verified, AuthError> {
@@ -1032,6 +1087,7 @@ fn verify_presigned(
         });
     }
     let names = signed_header_names(&signed_param, Via::Query)?;
+    check_amz_headers_signed(req, &names)?;
     // The payload hash: a signed x-amz-content-sha256 header, else the X-Amz-Content-Sha256
     // query parameter (covered by the canonical query), else UNSIGNED-PAYLOAD.
     let signed_hash_header = names

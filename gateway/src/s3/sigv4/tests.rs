@@ -819,7 +819,7 @@ fn host_must_be_signed_and_signed_headers_must_be_present() {
     ];
     let e = expect_err(verify(&request("GET", "/", "", &headers), REGION, at(0), lookup));
     assert_eq!(e.code(), "AccessDenied");
-    assert_eq!(e.message(), HOST_NOT_SIGNED);
+    assert_eq!(e.message(), HEADERS_NOT_SIGNED);
 
     // Signed with a header that is then dropped on the way.
     let (mut headers, _) = signed_request(
@@ -1526,4 +1526,86 @@ fn extreme_clocks_do_not_panic() {
     let _ = verify_presigned_get(&query, UNIX_EPOCH + Duration::from_secs(1 << 40));
     let query = presign("604800", "00000101T000000Z", REGION, "");
     let _ = verify_presigned_get(&query, UNIX_EPOCH - Duration::from_secs(1 << 40));
+}
+
+#[test]
+fn unsigned_amz_headers_are_refused() {
+    // A presigned URL signed for `host` only, sent with added x-amz-* headers.
+    let query = presign("86400", DATE, REGION, "");
+    for (name, value) in [("x-amz-copy-source", "/bucket/other"), ("X-Amz-Meta-A", "1")] {
+        let headers = [("host", HOST), (name, value)];
+        let e = expect_err(verify(
+            &request("GET", "/test.txt", &query, &headers),
+            REGION,
+            at(0),
+            lookup,
+        ));
+        assert_eq!(e.code(), "AccessDenied");
+        assert_eq!(e.message(), HEADERS_NOT_SIGNED);
+        assert_eq!(
+            e.details(),
+            vec![("HeadersNotSigned", name.to_ascii_lowercase())]
+        );
+    }
+    // The exempt ones: the payload hash and the date.
+    let headers = [
+        ("host", HOST),
+        ("x-amz-content-sha256", UNSIGNED_PAYLOAD),
+        ("x-amz-date", DATE),
+    ];
+    verify(&request("GET", "/test.txt", &query, &headers), REGION, at(0), lookup).unwrap();
+
+    // Header auth: every x-amz-* header the client signed passes; one added after signing is
+    // named (each name once).
+    let mut headers = simple_get(SECRET, DATE, REGION);
+    verify_get(&headers, at(0)).unwrap();
+    let auth_at = headers.len() - 1;
+    headers.insert(auth_at, ("x-amz-meta-b".into(), "1".into()));
+    headers.insert(auth_at, ("x-amz-tagging".into(), "a=1".into()));
+    headers.insert(auth_at, ("x-amz-meta-b".into(), "2".into()));
+    let e = expect_err(verify_get(&headers, at(0)));
+    assert_eq!(e.code(), "AccessDenied");
+    assert_eq!(
+        e.details(),
+        vec![("HeadersNotSigned", "x-amz-meta-b, x-amz-tagging".to_owned())]
+    );
+}
+
+#[test]
+fn region_agnostic_accepts_any_scope_region() {
+    // git-annex signs with the host name as the region.
+    let headers = simple_get(SECRET, DATE, "s3.example.org");
+    let pairs = as_pairs(&headers);
+    let req = request("GET", "/bucket/key", "", &pairs);
+    let e = expect_err(verify(&req, REGION, at(0), lookup));
+    assert_eq!(e.code(), "AuthorizationHeaderMalformed");
+    verify_with(&req, REGION, true, at(0), lookup).unwrap();
+    // The signature is still checked, with the scope's region.
+    let wrong = simple_get("other-secret", DATE, "s3.example.org");
+    let pairs = as_pairs(&wrong);
+    let e = expect_err(verify_with(
+        &request("GET", "/bucket/key", "", &pairs),
+        REGION,
+        true,
+        at(0),
+        lookup,
+    ));
+    assert_eq!(e.code(), "SignatureDoesNotMatch");
+    // Presigned too.
+    let query = presign("600", DATE, "eu-central-1", "");
+    let headers = [("host", HOST)];
+    let req = request("GET", "/test.txt", &query, &headers);
+    assert_eq!(
+        expect_err(verify(&req, REGION, at(0), lookup)).code(),
+        "AuthorizationQueryParametersError"
+    );
+    verify_with(&req, REGION, true, at(0), lookup).unwrap();
+}
+
+#[test]
+fn expired_presigned_is_access_denied() {
+    let query = presign("60", DATE, REGION, "");
+    verify_presigned_get(&query, at(60)).unwrap();
+    let e = expect_err(verify_presigned_get(&query, at(61)));
+    assert_eq!((e.code(), e.message().as_str()), ("AccessDenied", "Request has expired"));
 }
