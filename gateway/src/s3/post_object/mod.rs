@@ -1,5 +1,7 @@
 //! PostObject: browser-based uploads, an HTML form POSTed to the bucket URL and signed with a
-//! SigV4 POST policy (AWS: "Browser-Based Uploads Using POST (AWS Signature Version 4)").
+//! SigV4 POST policy (AWS: "Browser-Based Uploads Using POST (AWS Signature Version 4)"), or
+//! with a SigV2 one (`AWSAccessKeyId`, `signature` = base64 HMAC-SHA1 of `policy`) when the
+//! configuration accepts SigV2.
 //!
 //! Owns the whole operation, authentication included, because its credentials are form fields
 //! rather than headers: `s3::handle` routes `Endpoint::PostObject` here before its own SigV4
@@ -22,6 +24,8 @@ use futures_util::{Stream, StreamExt};
 use hmac::{Hmac, Mac};
 use metadata::{ObjectRecord, PutCondition};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use base64::Engine as _;
+use sha1::Sha1;
 use sha2::Sha256;
 use time::OffsetDateTime;
 
@@ -89,7 +93,11 @@ pub async fn post_object(
     let mut reader = FormReader::new(body, &boundary);
     let (mut fields, file) = read_fields(&mut reader).await?;
 
-    let user = authenticate(&state.config.region, &state.config.users, &fields)?;
+    let accept = Accept {
+        sigv2: state.config.sigv2,
+        any_region: state.config.region_agnostic,
+    };
+    let user = authenticate(&state.config.region, accept, &state.config.users, &fields)?;
     let policy = Policy::parse(field(&fields, "policy").unwrap_or_default())?;
     policy.check_expiry(OffsetDateTime::now_utc())?;
     let Some(file) = file else {
@@ -201,23 +209,40 @@ fn unsupported_mechanism() -> S3Error {
     )
 }
 
-/// Authenticates the form: SigV4 fields present and well-formed, credential scope matching this
-/// gateway, known access key, and `x-amz-signature` = hex(HMAC-SHA256(signing key, policy)).
-fn authenticate(region: &str, users: &[User], fields: &[(String, String)]) -> S3Result<User> {
+/// Which signatures the gateway's configuration accepts besides SigV4 in its own region.
+#[derive(Clone, Copy, Debug)]
+struct Accept {
+    /// SigV2 forms (`AWSAccessKeyId`, `policy`, `signature`).
+    sigv2: bool,
+    /// SigV4 credentials scoped to any region (region-agnostic mode).
+    any_region: bool,
+}
+
+/// Authenticates the form. SigV4: fields present and well-formed, credential scope matching
+/// this gateway, known access key, and `x-amz-signature` = hex(HMAC-SHA256(signing key,
+/// policy)). SigV2 (when accepted): `AWSAccessKeyId` known and `signature` =
+/// base64(HMAC-SHA1(secret, policy)).
+fn authenticate(region: &str, accept: Accept, users: &[User], fields: &[(String, String)]) -> S3Result<User> {
     let get = |name: &str| field(fields, name);
     let sigv2 = get("awsaccesskeyid").is_some() || get("signature").is_some();
     let Some(policy) = get("policy") else {
         if SIGNED_FIELDS.iter().any(|n| get(n).is_some()) {
             return Err(missing_field("policy"));
         }
-        if sigv2 {
+        if sigv2 && !accept.sigv2 {
             return Err(unsupported_mechanism());
+        }
+        if sigv2 {
+            return Err(missing_field("policy"));
         }
         // An unsigned form is an anonymous request, and this gateway serves none.
         return Err(S3Error::new(Code::AccessDenied));
     };
     if sigv2 && get("x-amz-algorithm").is_none() {
-        return Err(unsupported_mechanism());
+        if !accept.sigv2 {
+            return Err(unsupported_mechanism());
+        }
+        return authenticate_v2(users, policy, fields);
     }
     let mut values = [""; 4];
     for (slot, name) in values.iter_mut().zip(SIGNED_FIELDS) {
@@ -243,7 +268,7 @@ fn authenticate(region: &str, users: &[User], fields: &[(String, String)]) -> S3
         .extra("ArgumentName", "x-amz-date")
         .extra("ArgumentValue", amz_date.to_owned()));
     }
-    let (access_key, day, region) = check_credential(credential, amz_date, region)?;
+    let (access_key, day, region) = check_credential(credential, amz_date, region, accept.any_region)?;
     let user = users.iter().find(|u| u.access_key == access_key).ok_or_else(|| {
         S3Error::new(Code::InvalidAccessKeyId).extra("AWSAccessKeyId", access_key.to_owned())
     })?;
@@ -252,6 +277,30 @@ fn authenticate(region: &str, users: &[User], fields: &[(String, String)]) -> S3
     mac.update(policy.as_bytes());
     let mut claimed = [0u8; 32];
     let matches = hex::decode_to_slice(signature, &mut claimed).is_ok() && mac.verify_slice(&claimed).is_ok();
+    if !matches {
+        return Err(S3Error::new(Code::SignatureDoesNotMatch)
+            .extra("AWSAccessKeyId", access_key.to_owned())
+            .extra("StringToSign", policy.to_owned())
+            .extra("SignatureProvided", signature.to_owned()));
+    }
+    Ok(user.clone())
+}
+
+/// A SigV2 form: `AWSAccessKeyId` and `signature` = base64(HMAC-SHA1(secret, `policy`)) (AWS:
+/// "Browser-based uploads using POST (AWS signature version 2)"); the policy itself is then
+/// checked as for SigV4.
+fn authenticate_v2(users: &[User], policy: &str, fields: &[(String, String)]) -> S3Result<User> {
+    let access_key = field(fields, "awsaccesskeyid").ok_or_else(|| missing_field("AWSAccessKeyId"))?;
+    let signature = field(fields, "signature").ok_or_else(|| missing_field("Signature"))?;
+    let user = users.iter().find(|u| u.access_key == access_key).ok_or_else(|| {
+        S3Error::new(Code::InvalidAccessKeyId).extra("AWSAccessKeyId", access_key.to_owned())
+    })?;
+    let mut mac = Hmac::<Sha1>::new_from_slice(user.secret_key.as_bytes())
+        .map_err(|e| S3Error::internal(e.to_string()))?;
+    mac.update(policy.as_bytes());
+    let matches = base64::engine::general_purpose::STANDARD
+        .decode(signature.trim())
+        .is_ok_and(|c| mac.verify_slice(&c).is_ok());
     if !matches {
         return Err(S3Error::new(Code::SignatureDoesNotMatch)
             .extra("AWSAccessKeyId", access_key.to_owned())
@@ -274,6 +323,7 @@ fn check_credential<'a>(
     credential: &'a str,
     amz_date: &str,
     region: &str,
+    any_region: bool,
 ) -> S3Result<(&'a str, &'a str, &'a str)> {
     let error = |message: String| {
         S3Error::with_message(Code::InvalidArgument, message)
@@ -299,7 +349,7 @@ fn check_credential<'a>(
                 .to_owned(),
         ));
     }
-    if cred_region != region {
+    if cred_region != region && !(any_region && !cred_region.is_empty()) {
         return Err(error(format!(
             "the region '{cred_region}' is wrong; expecting '{region}'"
         ))
@@ -505,7 +555,6 @@ fn success_response(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use base64::Engine as _;
 
     fn fields(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
@@ -521,8 +570,13 @@ mod tests {
             owner_id: None,
             display_name: None,
         }];
-        authenticate("us-east-1", &users, f)
+        authenticate("us-east-1", ACCEPT, &users, f)
     }
+
+    const ACCEPT: Accept = Accept {
+        sigv2: true,
+        any_region: false,
+    };
 
     /// A correctly signed form around `policy_json`.
     fn signed(policy_json: &str, secret: &str) -> Vec<(String, String)> {
@@ -629,13 +683,64 @@ mod tests {
             ("policy", "e30="),
             ("signature", "x"),
         ]);
-        assert_eq!(auth(&v2).unwrap_err().code, Code::InvalidRequest);
+        assert_eq!(auth(&v2).unwrap_err().code, Code::SignatureDoesNotMatch);
+        let users = [User::parse("AKID:secret").unwrap()];
+        let off = Accept {
+            sigv2: false,
+            any_region: false,
+        };
+        let e = authenticate("us-east-1", off, &users, &v2).unwrap_err();
+        assert_eq!(e.code, Code::InvalidRequest, "SigV2 refused when off");
         let mut f = signed(POLICY, "secret");
         set(&mut f, "x-amz-algorithm", "AWS4-HMAC-SHA1");
         assert_eq!(auth(&f).unwrap_err().code, Code::InvalidArgument);
         let mut f = signed(POLICY, "secret");
         set(&mut f, "x-amz-date", "2030-01-01");
         assert_eq!(auth(&f).unwrap_err().code, Code::InvalidArgument);
+    }
+
+    #[test]
+    fn sigv2_forms() {
+        let policy = base64::engine::general_purpose::STANDARD.encode(POLICY);
+        let mut mac = Hmac::<Sha1>::new_from_slice(b"secret").unwrap();
+        mac.update(policy.as_bytes());
+        let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+        let mut f = fields(&[
+            ("key", "k"),
+            ("awsaccesskeyid", "AKID"),
+            ("policy", &policy),
+            ("signature", &sig),
+        ]);
+        assert_eq!(auth(&f).unwrap().access_key, "AKID");
+        set(&mut f, "awsaccesskeyid", "NOPE");
+        assert_eq!(auth(&f).unwrap_err().code, Code::InvalidAccessKeyId);
+        set(&mut f, "awsaccesskeyid", "AKID");
+        set(&mut f, "policy", "e30=");
+        let e = auth(&f).unwrap_err();
+        assert_eq!(e.code, Code::SignatureDoesNotMatch);
+        assert!(e.extra.contains(&("StringToSign", "e30=".into())));
+    }
+
+    #[test]
+    fn region_agnostic_forms() {
+        let policy = base64::engine::general_purpose::STANDARD.encode(POLICY);
+        let key = sigv4::signing_key("secret", "20300101", "s3.example.org", "s3");
+        let signature = sigv4::signature(&key, &policy);
+        let f = fields(&[
+            ("key", "k"),
+            ("x-amz-algorithm", "AWS4-HMAC-SHA256"),
+            ("x-amz-credential", "AKID/20300101/s3.example.org/s3/aws4_request"),
+            ("x-amz-date", "20300101T000000Z"),
+            ("policy", &policy),
+            ("x-amz-signature", &signature),
+        ]);
+        assert_eq!(auth(&f).unwrap_err().code, Code::InvalidArgument);
+        let users = [User::parse("AKID:secret").unwrap()];
+        let any = Accept {
+            sigv2: true,
+            any_region: true,
+        };
+        assert!(authenticate("us-east-1", any, &users, &f).is_ok());
     }
 
     #[test]

@@ -19,8 +19,8 @@ use time::OffsetDateTime;
 use crate::s3::error::{Code, S3Error, S3Result};
 
 /// Form fields no condition needs to cover (AWS: `x-amz-signature`, `file`, `policy`, and
-/// names starting with `x-ignore-`).
-const UNCOVERED: [&str; 3] = ["x-amz-signature", "file", "policy"];
+/// names starting with `x-ignore-`; in a SigV2 form `AWSAccessKeyId` and `signature`).
+const UNCOVERED: [&str; 5] = ["x-amz-signature", "file", "policy", "awsaccesskeyid", "signature"];
 
 /// One condition of a policy. Field names are lowercase, without the `$`.
 #[derive(Debug, Clone, PartialEq, Eq)]
