@@ -1,4 +1,4 @@
-//! PostObject: browser form uploads signed with a SigV4 POST policy.
+//! PostObject: browser form uploads signed with a SigV4 (or SigV2) POST policy.
 //!
 //! The SDK has no presigned-POST helper, so the tests build what a browser sends: the policy
 //! document and its signature (hex HMAC-SHA256 of the base64 policy under the SigV4 signing
@@ -553,6 +553,60 @@ async fn refused_forms_store_nothing() {
         r.body
     );
 
+    assert_eq!(key_count(&c, &b).await, 0);
+    gw.stop().await;
+}
+
+/// A SigV2 form (AWS: "Browser-based uploads using POST (AWS signature version 2)"):
+/// `AWSAccessKeyId`, `policy`, `signature` = base64(HMAC-SHA1(secret, base64 policy)).
+fn signed_fields_v2(policy: &Value, ak: &str, sk: &str) -> Vec<(String, String)> {
+    let policy_b64 = B64.encode(policy.to_string());
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(sk.as_bytes()).unwrap();
+    mac.update(policy_b64.as_bytes());
+    vec![
+        ("AWSAccessKeyId".into(), ak.to_owned()),
+        ("policy".into(), policy_b64),
+        ("signature".into(), B64.encode(mac.finalize().into_bytes())),
+    ]
+}
+
+#[actix_web::test]
+async fn sigv2_form_upload() {
+    let gw = Gw::start().await;
+    let c = gw.client();
+    let b = bucket("postv2");
+    c.create_bucket().bucket(&b).send().await.unwrap();
+    let policy = json!({
+        "expiration": expiration(Duration::hours(1)),
+        "conditions": [{ "bucket": b }, ["starts-with", "$key", "v2/"]]
+    });
+    let ct = format!("multipart/form-data; boundary={BOUNDARY}");
+    let content = data(3000, 9);
+    let mut fields = pairs(&[("key", "v2/${filename}")]);
+    fields.extend(signed_fields_v2(&policy, AK, SK));
+    let body = form_body(&fields, Some(("f.bin", "application/octet-stream", &content)), &[]);
+    let r = post(&gw, None, &format!("/{b}"), &ct, body).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(get_bytes(&c, &b, "v2/f.bin").await, content);
+
+    // Signed with another secret: SignatureDoesNotMatch, nothing stored.
+    let mut fields = pairs(&[("key", "v2/bad")]);
+    fields.extend(signed_fields_v2(&policy, AK, SK2));
+    let body = form_body(&fields, Some(("f.bin", "application/octet-stream", &content)), &[]);
+    let r = post(&gw, None, &format!("/{b}"), &ct, body).await;
+    assert_eq!((r.status, r.code()), (403, Some("SignatureDoesNotMatch")), "{}", r.body);
+    assert_eq!(key_count(&c, &b).await, 1);
+    gw.stop().await;
+
+    // With SigV2 off: 400 InvalidRequest, as before.
+    let gw = Gw::start_with(|c| c.sigv2 = false).await;
+    let c = gw.client();
+    c.create_bucket().bucket(&b).send().await.unwrap();
+    let mut fields = pairs(&[("key", "v2/x")]);
+    fields.extend(signed_fields_v2(&policy, AK, SK));
+    let body = form_body(&fields, Some(("f.bin", "application/octet-stream", &content)), &[]);
+    let r = post(&gw, None, &format!("/{b}"), &ct, body).await;
+    assert_eq!((r.status, r.code()), (400, Some("InvalidRequest")), "{}", r.body);
     assert_eq!(key_count(&c, &b).await, 0);
     gw.stop().await;
 }
