@@ -335,7 +335,10 @@ mod tests {
         assert_eq!(c.volfile_servers, ["localhost:24007"]);
         assert_eq!(c.upload_buffer, 16 << 20);
         assert_eq!(c.heap_trim, Some(Duration::from_secs(1)));
-        assert!(c.sigv2 && !c.region_agnostic, "SigV2 on, region-agnostic off by default");
+        assert!(
+            c.sigv2 && !c.region_agnostic,
+            "SigV2 on, region-agnostic off by default"
+        );
         assert!(
             c.malloc_arenas.is_some_and(|n| n >= 2 && n % 2 == 0),
             "arenas are capped by default"
@@ -374,7 +377,15 @@ mod tests {
         let c = Config::load(&file).unwrap();
         assert!(!c.sigv2 && c.region_agnostic);
         let p = path.to_str().unwrap();
-        let flags = Cli::parse_from(["t", "--config", p, "--sigv2", "--region-agnostic=false", "--user", "a:b"]);
+        let flags = Cli::parse_from([
+            "t",
+            "--config",
+            p,
+            "--sigv2",
+            "--region-agnostic=false",
+            "--user",
+            "a:b",
+        ]);
         let c = Config::load(&flags.serve).unwrap();
         assert!(c.sigv2 && !c.region_agnostic, "flags win over the file");
         let off = Cli::parse_from(["t", "--sigv2=false", "--region-agnostic", "--user", "a:b"]);

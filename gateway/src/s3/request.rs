@@ -152,7 +152,13 @@ pub fn header_text(value: &str) -> &str {
 pub fn header_bytes(value: &str) -> std::borrow::Cow<'_, [u8]> {
     value
         .strip_prefix(OBS_TEXT_MARK)
-        .and_then(|latin1| latin1.chars().map(u8::try_from).collect::<Result<Vec<u8>, _>>().ok())
+        .and_then(|latin1| {
+            latin1
+                .chars()
+                .map(u8::try_from)
+                .collect::<Result<Vec<u8>, _>>()
+                .ok()
+        })
         .map_or_else(|| value.as_bytes().into(), Into::into)
 }
 
@@ -218,7 +224,12 @@ mod tests {
 
     #[test]
     fn header_values_keep_every_byte() {
-        for bytes in [&b"plain"[..], "caf\u{e9} \u{65e5}".as_bytes(), b"Hello World\xe9", b"\xff\x80a"] {
+        for bytes in [
+            &b"plain"[..],
+            "caf\u{e9} \u{65e5}".as_bytes(),
+            b"Hello World\xe9",
+            b"\xff\x80a",
+        ] {
             let v = header_value(bytes);
             assert_eq!(header_bytes(&v).as_ref(), bytes);
         }

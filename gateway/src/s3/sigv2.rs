@@ -201,17 +201,14 @@ fn verify_query(
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Verified, AuthError> {
     let q = |name: &str| query_value(req.raw_query, name);
-    let (Some(access_key), Some(claimed), Some(expires)) = (q("AWSAccessKeyId"), q("Signature"), q("Expires"))
+    let (Some(access_key), Some(claimed), Some(expires)) =
+        (q("AWSAccessKeyId"), q("Signature"), q("Expires"))
     else {
         return Err(AuthError::access_denied(
             "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters",
         ));
     };
-    let Some(expires_secs) = expires
-        .parse::<u64>()
-        .ok()
-        .and_then(|s| i64::try_from(s).ok())
-    else {
+    let Some(expires_secs) = expires.parse::<u64>().ok().and_then(|s| i64::try_from(s).ok()) else {
         return Err(AuthError::access_denied(&format!(
             "Invalid date (should be seconds since epoch): {expires}"
         )));
@@ -344,7 +341,11 @@ fn canonical_amz_headers(headers: &[(String, &str)]) -> String {
 /// `/bucket/key` as on the wire (for virtual-host style, `/bucket` + the path), then `?` and
 /// the sub-resources of the query ([`SUB_RESOURCES`]), sorted by name, values decoded.
 fn canonical_resource(req: &Request) -> String {
-    let path = if req.raw_path.is_empty() { "/" } else { req.raw_path };
+    let path = if req.raw_path.is_empty() {
+        "/"
+    } else {
+        req.raw_path
+    };
     let mut out = match req.vhost_bucket {
         Some(b) => format!("/{b}{path}"),
         None => path.to_owned(),
@@ -410,11 +411,7 @@ fn parse_date(value: &str) -> Option<i64> {
                 .ok()
                 .map(time::OffsetDateTime::unix_timestamp)
         })
-        .or_else(|| {
-            httpdate::parse_http_date(value)
-                .ok()
-                .map(|t| unix_seconds(t))
-        })
+        .or_else(|| httpdate::parse_http_date(value).ok().map(|t| unix_seconds(t)))
         .or_else(|| parse_amz_date(value))
 }
 

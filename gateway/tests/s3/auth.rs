@@ -100,7 +100,12 @@ fn v2_signature(sk: &str, string_to_sign: &[u8]) -> String {
 
 /// `Authorization` and `Date` for a SigV2 header-signed request. `amz` are the x-amz-* headers
 /// as (lowercase name, value signed), already sorted; `resource` is `/bucket/key[?sub]`.
-fn v2_headers(method: &str, content_type: &str, amz: &[(&str, &[u8])], resource: &str) -> Vec<(&'static str, Vec<u8>)> {
+fn v2_headers(
+    method: &str,
+    content_type: &str,
+    amz: &[(&str, &[u8])],
+    resource: &str,
+) -> Vec<(&'static str, Vec<u8>)> {
     let date = httpdate::fmt_http_date(SystemTime::now());
     let mut sts = format!("{method}\n\n{content_type}\n{date}\n").into_bytes();
     for (k, v) in amz {
@@ -111,7 +116,10 @@ fn v2_headers(method: &str, content_type: &str, amz: &[(&str, &[u8])], resource:
     sts.extend_from_slice(resource.as_bytes());
     let mut h = vec![
         ("Date", date.into_bytes()),
-        ("Authorization", format!("AWS {AK}:{}", v2_signature(SK, &sts)).into_bytes()),
+        (
+            "Authorization",
+            format!("AWS {AK}:{}", v2_signature(SK, &sts)).into_bytes(),
+        ),
     ];
     if !content_type.is_empty() {
         h.push(("Content-Type", content_type.as_bytes().to_vec()));
@@ -266,7 +274,14 @@ async fn sigv2_header_auth_put_get() {
         &format!("/{b}/dir/a%20b.txt"),
     );
     h.push(("x-amz-meta-who", b"v2".to_vec()));
-    let r = send(&ep, "PUT", &format!("/{b}/dir/a%20b.txt"), &h, b"signed the old way").await;
+    let r = send(
+        &ep,
+        "PUT",
+        &format!("/{b}/dir/a%20b.txt"),
+        &h,
+        b"signed the old way",
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.body);
     // GET back, path style and virtual-host style (the bucket comes from Host).
     let h = v2_headers("GET", "", &[], &format!("/{b}/dir/a%20b.txt"));
@@ -282,30 +297,56 @@ async fn sigv2_header_auth_put_get() {
     let r = send(&ep, "GET", &format!("/{b}/?uploads"), &h, b"").await;
     assert_eq!(r.status, 200, "{}", r.body);
     // The SDK sees the object.
-    let o = c.head_object().bucket(&b).key("dir/a b.txt").send().await.unwrap();
+    let o = c
+        .head_object()
+        .bucket(&b)
+        .key("dir/a b.txt")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(o.content_type(), Some("text/plain"));
 
     // Wrong signature: 403 SignatureDoesNotMatch with the string to sign, as text and bytes.
     let mut h = v2_headers("GET", "", &[], &format!("/{b}/other"));
     h[1].1 = format!("AWS {AK}:AAAAAAAAAAAAAAAAAAAAAAAAAAA=").into_bytes();
     let r = send(&ep, "GET", &format!("/{b}/dir/a%20b.txt"), &h, b"").await;
-    assert_eq!((r.status, r.code()), (403, Some("SignatureDoesNotMatch")), "{}", r.body);
+    assert_eq!(
+        (r.status, r.code()),
+        (403, Some("SignatureDoesNotMatch")),
+        "{}",
+        r.body
+    );
     assert!(r.body.contains("<StringToSignBytes>47 45 54 0a"), "{}", r.body);
     assert!(r.body.contains("<SignatureProvided>"), "{}", r.body);
     // An x-amz-* header added after signing is part of the string to sign: refused.
     let mut h = v2_headers("PUT", "", &[], &format!("/{b}/copy"));
     h.push(("x-amz-copy-source", format!("/{b}/dir/a%20b.txt").into_bytes()));
     let r = send(&ep, "PUT", &format!("/{b}/copy"), &h, b"").await;
-    assert_eq!((r.status, r.code()), (403, Some("SignatureDoesNotMatch")), "{}", r.body);
+    assert_eq!(
+        (r.status, r.code()),
+        (403, Some("SignatureDoesNotMatch")),
+        "{}",
+        r.body
+    );
     // Unknown key; a date 20 minutes off.
     let mut h = v2_headers("GET", "", &[], &format!("/{b}/dir/a%20b.txt"));
     h[1].1 = b"AWS NOSUCHKEY:AAAAAAAAAAAAAAAAAAAAAAAAAAA=".to_vec();
     let r = send(&ep, "GET", &format!("/{b}/dir/a%20b.txt"), &h, b"").await;
-    assert_eq!((r.status, r.code()), (403, Some("InvalidAccessKeyId")), "{}", r.body);
+    assert_eq!(
+        (r.status, r.code()),
+        (403, Some("InvalidAccessKeyId")),
+        "{}",
+        r.body
+    );
     let mut h = v2_headers("GET", "", &[], &format!("/{b}/dir/a%20b.txt"));
     h[0].1 = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(20 * 60)).into_bytes();
     let r = send(&ep, "GET", &format!("/{b}/dir/a%20b.txt"), &h, b"").await;
-    assert_eq!((r.status, r.code()), (403, Some("RequestTimeTooSkewed")), "{}", r.body);
+    assert_eq!(
+        (r.status, r.code()),
+        (403, Some("RequestTimeTooSkewed")),
+        "{}",
+        r.body
+    );
     gw.stop().await;
 }
 
@@ -322,17 +363,28 @@ async fn sigv2_presigned_get_put_and_expiry() {
     assert_eq!(r.status, 200, "{}", r.body);
     let get = v2_presigned("GET", "", &format!("/{b}/pre.bin"), expires);
     let u = format!("{ep}{get}");
-    let (status, body) = tokio::task::spawn_blocking(move || http_get_url(&u)).await.unwrap();
+    let (status, body) = tokio::task::spawn_blocking(move || http_get_url(&u))
+        .await
+        .unwrap();
     assert_eq!((status, body.as_str()), (200, "via a v2 URL"));
     // Another key with the same signature: mismatch.
     let other = get.replace("pre.bin", "pre.bim");
     let r = send(&ep, "GET", &other, &[], b"").await;
-    assert_eq!((r.status, r.code()), (403, Some("SignatureDoesNotMatch")), "{}", r.body);
+    assert_eq!(
+        (r.status, r.code()),
+        (403, Some("SignatureDoesNotMatch")),
+        "{}",
+        r.body
+    );
     // Expired: 403 AccessDenied "Request has expired", with the times.
     let old = v2_presigned("GET", "", &format!("/{b}/pre.bin"), unix_now() - 1);
     let r = send(&ep, "GET", &old, &[], b"").await;
     assert_eq!((r.status, r.code()), (403, Some("AccessDenied")), "{}", r.body);
-    assert!(r.body.contains("Request has expired") && r.body.contains("<ServerTime>"), "{}", r.body);
+    assert!(
+        r.body.contains("Request has expired") && r.body.contains("<ServerTime>"),
+        "{}",
+        r.body
+    );
     gw.stop().await;
 }
 
@@ -377,15 +429,34 @@ async fn unsigned_amz_headers_are_refused() {
     assert!(url.contains("X-Amz-SignedHeaders=host"), "{url}");
     let target = format!("/{}", url.splitn(4, '/').nth(3).unwrap());
     let ep = gw.endpoint.clone();
-    let host = url.trim_start_matches("http://").split('/').next().unwrap().to_owned();
+    let host = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
     for (name, value) in [
         ("x-amz-copy-source", format!("/{b}/other")),
         ("x-amz-meta-a", "sneaked".to_owned()),
     ] {
-        let r = send_host(&ep, Some(&host), "PUT", &target, &[(name, value.into_bytes())], b"").await;
-        assert_eq!((r.status, r.code()), (403, Some("AccessDenied")), "{name}: {}", r.body);
+        let r = send_host(
+            &ep,
+            Some(&host),
+            "PUT",
+            &target,
+            &[(name, value.into_bytes())],
+            b"",
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.code()),
+            (403, Some("AccessDenied")),
+            "{name}: {}",
+            r.body
+        );
         assert!(
-            r.body.contains(&format!("<HeadersNotSigned>{name}</HeadersNotSigned>")),
+            r.body
+                .contains(&format!("<HeadersNotSigned>{name}</HeadersNotSigned>")),
             "{}",
             r.body
         );
@@ -416,9 +487,14 @@ async fn expired_presigned_v4_is_access_denied() {
         .unwrap();
     let req = c.get_object().bucket(&b).key("k").presigned(conf).await.unwrap();
     let u = req.uri().to_owned();
-    let (status, body) = tokio::task::spawn_blocking(move || http_get_url(&u)).await.unwrap();
+    let (status, body) = tokio::task::spawn_blocking(move || http_get_url(&u))
+        .await
+        .unwrap();
     assert_eq!(status, 403, "{body}");
-    assert!(body.contains("<Code>AccessDenied</Code>") && body.contains("Request has expired"), "{body}");
+    assert!(
+        body.contains("<Code>AccessDenied</Code>") && body.contains("Request has expired"),
+        "{body}"
+    );
     gw.stop().await;
 }
 
@@ -451,10 +527,23 @@ async fn region_agnostic_on_and_off() {
         .await
         .unwrap();
     let got = c.get_object().bucket(&b).key("k").send().await.unwrap();
-    assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), b"any region");
+    assert_eq!(
+        got.body.collect().await.unwrap().into_bytes().as_ref(),
+        b"any region"
+    );
     // The signature is still checked.
-    let conf = c.config().to_builder().credentials_provider(aws_credential_types::Credentials::new(AK, "wrong", None, None, "t")).build();
-    let e = aws_sdk_s3::Client::from_conf(conf).list_buckets().send().await.unwrap_err();
+    let conf = c
+        .config()
+        .to_builder()
+        .credentials_provider(aws_credential_types::Credentials::new(
+            AK, "wrong", None, None, "t",
+        ))
+        .build();
+    let e = aws_sdk_s3::Client::from_conf(conf)
+        .list_buckets()
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e).as_deref(), Some("SignatureDoesNotMatch"));
     lenient.stop().await;
 }
@@ -472,7 +561,11 @@ async fn non_ascii_metadata_round_trips_byte_for_byte() {
     let utf8 = "caf\u{e9} \u{65e5}\u{672c}".as_bytes();
     let rfc2047: &[u8] = b"=?UTF-8?B?w6k=?=";
     let signed_latin1 = "Hello World\u{e9}".as_bytes();
-    let amz: [(&str, &[u8]); 3] = [("x-amz-meta-a", signed_latin1), ("x-amz-meta-b", utf8), ("x-amz-meta-c", rfc2047)];
+    let amz: [(&str, &[u8]); 3] = [
+        ("x-amz-meta-a", signed_latin1),
+        ("x-amz-meta-b", utf8),
+        ("x-amz-meta-c", rfc2047),
+    ];
     let mut h = v2_headers("PUT", "", &amz, &format!("/{b}/m"));
     h.push(("x-amz-meta-a", latin1.to_vec()));
     h.push(("x-amz-meta-b", utf8.to_vec()));
@@ -498,6 +591,9 @@ async fn non_ascii_metadata_round_trips_byte_for_byte() {
         .unwrap();
     let h = v2_headers("HEAD", "", &[], &format!("/{b}/sdk"));
     let r = send(&ep, "HEAD", &format!("/{b}/sdk"), &h, b"").await;
-    assert_eq!(r.header("x-amz-meta-k").as_deref(), Some("Hello W\u{f6}rld".as_bytes()));
+    assert_eq!(
+        r.header("x-amz-meta-k").as_deref(),
+        Some("Hello W\u{f6}rld".as_bytes())
+    );
     gw.stop().await;
 }

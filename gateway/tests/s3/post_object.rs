@@ -584,7 +584,11 @@ async fn sigv2_form_upload() {
     let content = data(3000, 9);
     let mut fields = pairs(&[("key", "v2/${filename}")]);
     fields.extend(signed_fields_v2(&policy, AK, SK));
-    let body = form_body(&fields, Some(("f.bin", "application/octet-stream", &content)), &[]);
+    let body = form_body(
+        &fields,
+        Some(("f.bin", "application/octet-stream", &content)),
+        &[],
+    );
     let r = post(&gw, None, &format!("/{b}"), &ct, body).await;
     assert_eq!(r.status, 204, "{}", r.body);
     assert_eq!(get_bytes(&c, &b, "v2/f.bin").await, content);
@@ -592,9 +596,18 @@ async fn sigv2_form_upload() {
     // Signed with another secret: SignatureDoesNotMatch, nothing stored.
     let mut fields = pairs(&[("key", "v2/bad")]);
     fields.extend(signed_fields_v2(&policy, AK, SK2));
-    let body = form_body(&fields, Some(("f.bin", "application/octet-stream", &content)), &[]);
+    let body = form_body(
+        &fields,
+        Some(("f.bin", "application/octet-stream", &content)),
+        &[],
+    );
     let r = post(&gw, None, &format!("/{b}"), &ct, body).await;
-    assert_eq!((r.status, r.code()), (403, Some("SignatureDoesNotMatch")), "{}", r.body);
+    assert_eq!(
+        (r.status, r.code()),
+        (403, Some("SignatureDoesNotMatch")),
+        "{}",
+        r.body
+    );
     assert_eq!(key_count(&c, &b).await, 1);
     gw.stop().await;
 
@@ -604,7 +617,11 @@ async fn sigv2_form_upload() {
     c.create_bucket().bucket(&b).send().await.unwrap();
     let mut fields = pairs(&[("key", "v2/x")]);
     fields.extend(signed_fields_v2(&policy, AK, SK));
-    let body = form_body(&fields, Some(("f.bin", "application/octet-stream", &content)), &[]);
+    let body = form_body(
+        &fields,
+        Some(("f.bin", "application/octet-stream", &content)),
+        &[],
+    );
     let r = post(&gw, None, &format!("/{b}"), &ct, body).await;
     assert_eq!((r.status, r.code()), (400, Some("InvalidRequest")), "{}", r.body);
     assert_eq!(key_count(&c, &b).await, 0);

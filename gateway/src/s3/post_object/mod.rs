@@ -19,12 +19,12 @@ pub mod policy;
 
 use std::sync::Arc;
 
+use base64::Engine as _;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use hmac::{Hmac, Mac};
 use metadata::{ObjectRecord, PutCondition};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use base64::Engine as _;
 use sha1::Sha1;
 use sha2::Sha256;
 use time::OffsetDateTime;

@@ -262,7 +262,10 @@ fn aws_delete_example_with_x_amz_date_on_the_date_line() {
             ("Host", "s3.amazonaws.com"),
             ("Date", "Tue, 27 Mar 2007 21:20:27 +0000"),
             ("x-amz-date", "Tue, 27 Mar 2007 21:20:26 +0000"),
-            ("Authorization", "AWS AKIAIOSFODNN7EXAMPLE:lx3byBScXR6KzyMaifNkardMwNk="),
+            (
+                "Authorization",
+                "AWS AKIAIOSFODNN7EXAMPLE:lx3byBScXR6KzyMaifNkardMwNk=",
+            ),
         ],
         vhost: None,
     };
@@ -328,7 +331,10 @@ fn skew_keys_and_mismatch_details() {
         method: "GET",
         path: "/b/k",
         query: "",
-        headers: vec![("Date", "Tue, 27 Mar 2007 19:36:42 GMT"), ("Authorization", &auth)],
+        headers: vec![
+            ("Date", "Tue, 27 Mar 2007 19:36:42 GMT"),
+            ("Authorization", &auth),
+        ],
         vhost: None,
     };
     verify(&c.req(), at(EXAMPLE_DAY + 15 * 60), lookup).unwrap();
@@ -361,20 +367,32 @@ fn skew_keys_and_mismatch_details() {
         headers: vec![("Authorization", &auth)],
         ..a
     };
-    assert_eq!(verify(&n.req(), at(EXAMPLE_DAY), lookup).unwrap_err().code(), "AccessDenied");
+    assert_eq!(
+        verify(&n.req(), at(EXAMPLE_DAY), lookup).unwrap_err().code(),
+        "AccessDenied"
+    );
     // Malformed header.
-    let bad = [("Authorization", "AWS nocolon"), ("Date", "Tue, 27 Mar 2007 19:36:42 GMT")];
+    let bad = [
+        ("Authorization", "AWS nocolon"),
+        ("Date", "Tue, 27 Mar 2007 19:36:42 GMT"),
+    ];
     let m = Case {
         headers: bad.to_vec(),
         ..n
     };
-    assert_eq!(verify(&m.req(), at(EXAMPLE_DAY), lookup).unwrap_err().code(), "InvalidArgument");
+    assert_eq!(
+        verify(&m.req(), at(EXAMPLE_DAY), lookup).unwrap_err().code(),
+        "InvalidArgument"
+    );
 }
 
 #[test]
 fn which_requests_are_sigv2() {
     assert!(is_sigv2(&[("authorization", "AWS a:b")], ""));
-    assert!(!is_sigv2(&[("authorization", "AWS4-HMAC-SHA256 Credential=..")], ""));
+    assert!(!is_sigv2(
+        &[("authorization", "AWS4-HMAC-SHA256 Credential=..")],
+        ""
+    ));
     assert!(is_sigv2(&[], "AWSAccessKeyId=a&Signature=b&Expires=1"));
     assert!(!is_sigv2(&[], "X-Amz-Algorithm=x&Signature=b"));
     // Two mechanisms at once are left to sigv4's refusal.

@@ -1542,10 +1542,7 @@ fn unsigned_amz_headers_are_refused() {
         ));
         assert_eq!(e.code(), "AccessDenied");
         assert_eq!(e.message(), HEADERS_NOT_SIGNED);
-        assert_eq!(
-            e.details(),
-            vec![("HeadersNotSigned", name.to_ascii_lowercase())]
-        );
+        assert_eq!(e.details(), vec![("HeadersNotSigned", name.to_ascii_lowercase())]);
     }
     // The exempt ones: the payload hash and the date.
     let headers = [
@@ -1553,7 +1550,13 @@ fn unsigned_amz_headers_are_refused() {
         ("x-amz-content-sha256", UNSIGNED_PAYLOAD),
         ("x-amz-date", DATE),
     ];
-    verify(&request("GET", "/test.txt", &query, &headers), REGION, at(0), lookup).unwrap();
+    verify(
+        &request("GET", "/test.txt", &query, &headers),
+        REGION,
+        at(0),
+        lookup,
+    )
+    .unwrap();
 
     // Header auth: every x-amz-* header the client signed passes; one added after signing is
     // named (each name once).
@@ -1607,5 +1610,8 @@ fn expired_presigned_is_access_denied() {
     let query = presign("60", DATE, REGION, "");
     verify_presigned_get(&query, at(60)).unwrap();
     let e = expect_err(verify_presigned_get(&query, at(61)));
-    assert_eq!((e.code(), e.message().as_str()), ("AccessDenied", "Request has expired"));
+    assert_eq!(
+        (e.code(), e.message().as_str()),
+        ("AccessDenied", "Request has expired")
+    );
 }
