@@ -10,6 +10,7 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
+use md5::Digest as _;
 
 use crate::common::{bucket, code, http_get, http_get_url, Gw, AK, SK};
 
@@ -328,6 +329,22 @@ async fn sigv2_header_auth_put_get() {
         "{}",
         r.body
     );
+    // The body is not signed in SigV2, but a signed Content-MD5 is still checked.
+    let md5 = B64.encode(md5::Md5::digest(b"expected"));
+    let date = httpdate::fmt_http_date(SystemTime::now());
+    let sts = format!("PUT\n{md5}\n\n{date}\n/{b}/md5");
+    let h = [
+        ("Date", date.into_bytes()),
+        ("Content-MD5", md5.into_bytes()),
+        (
+            "Authorization",
+            format!("AWS {AK}:{}", v2_signature(SK, sts.as_bytes())).into_bytes(),
+        ),
+    ];
+    let r = send(&ep, "PUT", &format!("/{b}/md5"), &h, b"something else").await;
+    assert_eq!((r.status, r.code()), (400, Some("BadDigest")), "{}", r.body);
+    let r = send(&ep, "PUT", &format!("/{b}/md5"), &h, b"expected").await;
+    assert_eq!(r.status, 200, "{}", r.body);
     // Unknown key; a date 20 minutes off.
     let mut h = v2_headers("GET", "", &[], &format!("/{b}/dir/a%20b.txt"));
     h[1].1 = b"AWS NOSUCHKEY:AAAAAAAAAAAAAAAAAAAAAAAAAAA=".to_vec();
