@@ -411,7 +411,7 @@ fn parse_date(value: &str) -> Option<i64> {
                 .ok()
                 .map(time::OffsetDateTime::unix_timestamp)
         })
-        .or_else(|| httpdate::parse_http_date(value).ok().map(|t| unix_seconds(t)))
+        .or_else(|| httpdate::parse_http_date(value).ok().map(unix_seconds))
         .or_else(|| parse_amz_date(value))
 }
 

@@ -779,7 +779,8 @@ fn checked_credential<'a>(
             None,
         ));
     };
-    if scope_parts.region != region && !(any_region && !scope_parts.region.is_empty()) {
+    let region_ok = scope_parts.region == region || (any_region && !scope_parts.region.is_empty());
+    if !region_ok {
         return Err(scope_error(
             via,
             format!(

@@ -349,7 +349,8 @@ fn check_credential<'a>(
                 .to_owned(),
         ));
     }
-    if cred_region != region && !(any_region && !cred_region.is_empty()) {
+    let region_ok = cred_region == region || (any_region && !cred_region.is_empty());
+    if !region_ok {
         return Err(error(format!(
             "the region '{cred_region}' is wrong; expecting '{region}'"
         ))

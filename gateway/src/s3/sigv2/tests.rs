@@ -41,6 +41,7 @@ impl Case<'_> {
 
 /// Each example: the request, the string to sign AWS shows, and AWS's signature.
 #[test]
+#[allow(clippy::too_many_lines)] // a table of AWS's examples, one field per line after rustfmt
 fn aws_documentation_examples() {
     let cases = [
         (
@@ -208,7 +209,7 @@ fn aws_documentation_examples() {
 /// AWS's query-string example: the Date line is `Expires`.
 #[test]
 fn aws_presigned_example() {
-    let c = Case {
+    let case = Case {
         method: "GET",
         path: "/photos/puppy.jpg",
         query: "AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Expires=1175139620&Signature=NpgCjnDzrM%2BWFzoENXmpNDUsSn8%3D",
@@ -216,37 +217,37 @@ fn aws_presigned_example() {
         vhost: Some("johnsmith"),
     };
     assert_eq!(
-        string_to_sign(&c.req(), "1175139620", true),
+        string_to_sign(&case.req(), "1175139620", true),
         "GET\n\n\n1175139620\n/johnsmith/photos/puppy.jpg"
     );
-    assert!(is_sigv2(&c.headers, c.query));
-    let v = verify(&c.req(), at(1_175_139_620 - 60), lookup).unwrap();
-    assert!(v.presigned);
+    assert!(is_sigv2(&case.headers, case.query));
+    let verified = verify(&case.req(), at(1_175_139_620 - 60), lookup).unwrap();
+    assert!(verified.presigned);
     // One second after Expires: AccessDenied "Request has expired", with the times.
-    let e = verify(&c.req(), at(1_175_139_621), lookup).unwrap_err();
-    assert_eq!(e.code(), "AccessDenied");
-    assert_eq!(e.message(), "Request has expired");
+    let err = verify(&case.req(), at(1_175_139_621), lookup).unwrap_err();
+    assert_eq!(err.code(), "AccessDenied");
+    assert_eq!(err.message(), "Request has expired");
     assert_eq!(
-        e.details(),
+        err.details(),
         vec![
             ("Expires", "2007-03-29T03:40:20Z".to_owned()),
             ("ServerTime", "2007-03-29T03:40:21Z".to_owned())
         ]
     );
     // Tampering with Expires breaks the signature.
-    let t = Case {
+    let tampered = Case {
         query: "AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Expires=1175139621&Signature=NpgCjnDzrM%2BWFzoENXmpNDUsSn8%3D",
-        ..c
+        ..case
     };
-    let e = verify(&t.req(), at(1_175_139_000), lookup).unwrap_err();
-    assert_eq!(e.code(), "SignatureDoesNotMatch");
+    let err = verify(&tampered.req(), at(1_175_139_000), lookup).unwrap_err();
+    assert_eq!(err.code(), "SignatureDoesNotMatch");
     // Missing parameters.
-    let m = Case {
+    let missing = Case {
         query: "AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Signature=x",
-        ..t
+        ..tampered
     };
-    let e = verify(&m.req(), at(1_175_139_000), lookup).unwrap_err();
-    assert_eq!(e.code(), "AccessDenied");
+    let err = verify(&missing.req(), at(1_175_139_000), lookup).unwrap_err();
+    assert_eq!(err.code(), "AccessDenied");
 }
 
 /// AWS's DELETE example signs x-amz-date's value on the Date line (and not among the x-amz-*
@@ -327,7 +328,7 @@ fn presigned_takes_amz_headers_and_content_type_from_the_query() {
 fn skew_keys_and_mismatch_details() {
     let sts = "GET\n\n\nTue, 27 Mar 2007 19:36:42 GMT\n/b/k";
     let auth = format!("AWS {AK}:{}", signature(SECRET, sts));
-    let c = Case {
+    let case = Case {
         method: "GET",
         path: "/b/k",
         query: "",
@@ -337,38 +338,40 @@ fn skew_keys_and_mismatch_details() {
         ],
         vhost: None,
     };
-    verify(&c.req(), at(EXAMPLE_DAY + 15 * 60), lookup).unwrap();
-    let e = verify(&c.req(), at(EXAMPLE_DAY + 15 * 60 + 1), lookup).unwrap_err();
-    assert_eq!(e.code(), "RequestTimeTooSkewed");
-    let e = verify(&c.req(), at(EXAMPLE_DAY - 16 * 60), lookup).unwrap_err();
-    assert_eq!(e.code(), "RequestTimeTooSkewed");
+    verify(&case.req(), at(EXAMPLE_DAY + 15 * 60), lookup).unwrap();
+    let err = verify(&case.req(), at(EXAMPLE_DAY + 15 * 60 + 1), lookup).unwrap_err();
+    assert_eq!(err.code(), "RequestTimeTooSkewed");
+    let err = verify(&case.req(), at(EXAMPLE_DAY - 16 * 60), lookup).unwrap_err();
+    assert_eq!(err.code(), "RequestTimeTooSkewed");
     // Unknown key.
-    let e = verify(&c.req(), at(EXAMPLE_DAY), |_| None).unwrap_err();
-    assert_eq!(e.code(), "InvalidAccessKeyId");
+    let err = verify(&case.req(), at(EXAMPLE_DAY), |_| None).unwrap_err();
+    assert_eq!(err.code(), "InvalidAccessKeyId");
     // Wrong secret: the string to sign, as text and bytes.
-    let e = verify(&c.req(), at(EXAMPLE_DAY), |_| Some("other".into())).unwrap_err();
-    assert_eq!(e.code(), "SignatureDoesNotMatch");
-    let d = e.details();
-    assert_eq!(d[0], ("AWSAccessKeyId", AK.to_owned()));
-    assert_eq!(d[1], ("StringToSign", sts.to_owned()));
-    assert_eq!(d[2].0, "SignatureProvided");
-    assert_eq!(d[3].0, "StringToSignBytes");
-    assert!(d[3].1.starts_with("47 45 54 0a 0a"), "{}", d[3].1);
+    let err = verify(&case.req(), at(EXAMPLE_DAY), |_| Some("other".into())).unwrap_err();
+    assert_eq!(err.code(), "SignatureDoesNotMatch");
+    let details = err.details();
+    assert_eq!(details[0], ("AWSAccessKeyId", AK.to_owned()));
+    assert_eq!(details[1], ("StringToSign", sts.to_owned()));
+    assert_eq!(details[2].0, "SignatureProvided");
+    assert_eq!(details[3].0, "StringToSignBytes");
+    assert!(details[3].1.starts_with("47 45 54 0a 0a"), "{}", details[3].1);
     // An unsigned x-amz-* header is part of the string to sign: adding one breaks it.
-    let mut h = c.headers.clone();
-    h.push(("x-amz-copy-source", "/b/other"));
-    let a = Case { headers: h, ..c };
+    let mut headers = case.headers.clone();
+    headers.push(("x-amz-copy-source", "/b/other"));
+    let added = Case { headers, ..case };
     assert_eq!(
-        verify(&a.req(), at(EXAMPLE_DAY), lookup).unwrap_err().code(),
+        verify(&added.req(), at(EXAMPLE_DAY), lookup).unwrap_err().code(),
         "SignatureDoesNotMatch"
     );
     // No date at all.
-    let n = Case {
+    let no_date = Case {
         headers: vec![("Authorization", &auth)],
-        ..a
+        ..added
     };
     assert_eq!(
-        verify(&n.req(), at(EXAMPLE_DAY), lookup).unwrap_err().code(),
+        verify(&no_date.req(), at(EXAMPLE_DAY), lookup)
+            .unwrap_err()
+            .code(),
         "AccessDenied"
     );
     // Malformed header.
@@ -376,12 +379,14 @@ fn skew_keys_and_mismatch_details() {
         ("Authorization", "AWS nocolon"),
         ("Date", "Tue, 27 Mar 2007 19:36:42 GMT"),
     ];
-    let m = Case {
+    let malformed = Case {
         headers: bad.to_vec(),
-        ..n
+        ..no_date
     };
     assert_eq!(
-        verify(&m.req(), at(EXAMPLE_DAY), lookup).unwrap_err().code(),
+        verify(&malformed.req(), at(EXAMPLE_DAY), lookup)
+            .unwrap_err()
+            .code(),
         "InvalidArgument"
     );
 }
