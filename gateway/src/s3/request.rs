@@ -60,7 +60,7 @@ pub struct RequestInfo {
     /// Decoded query pairs, in order (`+` is a space, as in forms).
     pub query: Vec<(String, String)>,
     /// Headers with lowercase names, in order; a name may repeat. A value is the header's bytes
-    /// when they are UTF-8; otherwise (obs-text, e.g. botocore's Latin-1 `é` = 0xE9) it is
+    /// when they are UTF-8; otherwise (obs-text, e.g. a Latin-1 `é` = 0xE9) it is
     /// [`OBS_TEXT_MARK`] followed by the bytes read as Latin-1, one char per byte, so that no
     /// byte is lost: see [`header_value`], [`header_text`], [`header_bytes`].
     pub headers: Vec<(String, String)>,
@@ -142,7 +142,8 @@ pub fn header_value(bytes: &[u8]) -> String {
 }
 
 /// The text a client signed for a header value: UTF-8 as sent, or the Latin-1 reading of
-/// bytes that are not UTF-8 (botocore signs the Python string's UTF-8 but sends its Latin-1).
+/// bytes that are not UTF-8 (Python's http.client, for one, sends a `str` value Latin-1
+/// encoded while SDKs sign the string's UTF-8).
 pub fn header_text(value: &str) -> &str {
     value.strip_prefix(OBS_TEXT_MARK).unwrap_or(value)
 }

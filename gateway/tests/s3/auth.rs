@@ -575,7 +575,8 @@ async fn non_ascii_metadata_round_trips_byte_for_byte() {
     let b = bucket("meta8");
     c.create_bucket().bucket(&b).send().await.unwrap();
     let ep = gw.endpoint.clone();
-    // What botocore does: signs the UTF-8 of "Hello World\u{e9}", sends the Latin-1 byte 0xE9.
+    // A Latin-1 client (Python http.client with a str): signs the UTF-8 of "Hello World\u{e9}",
+    // sends the Latin-1 byte 0xE9.
     // Another client sends UTF-8 and signs it as is; a third sends an RFC 2047 encoded word.
     let latin1: &[u8] = b"Hello World\xe9";
     let utf8 = "caf\u{e9} \u{65e5}\u{672c}".as_bytes();
