@@ -15,6 +15,7 @@ use crate::s3::checksum::BodyDigest;
 use crate::s3::checksum::{Algorithm, Expectations};
 use crate::s3::dates::{http_date, now_ms, parse_http_date};
 use crate::s3::error::{Code, S3Error, S3Result};
+use crate::s3::handlers::tagging;
 use crate::s3::response::{Body, S3Response};
 use crate::s3::Ctx;
 use crate::store::meta::BlobMeta;
@@ -34,12 +35,13 @@ const STORED_HEADERS: [&str; 5] = [
     "expires",
 ];
 
-/// Reads Content-Type, the stored standard headers and `x-amz-meta-*` from a request into a
-/// record (size, ETag, blobs are filled in later).
+/// Reads Content-Type, the stored standard headers, `x-amz-meta-*` and `x-amz-tagging` from a
+/// request into a record (size, ETag, blobs are filled in later).
 pub fn record_from_headers(ctx: &Ctx) -> S3Result<ObjectRecord> {
     let req = &ctx.req;
     let mut rec = ObjectRecord {
         content_type: req.header("content-type").map(str::to_owned),
+        tags: tagging::from_request(ctx)?,
         ..Default::default()
     };
     for h in STORED_HEADERS {
@@ -384,6 +386,9 @@ fn object_headers(ctx: &Ctx, key: &str, rec: &ObjectRecord, whole: bool) -> Vec<
     }
     if rec.parts.len() > 1 {
         h.push(("x-amz-mp-parts-count".into(), rec.parts.len().to_string()));
+    }
+    if !rec.tags.is_empty() {
+        h.push(("x-amz-tagging-count".into(), rec.tags.len().to_string()));
     }
     h
 }
