@@ -158,8 +158,8 @@ impl Endpoint {
 }
 
 /// Bucket subresources and the operation each names per method: (query key, GET, PUT, DELETE).
-/// `location` and `versioning` (GET) and `tagging` (GET, PUT, DELETE) are served, routed before
-/// this table; the rest are recognised so the answer is a 501 naming the operation.
+/// `location`, `versioning` and `tagging` are served, routed before this table; the rest are
+/// recognised so the answer is a 501 naming the operation.
 const BUCKET_SUBRESOURCES: &[(&str, &str, &str, &str)] = &[
     ("acl", "GetBucketAcl", "PutBucketAcl", "DeleteBucketAcl"),
     (
@@ -249,12 +249,6 @@ const BUCKET_SUBRESOURCES: &[(&str, &str, &str, &str)] = &[
         "PutBucketRequestPayment",
         "-",
     ),
-    (
-        "tagging",
-        "GetBucketTagging",
-        "PutBucketTagging",
-        "DeleteBucketTagging",
-    ),
     ("versioning", "GetBucketVersioning", "PutBucketVersioning", "-"),
     (
         "website",
@@ -264,8 +258,8 @@ const BUCKET_SUBRESOURCES: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
-/// Object subresources: (query key, GET, PUT, DELETE, POST). `tagging` (GET, PUT, DELETE) is
-/// served, routed before this table; the rest answer 501 naming the operation.
+/// Object subresources: (query key, GET, PUT, DELETE, POST), answered 501 naming the operation.
+/// `tagging` is served, routed before this table.
 const OBJECT_SUBRESOURCES: &[(&str, &str, &str, &str, &str)] = &[
     ("acl", "GetObjectAcl", "PutObjectAcl", "-", "-"),
     ("attributes", "GetObjectAttributes", "-", "-", "-"),
@@ -273,13 +267,6 @@ const OBJECT_SUBRESOURCES: &[(&str, &str, &str, &str, &str)] = &[
     ("restore", "-", "-", "-", "RestoreObject"),
     ("retention", "GetObjectRetention", "PutObjectRetention", "-", "-"),
     ("select", "-", "-", "-", "SelectObjectContent"),
-    (
-        "tagging",
-        "GetObjectTagging",
-        "PutObjectTagging",
-        "DeleteObjectTagging",
-        "-",
-    ),
     ("torrent", "GetObjectTorrent", "-", "-", "-"),
 ];
 
@@ -317,6 +304,9 @@ fn route_bucket(req: &RequestInfo, method: &Method, bucket: String) -> S3Result<
         Method::Get if req.has_query("tagging") => return Ok(Endpoint::GetBucketTagging { bucket }),
         Method::Put if req.has_query("tagging") => return Ok(Endpoint::PutBucketTagging { bucket }),
         Method::Delete if req.has_query("tagging") => return Ok(Endpoint::DeleteBucketTagging { bucket }),
+        Method::Head | Method::Post if req.has_query("tagging") => {
+            return Err(S3Error::new(Code::MethodNotAllowed))
+        }
         _ => {}
     }
     for (q, get, put, delete) in BUCKET_SUBRESOURCES {
@@ -351,7 +341,7 @@ fn route_object(req: &RequestInfo, method: &Method, bucket: String, key: String)
             Method::Get => return Ok(Endpoint::GetObjectTagging { bucket, key }),
             Method::Put => return Ok(Endpoint::PutObjectTagging { bucket, key }),
             Method::Delete => return Ok(Endpoint::DeleteObjectTagging { bucket, key }),
-            _ => {}
+            _ => return Err(S3Error::new(Code::MethodNotAllowed)),
         }
     }
     for (q, get, put, delete, post) in OBJECT_SUBRESOURCES {
@@ -715,6 +705,10 @@ mod tests {
                 key: "k".into()
             }
         );
+        for (method, path) in [("HEAD", "/b/k"), ("POST", "/b/k"), ("HEAD", "/b"), ("POST", "/b")] {
+            let e = route(&req(method, "gw", path, "tagging", &[]), &domains()).unwrap_err();
+            assert_eq!(e.code, Code::MethodNotAllowed, "{method} {path}?tagging");
+        }
         let e = route(&req("PATCH", "gw", "/b/k", "", &[]), &domains()).unwrap_err();
         assert_eq!(e.code, Code::MethodNotAllowed);
         let e = route(&req("PUT", "gw", "/", "", &[]), &domains()).unwrap_err();
