@@ -428,3 +428,82 @@ async fn bucket_tagging_and_no_such_tag_set() {
     assert_eq!(code(&e).as_deref(), Some("NoSuchBucket"));
     gw.stop().await;
 }
+
+/// The service error code of PutObjectTagging (bucket tagging when `key` is `None`) on `k`
+/// with `body` in place of the document the SDK serialized (it only sends well-formed ones).
+async fn put_raw(c: &Client, b: &str, key: Option<&str>, body: &'static str) -> Option<String> {
+    let swap = move |req: &mut aws_smithy_runtime_api::http::Request| {
+        *req.body_mut() = aws_smithy_types::body::SdkBody::from(body);
+        req.headers_mut().insert("content-length", body.len().to_string());
+    };
+    let doc = tagging(&[("a", "1")]);
+    match key {
+        Some(k) => c
+            .put_object_tagging()
+            .bucket(b)
+            .key(k)
+            .tagging(doc)
+            .customize()
+            .mutate_request(swap)
+            .send()
+            .await
+            .err()
+            .and_then(|e| code(&e)),
+        None => c
+            .put_bucket_tagging()
+            .bucket(b)
+            .tagging(doc)
+            .customize()
+            .mutate_request(swap)
+            .send()
+            .await
+            .err()
+            .and_then(|e| code(&e)),
+    }
+}
+
+#[actix_web::test]
+async fn malformed_and_missing_tagging_documents() {
+    let gw = Gw::start().await;
+    let c = gw.client();
+    let b = bucket("tagxml");
+    c.create_bucket().bucket(&b).send().await.unwrap();
+    c.put_object()
+        .bucket(&b)
+        .key("k")
+        .tagging("keep=me")
+        .body(b"x".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    for key in [Some("k"), None] {
+        for (body, want) in [
+            ("<Tagging><TagSet>", "MalformedXML"),
+            ("<Tagging></Tagging>", "MalformedXML"),
+            (
+                "<Tagging><TagSet><Tag><Key>a</Key></Tag></TagSet></Tagging>",
+                "MalformedXML",
+            ),
+            ("<Tags><TagSet></TagSet></Tags>", "MalformedXML"),
+            ("", "MissingRequestBodyError"),
+        ] {
+            assert_eq!(
+                put_raw(&c, &b, key, body).await.as_deref(),
+                Some(want),
+                "{key:?} {body}"
+            );
+        }
+    }
+    assert_eq!(
+        tags_of(&c, &b, "k").await,
+        pairs(&[("keep", "me")]),
+        "refusals change nothing"
+    );
+    let e = c.get_bucket_tagging().bucket(&b).send().await.unwrap_err();
+    assert_eq!(code(&e).as_deref(), Some("NoSuchTagSet"));
+    // The swapped request itself works: the refusals were about the documents.
+    let good = "<Tagging><TagSet><Tag><Key>raw</Key><Value>ok</Value></Tag></TagSet></Tagging>";
+    assert_eq!(put_raw(&c, &b, Some("k"), good).await, None);
+    assert_eq!(tags_of(&c, &b, "k").await, pairs(&[("raw", "ok")]));
+    gw.stop().await;
+}
