@@ -251,6 +251,23 @@ def test_mv_s3_to_s3(awsenv, bucket, tmp_path):
     common.check_content_type(head(awsenv, bucket, "to/y+z.json").get("ContentType"), "to/y+z.json", None)
 
 
+def test_tagging_s3api_and_large_s3_copy(awsenv, bucket, tmp_path):
+    # aws-cli v2 calls GetObjectTagging on sources over 8 MiB for s3-to-s3 copies; v1 does not,
+    # so the operation itself is driven through s3api here.
+    src = tmp_path / "big"
+    src.write_bytes(os.urandom(9 * common.MiB))
+    aws(awsenv, "s3", "cp", str(src), f"s3://{bucket}/big", "--no-progress")
+    tagging = json.dumps({"TagSet": [{"Key": "a", "Value": "1"}]})
+    aws(awsenv, "s3api", "put-object-tagging", "--bucket", bucket, "--key", "big", "--tagging", tagging)
+    assert s3api(awsenv, "get-object-tagging", "--bucket", bucket, "--key", "big")["TagSet"] == [
+        {"Key": "a", "Value": "1"}
+    ]
+    aws(awsenv, "s3", "cp", f"s3://{bucket}/big", f"s3://{bucket}/copy", "--no-progress")
+    out = tmp_path / "out"
+    aws(awsenv, "s3", "cp", f"s3://{bucket}/copy", str(out), "--no-progress")
+    common.assert_same_file(out, src)
+
+
 def test_rm_single_and_recursive(awsenv, bucket, tmp_path, s3):
     for k in ("keep", "p/one", "p/two", "p/q/three", "pp"):
         s3.put_object(Bucket=bucket, Key=k, Body=b"x")

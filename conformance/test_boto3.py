@@ -642,6 +642,60 @@ def test_copy_object(s3, bucket):
     assert s3.get_object(Bucket=bucket, Key="dst/managed")["Body"].read() == body
 
 
+def _tags(resp):
+    return [(t["Key"], t["Value"]) for t in resp["TagSet"]]
+
+
+def test_object_tagging(s3, bucket):
+    # x-amz-tagging on PutObject; GetObjectTagging; TagCount on GET/HEAD; ETag untouched.
+    put = s3.put_object(Bucket=bucket, Key="t", Body=b"tagged", Tagging="a=1&b%20c=d%2Be&empty=")
+    assert _tags(s3.get_object_tagging(Bucket=bucket, Key="t")) == [("a", "1"), ("b c", "d+e"), ("empty", "")]
+    assert s3.head_object(Bucket=bucket, Key="t")["TagCount"] == 3
+    s3.put_object_tagging(Bucket=bucket, Key="t", Tagging={"TagSet": [{"Key": "k", "Value": "文"}]})
+    got = s3.get_object(Bucket=bucket, Key="t")
+    assert got["TagCount"] == 1 and got["ETag"] == put["ETag"] and got["Body"].read() == b"tagged"
+    # CopyObject: COPY (default) keeps the source's tags, REPLACE takes the header's.
+    s3.copy_object(Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "t"})
+    assert _tags(s3.get_object_tagging(Bucket=bucket, Key="copy")) == [("k", "文")]
+    s3.copy_object(
+        Bucket=bucket, Key="repl", CopySource={"Bucket": bucket, "Key": "t"},
+        TaggingDirective="REPLACE", Tagging="x=y",
+    )
+    assert _tags(s3.get_object_tagging(Bucket=bucket, Key="repl")) == [("x", "y")]
+    s3.delete_object_tagging(Bucket=bucket, Key="t")
+    assert _tags(s3.get_object_tagging(Bucket=bucket, Key="t")) == []
+    assert "TagCount" not in s3.head_object(Bucket=bucket, Key="t")
+    # The transfer manager's multipart upload carries the tags to Complete.
+    cfg = TransferConfig(multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB)
+    s3.upload_fileobj(io.BytesIO(os.urandom(6 * MiB)), bucket, "mp", ExtraArgs={"Tagging": "m=1"}, Config=cfg)
+    assert _tags(s3.get_object_tagging(Bucket=bucket, Key="mp")) == [("m", "1")]
+    # AWS's limits and answers.
+    for tagset, want in [
+        ([{"Key": f"k{i}", "Value": ""} for i in range(11)], "BadRequest"),
+        ([{"Key": "a", "Value": "1"}, {"Key": "a", "Value": "2"}], "InvalidTag"),
+        ([{"Key": "aws:x", "Value": "1"}], "InvalidTag"),
+        ([{"Key": "k" * 129, "Value": ""}], "InvalidTag"),
+    ]:
+        with pytest.raises(ClientError) as e:
+            s3.put_object_tagging(Bucket=bucket, Key="t", Tagging={"TagSet": tagset})
+        assert (status(e), code(e)) == (400, want), e.value.response["Error"]
+    with pytest.raises(ClientError) as e:
+        s3.get_object_tagging(Bucket=bucket, Key="missing")
+    assert code(e) == "NoSuchKey"
+
+
+def test_bucket_tagging(s3, bucket):
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_tagging(Bucket=bucket)
+    assert (status(e), code(e)) == (404, "NoSuchTagSet")
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "team", "Value": "data"}]})
+    assert _tags(s3.get_bucket_tagging(Bucket=bucket)) == [("team", "data")]
+    s3.delete_bucket_tagging(Bucket=bucket)
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_tagging(Bucket=bucket)
+    assert code(e) == "NoSuchTagSet"
+
+
 def test_upload_part_copy(s3, bucket):
     src = os.urandom(6 * MiB)
     s3.put_object(Bucket=bucket, Key="big-src", Body=src)

@@ -28,6 +28,8 @@ pub(crate) struct StoredBucket {
     /// Set while [`Registry::delete_bucket`] checks emptiness: writes into the bucket then fail
     /// with `NoSuchBucket`.
     pub(crate) deleting: bool,
+    /// The bucket's tag set (empty: none). Absent in records written before tagging: empty.
+    pub(crate) tags: Vec<(String, String)>,
 }
 
 impl StoredBucket {
@@ -38,6 +40,7 @@ impl StoredBucket {
             owner: self.owner.clone(),
             region: self.region.clone(),
             created_ms: self.created_ms,
+            tags: self.tags.clone(),
         }
     }
 }
@@ -86,10 +89,28 @@ impl Registry {
                 region: region.to_owned(),
                 created_ms: now_ms,
                 deleting: false,
+                tags: Vec::new(),
             };
             buckets.insert(name.as_bytes(), tx_encode::<_, Error>(&stored)?)?;
             ids.insert(&stored.id.to_be_bytes(), tx_encode::<_, Error>(&stored.name)?)?;
             Ok(stored.to_record())
+        }))
+    }
+
+    /// Replaces the tag set of bucket `name` (empty: removes it), atomically. Fails with
+    /// `NoSuchBucket` if the bucket is missing or being deleted.
+    pub fn set_bucket_tags(&self, name: &str, tags: &[(String, String)]) -> Result<()> {
+        finish(self.inner.buckets.transaction(|buckets| {
+            let Some(v) = buckets.get(name.as_bytes())? else {
+                return abort(Error::NoSuchBucket);
+            };
+            let mut bucket: StoredBucket = tx_decode("bucket", &v)?;
+            if bucket.deleting {
+                return abort(Error::NoSuchBucket);
+            }
+            bucket.tags = tags.to_vec();
+            buckets.insert(name.as_bytes(), tx_encode::<_, Error>(&bucket)?)?;
+            Ok(())
         }))
     }
 

@@ -117,6 +117,39 @@ mod tests {
         ));
     }
 
+    /// A record written before a field existed decodes with the field's default: the
+    /// `#[serde(default)]` promise that lets fields (such as `tags`) be added without a bump.
+    #[test]
+    fn records_without_new_fields_decode() {
+        #[derive(serde::Serialize)]
+        struct OldObject {
+            size: u64,
+            etag: String,
+            user_meta: Vec<(String, String)>,
+        }
+        let old = encode(&OldObject {
+            size: 3,
+            etag: "e".into(),
+            user_meta: vec![("a".into(), "b".into())],
+        })
+        .unwrap();
+        let rec: crate::ObjectRecord = decode("object", &old).unwrap();
+        assert_eq!((rec.size, rec.etag.as_str()), (3, "e"));
+        assert_eq!(rec.user_meta, [("a".to_owned(), "b".to_owned())]);
+        assert!(rec.tags.is_empty());
+        let up: crate::UploadRecord = decode(
+            "upload",
+            &encode(&OldObject {
+                size: 0,
+                etag: String::new(),
+                user_meta: Vec::new(),
+            })
+            .unwrap(),
+        )
+        .unwrap();
+        assert!(up.tags.is_empty());
+    }
+
     #[test]
     fn successor() {
         assert_eq!(prefix_successor(b"a/"), Some(b"a0".to_vec()));

@@ -102,6 +102,37 @@ impl Registry {
         )
     }
 
+    /// Replaces the tags of the object `key` currently in bucket `bucket` and returns its
+    /// updated record (`None`: no such key). The read and the write are one transaction over
+    /// the current record, so a concurrent overwrite or delete is never clobbered: either it
+    /// commits first and these tags go to the new object (or find no key), or it commits after
+    /// and replaces the tagged record. Nothing else of the record changes (ETag, mtime, blobs).
+    /// Fails with `NoSuchBucket` if the bucket is missing or being deleted.
+    pub fn set_object_tags(
+        &self,
+        bucket: u64,
+        key: &[u8],
+        tags: &[(String, String)],
+    ) -> Result<Option<ObjectRecord>> {
+        let tree_key = object_key(bucket, key);
+        let i = &self.inner;
+        finish(
+            (&i.objects, &i.bucket_ids, &i.buckets).transaction(|(objects, ids, buckets)| {
+                tx_live_bucket(ids, buckets, bucket)?;
+                let Some(v) = objects.get(&tree_key)? else {
+                    return Ok(None);
+                };
+                let mut rec = tx_decode::<ObjectRecord, Error>("object", &v)?;
+                if rec.tags == tags {
+                    return Ok(Some(rec));
+                }
+                rec.tags = tags.to_vec();
+                objects.insert(tree_key.as_slice(), tx_encode::<_, Error>(&rec)?)?;
+                Ok(Some(rec))
+            }),
+        )
+    }
+
     /// Deletes `key` from bucket `bucket` if `cond` holds, atomically, queueing its blobs for GC, and
     /// returns the deleted record (`None`: nothing to delete, which is not an error unless `cond`
     /// requires the object). Fails with `NoSuchBucket` if the bucket is missing or being deleted.

@@ -20,6 +20,8 @@ pub struct BucketRecord {
     pub region: String,
     /// Creation time, milliseconds since the Unix epoch.
     pub created_ms: u64,
+    /// The bucket's tag set, in order (empty: none).
+    pub tags: Vec<(String, String)>,
 }
 
 /// A reference to one blob file on the volume.
@@ -64,6 +66,9 @@ pub struct ObjectRecord {
     pub blobs: Vec<BlobRef>,
     /// Part sizes for a multipart object (empty for a simple PUT), for `?partNumber=` reads.
     pub parts: Vec<u64>,
+    /// The object's tags (key, value), in order. Changed in place by
+    /// [`Registry::set_object_tags`](crate::Registry::set_object_tags), which keeps the rest.
+    pub tags: Vec<(String, String)>,
 }
 
 /// A condition a write or delete must satisfy, checked atomically with the write.
@@ -160,6 +165,8 @@ pub struct UploadRecord {
     pub checksum_algorithm: Option<String>,
     /// Requested checksum type (`x-amz-checksum-type`), if any.
     pub checksum_type: Option<String>,
+    /// Tags for the final object (`x-amz-tagging` at creation).
+    pub tags: Vec<(String, String)>,
 }
 
 /// An in-progress multipart upload.

@@ -1,8 +1,9 @@
 //! `gateway reindex`: rebuilds an EMPTY registry from the blobs' `user.s3.meta` xattrs.
 //!
-//! Walks every bucket directory of the blob root and reads each blob's xattr (shapes in the
-//! parent module's doc). Objects come back with size, ETag, mtime, Content-Type and user
-//! metadata (what the xattr carries; other stored headers and checksums are not on the volume).
+//! Walks every bucket directory of the blob root and reads each blob's xattr (shapes in
+//! `crate::store::meta`). Objects come back with size, ETag, mtime, Content-Type, user
+//! metadata and tags (what the xattr carries; other stored headers and checksums are not on
+//! the volume).
 //! A simple blob is one candidate; the parts a Complete marked form one candidate once all
 //! `parts` positions are present with the recorded sizes. When several candidates claim the
 //! same bucket and key, the newest mtime wins (ties: the larger ETag, then path) and the others'
@@ -347,6 +348,7 @@ fn classify(f: BlobFile, meta: BlobMeta, id: u64, found: &mut Found, report: &mu
                 mtime_ms: meta.mtime_ms.unwrap_or(0),
                 content_type: meta.content_type,
                 user_meta: meta.meta,
+                tags: meta.tags,
                 blobs: vec![BlobRef {
                     path: f.path.clone(),
                     size,
@@ -427,6 +429,7 @@ fn resolve(mut found: Found, report: &mut ReindexReport) -> Resolved {
             mtime_ms: set.meta.mtime_ms.unwrap_or(0),
             content_type: set.meta.content_type,
             user_meta: set.meta.meta,
+            tags: set.meta.tags,
             parts: set.slots.values().map(|b| b.size).collect(),
             blobs: set.slots.into_values().collect(),
             ..ObjectRecord::default()

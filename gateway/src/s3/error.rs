@@ -44,6 +44,7 @@ codes! {
     AccessDenied => 403, "Access Denied";
     AuthorizationHeaderMalformed => 400, "The authorization header is malformed.";
     AuthorizationQueryParametersError => 400, "Error parsing the X-Amz-Credential parameter.";
+    BadRequest => 400, "Bad Request";
     BadDigest => 400, "The Content-MD5 or checksum you specified did not match what we received.";
     BucketAlreadyExists => 409, "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.";
     BucketAlreadyOwnedByYou => 409, "Your previous request to create the named bucket succeeded and you already own it.";
@@ -63,6 +64,7 @@ codes! {
     InvalidPolicyDocument => 400, "The content of the form does not meet the conditions specified in the policy document.";
     InvalidRange => 416, "The requested range is not satisfiable";
     InvalidRequest => 400, "Invalid Request";
+    InvalidTag => 400, "The tag provided was not a valid tag.";
     InvalidURI => 400, "Couldn't parse the specified URI.";
     KeyTooLongError => 400, "Your key is too long";
     MalformedPOSTRequest => 400, "The body of your POST request is not well-formed multipart/form-data.";
@@ -77,6 +79,7 @@ codes! {
     NoSuchBucket => 404, "The specified bucket does not exist";
     NoSuchKey => 404, "The specified key does not exist.";
     NoSuchVersion => 404, "The specified version does not exist.";
+    NoSuchTagSet => 404, "The TagSet does not exist";
     NoSuchUpload => 404, "The specified multipart upload does not exist. The upload ID might be invalid, or the multipart upload might have been aborted or completed.";
     NotImplemented => 501, "A header you provided implies functionality that is not implemented.";
     NotModified => 304, "Not Modified";
@@ -284,6 +287,9 @@ mod tests {
             (Code::MissingContentLength, 411),
             (Code::NotImplemented, 501),
             (Code::MethodNotAllowed, 405),
+            (Code::InvalidTag, 400),
+            (Code::BadRequest, 400),
+            (Code::NoSuchTagSet, 404),
         ] {
             assert_eq!(c.status(), s, "{c:?}");
         }

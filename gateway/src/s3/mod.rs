@@ -192,7 +192,7 @@ fn auth_error(e: &sigv4::AuthError) -> S3Error {
 }
 
 async fn dispatch(ctx: &Ctx, endpoint: Endpoint, body: RequestBody) -> S3Result<S3Response> {
-    use handlers::{bucket, copy, list, multipart, object};
+    use handlers::{bucket, copy, list, multipart, object, tagging};
     match endpoint {
         Endpoint::ListBuckets => bucket::list_buckets(ctx).await,
         Endpoint::CreateBucket { bucket } => bucket::create_bucket(ctx, &bucket, body).await,
@@ -218,6 +218,16 @@ async fn dispatch(ctx: &Ctx, endpoint: Endpoint, body: RequestBody) -> S3Result<
         Endpoint::AbortMultipartUpload { bucket, key } => multipart::abort(ctx, &bucket, &key).await,
         Endpoint::ListParts { bucket, key } => multipart::list_parts(ctx, &bucket, &key).await,
         Endpoint::ListMultipartUploads { bucket } => multipart::list_uploads(ctx, &bucket).await,
+        Endpoint::PutObjectTagging { bucket, key } => {
+            tagging::put_object_tagging(ctx, &bucket, &key, body).await
+        }
+        Endpoint::GetObjectTagging { bucket, key } => tagging::get_object_tagging(ctx, &bucket, &key).await,
+        Endpoint::DeleteObjectTagging { bucket, key } => {
+            tagging::delete_object_tagging(ctx, &bucket, &key).await
+        }
+        Endpoint::PutBucketTagging { bucket } => tagging::put_bucket_tagging(ctx, &bucket, body).await,
+        Endpoint::GetBucketTagging { bucket } => tagging::get_bucket_tagging(ctx, &bucket).await,
+        Endpoint::DeleteBucketTagging { bucket } => tagging::delete_bucket_tagging(ctx, &bucket).await,
         other => Err(S3Error::not_implemented(other.name())),
     }
 }

@@ -92,6 +92,27 @@ pub enum Endpoint {
         bucket: String,
         key: String,
     },
+    PutObjectTagging {
+        bucket: String,
+        key: String,
+    },
+    GetObjectTagging {
+        bucket: String,
+        key: String,
+    },
+    DeleteObjectTagging {
+        bucket: String,
+        key: String,
+    },
+    PutBucketTagging {
+        bucket: String,
+    },
+    GetBucketTagging {
+        bucket: String,
+    },
+    DeleteBucketTagging {
+        bucket: String,
+    },
     /// A known S3 operation this gateway does not implement (answered 501).
     Unsupported {
         operation: &'static str,
@@ -125,14 +146,20 @@ impl Endpoint {
             Endpoint::CompleteMultipartUpload { .. } => "CompleteMultipartUpload",
             Endpoint::AbortMultipartUpload { .. } => "AbortMultipartUpload",
             Endpoint::ListParts { .. } => "ListParts",
+            Endpoint::PutObjectTagging { .. } => "PutObjectTagging",
+            Endpoint::GetObjectTagging { .. } => "GetObjectTagging",
+            Endpoint::DeleteObjectTagging { .. } => "DeleteObjectTagging",
+            Endpoint::PutBucketTagging { .. } => "PutBucketTagging",
+            Endpoint::GetBucketTagging { .. } => "GetBucketTagging",
+            Endpoint::DeleteBucketTagging { .. } => "DeleteBucketTagging",
             Endpoint::Unsupported { operation } => operation,
         }
     }
 }
 
 /// Bucket subresources and the operation each names per method: (query key, GET, PUT, DELETE).
-/// Only `location` and `versioning` (GET) are served; the rest are recognised so the answer is
-/// a 501 naming the operation.
+/// `location`, `versioning` and `tagging` are served, routed before this table; the rest are
+/// recognised so the answer is a 501 naming the operation.
 const BUCKET_SUBRESOURCES: &[(&str, &str, &str, &str)] = &[
     ("acl", "GetBucketAcl", "PutBucketAcl", "DeleteBucketAcl"),
     (
@@ -222,12 +249,6 @@ const BUCKET_SUBRESOURCES: &[(&str, &str, &str, &str)] = &[
         "PutBucketRequestPayment",
         "-",
     ),
-    (
-        "tagging",
-        "GetBucketTagging",
-        "PutBucketTagging",
-        "DeleteBucketTagging",
-    ),
     ("versioning", "GetBucketVersioning", "PutBucketVersioning", "-"),
     (
         "website",
@@ -237,7 +258,8 @@ const BUCKET_SUBRESOURCES: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
-/// Object subresources: (query key, GET, PUT, DELETE, POST).
+/// Object subresources: (query key, GET, PUT, DELETE, POST), answered 501 naming the operation.
+/// `tagging` is served, routed before this table.
 const OBJECT_SUBRESOURCES: &[(&str, &str, &str, &str, &str)] = &[
     ("acl", "GetObjectAcl", "PutObjectAcl", "-", "-"),
     ("attributes", "GetObjectAttributes", "-", "-", "-"),
@@ -245,13 +267,6 @@ const OBJECT_SUBRESOURCES: &[(&str, &str, &str, &str, &str)] = &[
     ("restore", "-", "-", "-", "RestoreObject"),
     ("retention", "GetObjectRetention", "PutObjectRetention", "-", "-"),
     ("select", "-", "-", "-", "SelectObjectContent"),
-    (
-        "tagging",
-        "GetObjectTagging",
-        "PutObjectTagging",
-        "DeleteObjectTagging",
-        "-",
-    ),
     ("torrent", "GetObjectTorrent", "-", "-", "-"),
 ];
 
@@ -286,6 +301,12 @@ fn route_bucket(req: &RequestInfo, method: &Method, bucket: String) -> S3Result<
         Method::Get if req.has_query("versions") => return Ok(Endpoint::ListObjectVersions { bucket }),
         Method::Get if req.has_query("uploads") => return Ok(Endpoint::ListMultipartUploads { bucket }),
         Method::Post if req.has_query("delete") => return Ok(Endpoint::DeleteObjects { bucket }),
+        Method::Get if req.has_query("tagging") => return Ok(Endpoint::GetBucketTagging { bucket }),
+        Method::Put if req.has_query("tagging") => return Ok(Endpoint::PutBucketTagging { bucket }),
+        Method::Delete if req.has_query("tagging") => return Ok(Endpoint::DeleteBucketTagging { bucket }),
+        Method::Head | Method::Post if req.has_query("tagging") => {
+            return Err(S3Error::new(Code::MethodNotAllowed))
+        }
         _ => {}
     }
     for (q, get, put, delete) in BUCKET_SUBRESOURCES {
@@ -315,6 +336,14 @@ fn route_bucket(req: &RequestInfo, method: &Method, bucket: String) -> S3Result<
 
 fn route_object(req: &RequestInfo, method: &Method, bucket: String, key: String) -> S3Result<Endpoint> {
     let upload = req.has_query("uploadId");
+    if req.has_query("tagging") {
+        match method {
+            Method::Get => return Ok(Endpoint::GetObjectTagging { bucket, key }),
+            Method::Put => return Ok(Endpoint::PutObjectTagging { bucket, key }),
+            Method::Delete => return Ok(Endpoint::DeleteObjectTagging { bucket, key }),
+            _ => return Err(S3Error::new(Code::MethodNotAllowed)),
+        }
+    }
     for (q, get, put, delete, post) in OBJECT_SUBRESOURCES {
         if req.has_query(q) {
             let op: &str = match method {
@@ -460,6 +489,14 @@ mod tests {
                 Endpoint::ListMultipartUploads { bucket: b() },
             ),
             ("POST", "delete", &[], Endpoint::DeleteObjects { bucket: b() }),
+            ("GET", "tagging", &[], Endpoint::GetBucketTagging { bucket: b() }),
+            ("PUT", "tagging", &[], Endpoint::PutBucketTagging { bucket: b() }),
+            (
+                "DELETE",
+                "tagging",
+                &[],
+                Endpoint::DeleteBucketTagging { bucket: b() },
+            ),
             (
                 "GET",
                 "acl",
@@ -603,8 +640,27 @@ mod tests {
                 "GET",
                 "tagging",
                 &[],
-                Endpoint::Unsupported {
-                    operation: "GetObjectTagging",
+                Endpoint::GetObjectTagging {
+                    bucket: b(),
+                    key: k(),
+                },
+            ),
+            (
+                "PUT",
+                "tagging",
+                &[],
+                Endpoint::PutObjectTagging {
+                    bucket: b(),
+                    key: k(),
+                },
+            ),
+            (
+                "DELETE",
+                "tagging",
+                &[],
+                Endpoint::DeleteObjectTagging {
+                    bucket: b(),
+                    key: k(),
                 },
             ),
             (
@@ -654,6 +710,10 @@ mod tests {
                 key: "k".into()
             }
         );
+        for (method, path) in [("HEAD", "/b/k"), ("POST", "/b/k"), ("HEAD", "/b"), ("POST", "/b")] {
+            let e = route(&req(method, "gw", path, "tagging", &[]), &domains()).unwrap_err();
+            assert_eq!(e.code, Code::MethodNotAllowed, "{method} {path}?tagging");
+        }
         let e = route(&req("PATCH", "gw", "/b/k", "", &[]), &domains()).unwrap_err();
         assert_eq!(e.code, Code::MethodNotAllowed);
         let e = route(&req("PUT", "gw", "/", "", &[]), &domains()).unwrap_err();

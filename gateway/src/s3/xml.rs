@@ -1,5 +1,6 @@
 //! The S3 XML wire documents: every XML body the gateway writes (responses, including `<Error>`) and
-//! every XML body it reads (`CreateBucket`, `DeleteObjects`, `CompleteMultipartUpload` requests).
+//! every XML body it reads (`CreateBucket`, `DeleteObjects`, `CompleteMultipartUpload`, `Tagging`
+//! requests).
 //!
 //! Handlers fill the response structs below and call `to_xml()`; they never format XML themselves.
 //! Request bodies go through `from_xml()`, which returns [`XmlError`] (S3 `MalformedXML`) for anything
@@ -1197,6 +1198,88 @@ impl CompletedPart {
             })?;
         part.etag = etag.ok_or(XmlError::Missing("ETag"))?;
         Ok(part)
+    }
+}
+
+/// One `<Tag>` of a [`Tagging`] document.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Tag {
+    /// The tag key, exactly as sent (validity is the caller's).
+    pub key: String,
+    /// The tag value, exactly as sent; may be empty.
+    pub value: String,
+}
+
+/// Writes tags as `<TagSet><Tag>…</Tag>…</TagSet>` (`<TagSet/>` when there are none).
+fn serialize_tag_set<S: Serializer>(tags: &[Tag], serializer: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct TagSet<'a> {
+        #[serde(rename = "Tag")]
+        tag: &'a [Tag],
+    }
+    TagSet { tag: tags }.serialize(serializer)
+}
+
+/// `<Tagging>`: the body of `PutObjectTagging` and `PutBucketTagging` requests, of the
+/// `GetObjectTagging` and `GetBucketTagging` responses, and of the POST Object `tagging` field.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Tagging {
+    /// Root namespace attribute.
+    #[serde(rename = "@xmlns")]
+    pub xmlns: Xmlns,
+    /// The tags, in order, written inside one `<TagSet>` element.
+    #[serde(serialize_with = "serialize_tag_set")]
+    pub tag_set: Vec<Tag>,
+}
+
+response_document!(Tagging, "Tagging");
+
+impl Tagging {
+    /// Parses a `<Tagging>` document. Limits, duplicates and allowed characters are the
+    /// caller's; an empty `<TagSet/>` is a valid (empty) tag set.
+    ///
+    /// # Errors
+    /// [`XmlError`] when the body is not well-formed XML, has another root element, has no
+    /// `<TagSet>` or two, or has a `<Tag>` without `<Key>` or `<Value>` or with either twice.
+    pub fn from_xml(body: &[u8]) -> Result<Self, XmlError> {
+        let mut tag_set = None;
+        for child in parse_element_tree(body)?.into_root_children(Self::ROOT)? {
+            if child.name == "TagSet" {
+                if tag_set.is_some() {
+                    return Err(XmlError::Duplicate("TagSet"));
+                }
+                let mut tags = Vec::new();
+                for tag in child.into_children()? {
+                    if tag.name == "Tag" {
+                        tags.push(Tag::from_element(tag)?);
+                    }
+                }
+                tag_set = Some(tags);
+            }
+        }
+        Ok(Self {
+            xmlns: Xmlns,
+            tag_set: tag_set.ok_or(XmlError::Missing("TagSet"))?,
+        })
+    }
+}
+
+impl Tag {
+    fn from_element(element: Element) -> Result<Self, XmlError> {
+        let (mut key, mut value) = (None, None);
+        for child in element.into_children()? {
+            match child.name.as_str() {
+                "Key" => set_once(&mut key, child, "Key")?,
+                "Value" => set_once(&mut value, child, "Value")?,
+                _ => {}
+            }
+        }
+        Ok(Self {
+            key: key.ok_or(XmlError::Missing("Key"))?,
+            value: value.ok_or(XmlError::Missing("Value"))?,
+        })
     }
 }
 
@@ -2704,6 +2787,76 @@ mod tests {
         for error in errors {
             assert_eq!(error.code(), "MalformedXML");
             assert!(!error.to_string().is_empty());
+        }
+    }
+
+    // --- tagging ---------------------------------------------------------------------------------
+
+    #[test]
+    fn tagging_golden_and_empty() {
+        let doc = Tagging {
+            xmlns: Xmlns,
+            tag_set: vec![
+                Tag {
+                    key: "a b".into(),
+                    value: "x&y".into(),
+                },
+                Tag {
+                    key: "empty".into(),
+                    value: String::new(),
+                },
+            ],
+        };
+        assert_eq!(
+            doc.to_xml(),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+<Tagging xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><TagSet>\
+<Tag><Key>a b</Key><Value>x&amp;y</Value></Tag><Tag><Key>empty</Key><Value/></Tag>\
+</TagSet></Tagging>"
+        );
+        assert_eq!(Tagging::from_xml(doc.to_xml().as_bytes()).unwrap(), doc);
+        let empty = Tagging::default();
+        assert_eq!(
+            empty.to_xml(),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+<Tagging xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><TagSet/></Tagging>"
+        );
+        assert_eq!(Tagging::from_xml(empty.to_xml().as_bytes()).unwrap(), empty);
+    }
+
+    #[test]
+    fn tagging_parse_keeps_text_and_refuses_bad_documents() {
+        let t = Tagging::from_xml(
+            b"<Tagging><TagSet>\n <Tag><Value> v </Value><Key> k </Key><Other/></Tag>\n</TagSet></Tagging>",
+        )
+        .unwrap();
+        assert_eq!(
+            t.tag_set,
+            [Tag {
+                key: " k ".into(),
+                value: " v ".into()
+            }]
+        );
+        for (bad, why) in [
+            (&b"<Tagging><TagSet>"[..], "unclosed"),
+            (b"<Tagging></Tagging>", "no TagSet"),
+            (b"<Tagging><TagSet/><TagSet/></Tagging>", "two TagSets"),
+            (
+                b"<Tagging><TagSet><Tag><Key>a</Key></Tag></TagSet></Tagging>",
+                "no Value",
+            ),
+            (
+                b"<Tagging><TagSet><Tag><Value>a</Value></Tag></TagSet></Tagging>",
+                "no Key",
+            ),
+            (
+                b"<Tagging><TagSet><Tag><Key>a</Key><Key>b</Key><Value/></Tag></TagSet></Tagging>",
+                "two Keys",
+            ),
+            (b"<Tags><TagSet></TagSet></Tags>", "other root"),
+            (b"", "empty"),
+        ] {
+            assert!(Tagging::from_xml(bad).is_err(), "{why}");
         }
     }
 }

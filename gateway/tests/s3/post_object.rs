@@ -627,3 +627,54 @@ async fn sigv2_form_upload() {
     assert_eq!(key_count(&c, &b).await, 0);
     gw.stop().await;
 }
+
+#[actix_web::test]
+async fn form_tagging_field_tags_the_object() {
+    let gw = Gw::start().await;
+    let c = gw.client();
+    let b = bucket("posttag");
+    c.create_bucket().bucket(&b).send().await.unwrap();
+    let doc = "<Tagging><TagSet><Tag><Key>from</Key><Value>form</Value></Tag>\
+               <Tag><Key>n</Key><Value>2</Value></Tag></TagSet></Tagging>";
+    let upload = |key: &str, tagging: &str| {
+        let policy = json!({
+            "expiration": expiration(Duration::hours(1)),
+            "conditions": [
+                { "bucket": b },
+                { "key": key },
+                ["starts-with", "$tagging", ""],
+            ]
+        });
+        let mut fields = pairs(&[("key", key), ("tagging", tagging)]);
+        fields.extend(signed_fields(policy, AK, SK));
+        form_body(&fields, Some(("f.txt", "text/plain", b"tagged")), &[])
+    };
+    let ctype = format!("multipart/form-data; boundary={BOUNDARY}");
+    let r = post(&gw, None, &format!("/{b}"), &ctype, upload("tagged", doc)).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let tags = c
+        .get_object_tagging()
+        .bucket(&b)
+        .key("tagged")
+        .send()
+        .await
+        .unwrap();
+    let tags: Vec<(&str, &str)> = tags.tag_set().iter().map(|t| (t.key(), t.value())).collect();
+    assert_eq!(tags, [("from", "form"), ("n", "2")]);
+    let h = c.head_object().bucket(&b).key("tagged").send().await.unwrap();
+    assert_eq!(h.tag_count(), Some(2));
+
+    // A bad document or a bad tag stores nothing.
+    for (tagging, want) in [
+        ("<Tagging><TagSet>", "MalformedXML"),
+        (
+            "<Tagging><TagSet><Tag><Key>aws:x</Key><Value>1</Value></Tag></TagSet></Tagging>",
+            "InvalidTag",
+        ),
+    ] {
+        let r = post(&gw, None, &format!("/{b}"), &ctype, upload("refused", tagging)).await;
+        assert_eq!((r.status, r.code()), (400, Some(want)), "{}", r.body);
+    }
+    assert_eq!(key_count(&c, &b).await, 1);
+    gw.stop().await;
+}

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, MetadataDirective};
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, MetadataDirective, Tag, Tagging};
 use aws_sdk_s3::Client;
 use serde_json::Value;
 
@@ -282,6 +282,8 @@ struct ObjectView {
     etag: String,
     content_type: String,
     metadata: BTreeMap<String, String>,
+    tags: Vec<(String, String)>,
+    tag_count: Option<i32>,
     bytes: Vec<u8>,
 }
 
@@ -293,6 +295,13 @@ async fn snapshot(c: &Client, bucket: &str) -> Snapshot {
         let key = o.key().unwrap().to_owned();
         let h = c.head_object().bucket(bucket).key(&key).send().await.unwrap();
         let g = c.get_object().bucket(bucket).key(&key).send().await.unwrap();
+        let tagging = c
+            .get_object_tagging()
+            .bucket(bucket)
+            .key(&key)
+            .send()
+            .await
+            .unwrap();
         let view = ObjectView {
             size: o.size().unwrap(),
             list_etag: o.e_tag().unwrap().to_owned(),
@@ -303,6 +312,12 @@ async fn snapshot(c: &Client, bucket: &str) -> Snapshot {
                 .metadata()
                 .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
                 .unwrap_or_default(),
+            tags: tagging
+                .tag_set()
+                .iter()
+                .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                .collect(),
+            tag_count: h.tag_count(),
             bytes: g.body.collect().await.unwrap().into_bytes().to_vec(),
         };
         out.insert(key, view);
@@ -329,6 +344,7 @@ async fn reindex_rebuilds_what_clients_see() {
         .content_type("text/plain; charset=utf-8")
         .metadata("color", "blue")
         .metadata("owner-note", "keep me")
+        .tagging("k=v&two=2")
         .body(b"hello, reindex".to_vec().into())
         .send()
         .await
@@ -360,6 +376,7 @@ async fn reindex_rebuilds_what_clients_see() {
         .key("big.bin")
         .content_type("application/x-big")
         .metadata("m", "v")
+        .tagging("mp=yes")
         .send()
         .await
         .unwrap();
@@ -391,7 +408,29 @@ async fn reindex_rebuilds_what_clients_see() {
         .send()
         .await
         .unwrap();
-    // A copy keeps the source's metadata; an unfinished upload is not an object.
+    // Tag changes after the write reach the blobs' xattrs too (every part of a multipart one).
+    let retag = |pairs: &[(&str, &str)]| {
+        let tags = pairs
+            .iter()
+            .map(|(k, v)| Tag::builder().key(*k).value(*v).build().unwrap())
+            .collect();
+        Tagging::builder().set_tag_set(Some(tags)).build().unwrap()
+    };
+    c.put_object_tagging()
+        .bucket(&b2)
+        .key("big.bin")
+        .tagging(retag(&[("mp", "changed"), ("x", "")]))
+        .send()
+        .await
+        .unwrap();
+    c.put_object_tagging()
+        .bucket(&b1)
+        .key("a")
+        .tagging(retag(&[("later", "1")]))
+        .send()
+        .await
+        .unwrap();
+    // A copy keeps the source's metadata (and tags); an unfinished upload is not an object.
     c.copy_object()
         .bucket(&b2)
         .key("copied")
@@ -419,6 +458,16 @@ async fn reindex_rebuilds_what_clients_see() {
     let before = [snapshot(&c, &b1).await, snapshot(&c, &b2).await];
     assert_eq!(before[0].len() + before[1].len(), 8);
     assert_eq!(before[1]["copied"].metadata["color"], "blue");
+    let tags = |p: &[(&str, &str)]| -> Vec<(String, String)> {
+        p.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    };
+    assert_eq!(before[0]["plain.txt"].tags, tags(&[("k", "v"), ("two", "2")]));
+    assert_eq!(before[1]["copied"].tags, tags(&[("k", "v"), ("two", "2")]));
+    assert_eq!(before[0]["a"].tags, tags(&[("later", "1")]));
+    assert_eq!(before[1]["big.bin"].tags, tags(&[("mp", "changed"), ("x", "")]));
+    assert_eq!(before[1]["big.bin"].tag_count, Some(2));
     gw.stop();
 
     // Reindex refuses a registry that holds data, then rebuilds a fresh one.

@@ -28,12 +28,16 @@ fn populate() -> Registry {
         .unwrap();
     reg.put_object(a.id, b"x", &object("x2", "/a/x2"), &PutCondition::None)
         .unwrap(); // queues /a/x
+    let tag = vec![("t".to_owned(), "1".to_owned())];
+    reg.set_object_tags(a.id, b"x", &tag).unwrap();
+    reg.set_bucket_tags("beta", &tag).unwrap();
     let up = reg
         .create_upload(
             b.id,
             &UploadRecord {
                 key: b"up".to_vec(),
                 initiated_ms: 3,
+                tags: vec![("u".to_owned(), String::new())],
                 ..UploadRecord::default()
             },
         )

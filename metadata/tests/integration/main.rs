@@ -9,6 +9,7 @@ mod export;
 mod listing;
 mod multipart;
 mod objects;
+mod tags;
 
 use metadata::{BlobRef, ObjectRecord, Registry};
 

@@ -1,5 +1,5 @@
 //! CopyObject and the copy source shared with UploadPartCopy: `x-amz-copy-source` parsing,
-//! the `x-amz-copy-source-if-*` conditions, the metadata directive, and the copy itself, done
+//! the `x-amz-copy-source-if-*` conditions, the metadata and tagging directives, and the copy itself, done
 //! on the volume (the bytes never go back through the client). S3 semantics only.
 
 use metadata::ObjectRecord;
@@ -12,6 +12,7 @@ use crate::s3::handlers::multipart::ChecksumFields;
 use crate::s3::handlers::object::{
     commit_or_discard, fill_from_blob, meta_builder, record_from_headers, write_condition, MAX_PUT_SIZE,
 };
+use crate::s3::handlers::tagging;
 use crate::s3::request::decode_path;
 use crate::s3::response::S3Response;
 use crate::s3::xml;
@@ -162,6 +163,25 @@ pub async fn copy_object(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Respo
             .extra("ArgumentName", "x-amz-metadata-directive"))
         }
     };
+    let replace_tags = match ctx
+        .req
+        .header("x-amz-tagging-directive")
+        .map(str::to_ascii_uppercase)
+        .as_deref()
+    {
+        None | Some("COPY") => false,
+        Some("REPLACE") => true,
+        Some(_) => {
+            return Err(
+                S3Error::with_message(Code::InvalidArgument, "Unknown tagging directive.")
+                    .extra("ArgumentName", "x-amz-tagging-directive")
+                    .extra(
+                        "ArgumentValue",
+                        ctx.req.header("x-amz-tagging-directive").unwrap_or("").to_owned(),
+                    ),
+            )
+        }
+    };
     let checksum_alg = ctx
         .req
         .header("x-amz-checksum-algorithm")
@@ -185,6 +205,12 @@ pub async fn copy_object(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Respo
             user_meta: src.rec.user_meta.clone(),
             ..ObjectRecord::default()
         }
+    };
+    // Tags follow their own directive: the source's (COPY, the default) or x-amz-tagging.
+    rec.tags = if replace_tags {
+        tagging::from_request(ctx)?
+    } else {
+        src.rec.tags.clone()
     };
     let cond = write_condition(ctx)?;
     // Keep the source's checksum algorithm unless another is asked for.

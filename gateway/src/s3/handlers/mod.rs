@@ -6,3 +6,4 @@ pub mod copy;
 pub mod list;
 pub mod multipart;
 pub mod object;
+pub mod tagging;

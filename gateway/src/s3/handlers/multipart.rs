@@ -14,12 +14,11 @@ use crate::s3::checksum::{Algorithm, Expectations};
 use crate::s3::dates::{iso8601, now_ms};
 use crate::s3::error::{Code, S3Error, S3Result};
 use crate::s3::handlers::copy;
-use crate::s3::handlers::object::{
-    encode_blob_meta, record_from_headers, write_condition, BlobMeta, PartPlace, MAX_PUT_SIZE,
-};
+use crate::s3::handlers::object::{blob_meta, record_from_headers, write_condition, MAX_PUT_SIZE};
 use crate::s3::response::S3Response;
 use crate::s3::xml;
 use crate::s3::Ctx;
+use crate::store::meta::BlobMeta;
 
 /// Smallest part AWS accepts, except the last one.
 pub const MIN_PART_SIZE: u64 = 5 << 20;
@@ -108,6 +107,7 @@ pub async fn create(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Response> 
         cache_control: rec.cache_control,
         expires: rec.expires,
         user_meta: rec.user_meta,
+        tags: rec.tags,
         checksum_algorithm: alg.map(|a| a.name().to_owned()),
         checksum_type: ctype
             .clone()
@@ -188,8 +188,7 @@ pub async fn upload_part(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) 
 /// The xattr of a part blob: which upload and part it is (reindex ignores unfinished uploads;
 /// Complete replaces it, see `mark_parts`).
 fn part_meta(bucket: &str, key: &str, part: u32, size: u64) -> Vec<u8> {
-    serde_json::to_vec(&serde_json::json!({"v": 1, "bucket": bucket, "key": key, "part": part, "size": size}))
-        .unwrap_or_default()
+    BlobMeta::unfinished_part(bucket, key, part, size).to_bytes()
 }
 
 /// Records a written part; the blob is deleted if the upload vanished meanwhile.
@@ -390,28 +389,17 @@ pub async fn complete(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -> 
 /// committed, and a retried Complete would answer success anyway.
 async fn mark_parts(ctx: &Ctx, bucket: &str, key: &str, numbers: &[u32], rec: &ObjectRecord) {
     let count = u32::try_from(rec.blobs.len()).unwrap_or(u32::MAX);
+    let object = blob_meta(bucket, key, rec);
     let marks: Vec<(String, Vec<u8>)> = rec
         .blobs
         .iter()
         .zip(numbers)
         .zip(0u32..)
         .map(|((blob, part), index)| {
-            let meta = encode_blob_meta(BlobMeta {
-                v: 1,
-                bucket,
-                key,
-                size: rec.size,
-                etag: &rec.etag,
-                mtime_ms: rec.mtime_ms,
-                content_type: rec.content_type.as_deref(),
-                meta: rec.user_meta.clone(),
-                place: Some(PartPlace {
-                    part: *part,
-                    index,
-                    parts: count,
-                    part_size: blob.size,
-                }),
-            });
+            let meta = object
+                .clone()
+                .completed_part(*part, index, count, blob.size)
+                .to_bytes();
             (blob.path.clone(), meta)
         })
         .collect();
@@ -443,6 +431,7 @@ fn record_from_upload(up: &UploadRecord, etag: String) -> ObjectRecord {
         cache_control: up.cache_control.clone(),
         expires: up.expires.clone(),
         user_meta: up.user_meta.clone(),
+        tags: up.tags.clone(),
         ..ObjectRecord::default()
     }
 }

@@ -8,7 +8,6 @@
 use std::borrow::Cow;
 
 use metadata::{BlobRef, ObjectRecord, PutCondition};
-use serde::Serialize;
 
 use crate::blocking;
 use crate::s3::body::{read_blobs, write_blob, RequestBody, WrittenBlob};
@@ -16,8 +15,10 @@ use crate::s3::checksum::BodyDigest;
 use crate::s3::checksum::{Algorithm, Expectations};
 use crate::s3::dates::{http_date, now_ms, parse_http_date};
 use crate::s3::error::{Code, S3Error, S3Result};
+use crate::s3::handlers::tagging;
 use crate::s3::response::{Body, S3Response};
 use crate::s3::Ctx;
+use crate::store::meta::BlobMeta;
 
 /// Largest object a single PUT may carry (AWS: 5 GiB).
 pub const MAX_PUT_SIZE: u64 = 5 << 30;
@@ -34,45 +35,13 @@ const STORED_HEADERS: [&str; 5] = [
     "expires",
 ];
 
-/// The core metadata written into the blob's `user.s3.meta` xattr, enough to rebuild the
-/// registry record from the volume (`gateway reindex`; the shapes are listed in
-/// `crate::recovery`).
-#[derive(Serialize)]
-pub(crate) struct BlobMeta<'a> {
-    pub(crate) v: u8,
-    pub(crate) bucket: &'a str,
-    pub(crate) key: &'a str,
-    pub(crate) size: u64,
-    pub(crate) etag: &'a str,
-    pub(crate) mtime_ms: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) content_type: Option<&'a str>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub(crate) meta: Vec<(String, String)>,
-    /// For a part of a completed multipart object: where it sits in the object.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub(crate) place: Option<PartPlace>,
-}
-
-/// Where a part blob sits in the multipart object it was completed into.
-#[derive(Serialize, Clone, Copy)]
-pub(crate) struct PartPlace {
-    /// Its part number in the upload.
-    pub(crate) part: u32,
-    /// Its position in the object, from 0.
-    pub(crate) index: u32,
-    /// How many parts the object has.
-    pub(crate) parts: u32,
-    /// Its size.
-    pub(crate) part_size: u64,
-}
-
-/// Reads Content-Type, the stored standard headers and `x-amz-meta-*` from a request into a
-/// record (size, ETag, blobs are filled in later).
+/// Reads Content-Type, the stored standard headers, `x-amz-meta-*` and `x-amz-tagging` from a
+/// request into a record (size, ETag, blobs are filled in later).
 pub fn record_from_headers(ctx: &Ctx) -> S3Result<ObjectRecord> {
     let req = &ctx.req;
     let mut rec = ObjectRecord {
         content_type: req.header("content-type").map(str::to_owned),
+        tags: tagging::from_request(ctx)?,
         ..Default::default()
     };
     for h in STORED_HEADERS {
@@ -181,64 +150,30 @@ pub async fn put_object(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -
     Ok(resp)
 }
 
-/// Builds the `user.s3.meta` xattr value of an object's blob; drops user metadata if the
-/// whole would not fit.
-pub fn blob_meta(
-    bucket: &str,
-    key: &str,
-    size: u64,
-    etag: &str,
-    mtime_ms: u64,
-    content_type: Option<&str>,
-    meta: Vec<(String, String)>,
-) -> Vec<u8> {
-    encode_blob_meta(BlobMeta {
-        v: 1,
-        bucket,
-        key,
-        size,
-        etag,
-        mtime_ms,
-        content_type,
-        meta,
-        place: None,
-    })
-}
-
-/// Encodes a `user.s3.meta` value; drops user metadata if the whole would not fit.
-pub(crate) fn encode_blob_meta(mut m: BlobMeta<'_>) -> Vec<u8> {
-    let full = serde_json::to_vec(&m).unwrap_or_default();
-    if full.len() <= crate::store::META_XATTR_MAX {
-        return full;
-    }
-    m.meta.clear();
-    serde_json::to_vec(&m).unwrap_or_default()
+/// The blob xattr of an object from its record (size, ETag and mtime as filled in; blobs and
+/// checksums are not on the volume).
+pub fn blob_meta(bucket: &str, key: &str, rec: &ObjectRecord) -> BlobMeta {
+    let mut m = BlobMeta::object(bucket, key, rec.size, &rec.etag, rec.mtime_ms);
+    m.content_type.clone_from(&rec.content_type);
+    m.meta.clone_from(&rec.user_meta);
+    m.tags.clone_from(&rec.tags);
+    m
 }
 
 /// The `meta` closure for `write_blob`/`copy_blobs`: builds the blob's xattr from the digest,
-/// with the object's bucket, key, mtime, Content-Type and user metadata.
+/// with the object's bucket, key, mtime, Content-Type, user metadata and tags.
 pub fn meta_builder(
     bucket: &str,
     key: &str,
     rec: &ObjectRecord,
     mtime_ms: u64,
 ) -> impl FnOnce(&BodyDigest) -> Vec<u8> + Send + 'static {
-    let (b, k, ctype, umeta) = (
-        bucket.to_owned(),
-        key.to_owned(),
-        rec.content_type.clone(),
-        rec.user_meta.clone(),
-    );
+    let mut m = blob_meta(bucket, key, rec);
+    m.mtime_ms = Some(mtime_ms);
     move |d| {
-        blob_meta(
-            &b,
-            &k,
-            d.len,
-            &hex::encode(d.md5),
-            mtime_ms,
-            ctype.as_deref(),
-            umeta,
-        )
+        m.size = Some(d.len);
+        m.etag = Some(hex::encode(d.md5));
+        m.to_bytes()
     }
 }
 
@@ -451,6 +386,9 @@ fn object_headers(ctx: &Ctx, key: &str, rec: &ObjectRecord, whole: bool) -> Vec<
     }
     if rec.parts.len() > 1 {
         h.push(("x-amz-mp-parts-count".into(), rec.parts.len().to_string()));
+    }
+    if !rec.tags.is_empty() {
+        h.push(("x-amz-tagging-count".into(), rec.tags.len().to_string()));
     }
     h
 }

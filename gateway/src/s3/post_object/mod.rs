@@ -37,6 +37,7 @@ use crate::s3::error::{Code, S3Error, S3Result};
 use crate::s3::handlers::object::{
     commit_or_discard, fill_from_blob, meta_builder, MAX_PUT_SIZE, MAX_USER_META,
 };
+use crate::s3::handlers::tagging;
 use crate::s3::request::RequestInfo;
 use crate::s3::response::S3Response;
 use crate::s3::router::MAX_KEY_LEN;
@@ -413,6 +414,9 @@ fn record_from_fields(
         expires: get("expires"),
         ..ObjectRecord::default()
     };
+    if let Some(doc) = field(fields, "tagging") {
+        rec.tags = tagging::from_document(doc.as_bytes(), tagging::Target::Object)?;
+    }
     let mut total = 0;
     for (name, value) in fields {
         if let Some(meta) = name.strip_prefix("x-amz-meta-") {
