@@ -85,7 +85,8 @@ pub async fn create_bucket(ctx: &Ctx, name: &str, body: RequestBody) -> S3Result
     Ok(S3Response::empty(200).header("location", format!("/{name}")))
 }
 
-/// DeleteBucket: only an empty bucket (no objects, no uploads in progress).
+/// DeleteBucket: only a bucket without objects; its in-progress uploads are aborted with it
+/// (their part blobs go to the garbage sweep), as AWS does.
 pub async fn delete_bucket(ctx: &Ctx, name: &str) -> S3Result<S3Response> {
     let b = ctx.bucket(name).await?;
     let reg = ctx.state.registry.clone();
