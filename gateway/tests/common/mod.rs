@@ -42,6 +42,11 @@ pub struct Gw {
 impl Gw {
     /// Starts a gateway with two users and the `localhost` virtual-host domain.
     pub async fn start() -> Gw {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Like [`Gw::start`], with `adjust` applied to the configuration first.
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Gw {
         let dir = tempfile::tempdir().unwrap();
         let blob_root = format!(
             "/.s3-tests/{}-{}",
@@ -83,6 +88,8 @@ impl Gw {
                 },
             ],
         };
+        let mut config = config;
+        adjust(&mut config);
         let running = gateway::start(config, volume()).await.expect("gateway starts");
         let endpoint = format!("http://{}", running.s3_addr);
         let admin = format!("http://{}", running.admin_addr);
@@ -103,6 +110,15 @@ impl Gw {
 
     /// A client with the given keys and addressing style.
     pub fn client_as(&self, ak: &str, sk: &str, path_style: bool) -> Client {
+        self.client_full(ak, sk, path_style, "us-east-1")
+    }
+
+    /// The first user's client, signing for `region` (a gateway started in that region).
+    pub fn client_in(&self, region: &str) -> Client {
+        self.client_full(AK, SK, !vhost_run(), region)
+    }
+
+    fn client_full(&self, ak: &str, sk: &str, path_style: bool, region: &str) -> Client {
         let endpoint = if path_style {
             self.endpoint.clone()
         } else {
@@ -123,7 +139,7 @@ impl Gw {
         }
         let conf = conf
             .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
+            .region(Region::new(region.to_owned()))
             .credentials_provider(Credentials::new(ak, sk, None, None, "test"))
             .endpoint_url(endpoint)
             .force_path_style(path_style)

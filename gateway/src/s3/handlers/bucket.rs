@@ -38,7 +38,8 @@ pub fn valid_bucket_name(name: &str) -> bool {
         && !name.contains("-.")
 }
 
-/// CreateBucket: empty body or a `CreateBucketConfiguration`.
+/// CreateBucket: empty body or a `CreateBucketConfiguration`. Re-creating one's own bucket is
+/// `BucketAlreadyOwnedByYou`, except in us-east-1 where AWS answers 200 and changes nothing.
 pub async fn create_bucket(ctx: &Ctx, name: &str, body: RequestBody) -> S3Result<S3Response> {
     if !valid_bucket_name(name) {
         return Err(S3Error::new(Code::InvalidBucketName).extra("BucketName", name.to_owned()));
@@ -63,6 +64,12 @@ pub async fn create_bucket(ctx: &Ctx, name: &str, body: RequestBody) -> S3Result
     blocking::try_run(move || {
         let b = match reg.create_bucket(&n, &owner, &region, now_ms()) {
             Ok(b) => b,
+            // AWS's legacy us-east-1 behaviour: the owner's re-create succeeds, changing nothing.
+            Err(metadata::Error::BucketAlreadyExists { owner: existing })
+                if existing == owner && region == "us-east-1" =>
+            {
+                return Ok(());
+            }
             Err(metadata::Error::BucketAlreadyExists { owner: existing }) => {
                 let code = if existing == owner {
                     Code::BucketAlreadyOwnedByYou
