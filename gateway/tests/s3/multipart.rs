@@ -133,6 +133,26 @@ async fn upload_complete_read_back_and_retry() {
         .unwrap();
     assert_eq!(p2.parts_count(), Some(3));
     assert!(p2.body.collect().await.unwrap().into_bytes()[..] == bodies[1][..]);
+    // Past the last part: 400 InvalidPartNumber (GET and HEAD).
+    let e = c
+        .get_object()
+        .bucket(&b)
+        .key("big.bin")
+        .part_number(4)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e).as_deref(), Some("InvalidPartNumber"));
+    assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(400));
+    let e = c
+        .head_object()
+        .bucket(&b)
+        .key("big.bin")
+        .part_number(4)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(400));
     // A range across the part boundary.
     let r = c
         .get_object()

@@ -199,6 +199,58 @@ async fn ranges_and_conditions() {
         .await
         .unwrap_err();
     assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(304));
+    // A 304 carries what a cache revalidates with, and no body.
+    let raw = e.raw_response().unwrap();
+    assert_eq!(raw.headers().get("etag"), Some(etag.as_str()));
+    assert!(raw.headers().get("last-modified").is_some(), "{raw:?}");
+    assert!(raw.body().bytes().is_none_or(<[u8]>::is_empty), "{raw:?}");
+    let e = c
+        .head_object()
+        .bucket(&b)
+        .key("r")
+        .if_modified_since(aws_smithy_types::DateTime::from_secs(4_000_000_000))
+        .send()
+        .await
+        .unwrap_err();
+    let raw = e.raw_response().unwrap();
+    assert_eq!(raw.status().as_u16(), 304);
+    assert_eq!(raw.headers().get("etag"), Some(etag.as_str()));
+    assert!(raw.headers().get("last-modified").is_some(), "{raw:?}");
+    // ?partNumber= on a single-part object: 1 is the whole object, 2 is InvalidPartNumber.
+    let p1 = c
+        .get_object()
+        .bucket(&b)
+        .key("r")
+        .part_number(1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(p1.parts_count(), Some(1));
+    for head in [false, true] {
+        let status = if head {
+            c.head_object()
+                .bucket(&b)
+                .key("r")
+                .part_number(2)
+                .send()
+                .await
+                .unwrap_err()
+                .raw_response()
+                .map(|r| r.status().as_u16())
+        } else {
+            let e = c
+                .get_object()
+                .bucket(&b)
+                .key("r")
+                .part_number(2)
+                .send()
+                .await
+                .unwrap_err();
+            assert_eq!(code(&e).as_deref(), Some("InvalidPartNumber"));
+            e.raw_response().map(|r| r.status().as_u16())
+        };
+        assert_eq!(status, Some(400), "head: {head}");
+    }
     let past = aws_smithy_types::DateTime::from_secs(1_000_000_000);
     let e = c
         .get_object()

@@ -361,14 +361,19 @@ fn check_read_conditions(ctx: &Ctx, rec: &ObjectRecord) -> S3Result<()> {
             return Err(S3Error::new(Code::PreconditionFailed).extra("Condition", "If-Unmodified-Since"));
         }
     }
-    if let Some(n) = req.header("if-none-match") {
-        if etag_matches(n) {
-            return Err(S3Error::new(Code::NotModified));
-        }
-    } else if let Some(t) = req.header("if-modified-since").and_then(parse_http_date) {
-        if mtime_s <= t {
-            return Err(S3Error::new(Code::NotModified));
-        }
+    let not_modified = if let Some(n) = req.header("if-none-match") {
+        etag_matches(n)
+    } else {
+        req.header("if-modified-since")
+            .and_then(parse_http_date)
+            .is_some_and(|t| mtime_s <= t)
+    };
+    if not_modified {
+        // What a cache revalidates with (RFC 9110 §15.4.5); the body stays empty.
+        let mut e = S3Error::new(Code::NotModified);
+        e.headers.push(("etag", format!("\"{}\"", rec.etag)));
+        e.headers.push(("last-modified", http_date(rec.mtime_ms)));
+        return Err(e);
     }
     Ok(())
 }
@@ -491,10 +496,7 @@ fn select(ctx: &Ctx, rec: &ObjectRecord) -> S3Result<Option<ByteRange>> {
         };
         let idx = usize::try_from(n - 1).unwrap_or(usize::MAX);
         let Some(len) = sizes.get(idx) else {
-            return Err(S3Error::with_message(
-                Code::InvalidRange,
-                "The requested partnumber is not satisfiable",
-            ));
+            return Err(S3Error::new(Code::InvalidPartNumber).extra("PartNumberRequested", p.to_owned()));
         };
         let start: u64 = sizes[..idx].iter().sum();
         return Ok(Some(ByteRange {
