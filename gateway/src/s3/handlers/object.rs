@@ -102,14 +102,16 @@ pub fn record_from_headers(ctx: &Ctx) -> S3Result<ObjectRecord> {
 }
 
 /// `aws-chunked` is transport framing, not a property of the object: AWS drops it from the
-/// stored Content-Encoding (and keeps any other coding listed with it).
+/// stored Content-Encoding and keeps the other codings listed with it exactly as the client
+/// wrote them, separators included (`deflate, gzip` stays `deflate, gzip`).
 fn strip_aws_chunked(v: &str) -> Option<String> {
     let rest: Vec<&str> = v
         .split(',')
-        .map(str::trim)
-        .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("aws-chunked"))
+        .filter(|c| !c.trim().is_empty() && !c.trim().eq_ignore_ascii_case("aws-chunked"))
         .collect();
-    (!rest.is_empty()).then(|| rest.join(","))
+    let rest = rest.join(",");
+    let rest = rest.trim();
+    (!rest.is_empty()).then(|| rest.to_owned())
 }
 
 /// Reads `If-Match` / `If-None-Match` of a write into an atomic registry condition.
@@ -619,6 +621,21 @@ mod tests {
         assert_eq!(strip_aws_chunked("aws-chunked"), None);
         assert_eq!(strip_aws_chunked("aws-chunked, gzip").as_deref(), Some("gzip"));
         assert_eq!(strip_aws_chunked("gzip").as_deref(), Some("gzip"));
+        // The client's separators stay as sent.
+        assert_eq!(
+            strip_aws_chunked("aws-chunked, deflate, gzip").as_deref(),
+            Some("deflate, gzip")
+        );
+        assert_eq!(
+            strip_aws_chunked("aws-chunked,deflate,gzip").as_deref(),
+            Some("deflate,gzip")
+        );
+        assert_eq!(
+            strip_aws_chunked("deflate, aws-chunked, gzip").as_deref(),
+            Some("deflate, gzip")
+        );
+        assert_eq!(strip_aws_chunked("deflate,gzip").as_deref(), Some("deflate,gzip"));
+        assert_eq!(strip_aws_chunked(" AWS-CHUNKED , ").as_deref(), None);
     }
 
     #[test]
