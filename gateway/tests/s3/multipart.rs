@@ -65,6 +65,46 @@ async fn upload_complete_read_back_and_retry() {
     assert_eq!(lp.parts().len(), 3);
     let lu = c.list_multipart_uploads().bucket(&b).send().await.unwrap();
     assert!(lu.uploads().iter().any(|u| u.upload_id() == Some(id.as_str())));
+    // encoding-type=url: Key, Prefix, KeyMarker and Delimiter come back encoded.
+    let spaced = c
+        .create_multipart_upload()
+        .bucket(&b)
+        .key("sp ace/x")
+        .send()
+        .await
+        .unwrap();
+    let lu = c
+        .list_multipart_uploads()
+        .bucket(&b)
+        .prefix("sp ")
+        .key_marker("sp ")
+        .encoding_type(aws_sdk_s3::types::EncodingType::Url)
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<_> = lu.uploads().iter().filter_map(|u| u.key()).collect();
+    assert_eq!(keys, ["sp%20ace/x"]);
+    assert_eq!(lu.prefix(), Some("sp%20"));
+    assert_eq!(lu.key_marker(), Some("sp%20"));
+    assert_eq!(lu.encoding_type().map(|e| e.as_str()), Some("url"));
+    let lu = c
+        .list_multipart_uploads()
+        .bucket(&b)
+        .delimiter(" ")
+        .encoding_type(aws_sdk_s3::types::EncodingType::Url)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lu.delimiter(), Some("%20"));
+    let cps: Vec<_> = lu.common_prefixes().iter().filter_map(|p| p.prefix()).collect();
+    assert_eq!(cps, ["sp%20"]);
+    c.abort_multipart_upload()
+        .bucket(&b)
+        .key("sp ace/x")
+        .upload_id(spaced.upload_id().unwrap())
+        .send()
+        .await
+        .unwrap();
 
     // Errors first: wrong ETag, wrong order.
     let mut wrong = parts.clone();
