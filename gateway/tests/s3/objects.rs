@@ -548,3 +548,61 @@ async fn upload_budget_is_shared_and_always_returned() {
     assert_eq!(code(&e).as_deref(), Some("NotFound"));
     gw.stop().await;
 }
+
+#[actix_web::test]
+async fn keys_that_are_not_utf8_are_invalid_uri_never_404() {
+    let gw = Gw::start().await;
+    let c = gw.client();
+    let b = bucket("badutf8");
+    c.create_bucket().bucket(&b).send().await.unwrap();
+    let port = gw.endpoint.rsplit_once(':').unwrap().1.to_owned();
+    for url in [
+        format!("http://127.0.0.1:{port}/{b}/%FF"),
+        format!("http://127.0.0.1:{port}/{b}/dir/a%C3%28"),
+        format!("http://{b}.localhost:{port}/%E6%97"),
+    ] {
+        let (status, body) = tokio::task::spawn_blocking({
+            let url = url.clone();
+            move || crate::common::http_get_url(&url)
+        })
+        .await
+        .unwrap();
+        assert_eq!(status, 400, "{url}: {body}");
+        assert!(body.contains("<Code>InvalidURI</Code>"), "{url}: {body}");
+        assert!(
+            body.contains("<Message>Couldn&apos;t parse the specified URI.</Message>")
+                || body.contains("<Message>Couldn't parse the specified URI.</Message>"),
+            "{url}: {body}"
+        );
+    }
+    // The copy source header, for CopyObject and UploadPartCopy.
+    let e = c
+        .copy_object()
+        .bucket(&b)
+        .key("dst")
+        .copy_source(format!("{b}/%FF"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e).as_deref(), Some("InvalidURI"));
+    assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(400));
+    let up = c
+        .create_multipart_upload()
+        .bucket(&b)
+        .key("mp")
+        .send()
+        .await
+        .unwrap();
+    let e = c
+        .upload_part_copy()
+        .bucket(&b)
+        .key("mp")
+        .upload_id(up.upload_id().unwrap())
+        .part_number(1)
+        .copy_source(format!("/{b}/a%C3%28"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e).as_deref(), Some("InvalidURI"));
+    gw.stop().await;
+}
