@@ -99,6 +99,7 @@ fn fsck(args: &FsckArgs) -> ExitCode {
     let opts = FsckOptions {
         repair: args.repair,
         min_age: std::time::Duration::from_secs(args.min_age_secs),
+        delete_orphan_parts: args.delete_orphan_parts,
     };
     finish_tool(
         gateway::recovery::fsck::run(&config, vol, opts),

@@ -16,6 +16,7 @@
 //! `fsck`, `reindex` and the stale-temp sweep) is in [`scan`]. Blobs opened for reading stay
 //! open for the next read, up to a bound ([`open`]).
 
+pub mod bucket_xattr;
 pub mod open;
 pub mod scan;
 

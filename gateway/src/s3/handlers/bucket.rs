@@ -11,6 +11,7 @@ use crate::s3::handlers::list::{decode_token, encode_token};
 use crate::s3::response::S3Response;
 use crate::s3::xml;
 use crate::s3::Ctx;
+use crate::store::bucket_xattr::BucketXattr;
 
 /// Checks AWS's bucket naming rules (general purpose buckets).
 pub fn valid_bucket_name(name: &str) -> bool {
@@ -80,8 +81,13 @@ pub async fn create_bucket(ctx: &Ctx, name: &str, body: RequestBody) -> S3Result
             }
             Err(e) => return Err(e.into()),
         };
-        // The fan-out directories are made now, once: concurrent PUTs never race a mkdir.
-        if let Err(e) = store.create_bucket_dirs(b.id) {
+        // The fan-out directories are made now, once: concurrent PUTs never race a mkdir. The
+        // bucket directory keeps the owner, for a registry rebuilt by `gateway reindex`.
+        let record = BucketXattr::new(&b.name, &b.owner, &b.region, b.created_ms);
+        let dirs = store
+            .create_bucket_dirs(b.id)
+            .and_then(|()| store.write_bucket_xattr(b.id, &record));
+        if let Err(e) = dirs {
             let _ = reg.delete_bucket(&n);
             return Err(e.into());
         }
@@ -107,6 +113,15 @@ pub async fn delete_bucket(ctx: &Ctx, name: &str) -> S3Result<S3Response> {
             e => e.into(),
         })?;
         reg.flush()?;
+        // A directory that still holds blobs queued for deletion outlives the bucket: its
+        // record must not bring the bucket back in a `gateway reindex`.
+        let gone = BucketXattr {
+            deleted: true,
+            ..BucketXattr::new(&b.name, &b.owner, &b.region, b.created_ms)
+        };
+        if let Err(e) = store.write_bucket_xattr(b.id, &gone) {
+            tracing::warn!(bucket = %n, error = %e, "marking the bucket directory deleted");
+        }
         // Directories that still hold blobs queued for deletion are left to the sweeper.
         if let Err(e) = store.remove_bucket_dirs(b.id) {
             tracing::warn!(bucket = %n, error = %e, "removing bucket directories");
