@@ -29,7 +29,8 @@ enum Command {
     /// Compare the registry with the blobs on the volume; --repair removes orphans and stale
     /// temp files. The gateway must be stopped. Exit 0 clean, 1 problems, 2 error.
     Fsck(FsckArgs),
-    /// Rebuild an empty registry from the blobs' user.s3.meta xattrs. The gateway must be
+    /// Rebuild an empty registry from the volume (bucket directories' user.s3.bucket, blobs'
+    /// user.s3.meta xattrs). The gateway must be
     /// stopped. Exit 0 done, 1 some blobs unusable, 2 error.
     Reindex(ReindexArgs),
 }
