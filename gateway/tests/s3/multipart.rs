@@ -86,7 +86,10 @@ async fn upload_complete_read_back_and_retry() {
     assert_eq!(keys, ["sp%20ace/x"]);
     assert_eq!(lu.prefix(), Some("sp%20"));
     assert_eq!(lu.key_marker(), Some("sp%20"));
-    assert_eq!(lu.encoding_type().map(|e| e.as_str()), Some("url"));
+    assert_eq!(
+        lu.encoding_type().map(aws_sdk_s3::types::EncodingType::as_str),
+        Some("url")
+    );
     let lu = c
         .list_multipart_uploads()
         .bucket(&b)
