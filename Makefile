@@ -36,7 +36,8 @@ test: volume lint
 run: volume
 	bash scripts/run-gateway.sh
 
-ci: test
+## ci: what .ci/run runs: the tests, then the real-client conformance suites
+ci: test conformance
 
 ## conformance: real clients (aws-cli, boto3 current and 1.35, minio-py, minio-js, s3cmd) against
 ## a gateway on the local volume; SKIP_<SUITE>=1 skips a suite (see conformance/README.md)

@@ -165,12 +165,21 @@ mod tests {
     #[test]
     fn reads_this_process() {
         assert!(Pid::Myself.rss_kib() > 0);
+        // Spin until the kernel has charged this process some CPU time (its clock ticks are
+        // coarse, and a loaded machine may give this thread little of the wall time), with a
+        // generous cap so a broken reader fails instead of hanging.
         let spin = std::time::Instant::now();
         let mut x = 0u64;
-        while spin.elapsed() < Duration::from_millis(30) {
-            x = x.wrapping_add(1);
+        while Pid::Myself.cpu_s() <= 0.0 && spin.elapsed() < Duration::from_secs(60) {
+            for _ in 0..100_000 {
+                x = std::hint::black_box(x.wrapping_add(1));
+            }
         }
-        assert!(x > 0 && Pid::Myself.cpu_s() > 0.0);
+        assert!(
+            x > 0 && Pid::Myself.cpu_s() > 0.0,
+            "no CPU time after {:?}",
+            spin.elapsed()
+        );
         assert!((Pid::Other(u32::MAX).cpu_s() - 0.0).abs() < f64::EPSILON);
         let s = RssSampler::start(vec![Pid::Myself]);
         std::thread::sleep(Duration::from_millis(80));

@@ -8,8 +8,8 @@ use std::time::Duration;
 use clap::Args;
 use serde::Deserialize;
 
-/// A user allowed to sign requests.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+/// A user allowed to sign requests. Its `Debug` never shows the secret key.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
 pub struct User {
     /// Access key id (the `Credential=` part of a signature).
     pub access_key: String,
@@ -21,6 +21,17 @@ pub struct User {
     /// Display name shown in listings. Defaults to the owner id.
     #[serde(default)]
     pub display_name: Option<String>,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("access_key", &self.access_key)
+            .field("secret_key", &"<redacted>")
+            .field("owner_id", &self.owner_id)
+            .field("display_name", &self.display_name)
+            .finish()
+    }
 }
 
 impl User {
@@ -412,5 +423,13 @@ mod tests {
             ..ServeArgs::default()
         };
         assert!(Config::load(&bad).is_err());
+    }
+
+    #[test]
+    fn user_debug_redacts_the_secret_key() {
+        let u = User::parse("AKID:very-secret/key:owner").unwrap();
+        let shown = format!("{u:?} {u:#?}");
+        assert!(!shown.contains("very-secret"), "{shown}");
+        assert!(shown.contains("AKID") && shown.contains("<redacted>"), "{shown}");
     }
 }

@@ -29,7 +29,8 @@ enum Command {
     /// Compare the registry with the blobs on the volume; --repair removes orphans and stale
     /// temp files. The gateway must be stopped. Exit 0 clean, 1 problems, 2 error.
     Fsck(FsckArgs),
-    /// Rebuild an empty registry from the blobs' user.s3.meta xattrs. The gateway must be
+    /// Rebuild an empty registry from the volume (bucket directories' user.s3.bucket, blobs'
+    /// user.s3.meta xattrs). The gateway must be
     /// stopped. Exit 0 done, 1 some blobs unusable, 2 error.
     Reindex(ReindexArgs),
 }
@@ -99,6 +100,7 @@ fn fsck(args: &FsckArgs) -> ExitCode {
     let opts = FsckOptions {
         repair: args.repair,
         min_age: std::time::Duration::from_secs(args.min_age_secs),
+        delete_orphan_parts: args.delete_orphan_parts,
     };
     finish_tool(
         gateway::recovery::fsck::run(&config, vol, opts),

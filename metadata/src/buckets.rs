@@ -150,34 +150,29 @@ impl Registry {
         Ok((out, false))
     }
 
-    /// Deletes bucket `name` if it holds no objects and no in-progress multipart uploads, and
-    /// returns its record.
+    /// Deletes bucket `name` if it holds no objects, and returns its record. In-progress multipart
+    /// uploads do not keep it (AWS deletes them with the bucket): they are aborted, and their part
+    /// blobs queued for GC, in the same transaction that removes the bucket.
     ///
     /// Race with concurrent writes, in three steps: (1) a transaction marks the bucket `deleting`
     /// (a second concurrent delete gets [`Error::OperationAborted`]); from then on every write
-    /// transaction into the bucket sees the mark and fails with `NoSuchBucket`, and every write that
-    /// committed earlier is visible. (2) Outside any transaction, look for one object key or one
-    /// upload under the bucket id. (3) Empty: a transaction removes the bucket; not empty: a
-    /// transaction clears the mark and this returns [`Error::BucketNotEmpty`]. A crash between (1)
-    /// and (3) leaves the mark, which [`Registry::open`] clears (the delete was never acknowledged).
+    /// transaction that adds an object or an upload sees the mark and fails with `NoSuchBucket`,
+    /// and every write that committed earlier is visible. (2) Outside any transaction, look for one
+    /// object key under the bucket id. (3) No object: one transaction removes the bucket and its
+    /// uploads (see [`Registry::tx_remove_bucket_with_uploads`]); an object: a transaction clears
+    /// the mark and this returns [`Error::BucketNotEmpty`]. A crash between (1) and (3) leaves the
+    /// mark, which [`Registry::open`] clears (the delete was never acknowledged).
     pub fn delete_bucket(&self, name: &str) -> Result<BucketRecord> {
         let bucket = self.mark_deleting(name)?;
-        match self.bucket_is_empty(bucket.id) {
-            Ok(true) => {
-                let i = &self.inner;
-                finish((&i.buckets, &i.bucket_ids).transaction(|(buckets, ids)| {
-                    buckets.remove(name.as_bytes())?;
-                    ids.remove(&bucket.id.to_be_bytes())?;
-                    Ok(())
-                }))?;
-                Ok(bucket.to_record())
-            }
-            Ok(false) => {
-                self.set_deleting(name, bucket.id, false)?;
-                Err(Error::BucketNotEmpty)
-            }
+        let removed = match self.bucket_has_objects(bucket.id) {
+            Ok(false) => self.remove_bucket_with_uploads(name, bucket.id),
+            Ok(true) => Err(Error::BucketNotEmpty),
+            Err(e) => Err(e),
+        };
+        match removed {
+            Ok(()) => Ok(bucket.to_record()),
             Err(e) => {
-                // Best effort: the scan's error is the one worth reporting; a failed restore is
+                // Best effort: the first error is the one worth reporting; a failed restore is
                 // repaired at the next open.
                 let _ = self.set_deleting(name, bucket.id, false);
                 Err(e)
@@ -215,28 +210,16 @@ impl Registry {
         }))
     }
 
-    /// True if no object and no upload is stored under bucket `id`.
-    fn bucket_is_empty(&self, id: u64) -> Result<bool> {
-        let prefix = id.to_be_bytes();
-        if self
-            .inner
-            .objects
-            .scan_prefix(prefix)
-            .next()
-            .transpose()
-            .storage()?
-            .is_some()
-        {
-            return Ok(false);
-        }
+    /// True if an object is stored under bucket `id`.
+    fn bucket_has_objects(&self, id: u64) -> Result<bool> {
         Ok(self
             .inner
-            .upload_index
-            .scan_prefix(prefix)
+            .objects
+            .scan_prefix(id.to_be_bytes())
             .next()
             .transpose()
             .storage()?
-            .is_none())
+            .is_some())
     }
 
     /// Clears `deleting` marks left by a crash in the middle of [`Registry::delete_bucket`].

@@ -344,4 +344,65 @@ impl Registry {
                 })
         })
     }
+
+    /// Step (3) of [`Registry::delete_bucket`], for bucket `name` (id `id`, already marked
+    /// `deleting`, so no upload can start in it any more): in one transaction, removes the bucket,
+    /// every upload in it and their parts, and queues the part blobs for GC. Uploads are listed
+    /// and their parts scanned outside the transaction (sled transactions cannot range-scan); a
+    /// part added or an upload finished in between makes the snapshot stale and the step is
+    /// retried, as for abort.
+    pub(crate) fn remove_bucket_with_uploads(&self, name: &str, id: u64) -> Result<()> {
+        let i = &self.inner;
+        loop {
+            let mut snapshot = Vec::new();
+            for item in i.upload_index.scan_prefix(id.to_be_bytes()) {
+                let (k, _) = item.storage()?;
+                let upload_id = k
+                    .len()
+                    .checked_sub(UPLOAD_ID_LEN)
+                    .and_then(|at| std::str::from_utf8(&k[at..]).ok())
+                    .filter(|u| valid_upload_id(u))
+                    .ok_or_else(|| Error::Corrupt("upload index key without an upload id".to_owned()))?
+                    .to_owned();
+                // An upload gone since the index scan was finished or aborted: retry below sees it.
+                let (version, parts) = match self.snapshot_parts(&upload_id) {
+                    Ok(s) => s,
+                    Err(Error::NoSuchUpload) => (u64::MAX, Vec::new()),
+                    Err(e) => return Err(e),
+                };
+                snapshot.push((upload_id, k.to_vec(), version, parts));
+            }
+            let result = (
+                &i.buckets,
+                &i.bucket_ids,
+                &i.uploads,
+                &i.upload_index,
+                &i.parts,
+                &i.gc,
+            )
+                .transaction(|(buckets, ids, uploads, index, parts, gc)| {
+                    for (upload_id, index_key, version, keys) in &snapshot {
+                        match uploads.get(upload_id.as_bytes())? {
+                            Some(v)
+                                if tx_decode::<StoredUpload, Abort>("upload", &v)?.parts_version
+                                    == *version => {}
+                            _ => return Err(ConflictableTransactionError::Abort(Abort::Stale)),
+                        }
+                        let taken = Self::tx_take_parts(parts, keys)?;
+                        self.tx_queue_blobs::<Abort>(gc, taken.iter().map(|p| &p.blob), &HashSet::new())?;
+                        uploads.remove(upload_id.as_bytes())?;
+                        index.remove(index_key.as_slice())?;
+                    }
+                    buckets.remove(name.as_bytes())?;
+                    ids.remove(&id.to_be_bytes())?;
+                    Ok(())
+                });
+            match result {
+                Ok(()) => return Ok(()),
+                Err(TransactionError::Abort(Abort::Stale)) => {}
+                Err(TransactionError::Abort(Abort::Error(e))) => return Err(e),
+                Err(TransactionError::Storage(e)) => return Err(Error::Storage(e)),
+            }
+        }
+    }
 }

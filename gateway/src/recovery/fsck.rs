@@ -4,8 +4,12 @@
 //! or of another size than recorded, (2) orphans: blobs under the store's root that no object,
 //! no part and no GC queue entry references, (3) temp files (`.tmp.*`, interrupted writes) with
 //! their age, and for information bucket directories no bucket uses any more and entries the
-//! gateway never writes. `--repair` deletes orphans and temp files older than `--min-age-secs`
-//! (default an hour) and the empty fan-out directories of unused bucket directories. It never
+//! gateway never writes. Orphans whose xattr says they are parts of an unfinished upload (what
+//! `reindex` leaves of the uploads it cannot recreate) are listed apart, as `orphan_parts`: they
+//! may be the only copy of data a client is still uploading, so `--repair` keeps them unless
+//! `--delete-orphan-parts` is given too. `--repair` deletes orphans and temp files older than
+//! `--min-age-secs` (default an hour) and the empty fan-out directories of unused bucket
+//! directories. It never
 //! deletes, queues or rewrites anything a record or the GC queue references, and leaves records
 //! with missing blobs alone (a brick may come back; deleting the record loses the metadata).
 //! When no blob under the root is referenced at all, it refuses to repair: that is the mark of
@@ -22,7 +26,7 @@ use clap::Args;
 use metadata::{ListEntry, ListQuery, Registry};
 use serde::Serialize;
 
-use super::{first, secs, BlobMeta, EXIT_CLEAN, EXIT_ERROR, EXIT_PROBLEMS};
+use super::{first, secs, BlobMeta, BlobRole, EXIT_CLEAN, EXIT_ERROR, EXIT_PROBLEMS};
 use crate::config::{Config, ServeArgs};
 use crate::store::scan::FileKind;
 use crate::store::BlobStore;
@@ -36,6 +40,10 @@ pub struct FsckArgs {
     /// Delete orphan blobs and temp files older than --min-age-secs.
     #[arg(long)]
     pub repair: bool,
+    /// With --repair: also delete orphan parts of unfinished uploads (listed apart; kept
+    /// without this flag so the operator sees them first).
+    #[arg(long, requires = "repair")]
+    pub delete_orphan_parts: bool,
     /// Minimum age (seconds since last modification) of what --repair deletes.
     #[arg(long, default_value_t = 3600)]
     pub min_age_secs: u64,
@@ -51,6 +59,8 @@ pub struct FsckOptions {
     pub repair: bool,
     /// See `repair`.
     pub min_age: Duration,
+    /// With `repair`: also delete orphan parts of unfinished uploads.
+    pub delete_orphan_parts: bool,
 }
 
 /// A registry entry whose blob is not as recorded.
@@ -132,8 +142,11 @@ pub struct FsckReport {
     pub files_scanned: u64,
     /// Registry entries whose blob is missing or of the wrong size.
     pub bad_blobs: Vec<BadBlob>,
-    /// Blobs no record references.
+    /// Blobs no record references (other than `orphan_parts`).
     pub orphans: Vec<Stray>,
+    /// Blobs no record references whose xattr says they are parts of an unfinished upload
+    /// (kept by `--repair` unless `--delete-orphan-parts`).
+    pub orphan_parts: Vec<Stray>,
     /// Temp files of interrupted writes.
     pub temps: Vec<Stray>,
     /// Bucket directories of no registry bucket (information, not a problem).
@@ -144,7 +157,9 @@ pub struct FsckReport {
     pub repair: bool,
     /// Minimum age of what `--repair` deletes, seconds.
     pub min_age_secs: u64,
-    /// Problems left: bad blobs, and orphans and temp files not removed.
+    /// Whether `--delete-orphan-parts` was given.
+    pub delete_orphan_parts: bool,
+    /// Problems left: bad blobs, and orphans, orphan parts and temp files not removed.
     pub problems: u64,
     /// What could not be checked or repaired (unreadable directories, failed deletes).
     pub errors: Vec<String>,
@@ -186,7 +201,16 @@ impl FsckReport {
                 b.problem, b.entry, b.bucket, b.key, b.path, b.expected_size
             );
         }
-        for (what, list) in [("orphan blobs", &self.orphans), ("temp files", &self.temps)] {
+        let parts_label = if self.repair && !self.delete_orphan_parts {
+            "orphan parts of unfinished uploads (kept: --delete-orphan-parts removes them)"
+        } else {
+            "orphan parts of unfinished uploads"
+        };
+        for (what, list) in [
+            ("orphan blobs", &self.orphans),
+            (parts_label, &self.orphan_parts),
+            ("temp files", &self.temps),
+        ] {
             let removed = list.iter().filter(|o| o.removed).count();
             let oldest = list.iter().map(|o| o.age_secs).max().unwrap_or(0);
             let _ = write!(s, "{what}: {}", list.len());
@@ -275,20 +299,22 @@ pub fn check(registry: &Registry, store: &BlobStore, opts: FsckOptions) -> Resul
     let (expected, bucket_ids) = expectations(registry, &mut report).map_err(|e| reg_err(&e))?;
     let present = walk(store, &refs, &bucket_ids, &mut report)?;
     compare(store, expected, &present, &mut report);
-    if opts.repair && present.is_empty() && !report.orphans.is_empty() {
+    report.delete_orphan_parts = opts.repair && opts.delete_orphan_parts;
+    let unreferenced = report.orphans.len() + report.orphan_parts.len();
+    if opts.repair && present.is_empty() && unreferenced > 0 {
         // Every blob an orphan: far more likely a wrong --registry-dir or --blob-root than a
         // store whose every object is gone. Deleting would lose everything.
         report.errors.push(format!(
-            "refusing to repair: none of the {} blobs under {} is referenced by this registry \
-             (wrong --registry-dir or --blob-root?)",
-            report.orphans.len(),
+            "refusing to repair: none of the {unreferenced} blobs under {} is referenced by this \
+             registry (wrong --registry-dir or --blob-root?)",
             store.root()
         ));
     } else if opts.repair {
-        repair(store, opts.min_age, &mut report);
+        repair(store, opts, &mut report);
     }
     report.problems = report.bad_blobs.len() as u64
         + report.orphans.iter().filter(|o| !o.removed).count() as u64
+        + report.orphan_parts.iter().filter(|o| !o.removed).count() as u64
         + report.temps.iter().filter(|o| !o.removed).count() as u64;
     Ok(report)
 }
@@ -382,14 +408,21 @@ fn walk(
             });
         }
     }
-    for o in &mut report.orphans {
+    for mut o in std::mem::take(&mut report.orphans) {
         let meta = store
             .read_meta(&o.path)
             .map_err(|e| e.to_string())
             .and_then(|raw| BlobMeta::parse(&raw));
+        let mut part = false;
         if let Ok(m) = meta {
+            part = m.role() == Some(BlobRole::UnfinishedPart);
             o.bucket = Some(m.bucket);
             o.key = Some(m.key);
+        }
+        if part {
+            report.orphan_parts.push(o);
+        } else {
+            report.orphans.push(o);
         }
     }
     Ok(present)
@@ -512,11 +545,21 @@ fn expect_bucket(
     Ok(())
 }
 
-/// Deletes orphans and temp files at least `min_age` old, and the empty fan-out directories of
-/// unused bucket directories.
-fn repair(store: &BlobStore, min_age: Duration, report: &mut FsckReport) {
-    let min = min_age.as_secs();
-    for stray in report.orphans.iter_mut().chain(report.temps.iter_mut()) {
+/// Deletes orphans and temp files at least `min_age` old (orphan parts only with
+/// `delete_orphan_parts`), and the empty fan-out directories of unused bucket directories.
+fn repair(store: &BlobStore, opts: FsckOptions, report: &mut FsckReport) {
+    let min = opts.min_age.as_secs();
+    let parts: &mut [Stray] = if opts.delete_orphan_parts {
+        &mut report.orphan_parts
+    } else {
+        &mut []
+    };
+    for stray in report
+        .orphans
+        .iter_mut()
+        .chain(parts.iter_mut())
+        .chain(report.temps.iter_mut())
+    {
         if stray.age_secs < min {
             continue;
         }

@@ -4,8 +4,10 @@
 //!
 //! - [`fsck`] compares the registry with the volume: records whose blobs are missing or short,
 //!   blobs nothing references (orphans), temp files of interrupted writes; `--repair` removes
-//!   the orphans and old temp files, never anything a record or the GC queue references.
-//! - [`reindex`] rebuilds an empty registry from the `user.s3.meta` xattrs of the blobs.
+//!   the orphans and old temp files (orphan parts of unfinished uploads only when asked), never
+//!   anything a record or the GC queue references.
+//! - [`reindex`] rebuilds an empty registry from the `user.s3.meta` xattrs of the blobs and the
+//!   `user.s3.bucket` records of the bucket directories (owners).
 //!
 //! This module owns opening the registry exclusively and the exit statuses; the blob xattr
 //! the tools read is `crate::store::meta` (re-exported here). It must not be called from async

@@ -11,6 +11,14 @@
 //! without a usable xattr and incomplete multipart sets are reported and left alone (`fsck`
 //! then sees them as orphans).
 //!
+//! Owners: each bucket directory carries the bucket's record (`user.s3.bucket`, see
+//! `store::bucket_xattr`), so a bucket goes back to its owner, with its region and creation
+//! time; a bucket whose directories carry no record (created before the record existed) goes
+//! to `--owner`. Buckets whose record is live are recreated even when they hold no object.
+//! In-progress multipart uploads are not recreated (their ids were the registry's): their
+//! parts are reported, and `fsck` lists them apart from other orphans and keeps them until the
+//! operator asks for their deletion.
+//!
 //! Bucket ids: blob directories are named by the bucket id of the registry that wrote them,
 //! which is gone. Records reference blobs by path, never by id, so the rebuilt records keep the
 //! blobs where they are, and the buckets get new ids in the new registry: first every id up to
@@ -33,6 +41,7 @@ use serde::Serialize;
 
 use super::{first, BlobMeta, BlobRole, EXIT_CLEAN, EXIT_ERROR, EXIT_PROBLEMS};
 use crate::config::{Config, ServeArgs};
+use crate::store::bucket_xattr::BucketXattr;
 use crate::store::scan::{BlobFile, FileKind};
 use crate::store::BlobStore;
 
@@ -42,7 +51,8 @@ pub struct ReindexArgs {
     /// Configuration, as for `gateway serve`; --registry-dir must hold no data.
     #[command(flatten)]
     pub config: ServeArgs,
-    /// Owner id of the recreated buckets [default: the first configured user's owner id].
+    /// Owner id of recreated buckets whose directories record no owner [default: the first
+    /// configured user's owner id].
     #[arg(long)]
     pub owner: Option<String>,
     /// Print the report as JSON on stdout instead of the summary.
@@ -61,6 +71,11 @@ pub struct ReindexedBucket {
     pub old_dirs: Vec<String>,
     /// Objects recovered into it.
     pub objects: u64,
+    /// Owner id it was given.
+    pub owner: String,
+    /// Where the owner came from: `volume` (the bucket directory's record) or `default`
+    /// (`--owner`, or the first user's).
+    pub owner_from: &'static str,
 }
 
 /// A blob reindex could not use.
@@ -96,7 +111,7 @@ pub struct ReindexReport {
     pub blob_root: String,
     /// Registry directory rebuilt.
     pub registry_dir: String,
-    /// Owner id given to the buckets.
+    /// Owner id given to buckets whose directories record none.
     pub owner: String,
     /// Buckets recreated.
     pub buckets: Vec<ReindexedBucket>,
@@ -148,9 +163,11 @@ impl ReindexReport {
         for b in first(&self.buckets, 20) {
             let _ = writeln!(
                 s,
-                "  {}: {} objects, id {} (blobs in old directories {})",
+                "  {}: {} objects, owner {} (from {}), id {} (blobs in old directories {})",
                 b.name,
                 b.objects,
+                b.owner,
+                b.owner_from,
                 b.new_id,
                 b.old_dirs.join(", ")
             );
@@ -267,15 +284,29 @@ pub fn rebuild(
     let mut ids = dirs.ids;
     ids.sort_unstable();
     let mut found = Found::default();
+    let mut records = BTreeMap::new();
     for &id in &ids {
         collect(store, id, &mut found, &mut report);
+        match store.read_bucket_xattr(id) {
+            Ok(Some(x)) => {
+                records.insert(id, x);
+            }
+            Ok(None) => {}
+            Err(e) => report
+                .errors
+                .push(format!("reading the bucket record of directory {id:016x}: {e}")),
+        }
     }
-    let (buckets, losers) = resolve(found, &mut report);
+    let (mut buckets, losers) = resolve(found, &mut report);
+    // Live buckets without objects come back too.
+    for x in records.values().filter(|x| !x.deleted) {
+        buckets.entry(x.name.clone()).or_default();
+    }
     // Ids above every directory's first, so no new bucket id names an existing directory.
     if let Some(&max) = ids.last() {
         registry.reserve_ids_through(max).map_err(|e| reg_err(&e))?;
     }
-    write(registry, store, owner, region, buckets, &mut report);
+    write(registry, store, (owner, region), &records, buckets, &mut report);
     for chunk in losers.chunks(1000) {
         match registry.gc_enqueue(chunk) {
             Ok(()) => report
@@ -457,17 +488,30 @@ fn resolve(mut found: Found, report: &mut ReindexReport) -> Resolved {
     (buckets, losers)
 }
 
-/// Creates the buckets (with their directories under the new ids) and the objects.
+/// The record that decides bucket `name`'s owner: the newest directory's (ids grow) that
+/// names it and is live, else the newest that names it at all.
+fn bucket_record<'a>(records: &'a BTreeMap<u64, BucketXattr>, name: &str) -> Option<&'a BucketXattr> {
+    let named = || records.values().rev().filter(|x| x.name == name);
+    named().find(|x| !x.deleted).or_else(|| named().next())
+}
+
+/// Creates the buckets (with their directories under the new ids, and their records there)
+/// and the objects. `default`: owner and region of buckets without a record.
 fn write(
     registry: &Registry,
     store: &BlobStore,
-    owner: &str,
-    region: &str,
+    default: (&str, &str),
+    records: &BTreeMap<u64, BucketXattr>,
     buckets: BTreeMap<String, Vec<(String, Candidate)>>,
     report: &mut ReindexReport,
 ) {
     for (name, objects) in buckets {
-        let created = objects.iter().map(|(_, c)| c.rec.mtime_ms).min().unwrap_or(0);
+        let oldest = objects.iter().map(|(_, c)| c.rec.mtime_ms).min().unwrap_or(0);
+        let (owner, region, created, owner_from) = match bucket_record(records, &name) {
+            Some(x) => (x.owner.as_str(), x.region.as_str(), x.created_ms, "volume"),
+            None => (default.0, default.1, oldest, "default"),
+        };
+        let region = if region.is_empty() { default.1 } else { region };
         let b = match registry.create_bucket(&name, owner, region, created) {
             Ok(b) => b,
             Err(e) => {
@@ -475,7 +519,11 @@ fn write(
                 continue;
             }
         };
-        if let Err(e) = store.create_bucket_dirs(b.id) {
+        let record = BucketXattr::new(&name, owner, region, created);
+        let dirs = store
+            .create_bucket_dirs(b.id)
+            .and_then(|()| store.write_bucket_xattr(b.id, &record));
+        if let Err(e) = dirs {
             report
                 .errors
                 .push(format!("creating the directories of bucket {name}: {e}"));
@@ -504,6 +552,37 @@ fn write(
             new_id: format!("{:016x}", b.id),
             old_dirs,
             objects: count,
+            owner: owner.to_owned(),
+            owner_from,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_newest_live_record_decides_the_owner() {
+        let rec = |name: &str, owner: &str, deleted: bool| BucketXattr {
+            deleted,
+            ..BucketXattr::new(name, owner, "r", 1)
+        };
+        let records: BTreeMap<u64, BucketXattr> = [
+            (3, rec("b", "alice", false)),
+            (5, rec("b", "bob", false)),
+            (7, rec("b", "carol", true)),
+            (9, rec("other", "dave", false)),
+            (11, rec("gone", "erin", true)),
+            (12, rec("gone", "frank", true)),
+        ]
+        .into_iter()
+        .collect();
+        // Deleted and recreated: the live record wins over a newer deleted one.
+        assert_eq!(bucket_record(&records, "b").unwrap().owner, "bob");
+        assert_eq!(bucket_record(&records, "other").unwrap().owner, "dave");
+        // Only deleted records (objects of it were found): the newest one.
+        assert_eq!(bucket_record(&records, "gone").unwrap().owner, "frank");
+        assert_eq!(bucket_record(&records, "none"), None);
     }
 }

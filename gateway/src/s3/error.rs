@@ -59,6 +59,7 @@ codes! {
     InvalidBucketName => 400, "The specified bucket is not valid.";
     InvalidDigest => 400, "The Content-MD5 you specified is not valid.";
     InvalidLocationConstraint => 400, "The specified location constraint is not valid.";
+    InvalidPartNumber => 400, "The requested partnumber is not satisfiable";
     InvalidPart => 400, "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag.";
     InvalidPartOrder => 400, "The list of parts was not in ascending order. Parts must be ordered by part number.";
     InvalidPolicyDocument => 400, "The content of the form does not meet the conditions specified in the policy document.";

@@ -419,8 +419,9 @@ fn split_target(req: &RequestInfo, domains: &[String]) -> S3Result<(Option<Strin
     let key = match raw_key {
         None => None,
         Some(k) => {
-            let k = decode_path(k)
-                .ok_or_else(|| S3Error::with_message(Code::InvalidURI, "Object keys must be valid UTF-8."))?;
+            // AWS: a key that is not UTF-8 once decoded is 400 InvalidURI, with the default
+            // message ("Couldn't parse the specified URI.").
+            let k = decode_path(k).ok_or_else(|| S3Error::new(Code::InvalidURI))?;
             if k.len() > MAX_KEY_LEN {
                 return Err(S3Error::new(Code::KeyTooLongError));
             }
@@ -727,12 +728,20 @@ mod tests {
         );
         let max = format!("/b/{}", "k".repeat(1024));
         assert!(route(&req("GET", "gw", &max, "", &[]), &domains()).is_ok());
-        assert_eq!(
-            route(&req("GET", "gw", "/b/%FF", "", &[]), &domains())
-                .unwrap_err()
-                .code,
-            Code::InvalidURI
-        );
+        // Not UTF-8 after percent-decoding: InvalidURI with AWS's message, in the key (both
+        // styles) or the bucket, for every method.
+        for (method, host, path) in [
+            ("GET", "gw", "/b/%FF"),
+            ("HEAD", "gw", "/b/a%C3%28"),
+            ("PUT", "gw", "/b/%E6%97"),
+            ("DELETE", "b.localhost", "/%FF"),
+            ("GET", "b.s3.example.com", "/x/%C0%AF"),
+            ("GET", "gw", "/%FF/k"),
+        ] {
+            let e = route(&req(method, host, path, "", &[]), &domains()).unwrap_err();
+            assert_eq!(e.code, Code::InvalidURI, "{method} {host}{path}");
+            assert_eq!(e.message, "Couldn't parse the specified URI.", "{path}");
+        }
         // Keys keep everything after the bucket, including a trailing slash and dots.
         assert_eq!(
             route(&req("GET", "gw", "/b/a/../c/", "", &[]), &domains()).unwrap(),

@@ -17,6 +17,7 @@
 //! open for the next read, up to a bound ([`open`]).
 
 pub mod meta;
+pub mod bucket_xattr;
 pub mod open;
 pub mod scan;
 

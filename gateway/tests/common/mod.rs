@@ -111,6 +111,15 @@ impl Gw {
 
     /// A client with the given keys and addressing style.
     pub fn client_as(&self, ak: &str, sk: &str, path_style: bool) -> Client {
+        self.client_full(ak, sk, path_style, "us-east-1")
+    }
+
+    /// The first user's client, signing for `region` (a gateway started in that region).
+    pub fn client_in(&self, region: &str) -> Client {
+        self.client_full(AK, SK, !vhost_run(), region)
+    }
+
+    fn client_full(&self, ak: &str, sk: &str, path_style: bool, region: &str) -> Client {
         let endpoint = if path_style {
             self.endpoint.clone()
         } else {
@@ -131,7 +140,7 @@ impl Gw {
         }
         let conf = conf
             .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
+            .region(Region::new(region.to_owned()))
             .credentials_provider(Credentials::new(ak, sk, None, None, "test"))
             .endpoint_url(endpoint)
             .force_path_style(path_style)

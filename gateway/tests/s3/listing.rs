@@ -141,8 +141,9 @@ async fn v1_markers_versions_and_url_encoding() {
     got.sort();
     assert_eq!(got, model("", Some("/")));
 
-    // encoding-type=url: keys come back encoded the way AWS encodes them (space as '+'); the
-    // Rust SDK hands them over as sent (botocore decodes them itself).
+    // encoding-type=url: keys come back percent-encoded, a space as %20 (so percent- and
+    // form-decoders both read it back); the Rust SDK hands them over as sent (botocore
+    // decodes them itself).
     let l = c
         .list_objects_v2()
         .bucket(&b)
@@ -155,19 +156,77 @@ async fn v1_markers_versions_and_url_encoding() {
         Some("url")
     );
     let raw: BTreeSet<_> = l.contents().iter().map(|o| o.key().unwrap().to_owned()).collect();
-    for enc in ["z%2Bz", "z+z", "100%25", "%E6%97%A5%E6%9C%AC", "%C3%A9", "a/b/c"] {
+    for enc in [
+        "z%2Bz",
+        "z%20z",
+        "100%25",
+        "%E6%97%A5%E6%9C%AC",
+        "%C3%A9",
+        "a/b/c",
+    ] {
         assert!(raw.contains(enc), "{enc} missing from {raw:?}");
     }
     let decoded: BTreeSet<String> = raw
         .iter()
         .map(|k| {
-            percent_encoding::percent_decode_str(&k.replace('+', " "))
+            percent_encoding::percent_decode_str(k)
                 .decode_utf8()
                 .unwrap()
                 .into_owned()
         })
         .collect();
     assert_eq!(decoded, KEYS.iter().map(|k| (*k).to_owned()).collect());
+
+    // Which fields each listing encodes. v1: Prefix comes back as sent (botocore does not
+    // decode it there), Delimiter, Marker and keys encoded.
+    let url = aws_sdk_s3::types::EncodingType::Url;
+    let v1 = c
+        .list_objects()
+        .bucket(&b)
+        .prefix("z ")
+        .marker("z ")
+        .delimiter(" ")
+        .encoding_type(url.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(v1.prefix(), Some("z "));
+    assert_eq!(v1.marker(), Some("z%20"));
+    assert_eq!(v1.delimiter(), Some("%20"));
+    let keys: Vec<_> = v1.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys, ["z%20z"]);
+    // v2: Prefix, StartAfter, Delimiter, keys and common prefixes encoded.
+    let v2 = c
+        .list_objects_v2()
+        .bucket(&b)
+        .prefix("z")
+        .start_after("z ")
+        .delimiter("+")
+        .encoding_type(url.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(v2.prefix(), Some("z"));
+    assert_eq!(v2.start_after(), Some("z%20"));
+    assert_eq!(v2.delimiter(), Some("%2B"));
+    let keys: Vec<_> = v2.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys, ["z%20z"]);
+    let cps: Vec<_> = v2.common_prefixes().iter().filter_map(|p| p.prefix()).collect();
+    assert_eq!(cps, ["z%2B"]);
+    // ListObjectVersions: Prefix, KeyMarker and keys encoded.
+    let v = c
+        .list_object_versions()
+        .bucket(&b)
+        .prefix("z ")
+        .key_marker("z ")
+        .encoding_type(url)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(v.prefix(), Some("z%20"));
+    assert_eq!(v.key_marker(), Some("z%20"));
+    let keys: Vec<_> = v.versions().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys, ["z%20z"]);
 
     let v = c.list_object_versions().bucket(&b).send().await.unwrap();
     assert_eq!(v.versions().len(), KEYS.len());

@@ -65,6 +65,49 @@ async fn upload_complete_read_back_and_retry() {
     assert_eq!(lp.parts().len(), 3);
     let lu = c.list_multipart_uploads().bucket(&b).send().await.unwrap();
     assert!(lu.uploads().iter().any(|u| u.upload_id() == Some(id.as_str())));
+    // encoding-type=url: Key, Prefix, KeyMarker and Delimiter come back encoded.
+    let spaced = c
+        .create_multipart_upload()
+        .bucket(&b)
+        .key("sp ace/x")
+        .send()
+        .await
+        .unwrap();
+    let lu = c
+        .list_multipart_uploads()
+        .bucket(&b)
+        .prefix("sp ")
+        .key_marker("sp ")
+        .encoding_type(aws_sdk_s3::types::EncodingType::Url)
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<_> = lu.uploads().iter().filter_map(|u| u.key()).collect();
+    assert_eq!(keys, ["sp%20ace/x"]);
+    assert_eq!(lu.prefix(), Some("sp%20"));
+    assert_eq!(lu.key_marker(), Some("sp%20"));
+    assert_eq!(
+        lu.encoding_type().map(aws_sdk_s3::types::EncodingType::as_str),
+        Some("url")
+    );
+    let lu = c
+        .list_multipart_uploads()
+        .bucket(&b)
+        .delimiter(" ")
+        .encoding_type(aws_sdk_s3::types::EncodingType::Url)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lu.delimiter(), Some("%20"));
+    let cps: Vec<_> = lu.common_prefixes().iter().filter_map(|p| p.prefix()).collect();
+    assert_eq!(cps, ["sp%20"]);
+    c.abort_multipart_upload()
+        .bucket(&b)
+        .key("sp ace/x")
+        .upload_id(spaced.upload_id().unwrap())
+        .send()
+        .await
+        .unwrap();
 
     // Errors first: wrong ETag, wrong order.
     let mut wrong = parts.clone();
@@ -133,6 +176,26 @@ async fn upload_complete_read_back_and_retry() {
         .unwrap();
     assert_eq!(p2.parts_count(), Some(3));
     assert!(p2.body.collect().await.unwrap().into_bytes()[..] == bodies[1][..]);
+    // Past the last part: 400 InvalidPartNumber (GET and HEAD).
+    let e = c
+        .get_object()
+        .bucket(&b)
+        .key("big.bin")
+        .part_number(4)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e).as_deref(), Some("InvalidPartNumber"));
+    assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(400));
+    let e = c
+        .head_object()
+        .bucket(&b)
+        .key("big.bin")
+        .part_number(4)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(400));
     // A range across the part boundary.
     let r = c
         .get_object()
@@ -237,15 +300,24 @@ async fn small_parts_abort_and_unknown_uploads() {
         c.head_object().bucket(&b).key("k").send().await.is_err(),
         "aborted upload must not create the object"
     );
-    // A bucket with an upload in progress is not empty.
-    c.create_multipart_upload()
+    // Uploads in progress do not keep a bucket (AWS aborts them with it).
+    let pending = c
+        .create_multipart_upload()
         .bucket(&b)
         .key("pending")
         .send()
         .await
         .unwrap();
-    let e = c.delete_bucket().bucket(&b).send().await.unwrap_err();
-    assert_eq!(code(&e).as_deref(), Some("BucketNotEmpty"));
+    c.delete_bucket().bucket(&b).send().await.unwrap();
+    let e = c
+        .list_parts()
+        .bucket(&b)
+        .key("pending")
+        .upload_id(pending.upload_id().unwrap())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e).as_deref(), Some("NoSuchBucket"));
     gw.stop().await;
 }
 

@@ -199,6 +199,58 @@ async fn ranges_and_conditions() {
         .await
         .unwrap_err();
     assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(304));
+    // A 304 carries what a cache revalidates with, and no body.
+    let raw = e.raw_response().unwrap();
+    assert_eq!(raw.headers().get("etag"), Some(etag.as_str()));
+    assert!(raw.headers().get("last-modified").is_some(), "{raw:?}");
+    assert!(raw.body().bytes().is_none_or(<[u8]>::is_empty), "{raw:?}");
+    let e = c
+        .head_object()
+        .bucket(&b)
+        .key("r")
+        .if_modified_since(aws_smithy_types::DateTime::from_secs(4_000_000_000))
+        .send()
+        .await
+        .unwrap_err();
+    let raw = e.raw_response().unwrap();
+    assert_eq!(raw.status().as_u16(), 304);
+    assert_eq!(raw.headers().get("etag"), Some(etag.as_str()));
+    assert!(raw.headers().get("last-modified").is_some(), "{raw:?}");
+    // ?partNumber= on a single-part object: 1 is the whole object, 2 is InvalidPartNumber.
+    let p1 = c
+        .get_object()
+        .bucket(&b)
+        .key("r")
+        .part_number(1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(p1.parts_count(), Some(1));
+    for head in [false, true] {
+        let status = if head {
+            c.head_object()
+                .bucket(&b)
+                .key("r")
+                .part_number(2)
+                .send()
+                .await
+                .unwrap_err()
+                .raw_response()
+                .map(|r| r.status().as_u16())
+        } else {
+            let e = c
+                .get_object()
+                .bucket(&b)
+                .key("r")
+                .part_number(2)
+                .send()
+                .await
+                .unwrap_err();
+            assert_eq!(code(&e).as_deref(), Some("InvalidPartNumber"));
+            e.raw_response().map(|r| r.status().as_u16())
+        };
+        assert_eq!(status, Some(400), "head: {head}");
+    }
     let past = aws_smithy_types::DateTime::from_secs(1_000_000_000);
     let e = c
         .get_object()
@@ -494,5 +546,63 @@ async fn upload_budget_is_shared_and_always_returned() {
     }
     let e = c.head_object().bucket(&b).key("cut").send().await.unwrap_err();
     assert_eq!(code(&e).as_deref(), Some("NotFound"));
+    gw.stop().await;
+}
+
+#[actix_web::test]
+async fn keys_that_are_not_utf8_are_invalid_uri_never_404() {
+    let gw = Gw::start().await;
+    let c = gw.client();
+    let b = bucket("badutf8");
+    c.create_bucket().bucket(&b).send().await.unwrap();
+    let port = gw.endpoint.rsplit_once(':').unwrap().1.to_owned();
+    for url in [
+        format!("http://127.0.0.1:{port}/{b}/%FF"),
+        format!("http://127.0.0.1:{port}/{b}/dir/a%C3%28"),
+        format!("http://{b}.localhost:{port}/%E6%97"),
+    ] {
+        let (status, body) = tokio::task::spawn_blocking({
+            let url = url.clone();
+            move || crate::common::http_get_url(&url)
+        })
+        .await
+        .unwrap();
+        assert_eq!(status, 400, "{url}: {body}");
+        assert!(body.contains("<Code>InvalidURI</Code>"), "{url}: {body}");
+        assert!(
+            body.contains("<Message>Couldn&apos;t parse the specified URI.</Message>")
+                || body.contains("<Message>Couldn't parse the specified URI.</Message>"),
+            "{url}: {body}"
+        );
+    }
+    // The copy source header, for CopyObject and UploadPartCopy.
+    let e = c
+        .copy_object()
+        .bucket(&b)
+        .key("dst")
+        .copy_source(format!("{b}/%FF"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e).as_deref(), Some("InvalidURI"));
+    assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(400));
+    let up = c
+        .create_multipart_upload()
+        .bucket(&b)
+        .key("mp")
+        .send()
+        .await
+        .unwrap();
+    let e = c
+        .upload_part_copy()
+        .bucket(&b)
+        .key("mp")
+        .upload_id(up.upload_id().unwrap())
+        .part_number(1)
+        .copy_source(format!("/{b}/a%C3%28"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e).as_deref(), Some("InvalidURI"));
     gw.stop().await;
 }

@@ -14,7 +14,7 @@ use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, MetadataDirecti
 use aws_sdk_s3::Client;
 use serde_json::Value;
 
-use crate::common::{data, remove_root, volume, AK, SK};
+use crate::common::{data, remove_root, volume, AK, AK2, SK, SK2};
 
 const MIB: usize = 1 << 20;
 
@@ -55,7 +55,7 @@ fn common_args(cmd: &mut Command, reg: &Path, root: &str) {
     cmd.args(["--volume", &vol, "--volfile-server", &server, "--blob-root", root])
         .arg("--registry-dir")
         .arg(reg)
-        .args(["--user", &format!("{AK}:{SK}")]);
+        .args(["--user", &format!("{AK}:{SK}"), "--user", &format!("{AK2}:{SK2}")]);
 }
 
 fn spawn(reg: &Path, root: &str) -> (Proc, u16) {
@@ -104,12 +104,16 @@ async fn tool_json(sub: &str, reg: &Path, root: &str, extra: &[&str]) -> (i32, V
 }
 
 fn client(port: u16) -> Client {
+    client_as(port, AK, SK)
+}
+
+fn client_as(port: u16, ak: &str, sk: &str) -> Client {
     use aws_sdk_s3::config::retry::RetryConfig;
     use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
     let conf = aws_sdk_s3::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(AK, SK, None, None, "t"))
+        .credentials_provider(Credentials::new(ak, sk, None, None, "t"))
         .endpoint_url(format!("http://127.0.0.1:{port}"))
         .force_path_style(true)
         // A retry must never reach the restarted gateway.
@@ -468,7 +472,55 @@ async fn reindex_rebuilds_what_clients_see() {
     assert_eq!(before[0]["a"].tags, tags(&[("later", "1")]));
     assert_eq!(before[1]["big.bin"].tags, tags(&[("mp", "changed"), ("x", "")]));
     assert_eq!(before[1]["big.bin"].tag_count, Some(2));
+    // Tenancy: a bucket of the second user; an empty bucket; a deleted bucket; a bucket whose
+    // directory's record is unreadable (as one created before the record existed).
+    let (theirs, empty, deleted, legacy) = (
+        format!("rx-{pid}-theirs"),
+        format!("rx-{pid}-empty"),
+        format!("rx-{pid}-deleted"),
+        format!("rx-{pid}-legacy"),
+    );
+    let c2 = client_as(port, AK2, SK2);
+    c2.create_bucket().bucket(&theirs).send().await.unwrap();
+    c2.put_object()
+        .bucket(&theirs)
+        .key("mine")
+        .body(b"second user".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    for b in [&empty, &deleted, &legacy] {
+        c.create_bucket().bucket(b).send().await.unwrap();
+    }
+    c.put_object()
+        .bucket(&legacy)
+        .key("old")
+        .body(b"legacy".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    c.delete_bucket().bucket(&deleted).send().await.unwrap();
     gw.stop();
+    let (root2, legacy2) = (root.clone(), legacy.clone());
+    tokio::task::spawn_blocking(move || {
+        let store = gateway::store::BlobStore::open(volume(), &root2).unwrap();
+        let ids = store.bucket_dirs().unwrap().ids;
+        let id = ids
+            .into_iter()
+            .find(|id| {
+                store
+                    .read_bucket_xattr(*id)
+                    .unwrap()
+                    .is_some_and(|x| x.name == legacy2)
+            })
+            .expect("the bucket directory records its bucket");
+        let dir = format!("{root2}/blobs/{id:016x}");
+        volume()
+            .setxattr(&dir, gateway::store::bucket_xattr::BUCKET_XATTR, b"garbage", 0)
+            .unwrap();
+    })
+    .await
+    .unwrap();
 
     // Reindex refuses a registry that holds data, then rebuilds a fresh one.
     let (code, _, err) = tool("reindex", &reg_a, &root, &[]).await;
@@ -476,9 +528,26 @@ async fn reindex_rebuilds_what_clients_see() {
     assert!(err.contains("not empty"), "{err}");
     let (code, r) = tool_json("reindex", &reg_b, &root, &[]).await;
     assert_eq!(code, 0, "{r}");
-    assert_eq!(r["objects"], 8, "{r}");
+    assert_eq!(r["objects"], 10, "{r}");
     assert_eq!(r["multipart_objects"], 1, "{r}");
-    assert_eq!(strays(&r, "buckets").len(), 2, "{r}");
+    let owners: BTreeMap<String, (String, String)> = strays(&r, "buckets")
+        .iter()
+        .map(|b| {
+            let s = |f: &str| b[f].as_str().unwrap().to_owned();
+            (s("name"), (s("owner"), s("owner_from")))
+        })
+        .collect();
+    let want = |o: &str, from: &str| (o.to_owned(), from.to_owned());
+    let expected: BTreeMap<String, (String, String)> = [
+        (b1.clone(), want(AK, "volume")),
+        (b2.clone(), want(AK, "volume")),
+        (theirs.clone(), want(AK2, "volume")),
+        (empty.clone(), want(AK, "volume")),
+        (legacy.clone(), want(AK, "default")),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(owners, expected, "{r}");
     assert_eq!(strays(&r, "unfinished_parts").len(), 1, "{r}");
     assert!(strays(&r, "unusable").is_empty(), "{r}");
     eprintln!("reindex: {}", serde_json::to_string(&r["buckets"]).unwrap());
@@ -495,10 +564,36 @@ async fn reindex_rebuilds_what_clients_see() {
     }
     let buckets = c.list_buckets().send().await.unwrap();
     let names: HashSet<&str> = buckets.buckets().iter().filter_map(|b| b.name()).collect();
-    assert!(
-        names.contains(b1.as_str()) && names.contains(b2.as_str()),
-        "{names:?}"
+    let mine: HashSet<&str> = [&b1, &b2, &empty, &legacy].iter().map(|b| b.as_str()).collect();
+    assert_eq!(names, mine, "the first user's buckets, no more");
+    // The second user's bucket is theirs again; the first user may not use it.
+    let c2 = client_as(port, AK2, SK2);
+    let theirs_list = c2.list_buckets().send().await.unwrap();
+    let names: Vec<&str> = theirs_list.buckets().iter().filter_map(|b| b.name()).collect();
+    assert_eq!(names, [theirs.as_str()]);
+    let got = c2.get_object().bucket(&theirs).key("mine").send().await.unwrap();
+    assert_eq!(
+        &got.body.collect().await.unwrap().into_bytes()[..],
+        b"second user"
     );
+    let e = c
+        .get_object()
+        .bucket(&theirs)
+        .key("mine")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(crate::common::code(&e).as_deref(), Some("AccessDenied"));
+    let e = c.head_bucket().bucket(&deleted).send().await.unwrap_err();
+    assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(404));
+    assert!(c
+        .list_objects_v2()
+        .bucket(&empty)
+        .send()
+        .await
+        .unwrap()
+        .contents()
+        .is_empty());
     c.put_object()
         .bucket(&b1)
         .key("new")
@@ -508,17 +603,38 @@ async fn reindex_rebuilds_what_clients_see() {
         .unwrap();
     gw.stop();
 
-    // fsck agrees: every record has its blob; only the unfinished upload's part is an orphan.
-    let (_, r) = tool_json("fsck", &reg_b, &root, &[]).await;
+    // fsck agrees: every record has its blob; the unfinished upload's part is the one orphan,
+    // listed apart as a part, and --repair keeps it until asked explicitly.
+    let (code, r) = tool_json("fsck", &reg_b, &root, &[]).await;
+    assert_eq!(code, 1, "{r}");
     assert!(strays(&r, "bad_blobs").is_empty(), "{r}");
-    let orphans = strays(&r, "orphans");
-    assert_eq!(orphans.len(), 1, "{r}");
-    assert_eq!(orphans[0]["key"], "pending", "{r}");
+    assert!(strays(&r, "orphans").is_empty(), "{r}");
+    let parts = strays(&r, "orphan_parts");
+    assert_eq!(parts.len(), 1, "{r}");
+    assert_eq!(parts[0]["key"], "pending", "{r}");
     assert_eq!(
         strays(&r, "unused_bucket_dirs").len(),
-        2,
+        5,
         "the old ids' directories: {r}"
     );
+    let (code, out, _) = tool("fsck", &reg_b, &root, &["--repair", "--min-age-secs", "0"]).await;
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("orphan parts of unfinished uploads (kept: --delete-orphan-parts removes them): 1"),
+        "{out}"
+    );
+    let (code, r) = tool_json("fsck", &reg_b, &root, &["--repair", "--min-age-secs", "0"]).await;
+    assert_eq!(code, 1, "{r}");
+    assert_eq!(strays(&r, "orphan_parts")[0]["removed"], false, "{r}");
+    let (code, _, err) = tool("fsck", &reg_b, &root, &["--delete-orphan-parts"]).await;
+    assert_eq!(code, 2, "--delete-orphan-parts needs --repair: {err}");
+    let args = ["--repair", "--delete-orphan-parts", "--min-age-secs", "0"];
+    let (code, r) = tool_json("fsck", &reg_b, &root, &args).await;
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(strays(&r, "orphan_parts")[0]["removed"], true, "{r}");
+    let (code, r) = tool_json("fsck", &reg_b, &root, &[]).await;
+    assert_eq!(code, 0, "{r}");
+    assert!(strays(&r, "orphan_parts").is_empty(), "{r}");
     remove_root(root).await;
     eprintln!("reindex: done in {:?}", t0.elapsed());
 }

@@ -75,6 +75,7 @@ fn delete_bucket_requires_empty_and_ids_are_not_reused() {
     reg.delete_object(b.id, b"k", &PutCondition::None).unwrap();
     reg.delete_object(b.id, b"k2", &PutCondition::None).unwrap();
 
+    // An object keeps the bucket even beside an upload, and the failed delete keeps the upload.
     let upload = reg
         .create_upload(
             b.id,
@@ -84,10 +85,15 @@ fn delete_bucket_requires_empty_and_ids_are_not_reused() {
             },
         )
         .unwrap();
+    reg.put_object(b.id, b"k3", &object("e", "/p5"), &PutCondition::None)
+        .unwrap();
     assert!(matches!(reg.delete_bucket("b"), Err(Error::BucketNotEmpty)));
-    reg.abort_upload(&upload).unwrap();
+    assert!(reg.get_upload(&upload).unwrap().is_some());
+    reg.delete_object(b.id, b"k3", &PutCondition::None).unwrap();
 
+    // Uploads alone do not keep it (AWS deletes them with the bucket).
     assert_eq!(reg.delete_bucket("b").unwrap(), b);
+    assert_eq!(reg.get_upload(&upload).unwrap(), None);
     assert_eq!(reg.get_bucket("b").unwrap(), None);
     assert!(matches!(
         reg.put_object(b.id, b"k", &object("e", "/p3"), &PutCondition::None),

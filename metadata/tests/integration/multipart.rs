@@ -201,3 +201,74 @@ fn complete_retries_when_a_part_lands_concurrently() {
     let referenced = reg.referenced_blobs().count();
     assert_eq!(referenced, 20);
 }
+
+#[test]
+fn delete_bucket_aborts_its_uploads_and_queues_their_parts() {
+    let reg = registry();
+    let b = reg.create_bucket("b", "o", "r", 1).unwrap();
+    let other = reg.create_bucket("other", "o", "r", 1).unwrap();
+    let first = reg.create_upload(b.id, &upload_record(b"k")).unwrap();
+    let second = reg.create_upload(b.id, &upload_record(b"k2")).unwrap();
+    let kept = reg.create_upload(other.id, &upload_record(b"k")).unwrap();
+    reg.put_part(&first, 1, &part("e", "/a1")).unwrap();
+    reg.put_part(&first, 2, &part("e", "/a2")).unwrap();
+    reg.put_part(&second, 1, &part("e", "/b1")).unwrap();
+    reg.put_part(&kept, 1, &part("e", "/kept")).unwrap();
+
+    assert_eq!(reg.delete_bucket("b").unwrap().id, b.id);
+    assert_eq!(reg.get_bucket("b").unwrap(), None);
+    for id in [&first, &second] {
+        assert_eq!(reg.get_upload(id).unwrap(), None);
+        assert!(matches!(reg.list_parts(id, 0, 10), Err(Error::NoSuchUpload)));
+        assert!(matches!(
+            reg.put_part(id, 3, &part("e", "/late")),
+            Err(Error::NoSuchUpload)
+        ));
+    }
+    let mut queued = gc_paths(&reg);
+    queued.sort();
+    assert_eq!(queued, ["/a1", "/a2", "/b1"]);
+    let still: Vec<String> = reg.referenced_blobs().map(|b| b.unwrap().path).collect();
+    assert_eq!(still, ["/kept"]);
+    assert_eq!(reg.list_uploads(b.id, b"", None, None, 10).unwrap().0, vec![]);
+    assert_eq!(
+        reg.list_uploads(other.id, b"", None, None, 10).unwrap().0.len(),
+        1
+    );
+}
+
+#[test]
+fn delete_bucket_racing_put_part_never_orphans_a_part() {
+    use std::sync::{Arc, Barrier};
+    let reg = registry();
+    for round in 0..30 {
+        let name = format!("race{round}");
+        let b = reg.create_bucket(&name, "o", "r", 1).unwrap();
+        let id = reg.create_upload(b.id, &upload_record(b"k")).unwrap();
+        let barrier = Arc::new(Barrier::new(3));
+        let writers: Vec<_> = (0..2u32)
+            .map(|t| {
+                let (reg, barrier, id) = (reg.clone(), barrier.clone(), id.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    (1..=20u32)
+                        .filter_map(|n| {
+                            let path = format!("/{round}/{t}/{n}");
+                            reg.put_part(&id, t * 100 + n, &part("e", &path))
+                                .ok()
+                                .map(|_| path)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        barrier.wait();
+        reg.delete_bucket(&name).unwrap();
+        let stored: Vec<String> = writers.into_iter().flat_map(|h| h.join().unwrap()).collect();
+        let queued = gc_paths(&reg);
+        for path in &stored {
+            assert!(queued.contains(path), "part {path} neither referenced nor queued");
+        }
+        assert_eq!(reg.referenced_blobs().count(), 0);
+    }
+}

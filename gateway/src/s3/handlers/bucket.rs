@@ -11,6 +11,7 @@ use crate::s3::handlers::list::{decode_token, encode_token};
 use crate::s3::response::S3Response;
 use crate::s3::xml;
 use crate::s3::Ctx;
+use crate::store::bucket_xattr::BucketXattr;
 
 /// Checks AWS's bucket naming rules (general purpose buckets).
 pub fn valid_bucket_name(name: &str) -> bool {
@@ -38,7 +39,8 @@ pub fn valid_bucket_name(name: &str) -> bool {
         && !name.contains("-.")
 }
 
-/// CreateBucket: empty body or a `CreateBucketConfiguration`.
+/// CreateBucket: empty body or a `CreateBucketConfiguration`. Re-creating one's own bucket is
+/// `BucketAlreadyOwnedByYou`, except in us-east-1 where AWS answers 200 and changes nothing.
 pub async fn create_bucket(ctx: &Ctx, name: &str, body: RequestBody) -> S3Result<S3Response> {
     if !valid_bucket_name(name) {
         return Err(S3Error::new(Code::InvalidBucketName).extra("BucketName", name.to_owned()));
@@ -63,6 +65,12 @@ pub async fn create_bucket(ctx: &Ctx, name: &str, body: RequestBody) -> S3Result
     blocking::try_run(move || {
         let b = match reg.create_bucket(&n, &owner, &region, now_ms()) {
             Ok(b) => b,
+            // AWS's legacy us-east-1 behaviour: the owner's re-create succeeds, changing nothing.
+            Err(metadata::Error::BucketAlreadyExists { owner: existing })
+                if existing == owner && region == "us-east-1" =>
+            {
+                return Ok(());
+            }
             Err(metadata::Error::BucketAlreadyExists { owner: existing }) => {
                 let code = if existing == owner {
                     Code::BucketAlreadyOwnedByYou
@@ -73,8 +81,13 @@ pub async fn create_bucket(ctx: &Ctx, name: &str, body: RequestBody) -> S3Result
             }
             Err(e) => return Err(e.into()),
         };
-        // The fan-out directories are made now, once: concurrent PUTs never race a mkdir.
-        if let Err(e) = store.create_bucket_dirs(b.id) {
+        // The fan-out directories are made now, once: concurrent PUTs never race a mkdir. The
+        // bucket directory keeps the owner, for a registry rebuilt by `gateway reindex`.
+        let record = BucketXattr::new(&b.name, &b.owner, &b.region, b.created_ms);
+        let dirs = store
+            .create_bucket_dirs(b.id)
+            .and_then(|()| store.write_bucket_xattr(b.id, &record));
+        if let Err(e) = dirs {
             let _ = reg.delete_bucket(&n);
             return Err(e.into());
         }
@@ -85,7 +98,8 @@ pub async fn create_bucket(ctx: &Ctx, name: &str, body: RequestBody) -> S3Result
     Ok(S3Response::empty(200).header("location", format!("/{name}")))
 }
 
-/// DeleteBucket: only an empty bucket (no objects, no uploads in progress).
+/// DeleteBucket: only a bucket without objects; its in-progress uploads are aborted with it
+/// (their part blobs go to the garbage sweep), as AWS does.
 pub async fn delete_bucket(ctx: &Ctx, name: &str) -> S3Result<S3Response> {
     let b = ctx.bucket(name).await?;
     let reg = ctx.state.registry.clone();
@@ -99,6 +113,15 @@ pub async fn delete_bucket(ctx: &Ctx, name: &str) -> S3Result<S3Response> {
             e => e.into(),
         })?;
         reg.flush()?;
+        // A directory that still holds blobs queued for deletion outlives the bucket: its
+        // record must not bring the bucket back in a `gateway reindex`.
+        let gone = BucketXattr {
+            deleted: true,
+            ..BucketXattr::new(&b.name, &b.owner, &b.region, b.created_ms)
+        };
+        if let Err(e) = store.write_bucket_xattr(b.id, &gone) {
+            tracing::warn!(bucket = %n, error = %e, "marking the bucket directory deleted");
+        }
         // Directories that still hold blobs queued for deletion are left to the sweeper.
         if let Err(e) = store.remove_bucket_dirs(b.id) {
             tracing::warn!(bucket = %n, error = %e, "removing bucket directories");

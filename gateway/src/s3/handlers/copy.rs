@@ -41,8 +41,9 @@ pub async fn source(ctx: &Ctx) -> S3Result<Source> {
             ));
         }
     }
-    let decoded = decode_path(path.trim_start_matches('/'))
-        .ok_or_else(|| S3Error::with_message(Code::InvalidArgument, "Invalid copy source encoding"))?;
+    // A source key that is not UTF-8 once decoded cannot name an object: InvalidURI, as a
+    // request path with such a key.
+    let decoded = decode_path(path.trim_start_matches('/')).ok_or_else(|| S3Error::new(Code::InvalidURI))?;
     let (bucket, key) = decoded
         .split_once('/')
         .filter(|(b, k)| !b.is_empty() && !k.is_empty())

@@ -20,7 +20,7 @@ use crate::s3::Ctx;
 /// Most keys a DeleteObjects request may name.
 pub const MAX_DELETE_KEYS: usize = 1000;
 
-/// What `encoding-type=url` leaves alone: unreserved characters and `/` (space becomes `+`).
+/// What `encoding-type=url` leaves alone: unreserved characters and `/`.
 const URL_KEEP: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'_')
@@ -28,12 +28,26 @@ const URL_KEEP: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~')
     .remove(b'/');
 
-/// Encodes a key the way S3 does for `encoding-type=url` (`a b+c` -> `a+b%2Bc`).
+/// Encodes a key for `encoding-type=url` (`a b+c` -> `a%20b%2Bc`). A space is `%20`, not `+`:
+/// percent-decoders (the AWS SDKs) and form-decoders (botocore's `unquote_plus`) both read
+/// `%20` back as a space, while a `+` comes back as `+` from the former.
 pub fn url_encode_key(s: &str) -> String {
-    s.split(' ')
-        .map(|part| utf8_percent_encode(part, URL_KEEP).to_string())
-        .collect::<Vec<_>>()
-        .join("+")
+    utf8_percent_encode(s, URL_KEEP).to_string()
+}
+
+/// Reads `encoding-type`: `true` for `url` (any case), `false` when absent, `InvalidArgument`
+/// for anything else.
+pub fn url_encoding(ctx: &Ctx) -> S3Result<bool> {
+    match ctx.req.query("encoding-type") {
+        None => Ok(false),
+        Some(e) if e.eq_ignore_ascii_case("url") => Ok(true),
+        Some(e) => Err(S3Error::with_message(
+            Code::InvalidArgument,
+            "Invalid Encoding Method specified in Request",
+        )
+        .extra("ArgumentName", "encoding-type")
+        .extra("ArgumentValue", e.to_owned())),
+    }
 }
 
 /// A continuation token: the marker to resume after, opaque to clients (URL-safe base64).
@@ -78,18 +92,7 @@ impl Params {
             })?,
             None => 1000,
         };
-        let encode = match q("encoding-type") {
-            None => false,
-            Some(e) if e.eq_ignore_ascii_case("url") => true,
-            Some(e) => {
-                return Err(S3Error::with_message(
-                    Code::InvalidArgument,
-                    "Invalid Encoding Method specified in Request",
-                )
-                .extra("ArgumentName", "encoding-type")
-                .extra("ArgumentValue", e.to_owned()))
-            }
-        };
+        let encode = url_encoding(ctx)?;
         Ok(Params {
             prefix: q("prefix").unwrap_or("").to_owned(),
             delimiter: q("delimiter").filter(|d| !d.is_empty()).map(str::to_owned),
@@ -180,7 +183,9 @@ pub async fn list_objects_v1(ctx: &Ctx, bucket: &str) -> S3Result<S3Response> {
     let doc = xml::ListBucketResult {
         xmlns: xml::Xmlns,
         name: bucket.to_owned(),
-        prefix: p.enc(&p.prefix),
+        // v1 returns Prefix as sent: botocore decodes only Delimiter, Marker, NextMarker, Key
+        // and CommonPrefixes of this document (v2 and ListObjectVersions encode Prefix too).
+        prefix: p.prefix.clone(),
         marker: p.enc(&marker),
         // AWS sends NextMarker only with a delimiter; without one clients use the last key.
         next_marker: next
@@ -387,7 +392,7 @@ mod tests {
     #[test]
     fn url_encoding_matches_aws() {
         // Measured against AWS (research notes): space -> '+', '+' -> %2B, '%' -> %25, '/' kept.
-        assert_eq!(url_encode_key("a b.txt"), "a+b.txt");
+        assert_eq!(url_encode_key("a b.txt"), "a%20b.txt");
         assert_eq!(url_encode_key("a+b.txt"), "a%2Bb.txt");
         assert_eq!(url_encode_key("100%.csv"), "100%25.csv");
         assert_eq!(url_encode_key("dir/sub/é"), "dir/sub/%C3%A9");

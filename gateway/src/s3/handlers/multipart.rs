@@ -13,8 +13,8 @@ use crate::s3::body::{write_blob, RequestBody, WrittenBlob};
 use crate::s3::checksum::{Algorithm, Expectations};
 use crate::s3::dates::{iso8601, now_ms};
 use crate::s3::error::{Code, S3Error, S3Result};
-use crate::s3::handlers::copy;
 use crate::s3::handlers::object::{blob_meta, record_from_headers, write_condition, MAX_PUT_SIZE};
+use crate::s3::handlers::{copy, list};
 use crate::s3::response::S3Response;
 use crate::s3::xml;
 use crate::s3::Ctx;
@@ -642,6 +642,15 @@ pub async fn list_parts(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Respon
 /// common prefixes within the page).
 pub async fn list_uploads(ctx: &Ctx, bucket: &str) -> S3Result<S3Response> {
     let b = ctx.bucket(bucket).await?;
+    // `encoding-type=url` encodes Delimiter, KeyMarker, Prefix, NextKeyMarker and Key (AWS).
+    let url = list::url_encoding(ctx)?;
+    let enc = |s: &str| {
+        if url {
+            list::url_encode_key(s)
+        } else {
+            s.to_owned()
+        }
+    };
     let prefix = ctx.req.query("prefix").unwrap_or("").to_owned();
     let delimiter = ctx
         .req
@@ -685,6 +694,7 @@ pub async fn list_uploads(ctx: &Ctx, bucket: &str) -> S3Result<S3Response> {
         if let Some(d) = &delimiter {
             if let Some(i) = key[prefix.len().min(key.len())..].find(d.as_str()) {
                 let cp = key[..prefix.len() + i + d.len()].to_owned();
+                let cp = enc(&cp);
                 if prefixes.last().is_none_or(|l| l.prefix != cp) {
                     prefixes.push(xml::CommonPrefix { prefix: cp });
                 }
@@ -696,7 +706,7 @@ pub async fn list_uploads(ctx: &Ctx, bucket: &str) -> S3Result<S3Response> {
             display_name: Some(u.record.initiator.clone()),
         };
         out.push(xml::Upload {
-            key,
+            key: enc(&key),
             upload_id: u.id.clone(),
             initiator: owner.clone(),
             owner,
@@ -710,16 +720,16 @@ pub async fn list_uploads(ctx: &Ctx, bucket: &str) -> S3Result<S3Response> {
     let doc = xml::ListMultipartUploadsResult {
         xmlns: xml::Xmlns,
         bucket: bucket.to_owned(),
-        key_marker: key_marker.unwrap_or_default(),
+        key_marker: enc(&key_marker.unwrap_or_default()),
         upload_id_marker: id_marker.unwrap_or_default(),
         next_key_marker: last
             .filter(|_| truncated)
-            .map(|u| String::from_utf8_lossy(&u.record.key).into_owned()),
+            .map(|u| enc(&String::from_utf8_lossy(&u.record.key))),
         next_upload_id_marker: last.filter(|_| truncated).map(|u| u.id.clone()),
-        prefix: Some(prefix),
-        delimiter,
+        prefix: Some(enc(&prefix)),
+        delimiter: delimiter.as_deref().map(enc),
         max_uploads: u32::try_from(max).unwrap_or(1000),
-        encoding_type: None,
+        encoding_type: url.then(|| "url".to_owned()),
         is_truncated: truncated,
         uploads: out,
         common_prefixes: prefixes,

@@ -71,14 +71,16 @@ pub fn record_from_headers(ctx: &Ctx) -> S3Result<ObjectRecord> {
 }
 
 /// `aws-chunked` is transport framing, not a property of the object: AWS drops it from the
-/// stored Content-Encoding (and keeps any other coding listed with it).
+/// stored Content-Encoding and keeps the other codings listed with it exactly as the client
+/// wrote them, separators included (`deflate, gzip` stays `deflate, gzip`).
 fn strip_aws_chunked(v: &str) -> Option<String> {
     let rest: Vec<&str> = v
         .split(',')
-        .map(str::trim)
-        .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("aws-chunked"))
+        .filter(|c| !c.trim().is_empty() && !c.trim().eq_ignore_ascii_case("aws-chunked"))
         .collect();
-    (!rest.is_empty()).then(|| rest.join(","))
+    let rest = rest.join(",");
+    let rest = rest.trim();
+    (!rest.is_empty()).then(|| rest.to_owned())
 }
 
 /// Reads `If-Match` / `If-None-Match` of a write into an atomic registry condition.
@@ -296,14 +298,19 @@ fn check_read_conditions(ctx: &Ctx, rec: &ObjectRecord) -> S3Result<()> {
             return Err(S3Error::new(Code::PreconditionFailed).extra("Condition", "If-Unmodified-Since"));
         }
     }
-    if let Some(n) = req.header("if-none-match") {
-        if etag_matches(n) {
-            return Err(S3Error::new(Code::NotModified));
-        }
-    } else if let Some(t) = req.header("if-modified-since").and_then(parse_http_date) {
-        if mtime_s <= t {
-            return Err(S3Error::new(Code::NotModified));
-        }
+    let not_modified = if let Some(n) = req.header("if-none-match") {
+        etag_matches(n)
+    } else {
+        req.header("if-modified-since")
+            .and_then(parse_http_date)
+            .is_some_and(|t| mtime_s <= t)
+    };
+    if not_modified {
+        // What a cache revalidates with (RFC 9110 §15.4.5); the body stays empty.
+        let mut e = S3Error::new(Code::NotModified);
+        e.headers.push(("etag", format!("\"{}\"", rec.etag)));
+        e.headers.push(("last-modified", http_date(rec.mtime_ms)));
+        return Err(e);
     }
     Ok(())
 }
@@ -429,10 +436,7 @@ fn select(ctx: &Ctx, rec: &ObjectRecord) -> S3Result<Option<ByteRange>> {
         };
         let idx = usize::try_from(n - 1).unwrap_or(usize::MAX);
         let Some(len) = sizes.get(idx) else {
-            return Err(S3Error::with_message(
-                Code::InvalidRange,
-                "The requested partnumber is not satisfiable",
-            ));
+            return Err(S3Error::new(Code::InvalidPartNumber).extra("PartNumberRequested", p.to_owned()));
         };
         let start: u64 = sizes[..idx].iter().sum();
         return Ok(Some(ByteRange {
@@ -555,6 +559,21 @@ mod tests {
         assert_eq!(strip_aws_chunked("aws-chunked"), None);
         assert_eq!(strip_aws_chunked("aws-chunked, gzip").as_deref(), Some("gzip"));
         assert_eq!(strip_aws_chunked("gzip").as_deref(), Some("gzip"));
+        // The client's separators stay as sent.
+        assert_eq!(
+            strip_aws_chunked("aws-chunked, deflate, gzip").as_deref(),
+            Some("deflate, gzip")
+        );
+        assert_eq!(
+            strip_aws_chunked("aws-chunked,deflate,gzip").as_deref(),
+            Some("deflate,gzip")
+        );
+        assert_eq!(
+            strip_aws_chunked("deflate, aws-chunked, gzip").as_deref(),
+            Some("deflate, gzip")
+        );
+        assert_eq!(strip_aws_chunked("deflate,gzip").as_deref(), Some("deflate,gzip"));
+        assert_eq!(strip_aws_chunked(" AWS-CHUNKED , ").as_deref(), None);
     }
 
     #[test]
