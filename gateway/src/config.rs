@@ -71,6 +71,7 @@ struct FileConfig {
     open_blobs: Option<usize>,
     heap_trim_ms: Option<u64>,
     malloc_arenas: Option<usize>,
+    body_read_timeout_secs: Option<u64>,
     #[serde(default)]
     users: Vec<User>,
 }
@@ -134,6 +135,10 @@ pub struct ServeArgs {
     /// 8 per core [default: 2 per core].
     #[arg(long, env = "GLUSTERS3_MALLOC_ARENAS")]
     pub malloc_arenas: Option<usize>,
+    /// Seconds a request body may stay silent (no byte arrives) before the request fails with
+    /// 400 RequestTimeout and its connection is closed [default: 20].
+    #[arg(long, env = "GLUSTERS3_BODY_READ_TIMEOUT_SECS")]
+    pub body_read_timeout_secs: Option<u64>,
     /// A user `ACCESS:SECRET[:OWNER[:DISPLAY]]` (repeatable; comma-separated in the env).
     #[arg(long = "user", env = "GLUSTERS3_USERS", value_delimiter = ',')]
     pub users: Vec<String>,
@@ -172,6 +177,9 @@ pub struct Config {
     pub heap_trim: Option<Duration>,
     /// Cap on glibc's malloc arenas, set before any thread starts (`heap`); `None`: glibc's.
     pub malloc_arenas: Option<usize>,
+    /// Longest silence between two pieces of a request body (`s3::body::ReadTimeout`); also the
+    /// longest wait of a body for the upload budget before 503 SlowDown.
+    pub body_read_timeout: Duration,
     /// Users.
     pub users: Vec<User>,
 }
@@ -280,6 +288,12 @@ impl Config {
                 Some(n) => Some(n.min(1024)),
                 None => Some(2 * std::thread::available_parallelism().map_or(1, std::num::NonZero::get)),
             },
+            body_read_timeout: Duration::from_secs(
+                args.body_read_timeout_secs
+                    .or(file.body_read_timeout_secs)
+                    .unwrap_or(20)
+                    .clamp(1, 3600),
+            ),
             users,
         })
     }
@@ -319,6 +333,7 @@ mod tests {
         assert_eq!(c.volfile_servers, ["localhost:24007"]);
         assert_eq!(c.upload_buffer, 16 << 20);
         assert_eq!(c.heap_trim, Some(Duration::from_secs(1)));
+        assert_eq!(c.body_read_timeout, Duration::from_secs(20));
         assert!(
             c.malloc_arenas.is_some_and(|n| n >= 2 && n % 2 == 0),
             "arenas are capped by default"

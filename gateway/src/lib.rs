@@ -99,7 +99,7 @@ pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
         config: config.clone(),
         registry,
         store,
-        budget: s3::body::UploadBudget::new(config.upload_buffer),
+        budget: s3::body::UploadBudget::new(config.upload_buffer).with_max_wait(config.body_read_timeout),
     });
     let metrics = Arc::new(admin::Metrics::default());
 

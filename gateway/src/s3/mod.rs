@@ -98,6 +98,9 @@ impl Ctx {
 
 /// Runs one request through the pipeline.
 pub async fn handle(state: Arc<AppState>, req: RequestInfo, raw_body: BodyStream) -> S3Result<S3Response> {
+    // A client that stops sending its body mid-way fails with RequestTimeout instead of
+    // holding its connection, its temp file and its share of the upload budget forever.
+    let raw_body: BodyStream = Box::pin(body::ReadTimeout::new(raw_body, state.config.body_read_timeout));
     let endpoint = router::route(&req, &state.config.domains)?;
     if let Endpoint::PostObject { bucket } = &endpoint {
         // A browser form upload carries its credentials in the form, not in headers: it

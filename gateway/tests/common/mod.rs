@@ -42,13 +42,18 @@ pub struct Gw {
 impl Gw {
     /// Starts a gateway with two users and the `localhost` virtual-host domain.
     pub async fn start() -> Gw {
+        Gw::start_with(|_| {}).await
+    }
+
+    /// Like [`Gw::start`], with `tweak` applied to the configuration first.
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Gw {
         let dir = tempfile::tempdir().unwrap();
         let blob_root = format!(
             "/.s3-tests/{}-{}",
             std::process::id(),
             dir.path().file_name().unwrap().to_string_lossy()
         );
-        let config = Config {
+        let mut config = Config {
             listen: "127.0.0.1:0".parse().unwrap(),
             admin_listen: "127.0.0.1:0".parse().unwrap(),
             region: "us-east-1".into(),
@@ -68,6 +73,7 @@ impl Gw {
             open_blobs: 16,
             heap_trim: Some(Duration::from_millis(100)),
             malloc_arenas: None,
+            body_read_timeout: Duration::from_secs(20),
             users: vec![
                 User {
                     access_key: AK.into(),
@@ -83,6 +89,7 @@ impl Gw {
                 },
             ],
         };
+        tweak(&mut config);
         let running = gateway::start(config, volume()).await.expect("gateway starts");
         let endpoint = format!("http://{}", running.s3_addr);
         let admin = format!("http://{}", running.admin_addr);

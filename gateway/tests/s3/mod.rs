@@ -10,3 +10,4 @@ mod objects;
 mod open_blobs;
 mod post_object;
 mod recovery;
+mod robustness;

@@ -1,0 +1,231 @@
+//! Hostile and broken clients on the data path: uploads that stall or hang up mid-body, bodies
+//! framed with HTTP chunked encoding or not framed at all. Raw requests go over plain TCP,
+//! signed as presigned URLs (UNSIGNED-PAYLOAD) made by the SDK.
+
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+use aws_sdk_s3::primitives::ByteStream;
+
+use crate::common::{bucket, data, volume, Gw};
+
+/// A presigned PUT of `key`: (address to connect to, Host header, path and query).
+async fn presigned_put(c: &aws_sdk_s3::Client, b: &str, key: &str) -> (String, String, String) {
+    let url = c
+        .put_object()
+        .bucket(b)
+        .key(key)
+        .presigned(aws_sdk_s3::presigning::PresigningConfig::expires_in(Duration::from_secs(600)).unwrap())
+        .await
+        .unwrap()
+        .uri()
+        .to_owned();
+    let rest = url.trim_start_matches("http://");
+    let (host, path) = rest.split_once('/').unwrap();
+    let port = host.rsplit_once(':').unwrap().1;
+    (format!("127.0.0.1:{port}"), host.to_owned(), format!("/{path}"))
+}
+
+/// Reads what the server sends until it closes the connection (bounded): (status, whole text).
+fn read_response(s: &mut std::net::TcpStream) -> (u16, String) {
+    s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (status, text)
+}
+
+/// The temp files (`.tmp.*`) under a blob root on the volume.
+fn tmp_files(root: &str) -> Vec<String> {
+    fn walk(vol: &gfapi::Volume, path: &str, out: &mut Vec<String>) {
+        if let Ok(dir) = vol.read_dir(path) {
+            for e in dir.flatten() {
+                let name = e.name.to_string_lossy().into_owned();
+                if name == "." || name == ".." {
+                    continue;
+                }
+                let p = format!("{path}/{name}");
+                if e.metadata.is_dir() {
+                    walk(vol, &p, out);
+                } else if name.starts_with(".tmp.") {
+                    out.push(p);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&volume(), root, &mut out);
+    out
+}
+
+/// Waits (bounded) until no temp file remains under `root`.
+async fn wait_no_tmp(root: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = root.to_owned();
+        let left = tokio::task::spawn_blocking(move || tmp_files(&r)).await.unwrap();
+        if left.is_empty() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "temp files left behind: {left:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// One gauge of `glusters3_upload_budget_bytes`.
+async fn budget(admin: &str, kind: &str) -> u64 {
+    let admin = admin.to_owned();
+    let (status, page) = tokio::task::spawn_blocking(move || crate::common::http_get(&admin, "/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let line = format!("glusters3_upload_budget_bytes{{kind=\"{kind}\"}} ");
+    page.lines()
+        .find_map(|l| l.strip_prefix(line.as_str()))
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or_else(|| panic!("no {line} in /metrics:\n{page}"))
+}
+
+/// Waits (bounded) until no body holds any of the upload budget.
+async fn wait_budget_full(admin: &str) {
+    let total = budget(admin, "total").await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let free = budget(admin, "available").await;
+        if free == total {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "upload budget not returned: {free} of {total} bytes free"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// 20 uploads that announce 8 MiB, send 1 MiB and go silent (5 x the test gateway's 4 MiB
+/// budget) neither hold the budget hostage nor their connections forever: SDK PUTs of 1 KiB
+/// and 4 MiB succeed while they hang, then each stalled one gets 400 RequestTimeout and its
+/// connection closed, no temp file remains and the whole budget is free again.
+#[actix_web::test]
+async fn stalled_uploads_time_out_and_do_not_block_other_puts() {
+    let timeout = Duration::from_secs(8);
+    let gw = Gw::start_with(|c| c.body_read_timeout = timeout).await;
+    let c = gw.client();
+    let b = bucket("stall");
+    c.create_bucket().bucket(&b).send().await.unwrap();
+
+    let mut stalled = Vec::new();
+    for i in 0..20 {
+        let (addr, host, path) = presigned_put(&c, &b, &format!("stalled-{i}")).await;
+        stalled.push(tokio::task::spawn_blocking(move || {
+            let mut s = std::net::TcpStream::connect(addr).unwrap();
+            let head = format!(
+                "PUT {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\n\r\n",
+                8 << 20
+            );
+            s.write_all(head.as_bytes()).unwrap();
+            s.write_all(&vec![7u8; 1 << 20]).unwrap();
+            // Silent from here on; the socket stays open until the server closes it.
+            let answer = read_response(&mut s);
+            (answer, Instant::now())
+        }));
+    }
+
+    // Other uploads go through while those hang.
+    let started = Instant::now();
+    for (key, len) in [("small", 1024usize), ("large", 4 << 20)] {
+        let body = data(len, len as u64);
+        tokio::time::timeout(
+            Duration::from_secs(60),
+            c.put_object()
+                .bucket(&b)
+                .key(key)
+                .body(ByteStream::from(body))
+                .send(),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("PUT {key} hung behind the stalled uploads"))
+        .unwrap_or_else(|e| panic!("PUT {key}: {e:?}"));
+    }
+    let puts_done = Instant::now();
+
+    for h in stalled {
+        let ((status, text), answered) = h.await.unwrap();
+        assert_eq!(status, 400, "a stalled upload is refused: {text}");
+        assert!(text.contains("<Code>RequestTimeout</Code>"), "{text}");
+        assert!(
+            answered > puts_done,
+            "the other PUTs (done after {:?}) only went through once the stalled ones had timed out",
+            puts_done.duration_since(started)
+        );
+    }
+    wait_no_tmp(&gw.blob_root).await;
+    wait_budget_full(&gw.admin).await;
+    for i in 0..20 {
+        let e = c
+            .head_object()
+            .bucket(&b)
+            .key(format!("stalled-{i}"))
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(crate::common::code(&e).as_deref(), Some("NotFound"));
+    }
+    gw.stop().await;
+}
+
+/// A PUT whose client hangs up mid-body leaves no temp file behind (without waiting for the
+/// sweep) and no object.
+#[actix_web::test]
+async fn put_cut_mid_body_leaves_no_temp_file() {
+    let gw = Gw::start().await;
+    let c = gw.client();
+    let b = bucket("cut");
+    c.create_bucket().bucket(&b).send().await.unwrap();
+    for (i, sent) in [(0, 100 << 10), (1, 3 << 20)] {
+        let (addr, host, path) = presigned_put(&c, &b, &format!("cut-{i}")).await;
+        let sock = tokio::task::spawn_blocking(move || {
+            let mut s = std::net::TcpStream::connect(addr).unwrap();
+            let head = format!(
+                "PUT {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\n\r\n",
+                8 << 20
+            );
+            s.write_all(head.as_bytes()).unwrap();
+            s.write_all(&vec![9u8; sent]).unwrap();
+            s
+        })
+        .await
+        .unwrap();
+        // The upload is under way (its temp file exists) before its client hangs up.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let r = gw.blob_root.clone();
+            if !tokio::task::spawn_blocking(move || tmp_files(&r))
+                .await
+                .unwrap()
+                .is_empty()
+            {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the upload never started");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        drop(sock);
+        wait_no_tmp(&gw.blob_root).await;
+    }
+    wait_no_tmp(&gw.blob_root).await;
+    wait_budget_full(&gw.admin).await;
+    for i in 0..2 {
+        let e = c
+            .head_object()
+            .bucket(&b)
+            .key(format!("cut-{i}"))
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(crate::common::code(&e).as_deref(), Some("NotFound"));
+    }
+    gw.stop().await;
+}
