@@ -469,7 +469,7 @@ pub async fn read_blobs(
     let store = store.clone();
     blocking::spawn(move || {
         for (path, from, to) in pieces {
-            let file = match store.open_blob(&path) {
+            let mut file = match store.open_blob(&path) {
                 Ok(f) => f,
                 Err(e) => {
                     let _ = tx.blocking_send(Err(e));
@@ -480,7 +480,17 @@ pub async fn read_blobs(
             while off < to {
                 let want = usize::try_from((to - off).min(IO_CHUNK as u64)).unwrap_or(IO_CHUNK);
                 let mut buf = Vec::new();
-                let item = match file.read_append_at(&mut buf, want, off) {
+                // A kept-open handle may have gone bad with the connection behind it (EBADFD
+                // after a quorum loss): drop it and read once more from a fresh one.
+                let read = crate::store::retry_with_fresh_handle(
+                    &mut file,
+                    || store.reopen_blob(&path),
+                    |f| {
+                        buf.clear();
+                        f.read_append_at(&mut buf, want, off)
+                    },
+                );
+                let item = match read {
                     Ok(n) if n == want => Ok(Bytes::from(buf)),
                     Ok(n) => Err(std::io::Error::new(
                         std::io::ErrorKind::UnexpectedEof,

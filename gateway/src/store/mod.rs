@@ -38,6 +38,63 @@ pub const META_XATTR_MAX: usize = 2048;
 /// The default top directory of the gateway's files on the volume.
 pub const DEFAULT_ROOT: &str = "/.s3";
 
+/// Whether a volume call failed because the volume is not reachable right now, or because the
+/// handle it used went bad with the connection behind it (a kept-open blob after the bricks
+/// came and went): a lost connection (`ENOTCONN`, `ECONNREFUSED`, `ECONNRESET`,
+/// `ECONNABORTED`, `EHOSTDOWN`, `EHOSTUNREACH`, `ENETDOWN`, `ENETUNREACH`), a call that timed
+/// out (`ETIMEDOUT`), a file descriptor in a bad state (`EBADFD`, what gfapi answers on an fd
+/// opened before a quorum loss) and a stale handle (`ESTALE`, during a rename or a heal).
+/// A fresh handle may work; retrying later will. Not `EIO`: on a replicate volume it means a
+/// split-brain or a brick fault, which no retry repairs.
+pub fn connection_lost(e: &io::Error) -> bool {
+    use io::ErrorKind as K;
+    matches!(
+        e.kind(),
+        K::NotConnected
+            | K::TimedOut
+            | K::ConnectionRefused
+            | K::ConnectionReset
+            | K::ConnectionAborted
+            | K::HostUnreachable
+            | K::NetworkUnreachable
+            | K::NetworkDown
+            | K::StaleNetworkFileHandle
+    ) || matches!(
+        e.raw_os_error(),
+        Some(
+            libc::ENOTCONN
+                | libc::ECONNREFUSED
+                | libc::ECONNRESET
+                | libc::ECONNABORTED
+                | libc::EHOSTDOWN
+                | libc::EHOSTUNREACH
+                | libc::ENETDOWN
+                | libc::ENETUNREACH
+                | libc::ETIMEDOUT
+                | libc::EBADFD
+                | libc::ESTALE
+        )
+    )
+}
+
+/// Runs `op` on `file`; if that fails as [`connection_lost`] says, takes a fresh handle from
+/// `reopen` (which drops the bad one wherever it was kept) and runs `op` on it once more. The
+/// seam the reads of kept-open blobs go through.
+pub fn retry_with_fresh_handle<F, T>(
+    file: &mut F,
+    reopen: impl FnOnce() -> io::Result<F>,
+    mut op: impl FnMut(&F) -> io::Result<T>,
+) -> io::Result<T> {
+    match op(file) {
+        Err(e) if connection_lost(&e) => {
+            tracing::debug!(error = %e, "volume handle went bad; reopening once");
+            *file = reopen()?;
+            op(file)
+        }
+        other => other,
+    }
+}
+
 /// The blob store over one volume.
 #[derive(Clone, Debug)]
 pub struct BlobStore {
@@ -172,6 +229,12 @@ impl BlobStore {
         drop(self.open.remove(path));
     }
 
+    /// A fresh handle of a blob whose kept-open one went bad: drops that one, opens anew.
+    pub fn reopen_blob(&self, path: &str) -> io::Result<Arc<File>> {
+        self.forget_open(path);
+        self.open_blob(path)
+    }
+
     /// Opens a blob for reading, bypassing the open-blob cache. Retries briefly on
     /// `ENOENT`/`ESTALE`: during a rename another client may see either for a moment
     /// (measured: 1-3 retries hide it).
@@ -285,5 +348,112 @@ impl Drop for BlobWriter {
         if !self.tmp.as_os_str().is_empty() {
             let _ = self.vol.unlink(&self.tmp);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lost_connections_and_bad_handles_are_told_apart_from_real_faults() {
+        for errno in [
+            libc::EBADFD,
+            libc::ENOTCONN,
+            libc::ECONNREFUSED,
+            libc::ECONNRESET,
+            libc::ECONNABORTED,
+            libc::EHOSTDOWN,
+            libc::EHOSTUNREACH,
+            libc::ENETDOWN,
+            libc::ENETUNREACH,
+            libc::ETIMEDOUT,
+            libc::ESTALE,
+        ] {
+            assert!(
+                connection_lost(&io::Error::from_raw_os_error(errno)),
+                "errno {errno}"
+            );
+        }
+        for errno in [libc::EIO, libc::ENOENT, libc::EACCES, libc::ENOSPC, libc::EINVAL] {
+            assert!(
+                !connection_lost(&io::Error::from_raw_os_error(errno)),
+                "errno {errno}"
+            );
+        }
+        assert!(connection_lost(&io::Error::from(io::ErrorKind::TimedOut)));
+    }
+
+    /// A stand-in for a file handle: which one it is, and whether reads on it fail.
+    #[derive(Debug)]
+    struct Handle {
+        id: u32,
+        fails: Option<i32>,
+    }
+
+    #[test]
+    fn a_bad_handle_is_replaced_and_the_read_retried_once() {
+        let read = |h: &Handle| match h.fails {
+            Some(errno) => Err(io::Error::from_raw_os_error(errno)),
+            None => Ok(h.id),
+        };
+        // A cached handle gone bad (EBADFD): dropped, reopened, the read succeeds on the new one.
+        let mut h = Handle {
+            id: 1,
+            fails: Some(libc::EBADFD),
+        };
+        let mut reopened = 0;
+        let got = retry_with_fresh_handle(
+            &mut h,
+            || {
+                reopened += 1;
+                Ok(Handle { id: 2, fails: None })
+            },
+            read,
+        );
+        assert_eq!(got.unwrap(), 2);
+        assert_eq!((reopened, h.id), (1, 2), "the fresh handle replaces the bad one");
+
+        // Still failing after the reopen (quorum still lost): one retry only, its error returned.
+        let mut h = Handle {
+            id: 1,
+            fails: Some(libc::ENOTCONN),
+        };
+        let mut reopened = 0;
+        let err = retry_with_fresh_handle(
+            &mut h,
+            || {
+                reopened += 1;
+                Ok(Handle {
+                    id: 2,
+                    fails: Some(libc::ENOTCONN),
+                })
+            },
+            read,
+        )
+        .unwrap_err();
+        assert_eq!((reopened, err.raw_os_error()), (1, Some(libc::ENOTCONN)));
+
+        // The reopen itself fails: its error.
+        let mut h = Handle {
+            id: 1,
+            fails: Some(libc::EBADFD),
+        };
+        let err = retry_with_fresh_handle(&mut h, || Err(io::Error::from_raw_os_error(libc::ENOTCONN)), read)
+            .unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ENOTCONN));
+
+        // Other failures are not retried.
+        let mut h = Handle {
+            id: 1,
+            fails: Some(libc::EIO),
+        };
+        let err = retry_with_fresh_handle(
+            &mut h,
+            || -> io::Result<Handle> { panic!("no reopen on EIO") },
+            read,
+        )
+        .unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EIO));
     }
 }
