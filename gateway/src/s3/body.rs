@@ -35,6 +35,30 @@ pub const IO_CHUNK: usize = 1 << 20;
 /// A stream of request body bytes (not `Send`: it lives on one actix worker).
 pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, S3Error>>>>;
 
+/// `stream`, failing with `EntityTooLarge` once it has carried more than `max` bytes (a body
+/// whose length nobody announced).
+pub fn capped(stream: BodyStream, max: u64) -> BodyStream {
+    // State: bytes seen so far, or None once the cap was hit (the stream then ends).
+    Box::pin(stream.scan(Some(0u64), move |seen, item| {
+        let out = match (seen.as_mut(), item) {
+            (None, _) => None,
+            (Some(n), Ok(b)) => {
+                *n += b.len() as u64;
+                if *n > max {
+                    *seen = None;
+                    Some(Err(
+                        S3Error::new(Code::EntityTooLarge).extra("MaxSizeAllowed", max.to_string())
+                    ))
+                } else {
+                    Some(Ok(b))
+                }
+            }
+            (Some(_), Err(e)) => Some(Err(e)),
+        };
+        std::future::ready(out)
+    }))
+}
+
 /// A request body that fails with `RequestTimeout` when its client stays silent for longer
 /// than a limit while the gateway waits for it. The clock starts when a read finds nothing to
 /// read (so time the gateway spends elsewhere, waiting for the upload budget or the volume,
@@ -109,6 +133,9 @@ pub struct RequestBody {
     pub length: Option<u64>,
     /// Where an aws-chunked decoder leaves the trailer's checksum.
     pub trailer: Option<TrailerSlot>,
+    /// The body came in HTTP chunked framing without a Content-Length (curl `-T -`): its
+    /// length is known only at its end, and `length` is `None`.
+    pub chunked: bool,
 }
 
 impl RequestBody {
@@ -119,6 +146,7 @@ impl RequestBody {
             sha256: None,
             length,
             trailer: None,
+            chunked: false,
         }
     }
 
@@ -336,6 +364,7 @@ where
         sha256,
         length,
         trailer,
+        ..
     } = body;
     exp.sha256 = exp.sha256.or(sha256);
     exp.length = exp.length.or(length);
@@ -572,4 +601,41 @@ where
         Ok(WrittenBlob { path, digest })
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pieces(sizes: &[usize]) -> BodyStream {
+        let items: Vec<Result<Bytes, S3Error>> =
+            sizes.iter().map(|&n| Ok(Bytes::from(vec![1u8; n]))).collect();
+        Box::pin(futures_util::stream::iter(items))
+    }
+
+    #[tokio::test]
+    async fn capped_bodies_fail_past_the_cap_and_end() {
+        let ok: Vec<_> = capped(pieces(&[3, 4, 3]), 10).collect().await;
+        assert_eq!(ok.len(), 3);
+        assert!(ok.iter().all(Result::is_ok), "exactly the cap is fine");
+        let over: Vec<_> = capped(pieces(&[6, 6, 6]), 10).collect().await;
+        assert_eq!(over.len(), 2, "the stream ends after the error");
+        assert_eq!(over[1].as_ref().unwrap_err().code, Code::EntityTooLarge);
+    }
+
+    #[tokio::test]
+    async fn a_silent_body_times_out_but_time_spent_elsewhere_does_not_count() {
+        // A body that sends one piece, then nothing: RequestTimeout after the limit.
+        let silent: BodyStream = Box::pin(pieces(&[5]).chain(futures_util::stream::pending()));
+        let limit = Duration::from_millis(300);
+        let mut body = ReadTimeout::new(silent, limit);
+        assert!(body.next().await.unwrap().is_ok());
+        // The gateway is busy elsewhere for longer than the limit: not the client's silence.
+        tokio::time::sleep(limit * 2).await;
+        let started = tokio::time::Instant::now();
+        let e = body.next().await.unwrap().unwrap_err();
+        assert_eq!((e.code, e.status()), (Code::RequestTimeout, 400));
+        assert!(started.elapsed() >= limit, "the clock starts when the read waits");
+        assert!(body.next().await.is_none(), "and the body ends");
+    }
 }

@@ -229,3 +229,112 @@ async fn put_cut_mid_body_leaves_no_temp_file() {
     }
     gw.stop().await;
 }
+
+/// Sends `head` and `body` on a new connection and reads the answer until the server closes.
+fn raw_request(addr: &str, head: &str, body: &[u8]) -> (u16, String) {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    read_response(&mut s)
+}
+
+/// HTTP chunked framing without Content-Length (curl `-T -`): a PUT and an UploadPart are
+/// streamed and stored; with neither Content-Length nor chunked framing they are refused with
+/// 411 MissingContentLength.
+#[actix_web::test]
+async fn chunked_puts_are_streamed_and_unframed_ones_need_a_length() {
+    let gw = Gw::start().await;
+    let c = gw.client();
+    let b = bucket("chunked");
+    c.create_bucket().bucket(&b).send().await.unwrap();
+    let payload = data(3 << 20, 11);
+    let mut framed = Vec::new();
+    for piece in payload.chunks(700_000) {
+        framed.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+        framed.extend_from_slice(piece);
+        framed.extend_from_slice(b"\r\n");
+    }
+    framed.extend_from_slice(b"0\r\n\r\n");
+
+    let (addr, host, path) = presigned_put(&c, &b, "streamed").await;
+    let head = format!(
+        "PUT {path} HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    let f = framed.clone();
+    let (status, text) = tokio::task::spawn_blocking(move || raw_request(&addr, &head, &f))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{text}");
+    let got = c.get_object().bucket(&b).key("streamed").send().await.unwrap();
+    assert_eq!(got.content_length(), Some(payload.len() as i64));
+    assert!(got.body.collect().await.unwrap().into_bytes() == payload);
+
+    // Neither Content-Length nor chunked: 411, and nothing stored.
+    let (addr, host, path) = presigned_put(&c, &b, "unframed").await;
+    let head = format!("PUT {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    let (status, text) = tokio::task::spawn_blocking(move || raw_request(&addr, &head, b""))
+        .await
+        .unwrap();
+    assert_eq!(status, 411, "{text}");
+    assert!(text.contains("<Code>MissingContentLength</Code>"), "{text}");
+    assert!(c.head_object().bucket(&b).key("unframed").send().await.is_err());
+
+    // UploadPart: the same two cases.
+    let up = c
+        .create_multipart_upload()
+        .bucket(&b)
+        .key("mp")
+        .send()
+        .await
+        .unwrap();
+    let id = up.upload_id().unwrap().to_owned();
+    for (n, chunked) in [(1, true), (2, false)] {
+        let url = c
+            .upload_part()
+            .bucket(&b)
+            .key("mp")
+            .upload_id(&id)
+            .part_number(n)
+            .presigned(
+                aws_sdk_s3::presigning::PresigningConfig::expires_in(Duration::from_secs(600)).unwrap(),
+            )
+            .await
+            .unwrap()
+            .uri()
+            .to_owned();
+        let rest = url.trim_start_matches("http://");
+        let (host, path) = rest.split_once('/').unwrap();
+        let addr = format!("127.0.0.1:{}", host.rsplit_once(':').unwrap().1);
+        let te = if chunked {
+            "Transfer-Encoding: chunked\r\n"
+        } else {
+            ""
+        };
+        let head = format!("PUT /{path} HTTP/1.1\r\nHost: {host}\r\n{te}Connection: close\r\n\r\n");
+        let body = if chunked { framed.clone() } else { Vec::new() };
+        let (status, text) = tokio::task::spawn_blocking(move || raw_request(&addr, &head, &body))
+            .await
+            .unwrap();
+        if chunked {
+            assert_eq!(status, 200, "{text}");
+        } else {
+            assert_eq!(status, 411, "{text}");
+            assert!(text.contains("<Code>MissingContentLength</Code>"), "{text}");
+        }
+    }
+    let parts = c
+        .list_parts()
+        .bucket(&b)
+        .key("mp")
+        .upload_id(&id)
+        .send()
+        .await
+        .unwrap();
+    let sizes: Vec<_> = parts
+        .parts()
+        .iter()
+        .map(|p| (p.part_number(), p.size()))
+        .collect();
+    assert_eq!(sizes, [(Some(1), Some(payload.len() as i64))]);
+    gw.stop().await;
+}
