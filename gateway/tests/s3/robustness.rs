@@ -338,3 +338,62 @@ async fn chunked_puts_are_streamed_and_unframed_ones_need_a_length() {
     assert_eq!(sizes, [(Some(1), Some(payload.len() as i64))]);
     gw.stop().await;
 }
+
+/// ERROR events of actix-http's targets, recorded by the test binary's global subscriber.
+#[derive(Clone, Default)]
+struct ActixErrors(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for ActixErrors {
+    fn on_event(&self, event: &tracing::Event<'_>, _cx: tracing_subscriber::layer::Context<'_, S>) {
+        let m = event.metadata();
+        if *m.level() == tracing::Level::ERROR && m.target().starts_with("actix_http") {
+            self.0.lock().unwrap().push(format!("{} {:?}", m.target(), event));
+        }
+    }
+}
+
+/// Malformed HTTP (duplicated Content-Length, Content-Length with chunked, obs-fold, a bare
+/// CR, a 64 KiB URI) is answered 400 by actix, logged below ERROR (the gateway's log setup,
+/// `gateway::logging`), and the gateway keeps serving.
+#[actix_web::test]
+async fn malformed_http_is_not_logged_as_a_server_error() {
+    use tracing_subscriber::prelude::*;
+    let errors = ActixErrors::default();
+    let sub = tracing_subscriber::registry()
+        .with(gateway::logging::ClientFaults)
+        .with(errors.clone());
+    tracing::subscriber::set_global_default(sub).expect("no other test installs a subscriber");
+
+    let gw = Gw::start().await;
+    let c = gw.client();
+    let b = bucket("malformed");
+    c.create_bucket().bucket(&b).send().await.unwrap();
+    let addr = gw.endpoint.trim_start_matches("http://").to_owned();
+    let long_uri = format!("/{b}/{}", "a".repeat(64 << 10));
+    let requests: Vec<Vec<u8>> = vec![
+        format!("PUT /{b}/k HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd").into_bytes(),
+        format!("PUT /{b}/k HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+            .into_bytes(),
+        format!("GET /{b}/k HTTP/1.1\r\nHost: x\r\nX-A: a\r\n  folded\r\n\r\n").into_bytes(),
+        format!("GET /{b}/k HTTP/1.1\r\nHost: x\rX-B: b\r\n\r\n").into_bytes(),
+        format!("GET {long_uri} HTTP/1.1\r\nHost: x\r\n\r\n").into_bytes(),
+    ];
+    for req in requests {
+        let a = addr.clone();
+        let (status, text) = tokio::task::spawn_blocking(move || raw_request(&a, "", &req))
+            .await
+            .unwrap();
+        assert!((400..500).contains(&status), "{status}: {text}");
+    }
+    // Still serving.
+    c.put_object()
+        .bucket(&b)
+        .key("after")
+        .body(ByteStream::from_static(b"still here"))
+        .send()
+        .await
+        .unwrap();
+    let seen = errors.0.lock().unwrap().clone();
+    assert!(seen.is_empty(), "client faults logged at ERROR: {seen:#?}");
+    gw.stop().await;
+}
