@@ -21,7 +21,7 @@ pub mod scan;
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
 
@@ -95,12 +95,56 @@ pub fn retry_with_fresh_handle<F, T>(
     }
 }
 
+/// Temp files that a failed writer could not remove (the volume was unreachable at that
+/// moment), for the sweeper to retry every few seconds instead of leaving them to the hourly
+/// stale-temp pass. Bounded: past [`LeftTemps::MAX`] paths, the hourly pass gets the rest.
+#[derive(Debug, Default)]
+pub struct LeftTemps(Mutex<Vec<PathBuf>>);
+
+impl LeftTemps {
+    /// Most paths kept.
+    pub const MAX: usize = 4096;
+
+    /// Remembers a temp file to remove later.
+    pub fn push(&self, path: PathBuf) {
+        let mut g = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if g.len() < Self::MAX {
+            g.push(path);
+        }
+    }
+
+    /// Paths waiting.
+    pub fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).len()
+    }
+
+    /// True if none is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Tries `remove` on every waiting path (a path already gone counts as removed) and keeps
+    /// the ones that failed again; returns how many went.
+    pub fn retry(&self, mut remove: impl FnMut(&Path) -> io::Result<()>) -> usize {
+        let paths = std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner));
+        let mut removed = 0;
+        for p in paths {
+            match remove(&p) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => self.push(p),
+                _ => removed += 1,
+            }
+        }
+        removed
+    }
+}
+
 /// The blob store over one volume.
 #[derive(Clone, Debug)]
 pub struct BlobStore {
     vol: Volume,
     root: String,
     open: Arc<open::OpenBlobs>,
+    left: Arc<LeftTemps>,
 }
 
 impl BlobStore {
@@ -113,6 +157,7 @@ impl BlobStore {
             vol,
             root,
             open: Arc::new(open::OpenBlobs::new(0)),
+            left: Arc::default(),
         })
     }
 
@@ -127,6 +172,17 @@ impl BlobStore {
     /// The open-blob cache (for its statistics).
     pub fn open_blobs(&self) -> &open::OpenBlobs {
         &self.open
+    }
+
+    /// Temp files of failed writes still to remove (see [`LeftTemps`]).
+    pub fn left_temps(&self) -> &LeftTemps {
+        &self.left
+    }
+
+    /// Retries the removal of the temp files failed writers could not remove; returns how many
+    /// went. Blocking.
+    pub fn remove_left_temps(&self) -> usize {
+        self.left.retry(|p| self.vol.unlink(p))
     }
 
     /// The volume, for health checks and statistics.
@@ -205,6 +261,7 @@ impl BlobStore {
         };
         Ok(BlobWriter {
             vol: self.vol.clone(),
+            left: self.left.clone(),
             file: Some(file),
             path: dir.join(&id),
             tmp,
@@ -276,6 +333,7 @@ impl BlobStore {
 /// A blob being written. Unlinks its temp file if dropped before [`BlobWriter::finish`].
 pub struct BlobWriter {
     vol: Volume,
+    left: Arc<LeftTemps>,
     file: Option<File>,
     tmp: PathBuf,
     path: PathBuf,
@@ -331,7 +389,7 @@ impl BlobWriter {
             self.vol.rename_sibling(&self.tmp, &self.path)
         })();
         if let Err(e) = res {
-            let _ = self.vol.unlink(&self.tmp);
+            self.remove_tmp();
             return Err(e);
         }
         let path = self.path.to_string_lossy().into_owned();
@@ -346,7 +404,21 @@ impl Drop for BlobWriter {
             drop(f);
         }
         if !self.tmp.as_os_str().is_empty() {
-            let _ = self.vol.unlink(&self.tmp);
+            self.remove_tmp();
+        }
+    }
+}
+
+impl BlobWriter {
+    /// Removes the temp file (after a failure), or leaves it to the sweeper's retries when the
+    /// volume cannot be reached right now.
+    fn remove_tmp(&mut self) {
+        match self.vol.unlink(&self.tmp) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                tracing::debug!(path = %self.tmp.display(), error = %e, "removing a temp file: retried later");
+                self.left.push(std::mem::take(&mut self.tmp));
+            }
+            _ => self.tmp = PathBuf::new(),
         }
     }
 }
@@ -382,6 +454,32 @@ mod tests {
             );
         }
         assert!(connection_lost(&io::Error::from(io::ErrorKind::TimedOut)));
+    }
+
+    #[test]
+    fn left_temps_are_retried_until_they_go() {
+        let left = LeftTemps::default();
+        left.push("/r/blobs/a/.tmp.1".into());
+        left.push("/r/blobs/a/.tmp.2".into());
+        // The volume is still down: both stay.
+        assert_eq!(
+            left.retry(|_| Err(io::Error::from_raw_os_error(libc::ENOTCONN))),
+            0
+        );
+        assert_eq!(left.len(), 2);
+        // One comes back, one is already gone: both are done.
+        let gone = left.retry(|p| {
+            if p.ends_with(".tmp.1") {
+                Ok(())
+            } else {
+                Err(io::Error::from(io::ErrorKind::NotFound))
+            }
+        });
+        assert_eq!((gone, left.is_empty()), (2, true));
+        for i in 0..LeftTemps::MAX + 10 {
+            left.push(format!("/t/{i}").into());
+        }
+        assert_eq!(left.len(), LeftTemps::MAX, "bounded");
     }
 
     /// A stand-in for a file handle: which one it is, and whether reads on it fail.

@@ -137,17 +137,16 @@ async fn stalled_uploads_time_out_and_do_not_block_other_puts() {
     let started = Instant::now();
     for (key, len) in [("small", 1024usize), ("large", 4 << 20)] {
         let body = data(len, len as u64);
-        tokio::time::timeout(
-            Duration::from_secs(60),
-            c.put_object()
-                .bucket(&b)
-                .key(key)
-                .body(ByteStream::from(body))
-                .send(),
-        )
-        .await
-        .unwrap_or_else(|_| panic!("PUT {key} hung behind the stalled uploads"))
-        .unwrap_or_else(|e| panic!("PUT {key}: {e:?}"));
+        let put = c
+            .put_object()
+            .bucket(&b)
+            .key(key)
+            .body(ByteStream::from(body))
+            .send();
+        let Ok(done) = tokio::time::timeout(Duration::from_secs(60), put).await else {
+            panic!("PUT {key} hung behind the stalled uploads");
+        };
+        done.unwrap_or_else(|e| panic!("PUT {key}: {e:?}"));
     }
     let puts_done = Instant::now();
 
@@ -176,8 +175,8 @@ async fn stalled_uploads_time_out_and_do_not_block_other_puts() {
     gw.stop().await;
 }
 
-/// A PUT whose client hangs up mid-body leaves no temp file behind (without waiting for the
-/// sweep) and no object.
+/// A PUT whose client hangs up mid-body, or whose body fails its Content-MD5, leaves no temp
+/// file behind (without waiting for the sweep) and no object.
 #[actix_web::test]
 async fn put_cut_mid_body_leaves_no_temp_file() {
     let gw = Gw::start().await;
@@ -215,9 +214,20 @@ async fn put_cut_mid_body_leaves_no_temp_file() {
         drop(sock);
         wait_no_tmp(&gw.blob_root).await;
     }
+    // A body that does not match its Content-MD5: BadDigest, and its temp file went with it.
+    let e = c
+        .put_object()
+        .bucket(&b)
+        .key("cut-2")
+        .content_md5("1B2M2Y8AsgTpgAmY7PhCfg==") // MD5 of nothing
+        .body(ByteStream::from(data(2 << 20, 5)))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(crate::common::code(&e).as_deref(), Some("BadDigest"));
     wait_no_tmp(&gw.blob_root).await;
     wait_budget_full(&gw.admin).await;
-    for i in 0..2 {
+    for i in 0..3 {
         let e = c
             .head_object()
             .bucket(&b)
