@@ -84,6 +84,7 @@ struct FileConfig {
     malloc_arenas: Option<usize>,
     sigv2: Option<bool>,
     region_agnostic: Option<bool>,
+    body_read_timeout_secs: Option<u64>,
     #[serde(default)]
     users: Vec<User>,
 }
@@ -155,6 +156,10 @@ pub struct ServeArgs {
     /// clients that sign with another region (git-annex signs with the host) [default: false].
     #[arg(long, env = "GLUSTERS3_REGION_AGNOSTIC", num_args = 0..=1, default_missing_value = "true")]
     pub region_agnostic: Option<bool>,
+    /// Seconds a request body may stay silent (no byte arrives) before the request fails with
+    /// 400 RequestTimeout and its connection is closed [default: 20].
+    #[arg(long, env = "GLUSTERS3_BODY_READ_TIMEOUT_SECS")]
+    pub body_read_timeout_secs: Option<u64>,
     /// A user `ACCESS:SECRET[:OWNER[:DISPLAY]]` (repeatable; comma-separated in the env).
     #[arg(long = "user", env = "GLUSTERS3_USERS", value_delimiter = ',')]
     pub users: Vec<String>,
@@ -197,6 +202,9 @@ pub struct Config {
     pub sigv2: bool,
     /// Whether SigV4 scoped to a region other than `region` is accepted.
     pub region_agnostic: bool,
+    /// Longest silence between two pieces of a request body (`s3::body::ReadTimeout`); also the
+    /// longest wait of a body for the upload budget before 503 SlowDown.
+    pub body_read_timeout: Duration,
     /// Users.
     pub users: Vec<User>,
 }
@@ -307,6 +315,12 @@ impl Config {
             },
             sigv2: args.sigv2.or(file.sigv2).unwrap_or(true),
             region_agnostic: args.region_agnostic.or(file.region_agnostic).unwrap_or(false),
+            body_read_timeout: Duration::from_secs(
+                args.body_read_timeout_secs
+                    .or(file.body_read_timeout_secs)
+                    .unwrap_or(20)
+                    .clamp(1, 3600),
+            ),
             users,
         })
     }
@@ -346,6 +360,7 @@ mod tests {
         assert_eq!(c.volfile_servers, ["localhost:24007"]);
         assert_eq!(c.upload_buffer, 16 << 20);
         assert_eq!(c.heap_trim, Some(Duration::from_secs(1)));
+        assert_eq!(c.body_read_timeout, Duration::from_secs(20));
         assert!(
             c.sigv2 && !c.region_agnostic,
             "SigV2 on, region-agnostic off by default"

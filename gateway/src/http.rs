@@ -107,6 +107,10 @@ fn render_error(e: &S3Error, path: &str, id: &str, is_head: bool) -> HttpRespons
     for (k, v) in &e.headers {
         b.insert_header((*k, v.clone()));
     }
+    if e.code == Code::RequestTimeout {
+        // The rest of a stalled body may still come: never read it as the next request.
+        b.force_close();
+    }
     if e.code == Code::NotModified || is_head {
         return b.finish();
     }

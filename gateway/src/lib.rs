@@ -3,7 +3,7 @@
 //! registry (`metadata` crate, sled).
 //!
 //! This crate owns the wiring: configuration ([`config`]), the S3 API ([`s3`]), the blob store
-//! over the volume ([`store`]), the actix glue ([`http`]), the admin listener ([`admin`]), the
+//! over the volume ([`store`]), the actix glue ([`http`]), the log setup ([`logging`]), the admin listener ([`admin`]), the
 //! garbage sweep ([`sweeper`]) and the heap trimmer ([`heap`]) (both [`background`] tasks), and
 //! the offline `fsck` / `reindex` tools ([`recovery`]). [`start`] runs a gateway on a connected
 //! volume (used by `main` and by the integration tests alike).
@@ -14,6 +14,7 @@ pub mod blocking;
 pub mod config;
 pub mod heap;
 pub mod http;
+pub mod logging;
 pub mod recovery;
 pub mod s3;
 pub mod store;
@@ -99,7 +100,7 @@ pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
         config: config.clone(),
         registry,
         store,
-        budget: s3::body::UploadBudget::new(config.upload_buffer),
+        budget: s3::body::UploadBudget::new(config.upload_buffer).with_max_wait(config.body_read_timeout),
     });
     let metrics = Arc::new(admin::Metrics::default());
 

@@ -37,12 +37,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("GLUSTERS3_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+    gateway::logging::init();
     match cli.command {
         Command::Serve(args) => serve(&args),
         Command::Fsck(args) => fsck(&args),

@@ -3,6 +3,9 @@
 //! transaction that drops its last reference, so nothing referenced is ever deleted and
 //! nothing unreferenced is forgotten. Must not decide what is garbage itself.
 //!
+//! Every pass it retries the removal of temp files that failed writes could not remove
+//! (`store::LeftTemps`: the volume was unreachable at that moment).
+//!
 //! It also removes stale temp files (`.tmp.*` not written to for [`TEMP_MAX_AGE`]) that a
 //! crashed or killed gateway left in this gateway's blob root: at start, then at most every
 //! [`TEMP_PERIOD`], walking the fan-out directories with the gfapi `Dir` iterator, one bucket
@@ -128,6 +131,13 @@ pub fn start(state: Arc<AppState>) -> background::Handle {
         let mut next_temp_pass = Instant::now();
         loop {
             while sweep_once(&state).await == BATCH {}
+            if !state.store.left_temps().is_empty() {
+                // Temp files of writes that failed while the volume was unreachable.
+                let store = state.store.clone();
+                if let Err(e) = blocking::run(move || store.remove_left_temps()).await {
+                    tracing::warn!(error = %e, "sweeper: task");
+                }
+            }
             if Instant::now() >= next_temp_pass {
                 sweep_temps(&state, &stopped).await;
                 next_temp_pass = Instant::now() + TEMP_PERIOD;

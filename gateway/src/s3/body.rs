@@ -11,9 +11,12 @@
 //! Must not buffer a whole object, and must not call gfapi on the async executor.
 
 use std::cell::RefCell;
+use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
@@ -32,6 +35,91 @@ pub const IO_CHUNK: usize = 1 << 20;
 /// A stream of request body bytes (not `Send`: it lives on one actix worker).
 pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, S3Error>>>>;
 
+/// `stream`, failing with `EntityTooLarge` once it has carried more than `max` bytes (a body
+/// whose length nobody announced).
+pub fn capped(stream: BodyStream, max: u64) -> BodyStream {
+    // State: bytes seen so far, or None once the cap was hit (the stream then ends).
+    Box::pin(stream.scan(Some(0u64), move |seen, item| {
+        let out = match (seen.as_mut(), item) {
+            (None, _) => None,
+            (Some(n), Ok(b)) => {
+                *n += b.len() as u64;
+                if *n > max {
+                    *seen = None;
+                    Some(Err(
+                        S3Error::new(Code::EntityTooLarge).extra("MaxSizeAllowed", max.to_string())
+                    ))
+                } else {
+                    Some(Ok(b))
+                }
+            }
+            (Some(_), Err(e)) => Some(Err(e)),
+        };
+        std::future::ready(out)
+    }))
+}
+
+/// A request body that fails with `RequestTimeout` when its client stays silent for longer
+/// than a limit while the gateway waits for it. The clock starts when a read finds nothing to
+/// read (so time the gateway spends elsewhere, waiting for the upload budget or the volume,
+/// never counts against the client) and stops at the next byte; the timer is only created
+/// the first time a body stalls, so a body that streams costs nothing extra.
+pub struct ReadTimeout {
+    inner: BodyStream,
+    limit: Duration,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    armed: bool,
+    done: bool,
+}
+
+impl ReadTimeout {
+    /// Wraps `inner`.
+    pub fn new(inner: BodyStream, limit: Duration) -> ReadTimeout {
+        ReadTimeout {
+            inner,
+            limit,
+            timer: None,
+            armed: false,
+            done: false,
+        }
+    }
+}
+
+impl Stream for ReadTimeout {
+    type Item = Result<Bytes, S3Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        if this.done {
+            return Poll::Ready(None);
+        }
+        match this.inner.as_mut().poll_next(cx) {
+            Poll::Ready(item) => {
+                this.armed = false;
+                this.done = item.is_none();
+                Poll::Ready(item)
+            }
+            Poll::Pending => {
+                let deadline = tokio::time::Instant::now() + this.limit;
+                let timer = this
+                    .timer
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                if !this.armed {
+                    this.armed = true;
+                    timer.as_mut().reset(deadline);
+                }
+                match timer.as_mut().poll(cx) {
+                    Poll::Ready(()) => {
+                        this.done = true;
+                        Poll::Ready(Some(Err(S3Error::new(Code::RequestTimeout))))
+                    }
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
+}
+
 /// A checksum that arrives in an aws-chunked trailer, filled in by the decoder when it reaches
 /// the end of the body.
 pub type TrailerSlot = Rc<RefCell<Option<(Algorithm, String)>>>;
@@ -45,6 +133,9 @@ pub struct RequestBody {
     pub length: Option<u64>,
     /// Where an aws-chunked decoder leaves the trailer's checksum.
     pub trailer: Option<TrailerSlot>,
+    /// The body came in HTTP chunked framing without a Content-Length (curl `-T -`): its
+    /// length is known only at its end, and `length` is `None`.
+    pub chunked: bool,
 }
 
 impl RequestBody {
@@ -55,6 +146,7 @@ impl RequestBody {
             sha256: None,
             length,
             trailer: None,
+            chunked: false,
         }
     }
 
@@ -108,10 +200,15 @@ pub struct WrittenBlob {
 /// TCP holds the clients back: 32 concurrent 64 MiB uploads hold the budget, not 32 x their
 /// pipelines. A body that must wait first hands what it holds to its writer, so every byte
 /// of the budget is always on its way to the volume and waiting cannot deadlock.
+///
+/// A body waits for the budget at most [`UploadBudget::max_wait`], then fails with 503
+/// `SlowDown` (the budget is only ever held by bytes on their way to the volume, see
+/// `write_blob`, so a wait that long means the volume is not keeping up).
 #[derive(Clone, Debug)]
 pub struct UploadBudget {
     sem: Arc<Semaphore>,
     total: usize,
+    max_wait: Duration,
 }
 
 impl UploadBudget {
@@ -121,7 +218,20 @@ impl UploadBudget {
         UploadBudget {
             sem: Arc::new(Semaphore::new(total)),
             total,
+            max_wait: Duration::from_secs(20),
         }
+    }
+
+    /// Sets the longest wait of a body for budget (default 20 s).
+    #[must_use]
+    pub fn with_max_wait(mut self, max_wait: Duration) -> UploadBudget {
+        self.max_wait = max_wait;
+        self
+    }
+
+    /// The longest wait of a body for budget.
+    pub fn max_wait(&self) -> Duration {
+        self.max_wait
     }
 
     /// The whole budget, bytes.
@@ -152,6 +262,12 @@ enum Msg {
     Data(Vec<Arc<Piece>>),
     End(Option<(Algorithm, String)>),
 }
+
+/// How long a body may go without a new piece before it hands what it holds to its writer: a
+/// client that pauses (or stalls, until `ReadTimeout` ends it) must not keep budget that other
+/// uploads need. Short next to a stall, long next to the gaps between the pieces of a body
+/// that streams (those never reach it, so full ~1 MiB volume writes stay the rule).
+const IDLE_FLUSH: Duration = Duration::from_millis(50);
 
 /// Bodies up to this size are hashed in the writer; larger ones on a thread beside it.
 const INLINE_HASH_MAX: u64 = 128 << 10;
@@ -248,6 +364,7 @@ where
         sha256,
         length,
         trailer,
+        ..
     } = body;
     exp.sha256 = exp.sha256.or(sha256);
     exp.length = exp.length.or(length);
@@ -264,7 +381,23 @@ where
     let mut pending: Vec<Arc<Piece>> = Vec::new();
     let mut pending_len = 0usize;
     let mut failure = None;
-    'body: while let Some(item) = stream.next().await {
+    'body: loop {
+        let item = if pending.is_empty() {
+            stream.next().await
+        } else {
+            match tokio::time::timeout(IDLE_FLUSH, stream.next()).await {
+                Ok(item) => item,
+                Err(_) => {
+                    // The client paused: let go of what this body holds (see IDLE_FLUSH).
+                    pending_len = 0;
+                    if tx.send(Msg::Data(std::mem::take(&mut pending))).await.is_err() {
+                        break 'body;
+                    }
+                    stream.next().await
+                }
+            }
+        };
+        let Some(item) = item else { break };
         let bytes = match item {
             Ok(b) if b.is_empty() => continue,
             Ok(b) => b,
@@ -282,9 +415,14 @@ where
                 if !pending.is_empty() && tx.send(Msg::Data(std::mem::take(&mut pending))).await.is_err() {
                     break 'body; // the writer failed; its error is reported below
                 }
-                match budget.sem.clone().acquire_many_owned(want).await {
-                    Ok(p) => p,
-                    Err(_) => return Err(S3Error::internal("upload budget closed")),
+                match tokio::time::timeout(budget.max_wait, budget.sem.clone().acquire_many_owned(want)).await
+                {
+                    Ok(Ok(p)) => p,
+                    Ok(Err(_)) => return Err(S3Error::internal("upload budget closed")),
+                    Err(_) => {
+                        failure = Some(slow_down());
+                        break 'body;
+                    }
                 }
             }
         };
@@ -321,6 +459,16 @@ where
     }
 }
 
+/// 503 SlowDown for a body that waited too long for the upload budget.
+fn slow_down() -> S3Error {
+    let mut e = S3Error::with_message(
+        Code::SlowDown,
+        "Too many uploads are in flight; reduce your request rate and retry.",
+    );
+    e.headers.push(("retry-after", "1".to_owned()));
+    e
+}
+
 /// Streams bytes `[start, end)` of an object made of `blobs` (path, size) in order. One
 /// blocking reader opens each blob and reads it in [`IO_CHUNK`] pieces, one piece ahead of the
 /// client. Its first piece (or its error: a missing blob, a volume fault) is awaited before
@@ -350,7 +498,7 @@ pub async fn read_blobs(
     let store = store.clone();
     blocking::spawn(move || {
         for (path, from, to) in pieces {
-            let file = match store.open_blob(&path) {
+            let mut file = match store.open_blob(&path) {
                 Ok(f) => f,
                 Err(e) => {
                     let _ = tx.blocking_send(Err(e));
@@ -361,7 +509,17 @@ pub async fn read_blobs(
             while off < to {
                 let want = usize::try_from((to - off).min(IO_CHUNK as u64)).unwrap_or(IO_CHUNK);
                 let mut buf = Vec::new();
-                let item = match file.read_append_at(&mut buf, want, off) {
+                // A kept-open handle may have gone bad with the connection behind it (EBADFD
+                // after a quorum loss): drop it and read once more from a fresh one.
+                let read = crate::store::retry_with_fresh_handle(
+                    &mut file,
+                    || store.reopen_blob(&path),
+                    |f| {
+                        buf.clear();
+                        f.read_append_at(&mut buf, want, off)
+                    },
+                );
+                let item = match read {
                     Ok(n) if n == want => Ok(Bytes::from(buf)),
                     Ok(n) => Err(std::io::Error::new(
                         std::io::ErrorKind::UnexpectedEof,
@@ -443,4 +601,41 @@ where
         Ok(WrittenBlob { path, digest })
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pieces(sizes: &[usize]) -> BodyStream {
+        let items: Vec<Result<Bytes, S3Error>> =
+            sizes.iter().map(|&n| Ok(Bytes::from(vec![1u8; n]))).collect();
+        Box::pin(futures_util::stream::iter(items))
+    }
+
+    #[tokio::test]
+    async fn capped_bodies_fail_past_the_cap_and_end() {
+        let ok: Vec<_> = capped(pieces(&[3, 4, 3]), 10).collect().await;
+        assert_eq!(ok.len(), 3);
+        assert!(ok.iter().all(Result::is_ok), "exactly the cap is fine");
+        let over: Vec<_> = capped(pieces(&[6, 6, 6]), 10).collect().await;
+        assert_eq!(over.len(), 2, "the stream ends after the error");
+        assert_eq!(over[1].as_ref().unwrap_err().code, Code::EntityTooLarge);
+    }
+
+    #[tokio::test]
+    async fn a_silent_body_times_out_but_time_spent_elsewhere_does_not_count() {
+        // A body that sends one piece, then nothing: RequestTimeout after the limit.
+        let silent: BodyStream = Box::pin(pieces(&[5]).chain(futures_util::stream::pending()));
+        let limit = Duration::from_millis(300);
+        let mut body = ReadTimeout::new(silent, limit);
+        assert!(body.next().await.unwrap().is_ok());
+        // The gateway is busy elsewhere for longer than the limit: not the client's silence.
+        tokio::time::sleep(limit * 2).await;
+        let started = tokio::time::Instant::now();
+        let e = body.next().await.unwrap().unwrap_err();
+        assert_eq!((e.code, e.status()), (Code::RequestTimeout, 400));
+        assert!(started.elapsed() >= limit, "the clock starts when the read waits");
+        assert!(body.next().await.is_none(), "and the body ends");
+    }
 }

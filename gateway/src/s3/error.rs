@@ -86,6 +86,7 @@ codes! {
     NotModified => 304, "Not Modified";
     OperationAborted => 409, "A conflicting conditional operation is currently in progress against this resource. Please try again.";
     PreconditionFailed => 412, "At least one of the pre-conditions you specified did not hold";
+    RequestTimeout => 400, "Your socket connection to the server was not read from or written to within the timeout period.";
     RequestTimeTooSkewed => 403, "The difference between the request time and the server's time is too large.";
     ServiceUnavailable => 503, "Please reduce your request rate.";
     SignatureDoesNotMatch => 403, "The request signature we calculated does not match the signature you provided. Check your key and signing method.";
@@ -196,7 +197,9 @@ impl std::error::Error for S3Error {}
 
 impl From<io::Error> for S3Error {
     /// Volume I/O errors are internal, except the ones that mean "the volume is not reachable
-    /// right now" (quorum lost, bricks down, a call timed out): those are 503 so clients retry;
+    /// right now" (quorum lost, bricks down, a call timed out, a handle gone bad with its
+    /// connection: `store::connection_lost`, and `EROFS`, a write without quorum): those are
+    /// 503 with `Retry-After` so clients retry;
     /// and a full volume or quota, which is 507 `StorageFull` (as MinIO answers a full drive):
     /// retrying at once cannot help, and a plain 500 would hide the cause from the client.
     fn from(e: io::Error) -> S3Error {
@@ -206,19 +209,16 @@ impl From<io::Error> for S3Error {
                 ..S3Error::new(Code::StorageFull)
             };
         }
-        let unavailable = matches!(e.kind(), io::ErrorKind::NotConnected | io::ErrorKind::TimedOut)
-            || matches!(
-                e.raw_os_error(),
-                Some(libc::ENOTCONN | libc::EROFS | libc::ETIMEDOUT)
-            );
-        if unavailable {
-            S3Error {
+        if crate::store::connection_lost(&e) || e.raw_os_error() == Some(libc::EROFS) {
+            let mut err = S3Error {
                 source: Some(Box::new(e)),
                 ..S3Error::with_message(
                     Code::ServiceUnavailable,
                     "The storage volume is not available; retry later.",
                 )
-            }
+            };
+            err.headers.push(("retry-after", "1".to_owned()));
+            err
         } else {
             S3Error::internal(e)
         }
@@ -298,8 +298,28 @@ mod tests {
 
     #[test]
     fn volume_unavailable_is_503_and_other_io_is_500() {
-        let e: S3Error = io::Error::from_raw_os_error(libc::ENOTCONN).into();
-        assert_eq!((e.code, e.status()), (Code::ServiceUnavailable, 503));
+        for errno in [
+            libc::ENOTCONN,
+            libc::EBADFD,
+            libc::ECONNREFUSED,
+            libc::ECONNRESET,
+            libc::EHOSTDOWN,
+            libc::EHOSTUNREACH,
+            libc::ETIMEDOUT,
+            libc::ESTALE,
+            libc::EROFS,
+        ] {
+            let e: S3Error = io::Error::from_raw_os_error(errno).into();
+            assert_eq!(
+                (e.code, e.status()),
+                (Code::ServiceUnavailable, 503),
+                "errno {errno}"
+            );
+            assert!(
+                e.headers.iter().any(|(k, v)| *k == "retry-after" && v == "1"),
+                "errno {errno}: Retry-After"
+            );
+        }
         for full in [libc::ENOSPC, libc::EDQUOT] {
             let e: S3Error = io::Error::from_raw_os_error(full).into();
             assert_eq!((e.code, e.status()), (Code::StorageFull, 507));

@@ -99,6 +99,9 @@ impl Ctx {
 
 /// Runs one request through the pipeline.
 pub async fn handle(state: Arc<AppState>, req: RequestInfo, raw_body: BodyStream) -> S3Result<S3Response> {
+    // A client that stops sending its body mid-way fails with RequestTimeout instead of
+    // holding its connection, its temp file and its share of the upload budget forever.
+    let raw_body: BodyStream = Box::pin(body::ReadTimeout::new(raw_body, state.config.body_read_timeout));
     let endpoint = router::route(&req, &state.config.domains)?;
     if let Endpoint::PostObject { bucket } = &endpoint {
         // A browser form upload carries its credentials in the form, not in headers: it
@@ -109,6 +112,9 @@ pub async fn handle(state: Arc<AppState>, req: RequestInfo, raw_body: BodyStream
     let ctx = Ctx { state, req, user };
     dispatch(&ctx, endpoint, body).await
 }
+
+/// The most an HTTP chunked body without Content-Length may carry: AWS's largest single PUT.
+const MAX_CHUNKED_BODY: u64 = 5 << 30;
 
 /// Checks the signature and sets up the body checks it implies.
 fn authenticate(state: &AppState, req: &RequestInfo, raw_body: BodyStream) -> S3Result<(User, RequestBody)> {
@@ -159,10 +165,25 @@ fn authenticate(state: &AppState, req: &RequestInfo, raw_body: BodyStream) -> S3
         })?),
         None => None,
     };
+    // HTTP chunked framing (actix has already removed it) with no Content-Length: the length
+    // is known at the end; the body is capped as it streams instead.
+    let chunked = content_length.is_none()
+        && req
+            .header("transfer-encoding")
+            .is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("chunked")));
+    let plain = |raw_body: BodyStream| {
+        let mut b = if chunked {
+            RequestBody::new(body::capped(raw_body, MAX_CHUNKED_BODY), None)
+        } else {
+            RequestBody::new(raw_body, content_length)
+        };
+        b.chunked = chunked;
+        b
+    };
     let body = match verified.payload {
-        sigv4::Payload::Unsigned => RequestBody::new(raw_body, content_length),
+        sigv4::Payload::Unsigned => plain(raw_body),
         sigv4::Payload::Sha256(h) => {
-            let mut b = RequestBody::new(raw_body, content_length);
+            let mut b = plain(raw_body);
             b.sha256 = Some(h);
             b
         }

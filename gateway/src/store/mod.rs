@@ -23,7 +23,7 @@ pub mod scan;
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
 
@@ -40,12 +40,113 @@ pub const META_XATTR_MAX: usize = 2048;
 /// The default top directory of the gateway's files on the volume.
 pub const DEFAULT_ROOT: &str = "/.s3";
 
+/// Whether a volume call failed because the volume is not reachable right now, or because the
+/// handle it used went bad with the connection behind it (a kept-open blob after the bricks
+/// came and went): a lost connection (`ENOTCONN`, `ECONNREFUSED`, `ECONNRESET`,
+/// `ECONNABORTED`, `EHOSTDOWN`, `EHOSTUNREACH`, `ENETDOWN`, `ENETUNREACH`), a call that timed
+/// out (`ETIMEDOUT`), a file descriptor in a bad state (`EBADFD`, what gfapi answers on an fd
+/// opened before a quorum loss) and a stale handle (`ESTALE`, during a rename or a heal).
+/// A fresh handle may work; retrying later will. Not `EIO`: on a replicate volume it means a
+/// split-brain or a brick fault, which no retry repairs.
+pub fn connection_lost(e: &io::Error) -> bool {
+    use io::ErrorKind as K;
+    matches!(
+        e.kind(),
+        K::NotConnected
+            | K::TimedOut
+            | K::ConnectionRefused
+            | K::ConnectionReset
+            | K::ConnectionAborted
+            | K::HostUnreachable
+            | K::NetworkUnreachable
+            | K::NetworkDown
+            | K::StaleNetworkFileHandle
+    ) || matches!(
+        e.raw_os_error(),
+        Some(
+            libc::ENOTCONN
+                | libc::ECONNREFUSED
+                | libc::ECONNRESET
+                | libc::ECONNABORTED
+                | libc::EHOSTDOWN
+                | libc::EHOSTUNREACH
+                | libc::ENETDOWN
+                | libc::ENETUNREACH
+                | libc::ETIMEDOUT
+                | libc::EBADFD
+                | libc::ESTALE
+        )
+    )
+}
+
+/// Runs `op` on `file`; if that fails as [`connection_lost`] says, takes a fresh handle from
+/// `reopen` (which drops the bad one wherever it was kept) and runs `op` on it once more. The
+/// seam the reads of kept-open blobs go through.
+pub fn retry_with_fresh_handle<F, T>(
+    file: &mut F,
+    reopen: impl FnOnce() -> io::Result<F>,
+    mut op: impl FnMut(&F) -> io::Result<T>,
+) -> io::Result<T> {
+    match op(file) {
+        Err(e) if connection_lost(&e) => {
+            tracing::debug!(error = %e, "volume handle went bad; reopening once");
+            *file = reopen()?;
+            op(file)
+        }
+        other => other,
+    }
+}
+
+/// Temp files that a failed writer could not remove (the volume was unreachable at that
+/// moment), for the sweeper to retry every few seconds instead of leaving them to the hourly
+/// stale-temp pass. Bounded: past [`LeftTemps::MAX`] paths, the hourly pass gets the rest.
+#[derive(Debug, Default)]
+pub struct LeftTemps(Mutex<Vec<PathBuf>>);
+
+impl LeftTemps {
+    /// Most paths kept.
+    pub const MAX: usize = 4096;
+
+    /// Remembers a temp file to remove later.
+    pub fn push(&self, path: PathBuf) {
+        let mut g = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if g.len() < Self::MAX {
+            g.push(path);
+        }
+    }
+
+    /// Paths waiting.
+    pub fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).len()
+    }
+
+    /// True if none is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Tries `remove` on every waiting path (a path already gone counts as removed) and keeps
+    /// the ones that failed again; returns how many went.
+    pub fn retry(&self, mut remove: impl FnMut(&Path) -> io::Result<()>) -> usize {
+        let paths = std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner));
+        let mut removed = 0;
+        for p in paths {
+            match remove(&p) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => self.push(p),
+                _ => removed += 1,
+            }
+        }
+        removed
+    }
+}
+
 /// The blob store over one volume.
 #[derive(Clone, Debug)]
 pub struct BlobStore {
     vol: Volume,
     root: String,
     open: Arc<open::OpenBlobs>,
+    left: Arc<LeftTemps>,
 }
 
 impl BlobStore {
@@ -58,6 +159,7 @@ impl BlobStore {
             vol,
             root,
             open: Arc::new(open::OpenBlobs::new(0)),
+            left: Arc::default(),
         })
     }
 
@@ -72,6 +174,17 @@ impl BlobStore {
     /// The open-blob cache (for its statistics).
     pub fn open_blobs(&self) -> &open::OpenBlobs {
         &self.open
+    }
+
+    /// Temp files of failed writes still to remove (see [`LeftTemps`]).
+    pub fn left_temps(&self) -> &LeftTemps {
+        &self.left
+    }
+
+    /// Retries the removal of the temp files failed writers could not remove; returns how many
+    /// went. Blocking.
+    pub fn remove_left_temps(&self) -> usize {
+        self.left.retry(|p| self.vol.unlink(p))
     }
 
     /// The volume, for health checks and statistics.
@@ -150,6 +263,7 @@ impl BlobStore {
         };
         Ok(BlobWriter {
             vol: self.vol.clone(),
+            left: self.left.clone(),
             file: Some(file),
             path: dir.join(&id),
             tmp,
@@ -172,6 +286,12 @@ impl BlobStore {
     /// Lets go of the copy of a blob kept open (after a failed read: the next read reopens).
     pub fn forget_open(&self, path: &str) {
         drop(self.open.remove(path));
+    }
+
+    /// A fresh handle of a blob whose kept-open one went bad: drops that one, opens anew.
+    pub fn reopen_blob(&self, path: &str) -> io::Result<Arc<File>> {
+        self.forget_open(path);
+        self.open_blob(path)
     }
 
     /// Opens a blob for reading, bypassing the open-blob cache. Retries briefly on
@@ -215,6 +335,7 @@ impl BlobStore {
 /// A blob being written. Unlinks its temp file if dropped before [`BlobWriter::finish`].
 pub struct BlobWriter {
     vol: Volume,
+    left: Arc<LeftTemps>,
     file: Option<File>,
     tmp: PathBuf,
     path: PathBuf,
@@ -270,7 +391,7 @@ impl BlobWriter {
             self.vol.rename_sibling(&self.tmp, &self.path)
         })();
         if let Err(e) = res {
-            let _ = self.vol.unlink(&self.tmp);
+            self.remove_tmp();
             return Err(e);
         }
         let path = self.path.to_string_lossy().into_owned();
@@ -285,7 +406,154 @@ impl Drop for BlobWriter {
             drop(f);
         }
         if !self.tmp.as_os_str().is_empty() {
-            let _ = self.vol.unlink(&self.tmp);
+            self.remove_tmp();
         }
+    }
+}
+
+impl BlobWriter {
+    /// Removes the temp file (after a failure), or leaves it to the sweeper's retries when the
+    /// volume cannot be reached right now.
+    fn remove_tmp(&mut self) {
+        match self.vol.unlink(&self.tmp) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                tracing::debug!(path = %self.tmp.display(), error = %e, "removing a temp file: retried later");
+                self.left.push(std::mem::take(&mut self.tmp));
+            }
+            _ => self.tmp = PathBuf::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lost_connections_and_bad_handles_are_told_apart_from_real_faults() {
+        for errno in [
+            libc::EBADFD,
+            libc::ENOTCONN,
+            libc::ECONNREFUSED,
+            libc::ECONNRESET,
+            libc::ECONNABORTED,
+            libc::EHOSTDOWN,
+            libc::EHOSTUNREACH,
+            libc::ENETDOWN,
+            libc::ENETUNREACH,
+            libc::ETIMEDOUT,
+            libc::ESTALE,
+        ] {
+            assert!(
+                connection_lost(&io::Error::from_raw_os_error(errno)),
+                "errno {errno}"
+            );
+        }
+        for errno in [libc::EIO, libc::ENOENT, libc::EACCES, libc::ENOSPC, libc::EINVAL] {
+            assert!(
+                !connection_lost(&io::Error::from_raw_os_error(errno)),
+                "errno {errno}"
+            );
+        }
+        assert!(connection_lost(&io::Error::from(io::ErrorKind::TimedOut)));
+    }
+
+    #[test]
+    fn left_temps_are_retried_until_they_go() {
+        let left = LeftTemps::default();
+        left.push("/r/blobs/a/.tmp.1".into());
+        left.push("/r/blobs/a/.tmp.2".into());
+        // The volume is still down: both stay.
+        assert_eq!(
+            left.retry(|_| Err(io::Error::from_raw_os_error(libc::ENOTCONN))),
+            0
+        );
+        assert_eq!(left.len(), 2);
+        // One comes back, one is already gone: both are done.
+        let gone = left.retry(|p| {
+            if p.ends_with(".tmp.1") {
+                Ok(())
+            } else {
+                Err(io::Error::from(io::ErrorKind::NotFound))
+            }
+        });
+        assert_eq!((gone, left.is_empty()), (2, true));
+        for i in 0..LeftTemps::MAX + 10 {
+            left.push(format!("/t/{i}").into());
+        }
+        assert_eq!(left.len(), LeftTemps::MAX, "bounded");
+    }
+
+    /// A stand-in for a file handle: which one it is, and whether reads on it fail.
+    #[derive(Debug)]
+    struct Handle {
+        id: u32,
+        fails: Option<i32>,
+    }
+
+    #[test]
+    fn a_bad_handle_is_replaced_and_the_read_retried_once() {
+        let read = |h: &Handle| match h.fails {
+            Some(errno) => Err(io::Error::from_raw_os_error(errno)),
+            None => Ok(h.id),
+        };
+        // A cached handle gone bad (EBADFD): dropped, reopened, the read succeeds on the new one.
+        let mut h = Handle {
+            id: 1,
+            fails: Some(libc::EBADFD),
+        };
+        let mut reopened = 0;
+        let got = retry_with_fresh_handle(
+            &mut h,
+            || {
+                reopened += 1;
+                Ok(Handle { id: 2, fails: None })
+            },
+            read,
+        );
+        assert_eq!(got.unwrap(), 2);
+        assert_eq!((reopened, h.id), (1, 2), "the fresh handle replaces the bad one");
+
+        // Still failing after the reopen (quorum still lost): one retry only, its error returned.
+        let mut h = Handle {
+            id: 1,
+            fails: Some(libc::ENOTCONN),
+        };
+        let mut reopened = 0;
+        let err = retry_with_fresh_handle(
+            &mut h,
+            || {
+                reopened += 1;
+                Ok(Handle {
+                    id: 2,
+                    fails: Some(libc::ENOTCONN),
+                })
+            },
+            read,
+        )
+        .unwrap_err();
+        assert_eq!((reopened, err.raw_os_error()), (1, Some(libc::ENOTCONN)));
+
+        // The reopen itself fails: its error.
+        let mut h = Handle {
+            id: 1,
+            fails: Some(libc::EBADFD),
+        };
+        let err = retry_with_fresh_handle(&mut h, || Err(io::Error::from_raw_os_error(libc::ENOTCONN)), read)
+            .unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ENOTCONN));
+
+        // Other failures are not retried.
+        let mut h = Handle {
+            id: 1,
+            fails: Some(libc::EIO),
+        };
+        let err = retry_with_fresh_handle(
+            &mut h,
+            || -> io::Result<Handle> { panic!("no reopen on EIO") },
+            read,
+        )
+        .unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EIO));
     }
 }

@@ -75,6 +75,7 @@ impl Gw {
             malloc_arenas: None,
             sigv2: true,
             region_agnostic: false,
+            body_read_timeout: Duration::from_secs(20),
             users: vec![
                 User {
                     access_key: AK.into(),

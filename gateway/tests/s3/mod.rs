@@ -10,4 +10,5 @@ mod objects;
 mod open_blobs;
 mod post_object;
 mod recovery;
+mod robustness;
 mod tagging;

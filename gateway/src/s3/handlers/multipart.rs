@@ -165,11 +165,12 @@ pub async fn upload_part(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) 
     let b = ctx.bucket(bucket).await?;
     let n = part_number(ctx)?;
     let up = upload_for(ctx, b.id, key).await?;
-    let len = body
-        .length
-        .ok_or_else(|| S3Error::new(Code::MissingContentLength))?;
-    if len > MAX_PUT_SIZE {
-        return Err(S3Error::new(Code::EntityTooLarge));
+    match body.length {
+        Some(len) if len > MAX_PUT_SIZE => return Err(S3Error::new(Code::EntityTooLarge)),
+        Some(_) => {}
+        // HTTP chunked: capped as it streams.
+        None if body.chunked => {}
+        None => return Err(S3Error::new(Code::MissingContentLength)),
     }
     let mut exp = Expectations::from_headers(&ctx.req)?;
     if exp.checksum.is_none() {

@@ -107,17 +107,20 @@ fn unquote(s: &str) -> &str {
 }
 
 /// The declared payload length of a PUT: Content-Length, or `x-amz-decoded-content-length`
-/// for aws-chunked bodies (already resolved into `body.length`).
-fn declared_length(body: &RequestBody) -> S3Result<u64> {
-    let len = body
-        .length
-        .ok_or_else(|| S3Error::new(Code::MissingContentLength))?;
+/// for aws-chunked bodies (already resolved into `body.length`); `None` for an HTTP chunked
+/// body, whose length nobody announced (it is capped as it streams).
+fn declared_length(body: &RequestBody) -> S3Result<Option<u64>> {
+    let len = match body.length {
+        Some(len) => len,
+        None if body.chunked => return Ok(None),
+        None => return Err(S3Error::new(Code::MissingContentLength)),
+    };
     if len > MAX_PUT_SIZE {
         return Err(S3Error::new(Code::EntityTooLarge)
             .extra("ProposedSize", len.to_string())
             .extra("MaxSizeAllowed", MAX_PUT_SIZE.to_string()));
     }
-    Ok(len)
+    Ok(Some(len))
 }
 
 /// PutObject.
