@@ -425,7 +425,7 @@ def test_list_v2_options(s3, bucket):
     # Asked for explicitly, botocore leaves the decoding to the caller.
     r = s3.list_objects_v2(Bucket=bucket, EncodingType="url", Delimiter="/")
     assert r["EncodingType"] == "url"
-    assert [o["Key"] for o in r["Contents"]] == ["100%25", "a+b", "a%2Bb"]
+    assert [o["Key"] for o in r["Contents"]] == ["100%25", "a%20b", "a%2Bb"]  # a space is %20
     r = s3.list_objects_v2(Bucket=bucket, MaxKeys=0)
     assert r["KeyCount"] == 0 and not r["IsTruncated"]
     obj = s3.list_objects_v2(Bucket=bucket, Prefix="x/1")["Contents"][0]
