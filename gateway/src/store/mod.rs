@@ -16,8 +16,8 @@
 //! `fsck`, `reindex` and the stale-temp sweep) is in [`scan`]. Blobs opened for reading stay
 //! open for the next read, up to a bound ([`open`]).
 
-pub mod meta;
 pub mod bucket_xattr;
+pub mod meta;
 pub mod open;
 pub mod scan;
 
