@@ -180,6 +180,16 @@ def test_cp_s3_to_s3_big_keeps_tags(awsenv, bucket, tmp_path):
     download_same(awsenv, bucket, "big2", src, tmp_path)
 
 
+def test_cp_s3_to_s3_big_untagged(awsenv, bucket, tmp_path):
+    """The same copy of an object without tags: the client still asks for them, and must get
+    an empty TagSet (a 501 fails the user's copy although they never used tagging)."""
+    src = common.data_file("8MiB+1")
+    aws(awsenv, "s3", "cp", src, f"s3://{bucket}/plain", "--no-progress")
+    aws(awsenv, "s3", "cp", f"s3://{bucket}/plain", f"s3://{bucket}/plain copy", "--no-progress")
+    assert get_tags(awsenv, bucket, "plain copy") == {}
+    download_same(awsenv, bucket, "plain copy", src, tmp_path)
+
+
 def test_mv_s3_to_s3_big_keeps_tags(awsenv, bucket, tmp_path):
     src = common.data_file("8MiB+1")
     aws(awsenv, "s3", "cp", src, f"s3://{bucket}/from/big.bin", "--no-progress")
