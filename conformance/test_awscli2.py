@@ -166,15 +166,15 @@ TAGS = {"color": "blue", "project": "conformance run", "empty": ""}
 
 
 def test_cp_s3_to_s3_big_keeps_tags(awsenv, bucket, tmp_path):
-    """`aws s3 cp s3://b/big s3://b/big2` above 8 MiB: HeadObject, GetObjectTagging,
-    CreateMultipartUpload (tags in x-amz-tagging), UploadPartCopy x2, Complete."""
-    src = common.data_file("8MiB+1")
+    """`aws s3 cp s3://b/big s3://b/big2` on 64 MiB (issue 14's case): HeadObject,
+    GetObjectTagging, CreateMultipartUpload (tags in x-amz-tagging), UploadPartCopy x8, Complete."""
+    src = common.data_file("64MiB")
     aws(awsenv, "s3", "cp", src, f"s3://{bucket}/big", "--no-progress")
     put_tags(awsenv, bucket, "big", TAGS)
     assert get_tags(awsenv, bucket, "big") == TAGS
     aws(awsenv, "s3", "cp", f"s3://{bucket}/big", f"s3://{bucket}/big2", "--no-progress")
     h = head(awsenv, bucket, "big2")
-    assert h["ContentLength"] == SIZES["8MiB+1"] and h["ETag"].endswith('-2"'), h
+    assert h["ContentLength"] == SIZES["64MiB"] and h["ETag"].endswith('-8"'), h
     assert get_tags(awsenv, bucket, "big2") == TAGS
     assert get_tags(awsenv, bucket, "big") == TAGS
     download_same(awsenv, bucket, "big2", src, tmp_path)

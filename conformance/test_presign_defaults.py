@@ -5,6 +5,7 @@ tutorials; the same cases with Config(signature_version='s3v4') are the SigV4 co
 the boto3 suite (run.sh passes this file next to test_boto3.py). URLs are fetched with urllib."""
 
 import hashlib
+import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -66,6 +67,21 @@ def test_default_presign_get_put(presigner, bucket, s3):
             common.assert_same_bytes(r.read(), body, key)
             common.check_content_type(r.headers["Content-Type"], key, "application/octet-stream")
         assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == body
+
+
+def test_default_presign_curl(presigner, bucket, tmp_path):
+    """The URLs as pasted into curl (which sends no Content-Type with -T unless told)."""
+    _, signer = presigner
+    key = "curl/a b+c.json"
+    body = common.body_for(key)
+    src = tmp_path / "src"
+    src.write_bytes(body)
+    put = signer.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=300)
+    get = signer.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=300)
+    for args in (["-T", str(src), put], ["-o", str(tmp_path / "out"), get]):
+        p = subprocess.run(["curl", "-sS", "-g", "--fail-with-body", *args], capture_output=True, timeout=60)
+        assert p.returncode == 0, f"curl {args[0]}: exit {p.returncode}: {p.stdout[-600:]!r} {p.stderr[-300:]!r}"
+    common.assert_same_bytes((tmp_path / "out").read_bytes(), body, key)
 
 
 def test_default_presign_get_response_overrides(presigner, bucket, s3):
