@@ -39,7 +39,8 @@ run: volume
 ## ci: what .ci/run runs: the tests, then the real-client conformance suites
 ci: test conformance
 
-## conformance: real clients (aws-cli, boto3 current and 1.35, minio-py, minio-js, s3cmd) against
+## conformance: real clients (aws-cli v1 and v2, boto3 current and 1.35, minio-py, minio-js, AWS SDK
+## for JavaScript v3, s3cmd) against
 ## a gateway on the local volume; SKIP_<SUITE>=1 skips a suite (see conformance/README.md)
 conformance: volume
 	@bash conformance/run.sh

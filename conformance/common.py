@@ -200,6 +200,20 @@ def cleanup_bucket(s3, bucket, delete_bucket=True):
         s3.delete_bucket(Bucket=bucket)
 
 
+def urlopen_ok(req, timeout=30):
+    """urllib.request.urlopen, but an HTTP error fails the case with the status and the error
+    document in its message (the summary then shows which S3 error it was)."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        return urllib.request.urlopen(req, timeout=timeout)
+    except urllib.error.HTTPError as e:
+        body = e.read().decode("utf-8", "replace")
+        url = req if isinstance(req, str) else req.full_url
+        raise AssertionError(f"HTTP {e.code} for {url[:200]}: {body[:600]}") from None
+
+
 def resolve_localhost_subdomains():
     """`bucket.localhost` does not resolve on every machine; virtual-host cases resolve
     `*.localhost` to 127.0.0.1 in this process only (what /etc/hosts or systemd-resolved does)."""

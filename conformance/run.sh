@@ -3,14 +3,15 @@
 # the local replica-3 volume. See conformance/README.md.
 #
 # 1. installs the pinned clients when missing or out of date: .venv (requirements.txt),
-#    .venv-old (requirements-old.txt), node_modules (package-lock.json);
+#    .venv-old (requirements-old.txt), node_modules (package-lock.json), aws-cli v2 from
+#    Debian's `awscli` package (/usr/bin/aws, version AWSCLI2_DEB);
 # 2. brings the volume up (scripts/gluster-up.sh, idempotent) and builds the gateway and
 #    loadgen if their binaries are missing;
 # 3. starts a gateway on free loopback ports, with a fresh registry in a temp dir, its own blob
 #    root /.s3-conformance-<pid> on the volume and its own users;
-# 4. runs every suite not skipped by its variable (SKIP_AWSCLI, SKIP_BOTO3, SKIP_BOTO3_OLD,
-#    SKIP_MINIO_PY, SKIP_MINIO_JS, SKIP_S3CMD, SKIP_REGRESSIONS =1), one JUnit file each in
-#    conformance/.results/, with its output in .results/<suite>.log;
+# 4. runs every suite not skipped by its variable (SKIP_AWSCLI, SKIP_AWSCLI2, SKIP_BOTO3,
+#    SKIP_BOTO3_OLD, SKIP_MINIO_PY, SKIP_MINIO_JS, SKIP_JS_SDK, SKIP_S3CMD, SKIP_REGRESSIONS =1),
+#    one JUnit file each in conformance/.results/, with its output in .results/<suite>.log;
 # 5. prints one table and `N passed, M failed` last (summary.py, known_gaps.txt), and exits
 #    non-zero if any case failed. The gateway is stopped on every exit path, and its blob root
 #    removed from the volume (unless KEEP_WORK is set).
@@ -29,7 +30,7 @@ RESULTS=$CONF/.results
 VOL=${GLUSTER_VOLUME:-s3vol}
 GATEWAY=${GATEWAY_BIN:-$ROOT/target/debug/gateway}
 LOADGEN=${LOADGEN_BIN:-$ROOT/target/debug/loadgen}   # removes the run's blob root afterwards
-SUITES=(awscli boto3 boto3-old minio-py minio-js s3cmd regressions)
+SUITES=(awscli awscli2 boto3 boto3-old minio-py minio-js js-sdk s3cmd regressions)
 T0=$(date +%s)
 
 say() { printf 'conformance: %s\n' "$*"; }
@@ -71,10 +72,11 @@ ensure_node_modules() {
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     say "installing nodejs and npm"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null \
-      || die "node and npm are missing and apt-get install failed (or set SKIP_MINIO_JS=1)"
+      || die "node and npm are missing and apt-get install failed (or set SKIP_MINIO_JS=1 SKIP_JS_SDK=1)"
   fi
   want=$(sha "$CONF/package-lock.json")
-  if [ -d "$CONF/node_modules/minio" ] && [ "$(cat "$CONF/node_modules/.lock.sha256" 2>/dev/null)" = "$want" ]; then
+  if [ -d "$CONF/node_modules/minio" ] && [ -d "$CONF/node_modules/@aws-sdk/client-s3" ] \
+    && [ "$(cat "$CONF/node_modules/.lock.sha256" 2>/dev/null)" = "$want" ]; then
     return 0
   fi
   say "installing package-lock.json into node_modules"
@@ -82,9 +84,23 @@ ensure_node_modules() {
   echo "$want" >"$CONF/node_modules/.lock.sha256"
 }
 
+# aws-cli v2: Debian's package, pinned to bookworm's version (apt checks the .deb's hash against
+# the signed release files), not PyPI's v1 of .venv. The awscli2 suite calls /usr/bin/aws by
+# path, so the two never shadow each other. To move: change the pin to what
+# `apt-cache policy awscli` offers.
+AWSCLI2_DEB=2.9.19-1
+ensure_awscli2() {
+  [ "$(dpkg-query -W -f '${Version}' awscli 2>/dev/null)" = "$AWSCLI2_DEB" ] && [ -x /usr/bin/aws ] && return 0
+  say "installing aws-cli v2 (apt-get install awscli=$AWSCLI2_DEB)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --allow-downgrades "awscli=$AWSCLI2_DEB" >/dev/null \
+    || die "apt-get install awscli=$AWSCLI2_DEB failed (see apt-cache policy awscli; or set SKIP_AWSCLI2=1)"
+  /usr/bin/aws --version 2>/dev/null | grep -q '^aws-cli/2\.' || die "/usr/bin/aws is not aws-cli v2"
+}
+
 ensure_venv "$CONF/.venv" "$CONF/requirements.txt"
 skipped boto3-old || ensure_venv "$CONF/.venv-old" "$CONF/requirements-old.txt"
-skipped minio-js || ensure_node_modules
+{ skipped minio-js && skipped js-sdk; } || ensure_node_modules
+skipped awscli2 || ensure_awscli2
 
 # ---------------------------------------------------------------- 2. volume and binary
 cd "$ROOT"
@@ -167,10 +183,12 @@ for s in common.SIZES: common.data_file(s)
 # Versions for the table.
 {
   printf 'awscli\t%s\n' "$("$CONF/.venv/bin/python" -c 'import awscli, botocore; print(f"awscli {awscli.__version__}, botocore {botocore.__version__}")')"
+  [ -x /usr/bin/aws ] && printf 'awscli2\t%s\n' "$(/usr/bin/aws --version 2>&1 | cut -d' ' -f1-2)"
   printf 'boto3\t%s\n' "$("$CONF/.venv/bin/python" -c 'import boto3, botocore; print(f"boto3 {boto3.__version__}, botocore {botocore.__version__}")')"
   [ -x "$CONF/.venv-old/bin/python" ] && printf 'boto3-old\t%s\n' "$("$CONF/.venv-old/bin/python" -c 'import boto3, botocore; print(f"boto3 {boto3.__version__}, botocore {botocore.__version__}")')"
   printf 'minio-py\t%s\n' "$("$CONF/.venv/bin/python" -c 'import minio; print(f"minio {minio.__version__}")')"
   [ -f "$CONF/node_modules/minio/package.json" ] && printf 'minio-js\t%s\n' "$(node -e "console.log('minio ' + require('$CONF/node_modules/minio/package.json').version + ', node ' + process.versions.node)")"
+  [ -f "$CONF/node_modules/@aws-sdk/client-s3/package.json" ] && printf 'js-sdk\t%s\n' "$(node -e "console.log('@aws-sdk/client-s3 ' + require('$CONF/node_modules/@aws-sdk/client-s3/package.json').version + ', node ' + process.versions.node)")"
   printf 's3cmd\t%s\n' "$("$CONF/.venv/bin/s3cmd" --version 2>&1 | tr -d '\n')"
   printf 'regressions\t%s\n' "boto3 $("$CONF/.venv/bin/python" -c 'import boto3; print(boto3.__version__)') + raw HTTP"
 } >"$RESULTS/versions.txt" 2>/dev/null
@@ -204,12 +222,16 @@ pytest_suite() { # suite venv file [args]
 }
 
 pytest_suite awscli "$CONF/.venv" test_awscli.py
-pytest_suite boto3 "$CONF/.venv" test_boto3.py
+pytest_suite awscli2 "$CONF/.venv" test_awscli2.py
+pytest_suite boto3 "$CONF/.venv" test_boto3.py test_presign_defaults.py
 pytest_suite boto3-old "$CONF/.venv-old" test_boto3.py -m old_boto3
 pytest_suite minio-py "$CONF/.venv" test_minio_py.py
 run_suite minio-js node --test --test-concurrency=1 \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=junit --test-reporter-destination="$RESULTS/minio-js.xml" minio_js.test.mjs
+run_suite js-sdk node --test --test-concurrency=1 \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=junit --test-reporter-destination="$RESULTS/js-sdk.xml" js_sdk.test.mjs
 pytest_suite s3cmd "$CONF/.venv" test_s3cmd.py
 pytest_suite regressions "$CONF/.venv" test_regressions.py
 

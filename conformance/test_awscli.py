@@ -305,15 +305,19 @@ def test_presign_get(awsenv, bucket, tmp_path, s3):
 
 
 def test_presign_default_sigv2(awsenv, bucket, tmp_path, s3):
-    """aws-cli v1's default presign is SigV2 (AWSAccessKeyId, Expires, Signature): the URL works."""
-    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    """`aws s3 presign` with a config that does not name a signature version: aws-cli v1 signs
+    with SigV2 (AWSAccessKeyId/Signature/Expires), and the URL must fetch the object."""
     cfg = tmp_path / "config"
     cfg.write_text("[default]\nregion = us-east-1\n")
     env = dict(awsenv, AWS_CONFIG_FILE=str(cfg))
-    url = aws(env, "s3", "presign", f"s3://{bucket}/k").stdout.strip()
-    assert "Signature=" in url and "X-Amz-Signature" not in url, url
-    with urllib.request.urlopen(url, timeout=30) as r:
-        assert r.read() == b"x"
+    for key in ("plain.txt", "a b+c%.txt", "日本語/ファイル.json"):
+        body = common.body_for(key)
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+        url = aws(env, "s3", "presign", f"s3://{bucket}/{key}", "--expires-in", "300").stdout.strip()
+        assert "Signature=" in url and "AWSAccessKeyId=" in url and "X-Amz-Signature" not in url, url
+        with common.urlopen_ok(url) as r:
+            common.assert_same_bytes(r.read(), body, key)
+            common.check_content_type(r.headers["Content-Type"], key, None)
 
 
 def test_s3api_object_operations(awsenv, bucket, tmp_path):

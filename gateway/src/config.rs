@@ -229,19 +229,7 @@ impl Config {
             }
             None => FileConfig::default(),
         };
-        let mut users = file.users;
-        for u in &args.users {
-            users.push(User::parse(u)?);
-        }
-        if users.is_empty() && need_users {
-            return Err(
-                "no user configured: give --user ACCESS:SECRET or [[users]] in the config file".into(),
-            );
-        }
-        let mut seen = std::collections::HashSet::new();
-        if let Some(u) = users.iter().find(|u| !seen.insert(u.access_key.clone())) {
-            return Err(format!("access key {} is configured twice", u.access_key));
-        }
+        let users = Self::users(args, file.users, need_users)?;
         let pick = |flag: &Vec<String>, file: Option<Vec<String>>, default: &[&str]| -> Vec<String> {
             if flag.is_empty() {
                 file.unwrap_or_else(|| default.iter().map(|s| (*s).to_owned()).collect())
@@ -323,6 +311,23 @@ impl Config {
             ),
             users,
         })
+    }
+
+    /// The users of the file, then those of `--user`; access keys must be unique.
+    fn users(args: &ServeArgs, mut users: Vec<User>, need_users: bool) -> Result<Vec<User>, String> {
+        for u in &args.users {
+            users.push(User::parse(u)?);
+        }
+        if users.is_empty() && need_users {
+            return Err(
+                "no user configured: give --user ACCESS:SECRET or [[users]] in the config file".into(),
+            );
+        }
+        let mut seen = std::collections::HashSet::new();
+        if let Some(u) = users.iter().find(|u| !seen.insert(u.access_key.clone())) {
+            return Err(format!("access key {} is configured twice", u.access_key));
+        }
+        Ok(users)
     }
 
     /// The user with this access key.

@@ -1,0 +1,428 @@
+// AWS SDK for JavaScript v3 (@aws-sdk/client-s3, lib-storage, s3-request-presigner; pinned in
+// package-lock.json) the way its users write it: an S3Client with endpoint, region us-east-1 and
+// forcePathStyle, commands sent with client.send, lib-storage's Upload for big bodies, getSignedUrl
+// for presigned URLs fetched with node's fetch. The SDK's defaults stay on (CRC32 checksums on
+// uploads, validated on downloads). Run by run.sh with `node --test`; the S3CONF_* variables name
+// the gateway and the data files.
+import { test as nodeTest, describe, after } from 'node:test'
+import assert from 'node:assert/strict'
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {
+  S3Client,
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  DeleteObjectTaggingCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  GetObjectTaggingCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListBucketsCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  ListPartsCommand,
+  PutObjectCommand,
+  PutObjectTaggingCommand,
+  UploadPartCommand,
+  paginateListObjectsV2,
+} from '@aws-sdk/client-s3'
+import { Upload } from '@aws-sdk/lib-storage'
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
+
+const ENDPOINT = process.env.S3CONF_ENDPOINT || 'http://127.0.0.1:9000'
+const AK = process.env.S3CONF_ACCESS_KEY || 'glusters3dev'
+const SK = process.env.S3CONF_SECRET_KEY || 'glusters3dev-secret'
+const MiB = 1024 * 1024
+const DATA = process.env.S3CONF_DATA || '/tmp/glusters3-conformance-data'
+const SIZES = { '0B': 0, '1B': 1, '5MiB-1': 5 * MiB - 1, '5MiB': 5 * MiB, '8MiB+1': 8 * MiB + 1, '64MiB': 64 * MiB }
+// common.HOSTILE_KEYS, mirrored (as minio_js.test.mjs does).
+const LONG_KEY = ('x'.repeat(99) + '/').repeat(10) + 'é'.repeat(12)
+const HOSTILE_KEYS = {
+  space: 'a b',
+  plus: 'a+b',
+  percent: '100%',
+  punct: '&+-é"',
+  japanese: '日本語/ファイル',
+  dotdot: 'a/b/../c',
+  'trailing-slash': 'dir/',
+  a: 'a',
+  'a-slash-b': 'a/b',
+  '1024-bytes': LONG_KEY,
+}
+// What mime_guess answers for the extensions used here (the gateway guesses from the key when no
+// type or a generic octet-stream type was stored).
+const MIME = { '.txt': 'text/plain', '.html': 'text/html', '.json': 'application/json', '.png': 'image/png', '.csv': 'text/csv' }
+const GENERIC = ['application/octet-stream', 'binary/octet-stream']
+
+function expectedType(key, sent) {
+  if (sent && !GENERIC.includes(sent)) return sent
+  const name = key.split('/').pop()
+  const ext = path.extname(name).toLowerCase()
+  if (ext && name !== ext && MIME[ext]) return MIME[ext]
+  return sent || 'binary/octet-stream'
+}
+
+function makeClient(secretAccessKey = SK) {
+  return new S3Client({
+    endpoint: ENDPOINT,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: AK, secretAccessKey },
+    maxAttempts: 2,
+  })
+}
+const client = makeClient()
+
+const sha = (buf) => crypto.createHash('sha256').update(buf).digest('hex')
+const md5 = (buf) => crypto.createHash('md5').update(buf).digest('hex')
+const tmp = fs.mkdtempSync(path.join(process.env.TMPDIR || os.tmpdir(), 'js-sdk-'))
+after(() => fs.rmSync(tmp, { recursive: true, force: true }))
+
+function dataFile(size) {
+  const p = path.join(DATA, `blob-${size}`)
+  if (!fs.existsSync(p) || fs.statSync(p).size !== SIZES[size]) {
+    fs.mkdirSync(DATA, { recursive: true })
+    fs.writeFileSync(p, crypto.randomBytes(SIZES[size]))
+  }
+  return p
+}
+
+async function getBytes(Bucket, Key) {
+  const r = await client.send(new GetObjectCommand({ Bucket, Key }))
+  return { res: r, body: Buffer.from(await r.Body.transformToByteArray()) }
+}
+
+async function listKeys(Bucket, Prefix) {
+  const keys = []
+  for await (const page of paginateListObjectsV2({ client }, { Bucket, Prefix })) {
+    for (const o of page.Contents || []) keys.push(o.Key)
+  }
+  return keys
+}
+
+async function tagsOf(Bucket, Key) {
+  const r = await client.send(new GetObjectTaggingCommand({ Bucket, Key }))
+  return Object.fromEntries((r.TagSet || []).map((t) => [t.Key, t.Value]))
+}
+
+const errName = (name) => (e) => {
+  assert.equal(e.name, name, `${e.name}: ${e.message}`)
+  return true
+}
+
+function bucketName() {
+  return 'cf-jssdk-' + crypto.randomBytes(5).toString('hex')
+}
+
+// Cases run three at a time (most of a case is the gateway making and removing its bucket).
+const cases = []
+const test = (name, opts, fn) => cases.push([name, opts, fn])
+
+// Every case gets a new bucket of its own, removed after it. The next case's bucket is made
+// while the current one runs; a finished case's bucket is emptied at once and removed in the
+// background (failures are reported by the last case, buckets_removed).
+const ready = []
+const removals = []
+function prefetch() {
+  const name = bucketName()
+  const p = client.send(new CreateBucketCommand({ Bucket: name })).then(() => name)
+  p.catch(() => {}) // surfaced by the case that takes it
+  ready.push(p)
+}
+async function takeBucket() {
+  if (!ready.length) prefetch()
+  const p = ready.shift()
+  prefetch()
+  return p
+}
+async function emptyBucket(Bucket) {
+  const ups = await client.send(new ListMultipartUploadsCommand({ Bucket }))
+  for (const u of ups.Uploads || []) {
+    await client.send(new AbortMultipartUploadCommand({ Bucket, Key: u.Key, UploadId: u.UploadId }))
+  }
+  const keys = await listKeys(Bucket)
+  for (let i = 0; i < keys.length; i += 1000) {
+    const r = await client.send(new DeleteObjectsCommand({
+      Bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true },
+    }))
+    assert.deepEqual(r.Errors || [], [], `emptying ${Bucket}`)
+  }
+}
+async function releaseBucket(Bucket, caseName) {
+  await emptyBucket(Bucket)
+  removals.push(client.send(new DeleteBucketCommand({ Bucket })).then(
+    () => null, (e) => `DeleteBucket ${Bucket} (bucket of ${caseName}): ${e.name}: ${e.message}`))
+}
+
+function btest(name, fn, opts = {}) {
+  test(name, opts, async (t) => {
+    const bucket = await takeBucket()
+    try {
+      await fn(bucket, t)
+    } finally {
+      await releaseBucket(bucket, name)
+    }
+  })
+}
+
+test('bucket_create_list_delete', {}, async () => {
+  const Bucket = bucketName()
+  await assert.rejects(client.send(new HeadBucketCommand({ Bucket })), errName('NotFound'))
+  await client.send(new CreateBucketCommand({ Bucket }))
+  try {
+    await client.send(new HeadBucketCommand({ Bucket }))
+    const list = await client.send(new ListBucketsCommand({}))
+    assert.ok(list.Buckets.some((b) => b.Name === Bucket))
+    assert.ok(list.Owner && list.Owner.ID)
+    await assert.rejects(client.send(new CreateBucketCommand({ Bucket })), errName('BucketAlreadyOwnedByYou'))
+    await client.send(new PutObjectCommand({ Bucket, Key: 'x', Body: 'x' }))
+    await assert.rejects(client.send(new DeleteBucketCommand({ Bucket })), errName('BucketNotEmpty'))
+    await client.send(new DeleteObjectCommand({ Bucket, Key: 'x' }))
+  } finally {
+    await client.send(new DeleteBucketCommand({ Bucket }))
+  }
+  const list = await client.send(new ListBucketsCommand({}))
+  assert.ok(!(list.Buckets || []).some((b) => b.Name === Bucket))
+})
+
+for (const size of ['0B', '1B', '5MiB', '8MiB+1']) {
+  btest(`put_get[${size}]`, async (Bucket) => {
+    const data = fs.readFileSync(dataFile(size))
+    const Key = `sizes/${size}.json`
+    const put = await client.send(new PutObjectCommand({ Bucket, Key, Body: data }))
+    assert.equal(put.ETag, `"${md5(data)}"`)
+    const { res, body } = await getBytes(Bucket, Key)
+    assert.equal(res.ContentLength, data.length)
+    assert.equal(res.ETag, put.ETag)
+    assert.equal(res.ContentType, expectedType(Key, 'application/octet-stream'))
+    assert.equal(sha(body), sha(data))
+  })
+}
+
+btest('put_stream_get_range', async (Bucket) => {
+  const src = dataFile('5MiB-1')
+  const Key = 'stream/blob'
+  await client.send(new PutObjectCommand({ Bucket, Key, Body: fs.createReadStream(src), ContentLength: SIZES['5MiB-1'] }))
+  const data = fs.readFileSync(src)
+  assert.equal(sha((await getBytes(Bucket, Key)).body), sha(data))
+  const r = await client.send(new GetObjectCommand({ Bucket, Key, Range: 'bytes=100-199' }))
+  assert.equal(r.ContentRange, `bytes 100-199/${data.length}`)
+  assert.ok(Buffer.from(await r.Body.transformToByteArray()).equals(data.subarray(100, 200)))
+})
+
+for (const [name, Key] of Object.entries(HOSTILE_KEYS)) {
+  btest(`hostile_key[${name}]`, async (Bucket) => {
+    const data = Buffer.concat([Buffer.from(`body of ${JSON.stringify(Key)}\n`), crypto.randomBytes(37)])
+    const put = await client.send(new PutObjectCommand({ Bucket, Key, Body: data }))
+    assert.equal(put.ETag, `"${md5(data)}"`)
+    const h = await client.send(new HeadObjectCommand({ Bucket, Key }))
+    assert.equal(h.ContentLength, data.length)
+    // The SDK sends Content-Type: application/octet-stream for a body without a type.
+    assert.equal(h.ContentType, expectedType(Key, 'application/octet-stream'))
+    const { body } = await getBytes(Bucket, Key)
+    assert.ok(body.equals(data), `bytes of ${Key}`)
+    assert.deepEqual(await listKeys(Bucket), [Key])
+    await client.send(new DeleteObjectCommand({ Bucket, Key }))
+    assert.deepEqual(await listKeys(Bucket), [])
+  })
+}
+
+btest('lib_storage_upload_with_tags', async (Bucket) => {
+  // 20 MiB in 5 MiB parts, tagged: Upload puts the tags with PutObjectTagging after Complete.
+  const data = crypto.randomBytes(20 * MiB)
+  const Key = 'upload/big file.bin'
+  const tags = [{ Key: 'color', Value: 'blue' }, { Key: 'project', Value: 'conformance run' }]
+  const up = new Upload({ client, params: { Bucket, Key, Body: data }, tags, partSize: 5 * MiB, queueSize: 3 })
+  const done = await up.done()
+  assert.match(done.ETag, /-4"$/)
+  const { res, body } = await getBytes(Bucket, Key)
+  assert.equal(res.ContentLength, data.length)
+  assert.equal(sha(body), sha(data))
+  assert.deepEqual(await tagsOf(Bucket, Key), { color: 'blue', project: 'conformance run' })
+})
+
+btest('lib_storage_upload_stream', async (Bucket) => {
+  // A stream of unknown length: Upload buffers parts of partSize and uploads them as it goes.
+  const src = dataFile('8MiB+1')
+  const Key = 'upload/stream'
+  const up = new Upload({ client, params: { Bucket, Key, Body: fs.createReadStream(src) }, partSize: 5 * MiB })
+  const done = await up.done()
+  assert.match(done.ETag, /-2"$/)
+  assert.equal(sha((await getBytes(Bucket, Key)).body), sha(fs.readFileSync(src)))
+})
+
+btest('multipart', async (Bucket) => {
+  const Key = 'mp/日本語 file'
+  const a = fs.readFileSync(dataFile('5MiB'))
+  const b = crypto.randomBytes(1234)
+  const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket, Key, ContentType: 'text/csv' }))
+  const e1 = (await client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: a }))).ETag
+  const e2 = (await client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 2, Body: b }))).ETag
+  const parts = await client.send(new ListPartsCommand({ Bucket, Key, UploadId }))
+  assert.deepEqual(parts.Parts.map((p) => [p.PartNumber, p.ETag, p.Size]), [[1, e1, 5 * MiB], [2, e2, 1234]])
+  const done = await client.send(new CompleteMultipartUploadCommand({
+    Bucket, Key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: e1 }, { PartNumber: 2, ETag: e2 }] },
+  }))
+  assert.match(done.ETag, /-2"$/)
+  const { res, body } = await getBytes(Bucket, Key)
+  assert.equal(res.ContentType, 'text/csv')
+  assert.equal(sha(body), sha(Buffer.concat([a, b])))
+  const other = await client.send(new CreateMultipartUploadCommand({ Bucket, Key: 'aborted' }))
+  await client.send(new AbortMultipartUploadCommand({ Bucket, Key: 'aborted', UploadId: other.UploadId }))
+  assert.deepEqual((await client.send(new ListMultipartUploadsCommand({ Bucket }))).Uploads || [], [])
+  await assert.rejects(
+    client.send(new ListPartsCommand({ Bucket, Key: 'aborted', UploadId: other.UploadId })), errName('NoSuchUpload'))
+  assert.deepEqual(await listKeys(Bucket), [Key])
+})
+
+btest('copy_object', async (Bucket) => {
+  const data = crypto.randomBytes(3000)
+  const src = 'src/a b+c.txt'
+  await client.send(new PutObjectCommand({ Bucket, Key: src, Body: data, Metadata: { k: 'v' }, ContentType: 'text/html' }))
+  // CopySource is the caller's to URL-encode.
+  const CopySource = `${Bucket}/${encodeURIComponent(src)}`
+  const c = await client.send(new CopyObjectCommand({ Bucket, Key: 'dst/copy', CopySource }))
+  assert.equal(c.CopyObjectResult.ETag, `"${md5(data)}"`)
+  let h = await client.send(new HeadObjectCommand({ Bucket, Key: 'dst/copy' }))
+  assert.deepEqual(h.Metadata, { k: 'v' })
+  assert.equal(h.ContentType, 'text/html')
+  assert.ok((await getBytes(Bucket, 'dst/copy')).body.equals(data))
+  await client.send(new CopyObjectCommand({
+    Bucket, Key: 'dst/replaced', CopySource, MetadataDirective: 'REPLACE', Metadata: { n: 'w' }, ContentType: 'text/csv',
+  }))
+  h = await client.send(new HeadObjectCommand({ Bucket, Key: 'dst/replaced' }))
+  assert.deepEqual(h.Metadata, { n: 'w' })
+  assert.equal(h.ContentType, 'text/csv')
+  await assert.rejects(
+    client.send(new CopyObjectCommand({ Bucket, Key: 'dst/x', CopySource: `${Bucket}/missing` })), errName('NoSuchKey'))
+})
+
+btest('delete_objects', async (Bucket) => {
+  const keys = [...Object.values(HOSTILE_KEYS), ...Array.from({ length: 20 }, (_, i) => `r/${i}`)]
+  for (const Key of keys) await client.send(new PutObjectCommand({ Bucket, Key, Body: 'x' }))
+  const gone = [...keys.slice(0, -5), 'missing']
+  const r = await client.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: gone.map((Key) => ({ Key })) } }))
+  assert.deepEqual(r.Errors || [], [])
+  assert.deepEqual(r.Deleted.map((d) => d.Key).sort(), [...gone].sort())
+  assert.deepEqual((await listKeys(Bucket)).sort(), keys.slice(-5).sort())
+})
+
+btest('list_objects_v2_pagination', async (Bucket) => {
+  const keys = [...Array.from({ length: 23 }, (_, i) => `p/${String(i).padStart(2, '0')}`), 'p/sub/x', 'q', '日本語/ファイル']
+  for (let i = 0; i < keys.length; i += 10) {
+    await Promise.all(keys.slice(i, i + 10).map((Key) => client.send(new PutObjectCommand({ Bucket, Key, Body: '12345' }))))
+  }
+  const byteOrder = [...keys].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)))
+  const pages = []
+  for await (const page of paginateListObjectsV2({ client, pageSize: 7 }, { Bucket })) pages.push(page)
+  assert.equal(pages.length, Math.ceil(keys.length / 7))
+  assert.deepEqual(pages.flatMap((p) => (p.Contents || []).map((o) => o.Key)), byteOrder)
+  assert.ok(pages.slice(0, -1).every((p) => p.IsTruncated && p.NextContinuationToken && p.KeyCount === 7))
+  assert.equal(pages.at(-1).IsTruncated, false)
+  assert.equal(pages[0].Contents[0].Size, 5)
+  assert.equal(pages[0].Contents[0].ETag, `"${md5(Buffer.from('12345'))}"`)
+  const top = await client.send(new ListObjectsV2Command({ Bucket, Delimiter: '/' }))
+  assert.deepEqual((top.CommonPrefixes || []).map((p) => p.Prefix), ['p/', '日本語/'])
+  assert.deepEqual((top.Contents || []).map((o) => o.Key), ['q'])
+  const after = await client.send(new ListObjectsV2Command({ Bucket, Prefix: 'p/', StartAfter: 'p/20' }))
+  assert.deepEqual(after.Contents.map((o) => o.Key), ['p/21', 'p/22', 'p/sub/x'])
+})
+
+btest('presigned_get_put', async (Bucket) => {
+  // (Not a/b/../c: fetch resolves the dot segments of a URL, as WHATWG URLs are, before sending.)
+  for (const Key of ['pre/plain.txt', 'pre/a b+c%&.json', '日本語/ファイル', 'dir/']) {
+    const data = Buffer.concat([Buffer.from(Key), crypto.randomBytes(20)])
+    const putUrl = await getSignedUrl(client, new PutObjectCommand({ Bucket, Key }), { expiresIn: 300 })
+    assert.match(putUrl, /X-Amz-Signature=/)
+    const put = await fetch(putUrl, { method: 'PUT', body: data })
+    assert.equal(put.status, 200, await put.text())
+    assert.equal(put.headers.get('etag'), `"${md5(data)}"`)
+    const getUrl = await getSignedUrl(client, new GetObjectCommand({ Bucket, Key }), { expiresIn: 300 })
+    const got = await fetch(getUrl)
+    assert.equal(got.status, 200)
+    assert.ok(Buffer.from(await got.arrayBuffer()).equals(data), `bytes of ${Key}`)
+    // fetch sends no Content-Type for a Buffer body.
+    assert.equal(got.headers.get('content-type'), expectedType(Key, undefined))
+  }
+  const url = await getSignedUrl(client, new GetObjectCommand({ Bucket, Key: 'pre/plain.txt', ResponseContentType: 'text/csv' }), { expiresIn: 60 })
+  assert.equal((await fetch(url)).headers.get('content-type'), 'text/csv')
+  const tampered = url.replace('pre/plain.txt', 'pre/other.txt')
+  const bad = await fetch(tampered)
+  assert.equal(bad.status, 403)
+  assert.match(await bad.text(), /<Code>SignatureDoesNotMatch<\/Code>/)
+})
+
+btest('object_tagging', async (Bucket) => {
+  const Key = 'tagged/a b.txt'
+  await client.send(new PutObjectCommand({ Bucket, Key, Body: 'tagged', Tagging: 'k1=v%201&k2=' }))
+  assert.deepEqual(await tagsOf(Bucket, Key), { k1: 'v 1', k2: '' })
+  await client.send(new PutObjectTaggingCommand({
+    Bucket, Key, Tagging: { TagSet: [{ Key: 'color', Value: 'blue' }, { Key: 'team', Value: 'a+b' }] },
+  }))
+  assert.deepEqual(await tagsOf(Bucket, Key), { color: 'blue', team: 'a+b' })
+  const got = await client.send(new GetObjectCommand({ Bucket, Key }))
+  await got.Body.transformToByteArray()
+  assert.equal(got.TagCount, 2)
+  await client.send(new DeleteObjectTaggingCommand({ Bucket, Key }))
+  assert.deepEqual(await tagsOf(Bucket, Key), {})
+  await assert.rejects(client.send(new GetObjectTaggingCommand({ Bucket, Key: 'missing' })), errName('NoSuchKey'))
+})
+
+btest('head_object_metadata', async (Bucket) => {
+  const Key = 'm/doc.txt'
+  const put = await client.send(new PutObjectCommand({
+    Bucket, Key, Body: 'hello',
+    ContentType: 'application/x-doc',
+    CacheControl: 'max-age=60',
+    ContentDisposition: 'attachment; filename="d.txt"',
+    ContentEncoding: 'identity',
+    Metadata: { color: 'blue', 'mixed-case': 'Yes' },
+  }))
+  const h = await client.send(new HeadObjectCommand({ Bucket, Key }))
+  assert.equal(h.ContentLength, 5)
+  assert.equal(h.ETag, put.ETag)
+  assert.equal(h.ContentType, 'application/x-doc')
+  assert.equal(h.CacheControl, 'max-age=60')
+  assert.equal(h.ContentDisposition, 'attachment; filename="d.txt"')
+  assert.deepEqual(h.Metadata, { color: 'blue', 'mixed-case': 'Yes' })
+  assert.ok(h.LastModified instanceof Date)
+  await assert.rejects(client.send(new HeadObjectCommand({ Bucket, Key: 'missing' })), errName('NotFound'))
+  await assert.rejects(
+    client.send(new HeadObjectCommand({ Bucket, Key, IfNoneMatch: put.ETag })), (e) => e.$metadata.httpStatusCode === 304)
+})
+
+btest('errors', async (Bucket) => {
+  await assert.rejects(client.send(new GetObjectCommand({ Bucket, Key: 'missing' })), (e) => {
+    assert.equal(e.name, 'NoSuchKey')
+    assert.equal(e.$metadata.httpStatusCode, 404)
+    return true
+  })
+  await assert.rejects(client.send(new ListObjectsV2Command({ Bucket: Bucket + '-nope' })), errName('NoSuchBucket'))
+  await assert.rejects(client.send(new GetObjectCommand({ Bucket: Bucket + '-nope', Key: 'k' })), errName('NoSuchBucket'))
+  await assert.rejects(client.send(new DeleteBucketCommand({ Bucket: Bucket + '-nope' })), errName('NoSuchBucket'))
+  await assert.rejects(makeClient('wrong').send(new ListObjectsV2Command({ Bucket })), errName('SignatureDoesNotMatch'))
+})
+
+describe('js-sdk', { concurrency: Number(process.env.CONFORMANCE_JOBS || 3) }, () => {
+  for (const [name, opts, fn] of cases) nodeTest(name, opts, fn)
+})
+
+nodeTest('buckets_removed', async () => {
+  for (const p of ready.splice(0)) {
+    const name = await p.catch(() => null)
+    if (name) {
+      removals.push(client.send(new DeleteBucketCommand({ Bucket: name })).then(
+        () => null, (e) => `DeleteBucket ${name} (unused): ${e.message}`))
+    }
+  }
+  const failed = (await Promise.all(removals)).filter(Boolean)
+  assert.deepEqual(failed, [])
+})
