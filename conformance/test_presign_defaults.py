@@ -118,3 +118,22 @@ def test_default_presign_refusals(presigner, bucket, s3):
         assert int(query(expired)["Expires"][0]) < int(query(url)["Expires"][0]) - 100, expired
         code, body = http_error(expired)
         assert code == 403 and "<Code>AccessDenied</Code>" in body and "expired" in body.lower(), body
+
+
+def test_default_presign_put_metadata_and_tags(presigner, bucket, s3):
+    """botocore puts `Metadata` (x-amz-meta-*) and `Tagging` (x-amz-tagging) of a presigned PUT
+    in the query, where the signature covers them: the object must carry both."""
+    _, signer = presigner
+    key = "pre/meta.txt"
+    url = signer.generate_presigned_url(
+        "put_object",
+        Params={"Bucket": bucket, "Key": key, "Metadata": {"color": "blue"}, "Tagging": "team=a&n=2"},
+        ExpiresIn=300)
+    q = {k.lower() for k in query(url)}
+    assert "x-amz-meta-color" in q and "x-amz-tagging" in q, url
+    with fetch(url, data=b"tagged", method="PUT") as r:
+        assert r.status == 200
+    head = s3.head_object(Bucket=bucket, Key=key)
+    assert head["Metadata"] == {"color": "blue"}
+    tags = s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]
+    assert sorted((t["Key"], t["Value"]) for t in tags) == [("n", "2"), ("team", "a")]

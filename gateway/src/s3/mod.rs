@@ -109,6 +109,10 @@ pub async fn handle(state: Arc<AppState>, req: RequestInfo, raw_body: BodyStream
         return post_object::post_object(state, req, bucket, raw_body).await;
     }
     let (user, body) = authenticate(&state, &req, raw_body)?;
+    let mut req = req;
+    if req.is_presigned() {
+        req.adopt_signed_query_headers();
+    }
     let ctx = Ctx { state, req, user };
     dispatch(&ctx, endpoint, body).await
 }

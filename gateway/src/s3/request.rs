@@ -111,6 +111,28 @@ impl RequestInfo {
         self.query.iter().any(|(k, _)| k == name)
     }
 
+    /// Presigned URLs carry the request headers they sign in the query: botocore puts
+    /// `Metadata` there as `x-amz-meta-*` parameters, and `Tagging` as `x-amz-tagging`. Once the
+    /// signature (which covers the query) has been checked, those parameters count as headers,
+    /// as AWS counts them; a header of the same name sent as well wins. Call only for a request
+    /// authenticated by its query.
+    pub fn adopt_signed_query_headers(&mut self) {
+        let adopted: Vec<(String, String)> = self
+            .query
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .filter(|(k, _)| k.starts_with("x-amz-meta-") || k == "x-amz-tagging")
+            .filter(|(k, _)| self.header(k).is_none())
+            .map(|(k, v)| (k, v.clone()))
+            .collect();
+        self.headers.extend(adopted);
+    }
+
+    /// Whether the request is authenticated by its query (a presigned URL, SigV4 or SigV2).
+    pub fn is_presigned(&self) -> bool {
+        self.has_query("X-Amz-Signature") || self.has_query("Signature")
+    }
+
     /// The host the client addressed (from `Host`), without the port.
     pub fn host(&self) -> Option<&str> {
         let h = self.header("host")?;
@@ -192,6 +214,30 @@ pub fn decode_path(s: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn presigned_query_headers_are_adopted_but_never_override_headers() {
+        let mut r = RequestInfo::new(
+            "PUT",
+            "/b/k",
+            "X-Amz-Signature=s&x-amz-meta-color=blue&X-Amz-Meta-Size=big&x-amz-tagging=a%3D1&x-amz-meta-dup=q&x-amz-acl=public-read",
+            vec![("x-amz-meta-dup".to_owned(), "header".to_owned())],
+            "id".into(),
+        );
+        assert!(r.is_presigned());
+        r.adopt_signed_query_headers();
+        assert_eq!(r.header("x-amz-meta-color"), Some("blue"));
+        assert_eq!(r.header("x-amz-meta-size"), Some("big"));
+        assert_eq!(r.header("x-amz-tagging"), Some("a=1"));
+        assert_eq!(r.header("x-amz-meta-dup"), Some("header"));
+        assert_eq!(
+            r.header("x-amz-acl"),
+            None,
+            "only metadata and tagging are adopted"
+        );
+        let plain = RequestInfo::new("GET", "/b/k", "x-amz-meta-a=1", vec![], "id".into());
+        assert!(!plain.is_presigned());
+    }
     use super::*;
 
     fn req(headers: &[(&str, &str)]) -> RequestInfo {

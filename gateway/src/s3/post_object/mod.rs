@@ -279,10 +279,7 @@ fn authenticate(region: &str, accept: Accept, users: &[User], fields: &[(String,
     let mut claimed = [0u8; 32];
     let matches = hex::decode_to_slice(signature, &mut claimed).is_ok() && mac.verify_slice(&claimed).is_ok();
     if !matches {
-        return Err(S3Error::new(Code::SignatureDoesNotMatch)
-            .extra("AWSAccessKeyId", access_key.to_owned())
-            .extra("StringToSign", policy.to_owned())
-            .extra("SignatureProvided", signature.to_owned()));
+        return Err(signature_mismatch(access_key, policy, signature));
     }
     Ok(user.clone())
 }
@@ -303,12 +300,18 @@ fn authenticate_v2(users: &[User], policy: &str, fields: &[(String, String)]) ->
         .decode(signature.trim())
         .is_ok_and(|c| mac.verify_slice(&c).is_ok());
     if !matches {
-        return Err(S3Error::new(Code::SignatureDoesNotMatch)
-            .extra("AWSAccessKeyId", access_key.to_owned())
-            .extra("StringToSign", policy.to_owned())
-            .extra("SignatureProvided", signature.to_owned()));
+        return Err(signature_mismatch(access_key, policy, signature));
     }
     Ok(user.clone())
+}
+
+/// A form whose signature is not the policy's: AWS names the key, the string signed (the
+/// policy) and the signature sent.
+fn signature_mismatch(access_key: &str, policy: &str, signature: &str) -> S3Error {
+    S3Error::new(Code::SignatureDoesNotMatch)
+        .extra("AWSAccessKeyId", access_key.to_owned())
+        .extra("StringToSign", policy.to_owned())
+        .extra("SignatureProvided", signature.to_owned())
 }
 
 /// `yyyymmddThhmmssZ`.
