@@ -85,6 +85,7 @@ struct FileConfig {
     sigv2: Option<bool>,
     region_agnostic: Option<bool>,
     body_read_timeout_secs: Option<u64>,
+    admin_token: Option<String>,
     #[serde(default)]
     users: Vec<User>,
 }
@@ -160,6 +161,10 @@ pub struct ServeArgs {
     /// 400 RequestTimeout and its connection is closed [default: 20].
     #[arg(long, env = "GLUSTERS3_BODY_READ_TIMEOUT_SECS")]
     pub body_read_timeout_secs: Option<u64>,
+    /// Bearer token for everything under `/admin/v1/` on the admin listener (unset: those
+    /// routes answer 401 to everyone; `/health`, `/ready` and `/metrics` stay open).
+    #[arg(long, env = "GLUSTERS3_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
     /// A user `ACCESS:SECRET[:OWNER[:DISPLAY]]` (repeatable; comma-separated in the env).
     #[arg(long = "user", env = "GLUSTERS3_USERS", value_delimiter = ',')]
     pub users: Vec<String>,
@@ -205,6 +210,8 @@ pub struct Config {
     /// Longest silence between two pieces of a request body (`s3::body::ReadTimeout`); also the
     /// longest wait of a body for the upload budget before 503 SlowDown.
     pub body_read_timeout: Duration,
+    /// Bearer token of the admin API (`admin_auth`); `None` refuses every `/admin/v1/` call.
+    pub admin_token: Option<crate::admin_auth::AdminToken>,
     /// Users.
     pub users: Vec<User>,
 }
@@ -309,6 +316,11 @@ impl Config {
                     .unwrap_or(20)
                     .clamp(1, 3600),
             ),
+            admin_token: args
+                .admin_token
+                .clone()
+                .or(file.admin_token)
+                .and_then(crate::admin_auth::AdminToken::new),
             users,
         })
     }

@@ -9,6 +9,7 @@
 //! volume (used by `main` and by the integration tests alike).
 
 pub mod admin;
+pub mod admin_auth;
 pub mod background;
 pub mod blocking;
 pub mod config;

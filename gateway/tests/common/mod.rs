@@ -13,6 +13,8 @@ pub const AK: &str = "GLTESTACCESSKEY";
 pub const SK: &str = "gltest-secret-key/with+odd=chars";
 pub const AK2: &str = "GLOTHERACCESSKEY";
 pub const SK2: &str = "other-secret";
+/// The admin API's bearer token in test gateways.
+pub const ADMIN_TOKEN: &str = "test-admin-token";
 
 /// The test volume, connected once.
 pub fn volume() -> gfapi::Volume {
@@ -76,6 +78,7 @@ impl Gw {
             sigv2: true,
             region_agnostic: false,
             body_read_timeout: Duration::from_secs(20),
+            admin_token: gateway::admin_auth::AdminToken::new(ADMIN_TOKEN.into()),
             users: vec![
                 User {
                     access_key: AK.into(),
