@@ -16,6 +16,7 @@ pub mod config;
 pub mod heap;
 pub mod http;
 pub mod logging;
+pub mod metrics;
 pub mod recovery;
 pub mod s3;
 pub mod store;
@@ -87,11 +88,15 @@ pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
     let blob_root = config.blob_root.clone();
     let registry_cache = config.registry_cache;
     let open_blobs = config.open_blobs;
+    let metrics = Arc::new(metrics::Metrics::new());
+    let gfapi_timings = metrics.gfapi();
     let (registry, store) = blocking::run(move || -> io::Result<_> {
         std::fs::create_dir_all(&reg_dir)?;
         let registry = metadata::Registry::open_with_cache(&reg_dir, registry_cache)
             .map_err(|e| io::Error::other(format!("opening the registry in {}: {e}", reg_dir.display())))?;
-        let store = BlobStore::open(vol, &blob_root)?.with_open_blobs(open_blobs);
+        let store = BlobStore::open(vol, &blob_root)?
+            .with_open_blobs(open_blobs)
+            .with_gfapi_timings(gfapi_timings);
         Ok((registry, store))
     })
     .await
@@ -102,29 +107,23 @@ pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
         registry,
         store,
         budget: s3::body::UploadBudget::new(config.upload_buffer).with_max_wait(config.body_read_timeout),
+        metrics,
     });
-    let metrics = Arc::new(admin::Metrics::default());
 
     let s3_state = state.clone();
-    let s3_metrics = metrics.clone();
-    let s3 = HttpServer::new(move || {
-        App::new()
-            .wrap(admin::Track(s3_metrics.clone()))
-            .configure(http::configure(s3_state.clone()))
-    })
-    // A streamed response goes out as two writes (head, then body); with Nagle on, the body
-    // waits for the ACK of the head, which the client delays by ~40 ms (measured: every small
-    // GET took 44 ms). Each write is a whole unit here, so no coalescing is lost.
-    .tcp_nodelay(true)
-    .bind(config.listen)?;
+    let s3 = HttpServer::new(move || App::new().configure(http::configure(s3_state.clone())))
+        // A streamed response goes out as two writes (head, then body); with Nagle on, the body
+        // waits for the ACK of the head, which the client delays by ~40 ms (measured: every small
+        // GET took 44 ms). Each write is a whole unit here, so no coalescing is lost.
+        .tcp_nodelay(true)
+        .bind(config.listen)?;
     let s3_addr = s3.addrs()[0];
     let s3 = s3.disable_signals().run();
 
     let admin_state = state.clone();
-    let admin =
-        HttpServer::new(move || App::new().configure(admin::configure(admin_state.clone(), metrics.clone())))
-            .workers(1)
-            .bind(config.admin_listen)?;
+    let admin = HttpServer::new(move || App::new().configure(admin::configure(admin_state.clone())))
+        .workers(1)
+        .bind(config.admin_listen)?;
     let admin_addr = admin.addrs()[0];
     let admin = admin.disable_signals().run();
 

@@ -59,6 +59,17 @@ impl Registry {
         Ok(out)
     }
 
+    /// How many blobs are queued for deletion (walks the queue: for a metrics scrape, not a
+    /// hot path).
+    pub fn gc_queue_len(&self) -> Result<usize> {
+        let mut n = 0;
+        for item in self.inner.gc.iter().keys() {
+            item.storage()?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
     /// Removes the given queue entries (their blobs have been deleted). Unknown ids are ignored.
     pub fn gc_done(&self, ids: &[u64]) -> Result<()> {
         let mut batch = sled::Batch::default();

@@ -516,7 +516,7 @@ pub async fn read_blobs(
                     || store.reopen_blob(&path),
                     |f| {
                         buf.clear();
-                        f.read_append_at(&mut buf, want, off)
+                        store.read_append_at(f, &mut buf, want, off)
                     },
                 );
                 let item = match read {
@@ -585,7 +585,7 @@ where
             let (mut off, to) = (start.max(b_start) - b_start, end.min(b_end) - b_start);
             while off < to {
                 let want = usize::try_from((to - off).min(IO_CHUNK as u64)).unwrap_or(IO_CHUNK);
-                let n = file.read_full_at(&mut buf[..want], off)?;
+                let n = store.read_full_at(&file, &mut buf[..want], off)?;
                 if n != want {
                     return Err(S3Error::internal(format!(
                         "blob {path} is shorter than its record"

@@ -40,6 +40,8 @@ pub struct AppState {
     pub store: BlobStore,
     /// The memory upload bodies may hold on their way to the store.
     pub budget: body::UploadBudget,
+    /// The Prometheus series of this gateway (requests are recorded by [`handle`]).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// One authenticated request in progress.
@@ -97,12 +99,60 @@ impl Ctx {
     }
 }
 
-/// Runs one request through the pipeline.
+/// Runs one request through the pipeline, and records it in the metrics: by operation (the
+/// routed [`Endpoint::name`], or `Unknown` when routing failed), status class, S3 error code,
+/// duration to the response head, and body bytes in and out.
 pub async fn handle(state: Arc<AppState>, req: RequestInfo, raw_body: BodyStream) -> S3Result<S3Response> {
+    let metrics = state.metrics.clone();
+    let _in_flight = metrics.in_flight();
+    let started = std::time::Instant::now();
+    let mut operation = crate::metrics::UNKNOWN_OPERATION;
+    let received = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counted = received.clone();
+    let raw_body: BodyStream = Box::pin(futures_util::StreamExt::inspect(raw_body, move |item| {
+        if let Ok(b) = item {
+            counted.fetch_add(b.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        }
+    }));
+    let mut result = run(state, req, raw_body, &mut operation).await;
+    let (status, code) = match &result {
+        Ok(r) => (r.status, None),
+        Err(e) => (e.status(), Some(e.code)),
+    };
+    metrics.request(operation, status, code, started.elapsed());
+    metrics
+        .bytes_received(operation)
+        .inc_by(received.load(std::sync::atomic::Ordering::Relaxed));
+    if let Ok(r) = &mut result {
+        let sent = metrics.bytes_sent(operation);
+        match &mut r.body {
+            response::Body::Full(b) => sent.inc_by(b.len() as u64),
+            response::Body::Stream { stream, .. } => {
+                let inner = std::mem::replace(stream, Box::pin(futures_util::stream::empty()));
+                *stream = Box::pin(futures_util::StreamExt::inspect(inner, move |item| {
+                    if let Ok(b) = item {
+                        sent.inc_by(b.len() as u64);
+                    }
+                }));
+            }
+            response::Body::Empty | response::Body::HeadOnly(_) => {}
+        }
+    }
+    result
+}
+
+/// The pipeline; sets `operation` once the request is routed.
+async fn run(
+    state: Arc<AppState>,
+    req: RequestInfo,
+    raw_body: BodyStream,
+    operation: &mut &'static str,
+) -> S3Result<S3Response> {
     // A client that stops sending its body mid-way fails with RequestTimeout instead of
     // holding its connection, its temp file and its share of the upload budget forever.
     let raw_body: BodyStream = Box::pin(body::ReadTimeout::new(raw_body, state.config.body_read_timeout));
     let endpoint = router::route(&req, &state.config.domains)?;
+    *operation = endpoint.name();
     if let Endpoint::PostObject { bucket } = &endpoint {
         // A browser form upload carries its credentials in the form, not in headers: it
         // authenticates itself from the body.

@@ -29,6 +29,8 @@ use std::time::Duration;
 
 use gfapi::{File, Volume};
 
+use crate::metrics::{GfapiCall, GfapiTimings};
+
 /// Name of the xattr that carries an object's core metadata on its blob, so the registry can
 /// be rebuilt from the volume.
 pub const META_XATTR: &str = "user.s3.meta";
@@ -147,6 +149,7 @@ pub struct BlobStore {
     root: String,
     open: Arc<open::OpenBlobs>,
     left: Arc<LeftTemps>,
+    timings: GfapiTimings,
 }
 
 impl BlobStore {
@@ -160,7 +163,33 @@ impl BlobStore {
             root,
             open: Arc::new(open::OpenBlobs::new(0)),
             left: Arc::default(),
+            timings: GfapiTimings::detached(),
         })
+    }
+
+    /// Records the latency of this store's gfapi calls in `timings` (the gateway's metrics).
+    #[must_use]
+    pub fn with_gfapi_timings(mut self, timings: GfapiTimings) -> BlobStore {
+        self.timings = timings;
+        self
+    }
+
+    /// Fills `buf` from `file` at `offset`, short only at the end (timed as `pread`).
+    pub fn read_full_at(&self, file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        self.timings
+            .time(GfapiCall::Pread, || file.read_full_at(buf, offset))
+    }
+
+    /// Reads up to `len` bytes of `file` at `offset`, appended to `buf` (timed as `pread`).
+    pub fn read_append_at(
+        &self,
+        file: &File,
+        buf: &mut Vec<u8>,
+        len: usize,
+        offset: u64,
+    ) -> io::Result<usize> {
+        self.timings
+            .time(GfapiCall::Pread, || file.read_append_at(buf, len, offset))
     }
 
     /// Keeps up to `files` blobs open after they are read, for the next read of the same blob
@@ -184,7 +213,8 @@ impl BlobStore {
     /// Retries the removal of the temp files failed writers could not remove; returns how many
     /// went. Blocking.
     pub fn remove_left_temps(&self) -> usize {
-        self.left.retry(|p| self.vol.unlink(p))
+        self.left
+            .retry(|p| self.timings.time(GfapiCall::Unlink, || self.vol.unlink(p)))
     }
 
     /// The volume, for health checks and statistics.
@@ -253,17 +283,22 @@ impl BlobStore {
         let id = hex::encode(rand::random::<[u8; 16]>());
         let dir = self.bucket_dir(bucket_id).join(&id[..2]);
         let tmp = dir.join(format!(".tmp.{id}"));
-        let file = match self.vol.create_new(&tmp, 0o644) {
+        let create = |tmp: &Path| {
+            self.timings
+                .time(GfapiCall::Create, || self.vol.create_new(tmp, 0o644))
+        };
+        let file = match create(&tmp) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 // The fan-out directory is gone (removed by hand?): recreate it, serialised.
                 self.vol.mkdir_all(&dir, 0o755)?;
-                self.vol.create_new(&tmp, 0o644)?
+                create(&tmp)?
             }
             other => other?,
         };
         Ok(BlobWriter {
             vol: self.vol.clone(),
             left: self.left.clone(),
+            timings: self.timings.clone(),
             file: Some(file),
             path: dir.join(&id),
             tmp,
@@ -300,7 +335,10 @@ impl BlobStore {
     pub fn open_blob_uncached(&self, path: &str) -> io::Result<File> {
         let mut attempt = 0;
         loop {
-            match self.vol.open(path, libc::O_RDONLY) {
+            match self
+                .timings
+                .time(GfapiCall::Open, || self.vol.open(path, libc::O_RDONLY))
+            {
                 Err(e)
                     if attempt < 3
                         && (e.kind() == io::ErrorKind::NotFound
@@ -318,7 +356,7 @@ impl BlobStore {
     /// after the unlink, so the bricks can free its space (a read in progress keeps it until it
     /// ends), and a read that opened it just before the unlink does not keep it (see [`open`]).
     pub fn delete(&self, path: &str) -> io::Result<()> {
-        let res = match self.vol.unlink(path) {
+        let res = match self.timings.time(GfapiCall::Unlink, || self.vol.unlink(path)) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             other => other,
         };
@@ -328,7 +366,9 @@ impl BlobStore {
 
     /// Reads the metadata xattr of a blob.
     pub fn read_meta(&self, path: &str) -> io::Result<Vec<u8>> {
-        self.vol.getxattr(Path::new(path), META_XATTR)
+        self.timings.time(GfapiCall::Getxattr, || {
+            self.vol.getxattr(Path::new(path), META_XATTR)
+        })
     }
 }
 
@@ -336,6 +376,7 @@ impl BlobStore {
 pub struct BlobWriter {
     vol: Volume,
     left: Arc<LeftTemps>,
+    timings: GfapiTimings,
     file: Option<File>,
     tmp: PathBuf,
     path: PathBuf,
@@ -349,7 +390,8 @@ impl BlobWriter {
             .file
             .as_ref()
             .ok_or_else(|| io::Error::other("blob writer already finished"))?;
-        file.write_all_at(buf, self.len)?;
+        self.timings
+            .time(GfapiCall::Pwrite, || file.write_all_at(buf, self.len))?;
         self.len += buf.len() as u64;
         Ok(())
     }
@@ -360,7 +402,8 @@ impl BlobWriter {
             .file
             .as_ref()
             .ok_or_else(|| io::Error::other("blob writer already finished"))?;
-        file.write_all_vectored_at(bufs, self.len)?;
+        self.timings
+            .time(GfapiCall::Pwrite, || file.write_all_vectored_at(bufs, self.len))?;
         self.len += bufs.iter().map(|b| b.len() as u64).sum::<u64>();
         Ok(())
     }
@@ -384,11 +427,14 @@ impl BlobWriter {
             .ok_or_else(|| io::Error::other("blob writer already finished"))?;
         let res = (|| {
             if meta.len() <= META_XATTR_MAX {
-                file.set_xattr(META_XATTR, meta, 0)?;
+                self.timings
+                    .time(GfapiCall::Setxattr, || file.set_xattr(META_XATTR, meta, 0))?;
             }
-            file.sync_all()?;
+            self.timings.time(GfapiCall::Fsync, || file.sync_all())?;
             file.close()?;
-            self.vol.rename_sibling(&self.tmp, &self.path)
+            self.timings.time(GfapiCall::Rename, || {
+                self.vol.rename_sibling(&self.tmp, &self.path)
+            })
         })();
         if let Err(e) = res {
             self.remove_tmp();
@@ -415,7 +461,10 @@ impl BlobWriter {
     /// Removes the temp file (after a failure), or leaves it to the sweeper's retries when the
     /// volume cannot be reached right now.
     fn remove_tmp(&mut self) {
-        match self.vol.unlink(&self.tmp) {
+        match self
+            .timings
+            .time(GfapiCall::Unlink, || self.vol.unlink(&self.tmp))
+        {
             Err(e) if e.kind() != io::ErrorKind::NotFound => {
                 tracing::debug!(path = %self.tmp.display(), error = %e, "removing a temp file: retried later");
                 self.left.push(std::mem::take(&mut self.tmp));

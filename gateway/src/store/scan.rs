@@ -16,6 +16,7 @@ use std::time::{Duration, SystemTime};
 use gfapi::Metadata;
 
 use super::BlobStore;
+use crate::metrics::GfapiCall;
 
 /// Name prefix of a blob being written (`.tmp.<blob id>`); `BlobWriter::finish` renames it to
 /// the final name, so one that stays is the trace of an interrupted write.
@@ -83,7 +84,7 @@ impl BlobStore {
         if m.mode() & libc::S_IFMT != 0 {
             return Ok(Some(m));
         }
-        match self.vol.stat(path) {
+        match self.timings.time(GfapiCall::Stat, || self.vol.stat(path)) {
             Ok(m) => Ok(Some(m)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
@@ -219,7 +220,7 @@ impl BlobStore {
 
     /// Size of the file at `path` (`None` if it does not exist).
     pub fn blob_size(&self, path: &str) -> io::Result<Option<u64>> {
-        match self.vol.stat(path) {
+        match self.timings.time(GfapiCall::Stat, || self.vol.stat(path)) {
             Ok(m) => Ok(Some(m.len())),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
