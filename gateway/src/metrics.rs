@@ -274,7 +274,7 @@ impl Metrics {
             gc_queue: gauge(
                 &r,
                 "glusters3_gc_queue_blobs",
-                "Blobs no record references any more, queued for the sweeper to delete.",
+                "Blobs no record references any more, queued for the sweeper to delete (-1: the registry did not answer).",
             ),
             volume_up: gauge(&r, "glusters3_volume_up", "Whether the volume answered a statvfs just now."),
             volume_bytes: gauge_vec(&r, "glusters3_volume_bytes", "Volume capacity in bytes.", &["kind"]),

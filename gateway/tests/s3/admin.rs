@@ -65,6 +65,27 @@ async fn metrics_count_s3_operations_with_bounded_labels() {
         .unwrap_err();
     assert_eq!(code(&e).as_deref(), Some("NoSuchBucket"));
 
+    // Known but not implemented: labelled by its AWS name.
+    let e = c.get_bucket_acl().bucket(&b).send().await.unwrap_err();
+    assert_eq!(code(&e).as_deref(), Some("NotImplemented"));
+    // A method S3 does not have fails before routing: operation "Unknown", the method unseen.
+    let s3 = gw.endpoint.trim_start_matches("http://").to_owned();
+    let purge = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(&s3).unwrap();
+        write!(
+            s,
+            "PURGEGHOST /{ghost}/x HTTP/1.1\r\nHost: {s3}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    })
+    .await
+    .unwrap();
+    assert!(purge.starts_with("HTTP/1.1 405"), "{purge}");
+
     let admin = gw.admin.clone();
     let (status, page) = tokio::task::spawn_blocking(move || http_get(&admin, "/metrics"))
         .await
@@ -118,7 +139,7 @@ async fn metrics_count_s3_operations_with_bounded_labels() {
     at_least("glusters3_gc_queue_blobs", 0.0);
     at_least(r#"glusters3_upload_budget_bytes{kind="total"}"#, 1.0);
     assert_eq!(series(&page, "glusters3_volume_up"), Some(1.0), "{page}");
-    for input in [ghost, "ghost-key-probe", b.as_str(), "missing"] {
+    for input in [ghost, "ghost-key-probe", b.as_str(), "missing", "PURGEGHOST"] {
         assert!(!page.contains(input), "{input} is in a label:\n{page}");
     }
     gw.stop().await;
