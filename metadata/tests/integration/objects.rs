@@ -193,8 +193,10 @@ fn referenced_blobs_cover_objects_and_parts() {
 #[test]
 fn gc_enqueue_adds_entries() {
     let reg = registry();
+    assert_eq!(reg.gc_queue_len().unwrap(), 0);
     reg.gc_enqueue(&[blob("/lost1"), blob("/lost2")]).unwrap();
     assert_eq!(gc_paths(&reg), ["/lost1", "/lost2"]);
+    assert_eq!(reg.gc_queue_len().unwrap(), 2);
     let ids: Vec<u64> = reg
         .gc_pending(10)
         .unwrap()
@@ -203,4 +205,5 @@ fn gc_enqueue_adds_entries() {
         .collect();
     reg.gc_done(&ids).unwrap();
     assert!(gc_paths(&reg).is_empty());
+    assert_eq!(reg.gc_queue_len().unwrap(), 0);
 }
