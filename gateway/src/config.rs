@@ -86,6 +86,9 @@ struct FileConfig {
     region_agnostic: Option<bool>,
     body_read_timeout_secs: Option<u64>,
     admin_token: Option<String>,
+    gluster_cli: Option<PathBuf>,
+    cluster_refresh_secs: Option<u64>,
+    gluster_cli_timeout_secs: Option<u64>,
     #[serde(default)]
     users: Vec<User>,
 }
@@ -212,6 +215,13 @@ pub struct Config {
     pub body_read_timeout: Duration,
     /// Bearer token of the admin API (`admin_auth`); `None` refuses every `/admin/v1/` call.
     pub admin_token: Option<crate::admin_auth::AdminToken>,
+    /// The `gluster` CLI the cluster collector runs (`gluster`).
+    pub gluster_cli: PathBuf,
+    /// How often the cluster collector refreshes peers, volumes and bricks; `None`
+    /// (`cluster_refresh_secs = 0`): no collector, the cluster routes answer 503.
+    pub cluster_refresh: Option<Duration>,
+    /// Longest run of one `gluster` command before it is killed and counted as failed.
+    pub gluster_cli_timeout: Duration,
     /// Users.
     pub users: Vec<User>,
 }
@@ -321,6 +331,14 @@ impl Config {
                 .clone()
                 .or(file.admin_token)
                 .and_then(crate::admin_auth::AdminToken::new),
+            gluster_cli: file.gluster_cli.unwrap_or_else(|| "gluster".into()),
+            cluster_refresh: match file.cluster_refresh_secs.unwrap_or(10) {
+                0 => None,
+                n => Some(Duration::from_secs(n.min(3600))),
+            },
+            gluster_cli_timeout: Duration::from_secs(
+                file.gluster_cli_timeout_secs.unwrap_or(10).clamp(1, 600),
+            ),
             users,
         })
     }

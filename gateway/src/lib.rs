@@ -13,6 +13,7 @@ pub mod admin_auth;
 pub mod background;
 pub mod blocking;
 pub mod config;
+pub mod gluster;
 pub mod heap;
 pub mod http;
 pub mod logging;
@@ -60,6 +61,9 @@ pub struct Running {
     tasks: Vec<tokio::task::JoinHandle<io::Result<()>>>,
     sweeper: background::Handle,
     trimmer: Option<background::Handle>,
+    cluster_task: background::Handle,
+    /// The cluster collector (`gluster`): [`gluster::Collector::refresh_now`] asks for a refresh.
+    pub cluster: Arc<gluster::Collector>,
 }
 
 impl Running {
@@ -75,6 +79,7 @@ impl Running {
         if let Some(t) = self.trimmer {
             t.stop().await;
         }
+        self.cluster_task.stop().await;
         let reg = self.state.registry.clone();
         let _ = blocking::run(move || reg.flush()).await;
     }
@@ -121,8 +126,17 @@ pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
     let s3 = s3.disable_signals().run();
 
     let admin_state = state.clone();
-    let admin =
-        HttpServer::new(move || App::new().configure(admin::configure(admin_state.clone(), metrics.clone())))
+    let cluster = gluster::Collector::new(&config);
+    let cluster_api = Arc::new(gluster::ClusterApi {
+        collector: cluster.clone(),
+        volume: config.volume.clone(),
+        token: config.admin_token.clone(),
+    });
+    let admin = HttpServer::new(move || {
+        App::new()
+            .configure(admin::configure(admin_state.clone(), metrics.clone()))
+            .configure(gluster::configure(cluster_api.clone()))
+    })
             .workers(1)
             .bind(config.admin_listen)?;
     let admin_addr = admin.addrs()[0];
@@ -132,6 +146,7 @@ pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
     let tasks = vec![tokio::spawn(s3), tokio::spawn(admin)];
     let sweeper = sweeper::start(state.clone());
     let trimmer = heap::start(config.heap_trim);
+    let cluster_task = gluster::collector::start(cluster.clone());
     Ok(Running {
         s3_addr,
         admin_addr,
@@ -141,5 +156,7 @@ pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
         tasks,
         sweeper,
         trimmer,
+        cluster_task,
+        cluster,
     })
 }
