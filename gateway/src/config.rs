@@ -246,6 +246,7 @@ impl Config {
             }
             None => FileConfig::default(),
         };
+        let (gluster_cli, cluster_refresh, gluster_cli_timeout) = Self::cluster(&file);
         let users = Self::users(args, file.users, need_users)?;
         let pick = |flag: &Vec<String>, file: Option<Vec<String>>, default: &[&str]| -> Vec<String> {
             if flag.is_empty() {
@@ -331,16 +332,24 @@ impl Config {
                 .clone()
                 .or(file.admin_token)
                 .and_then(crate::admin_auth::AdminToken::new),
-            gluster_cli: file.gluster_cli.unwrap_or_else(|| "gluster".into()),
-            cluster_refresh: match file.cluster_refresh_secs.unwrap_or(10) {
+            gluster_cli,
+            cluster_refresh,
+            gluster_cli_timeout,
+            users,
+        })
+    }
+
+    /// The cluster collector's settings (file only): CLI path, refresh period (0: off), CLI
+    /// timeout.
+    fn cluster(file: &FileConfig) -> (PathBuf, Option<Duration>, Duration) {
+        (
+            file.gluster_cli.clone().unwrap_or_else(|| "gluster".into()),
+            match file.cluster_refresh_secs.unwrap_or(10) {
                 0 => None,
                 n => Some(Duration::from_secs(n.min(3600))),
             },
-            gluster_cli_timeout: Duration::from_secs(
-                file.gluster_cli_timeout_secs.unwrap_or(10).clamp(1, 600),
-            ),
-            users,
-        })
+            Duration::from_secs(file.gluster_cli_timeout_secs.unwrap_or(10).clamp(1, 600)),
+        )
     }
 
     /// The users of the file, then those of `--user`; access keys must be unique.

@@ -137,8 +137,8 @@ pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
             .configure(admin::configure(admin_state.clone(), metrics.clone()))
             .configure(gluster::configure(cluster_api.clone()))
     })
-            .workers(1)
-            .bind(config.admin_listen)?;
+    .workers(1)
+    .bind(config.admin_listen)?;
     let admin_addr = admin.addrs()[0];
     let admin = admin.disable_signals().run();
 

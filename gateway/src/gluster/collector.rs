@@ -171,12 +171,17 @@ impl Collector {
 
     /// Whether a brick (`host`, peer `uuid`) is on this machine.
     pub fn is_local(&self, host: &str, uuid: &str) -> bool {
-        self.local_uuid.as_deref().is_some_and(|u| !uuid.is_empty() && u == uuid)
+        self.local_uuid
+            .as_deref()
+            .is_some_and(|u| !uuid.is_empty() && u == uuid)
             || self.local_names.iter().any(|n| n.eq_ignore_ascii_case(host))
     }
 
     fn publish(&self, f: impl FnOnce(&mut Snapshot)) {
-        let mut guard = self.snapshot.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut guard = self
+            .snapshot
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut next = (**guard).clone();
         f(&mut next);
         *guard = Arc::new(next);

@@ -29,20 +29,20 @@ fn envelope<T: for<'de> Deserialize<'de> + Default>(xml: &str) -> Result<T, Pars
     #[derive(Deserialize)]
     struct Head {
         #[serde(rename = "opRet")]
-        op_ret: i64,
+        ret: i64,
         #[serde(rename = "opErrno", default)]
-        op_errno: i64,
+        errno: i64,
         #[serde(rename = "opErrstr", default)]
-        op_errstr: Option<String>,
+        errstr: Option<String>,
     }
     let head: Head = quick_xml::de::from_str(xml).map_err(|e| ParseError::Xml(e.to_string()))?;
-    if head.op_ret != 0 {
+    if head.ret != 0 {
         return Err(ParseError::Failed {
-            errno: head.op_errno,
+            errno: head.errno,
             msg: head
-                .op_errstr
+                .errstr
                 .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| format!("opRet {}", head.op_ret)),
+                .unwrap_or_else(|| format!("opRet {}", head.ret)),
         });
     }
     quick_xml::de::from_str(xml).map_err(|e| ParseError::Xml(e.to_string()))
@@ -649,7 +649,9 @@ mod tests {
 
         // opRet comes after healInfo here, and is -1.
         let e = heal_summary(&fixture("volume-heal-opsvol-info-summary-stopped.xml")).unwrap_err();
-        assert!(matches!(e, ParseError::Failed { errno: 5, ref msg } if msg.contains("Not able to fetch volfile")));
+        assert!(
+            matches!(e, ParseError::Failed { errno: 5, ref msg } if msg.contains("Not able to fetch volfile"))
+        );
     }
 
     #[test]

@@ -11,8 +11,14 @@ fn get(base: &str, path: &str, token: Option<&str>) -> (u16, String) {
     use std::io::{Read, Write};
     let addr = base.trim_start_matches("http://");
     let mut s = std::net::TcpStream::connect(addr).unwrap();
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n").unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     let status = out.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
@@ -43,7 +49,9 @@ fn s3vol_healthy(cluster: &serde_json::Value) -> bool {
         return false;
     };
     let bricks = v["bricks"].as_array().map_or(0, |b| {
-        b.iter().filter(|b| b["online"] == serde_json::Value::Bool(true)).count()
+        b.iter()
+            .filter(|b| b["online"] == serde_json::Value::Bool(true))
+            .count()
     });
     bricks == 3 && v["replica_sets"][0]["quorum"] == serde_json::Value::Bool(true)
 }
@@ -66,7 +74,10 @@ async fn cluster_api_shows_s3vol_in_quorum() {
         if s3vol_healthy(&v) {
             break v;
         }
-        assert!(Instant::now() < deadline, "s3vol never showed 3 bricks online: {body}");
+        assert!(
+            Instant::now() < deadline,
+            "s3vol never showed 3 bricks online: {body}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     let vol = cluster["volumes"]["value"]
@@ -86,10 +97,15 @@ async fn cluster_api_shows_s3vol_in_quorum() {
         // Every brick of the test volume is on this machine.
         assert_eq!(b["local"], true, "{b}");
     }
-    assert!(vol["capacity"]["size_total"].as_u64().is_some_and(|s| s > 0), "{vol}");
+    assert!(
+        vol["capacity"]["size_total"].as_u64().is_some_and(|s| s > 0),
+        "{vol}"
+    );
     assert!(cluster["collected_at"].as_u64().is_some());
     let peers = cluster["peers"]["value"].as_array().unwrap();
-    assert!(peers.iter().any(|p| p["hostname"] == "localhost" && p["connected"] == true));
+    assert!(peers
+        .iter()
+        .any(|p| p["hostname"] == "localhost" && p["connected"] == true));
 
     // Heal counts come from the slow commands, run once at start: wait for them too.
     let deadline = Instant::now() + Duration::from_secs(60);
