@@ -350,3 +350,27 @@ pub fn start(collector: Arc<Collector>) -> background::Handle {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_run_keeps_the_last_good_value() {
+        let mut f: Field<u32> = Field::default();
+        f.update(Err("boom".into()));
+        assert_eq!(
+            (f.value, f.error.as_deref(), f.collected_at),
+            (None, Some("boom"), None)
+        );
+        f.update(Ok(7));
+        assert_eq!((f.value, f.error.as_deref()), (Some(7), None));
+        let at = f.collected_at;
+        assert!(at.is_some());
+        f.update(Err("timeout".into()));
+        assert_eq!(
+            (f.value, f.error.as_deref(), f.collected_at),
+            (Some(7), Some("timeout"), at)
+        );
+    }
+}

@@ -348,3 +348,37 @@ async fn health_cluster_follows_bricks_of_a_scratch_volume() {
     gw.stop().await;
     tokio::task::spawn_blocking(move || drop(scratch)).await.unwrap();
 }
+
+#[actix_web::test]
+async fn a_failing_cli_degrades_fields_not_the_api() {
+    let gw = Gw::start_with(|c| {
+        c.volume = "s3vol".into();
+        c.gluster_cli = "/nonexistent/gluster".into();
+        c.cluster_refresh = Some(Duration::from_secs(1));
+    })
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, body) = get_async(&gw.admin, "/admin/v1/cluster", Some(ADMIN_TOKEN)).await;
+        assert_eq!(status, 200, "{body}");
+        let v = json(&body);
+        if v["collected_at"].as_u64().is_some() {
+            assert!(v["peers"]["value"].is_null(), "{v}");
+            assert!(
+                v["peers"]["error"]
+                    .as_str()
+                    .unwrap()
+                    .contains("/nonexistent/gluster"),
+                "{v}"
+            );
+            assert!(v["volumes"]["error"].as_str().is_some(), "{v}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "{body}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (status, body) = get_async(&gw.admin, "/health/cluster", None).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("volume info not collected yet"), "{body}");
+    gw.stop().await;
+}
