@@ -4,7 +4,7 @@
 //!
 //! This crate owns the wiring: configuration ([`config`]), the S3 API ([`s3`]), the blob store
 //! over the volume ([`store`]), the actix glue ([`http`]), the log setup ([`logging`]), the admin listener ([`admin`]), the
-//! garbage sweep ([`sweeper`]) and the heap trimmer ([`heap`]) (both [`background`] tasks), and
+//! cluster collector and its admin routes ([`gluster`]), the garbage sweep ([`sweeper`]) and the heap trimmer ([`heap`]) (both [`background`] tasks), and
 //! the offline `fsck` / `reindex` tools ([`recovery`]). [`start`] runs a gateway on a connected
 //! volume (used by `main` and by the integration tests alike).
 
