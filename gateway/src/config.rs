@@ -86,6 +86,9 @@ struct FileConfig {
     region_agnostic: Option<bool>,
     body_read_timeout_secs: Option<u64>,
     admin_token: Option<String>,
+    gluster_cli: Option<PathBuf>,
+    cluster_refresh_secs: Option<u64>,
+    gluster_cli_timeout_secs: Option<u64>,
     #[serde(default)]
     users: Vec<User>,
 }
@@ -212,6 +215,13 @@ pub struct Config {
     pub body_read_timeout: Duration,
     /// Bearer token of the admin API (`admin_auth`); `None` refuses every `/admin/v1/` call.
     pub admin_token: Option<crate::admin_auth::AdminToken>,
+    /// The `gluster` CLI the cluster collector runs (`gluster`).
+    pub gluster_cli: PathBuf,
+    /// How often the cluster collector refreshes peers, volumes and bricks; `None`
+    /// (`cluster_refresh_secs = 0`): no collector, the cluster routes answer 503.
+    pub cluster_refresh: Option<Duration>,
+    /// Longest run of one `gluster` command before it is killed and counted as failed.
+    pub gluster_cli_timeout: Duration,
     /// Users.
     pub users: Vec<User>,
 }
@@ -236,6 +246,7 @@ impl Config {
             }
             None => FileConfig::default(),
         };
+        let (gluster_cli, cluster_refresh, gluster_cli_timeout) = Self::cluster(&file);
         let users = Self::users(args, file.users, need_users)?;
         let pick = |flag: &Vec<String>, file: Option<Vec<String>>, default: &[&str]| -> Vec<String> {
             if flag.is_empty() {
@@ -321,8 +332,24 @@ impl Config {
                 .clone()
                 .or(file.admin_token)
                 .and_then(crate::admin_auth::AdminToken::new),
+            gluster_cli,
+            cluster_refresh,
+            gluster_cli_timeout,
             users,
         })
+    }
+
+    /// The cluster collector's settings (file only): CLI path, refresh period (0: off), CLI
+    /// timeout.
+    fn cluster(file: &FileConfig) -> (PathBuf, Option<Duration>, Duration) {
+        (
+            file.gluster_cli.clone().unwrap_or_else(|| "gluster".into()),
+            match file.cluster_refresh_secs.unwrap_or(10) {
+                0 => None,
+                n => Some(Duration::from_secs(n.min(3600))),
+            },
+            Duration::from_secs(file.gluster_cli_timeout_secs.unwrap_or(10).clamp(1, 600)),
+        )
     }
 
     /// The users of the file, then those of `--user`; access keys must be unique.

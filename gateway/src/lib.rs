@@ -4,7 +4,7 @@
 //!
 //! This crate owns the wiring: configuration ([`config`]), the S3 API ([`s3`]), the blob store
 //! over the volume ([`store`]), the actix glue ([`http`]), the log setup ([`logging`]), the admin listener ([`admin`]), the
-//! garbage sweep ([`sweeper`]) and the heap trimmer ([`heap`]) (both [`background`] tasks), and
+//! cluster collector and its admin routes ([`gluster`]), the garbage sweep ([`sweeper`]) and the heap trimmer ([`heap`]) (both [`background`] tasks), and
 //! the offline `fsck` / `reindex` tools ([`recovery`]). [`start`] runs a gateway on a connected
 //! volume (used by `main` and by the integration tests alike).
 
@@ -13,6 +13,7 @@ pub mod admin_auth;
 pub mod background;
 pub mod blocking;
 pub mod config;
+pub mod gluster;
 pub mod heap;
 pub mod http;
 pub mod logging;
@@ -61,6 +62,9 @@ pub struct Running {
     tasks: Vec<tokio::task::JoinHandle<io::Result<()>>>,
     sweeper: background::Handle,
     trimmer: Option<background::Handle>,
+    cluster_task: background::Handle,
+    /// The cluster collector (`gluster`): [`gluster::Collector::refresh_now`] asks for a refresh.
+    pub cluster: Arc<gluster::Collector>,
 }
 
 impl Running {
@@ -76,6 +80,7 @@ impl Running {
         if let Some(t) = self.trimmer {
             t.stop().await;
         }
+        self.cluster_task.stop().await;
         let reg = self.state.registry.clone();
         let _ = blocking::run(move || reg.flush()).await;
     }
@@ -121,9 +126,19 @@ pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
     let s3 = s3.disable_signals().run();
 
     let admin_state = state.clone();
-    let admin = HttpServer::new(move || App::new().configure(admin::configure(admin_state.clone())))
-        .workers(1)
-        .bind(config.admin_listen)?;
+    let cluster = gluster::Collector::new(&config);
+    let cluster_api = Arc::new(gluster::ClusterApi {
+        collector: cluster.clone(),
+        volume: config.volume.clone(),
+        token: config.admin_token.clone(),
+    });
+    let admin = HttpServer::new(move || {
+        App::new()
+            .configure(admin::configure(admin_state.clone()))
+            .configure(gluster::configure(cluster_api.clone()))
+    })
+    .workers(1)
+    .bind(config.admin_listen)?;
     let admin_addr = admin.addrs()[0];
     let admin = admin.disable_signals().run();
 
@@ -131,6 +146,7 @@ pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
     let tasks = vec![tokio::spawn(s3), tokio::spawn(admin)];
     let sweeper = sweeper::start(state.clone());
     let trimmer = heap::start(config.heap_trim);
+    let cluster_task = gluster::collector::start(cluster.clone());
     Ok(Running {
         s3_addr,
         admin_addr,
@@ -140,5 +156,7 @@ pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
         tasks,
         sweeper,
         trimmer,
+        cluster_task,
+        cluster,
     })
 }

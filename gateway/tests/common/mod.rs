@@ -79,6 +79,10 @@ impl Gw {
             region_agnostic: false,
             body_read_timeout: Duration::from_secs(20),
             admin_token: gateway::admin_auth::AdminToken::new(ADMIN_TOKEN.into()),
+            gluster_cli: "gluster".into(),
+            // No cluster collector unless a test asks: heal info spawns a client and emits events.
+            cluster_refresh: None,
+            gluster_cli_timeout: Duration::from_secs(10),
             users: vec![
                 User {
                     access_key: AK.into(),

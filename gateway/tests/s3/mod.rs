@@ -3,6 +3,7 @@
 mod admin;
 mod auth;
 mod buckets;
+mod cluster;
 mod crash;
 mod listing;
 mod multipart;

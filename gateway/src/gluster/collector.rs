@@ -1,0 +1,376 @@
+//! The cluster collector: a background task that runs the `gluster --mode=script --xml` CLI
+//! (through `tokio::process`, each command under a timeout, against the first reachable
+//! volfile server) and keeps the last good answer of each command with its error and age, so
+//! one failing command degrades one field and never the API. `heal info summary` and
+//! `quota list` spawn a gfapi client and emit events each time, so they run only every
+//! [`SLOW_EVERY`] and on [`Collector::refresh_now`]. Owns the snapshot; must not serve HTTP
+//! (see [`super::routes`]) or block the executor.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use tokio::sync::{watch, Notify};
+
+use super::parse::{self, HealBrick, Peer, QuotaLimit, VolumeInfo, VolumeStatus};
+use crate::background;
+use crate::config::Config;
+
+/// How often the commands that spawn a client (heal info summary, quota list) run at most
+/// without a [`Collector::refresh_now`].
+pub const SLOW_EVERY: Duration = Duration::from_secs(60);
+/// Shortest gap between two runs of the slow commands, even when asked more often.
+const SLOW_MIN_GAP: Duration = Duration::from_secs(5);
+/// How long a volfile server may take to accept a TCP connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The last good value of one command, and its last error when the latest run failed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Field<T> {
+    /// Last good value (`None`: never collected).
+    pub value: Option<T>,
+    /// Why the latest run failed (`None` when it succeeded).
+    pub error: Option<String>,
+    /// Unix seconds of `value`.
+    pub collected_at: Option<u64>,
+}
+
+impl<T> Default for Field<T> {
+    fn default() -> Self {
+        Field {
+            value: None,
+            error: None,
+            collected_at: None,
+        }
+    }
+}
+
+impl<T> Field<T> {
+    fn update(&mut self, r: Result<T, String>) {
+        match r {
+            Ok(v) => {
+                self.value = Some(v);
+                self.error = None;
+                self.collected_at = Some(unix_now());
+            }
+            Err(e) => self.error = Some(e),
+        }
+    }
+}
+
+/// Everything the collector knows.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// `pool list` (this node included, as `localhost`).
+    pub peers: Field<Vec<Peer>>,
+    /// `volume info`.
+    pub volumes: Field<Vec<VolumeInfo>>,
+    /// `volume status all detail` (stopped volumes are absent).
+    pub status: Field<Vec<VolumeStatus>>,
+    /// `volume heal <vol> info summary`, per started volume.
+    pub heal: BTreeMap<String, Field<Vec<HealBrick>>>,
+    /// `volume quota <vol> list`, per started volume with quota on.
+    pub quota: BTreeMap<String, Field<Vec<QuotaLimit>>>,
+    /// The glusterd the CLI talked to last (`--remote-host`), `None` for the local default.
+    pub remote_host: Option<String>,
+    /// Unix seconds of the end of the last refresh (`None`: none finished yet).
+    pub refreshed_at: Option<u64>,
+}
+
+/// What the collector needs from the configuration.
+#[derive(Debug, Clone)]
+struct Settings {
+    cli: PathBuf,
+    timeout: Duration,
+    refresh: Option<Duration>,
+    servers: Vec<(String, u16)>,
+}
+
+/// The collector; shared (`Arc`) between its task, the admin routes and whoever wants a
+/// refresh (events).
+pub struct Collector {
+    settings: Settings,
+    snapshot: RwLock<Arc<Snapshot>>,
+    kick: Notify,
+    slow_due: AtomicBool,
+    /// This machine's glusterd UUID (`/var/lib/glusterd/glusterd.info`), when readable.
+    local_uuid: Option<String>,
+    /// Names and addresses that mean this machine.
+    local_names: Vec<String>,
+}
+
+impl Collector {
+    /// A collector for `config` (nothing runs until [`start`]).
+    pub fn new(config: &Config) -> Arc<Collector> {
+        let servers = config
+            .volfile_servers
+            .iter()
+            .filter_map(|s| gfapi::Server::parse(s).ok())
+            .map(|s| (s.host, s.port))
+            .collect();
+        let local_uuid = std::fs::read_to_string("/var/lib/glusterd/glusterd.info")
+            .ok()
+            .and_then(|t| {
+                t.lines()
+                    .find_map(|l| l.strip_prefix("UUID=").map(|u| u.trim().to_owned()))
+            });
+        let mut local_names: Vec<String> = ["localhost", "127.0.0.1", "::1"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        if let Ok(h) = std::fs::read_to_string("/proc/sys/kernel/hostname") {
+            let h = h.trim().to_owned();
+            if let Some((short, _)) = h.split_once('.') {
+                local_names.push(short.to_owned());
+            }
+            local_names.push(h);
+        }
+        Arc::new(Collector {
+            settings: Settings {
+                cli: config.gluster_cli.clone(),
+                timeout: config.gluster_cli_timeout,
+                refresh: config.cluster_refresh,
+                servers,
+            },
+            snapshot: RwLock::new(Arc::new(Snapshot::default())),
+            kick: Notify::new(),
+            slow_due: AtomicBool::new(true),
+            local_uuid,
+            local_names,
+        })
+    }
+
+    /// Whether the collector runs at all (`cluster_refresh_secs` not 0).
+    pub fn enabled(&self) -> bool {
+        self.settings.refresh.is_some()
+    }
+
+    /// The latest snapshot (cheap: an `Arc`).
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot
+            .read()
+            .map_or_else(|p| p.into_inner().clone(), |s| s.clone())
+    }
+
+    /// Asks for a full refresh now, heal info included (e.g. an event said a brick changed).
+    /// Returns at once; the refresh runs on the collector's task.
+    pub fn refresh_now(&self) {
+        self.slow_due.store(true, Ordering::Relaxed);
+        self.kick.notify_one();
+    }
+
+    /// Whether a brick (`host`, peer `uuid`) is on this machine.
+    pub fn is_local(&self, host: &str, uuid: &str) -> bool {
+        self.local_uuid
+            .as_deref()
+            .is_some_and(|u| !uuid.is_empty() && u == uuid)
+            || self.local_names.iter().any(|n| n.eq_ignore_ascii_case(host))
+    }
+
+    fn publish(&self, f: impl FnOnce(&mut Snapshot)) {
+        let mut guard = self
+            .snapshot
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut next = (**guard).clone();
+        f(&mut next);
+        *guard = Arc::new(next);
+    }
+
+    /// Runs `gluster --mode=script --xml [--remote-host=H] args...` and returns its stdout
+    /// (the CLI prints its XML answer, failures included, on stdout).
+    async fn run(&self, remote: Option<&str>, args: &[&str]) -> Result<String, String> {
+        let mut cmd = tokio::process::Command::new(&self.settings.cli);
+        cmd.arg("--mode=script").arg("--xml");
+        if let Some(h) = remote {
+            cmd.arg(format!("--remote-host={h}"));
+        }
+        cmd.args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let what = args.join(" ");
+        let out = match tokio::time::timeout(self.settings.timeout, cmd.output()).await {
+            Err(_) => {
+                return Err(format!(
+                    "gluster {what}: no answer in {} s",
+                    self.settings.timeout.as_secs()
+                ))
+            }
+            Ok(Err(e)) => return Err(format!("running {} {what}: {e}", self.settings.cli.display())),
+            Ok(Ok(o)) => o,
+        };
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        if stdout.trim().is_empty() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            return Err(format!("gluster {what}: {} {}", out.status, stderr.trim()));
+        }
+        Ok(stdout)
+    }
+
+    /// The first volfile server that accepts a TCP connection (`None` when none is
+    /// configured: the CLI's own default, the local glusterd).
+    async fn remote_host(&self) -> Result<Option<String>, String> {
+        if self.settings.servers.is_empty() {
+            return Ok(None);
+        }
+        for (host, port) in &self.settings.servers {
+            let conn = tokio::net::TcpStream::connect((host.as_str(), *port));
+            if let Ok(Ok(_)) = tokio::time::timeout(CONNECT_TIMEOUT, conn).await {
+                return Ok(Some(host.clone()));
+            }
+        }
+        Err("no volfile server accepts connections".into())
+    }
+
+    /// One refresh; `slow` adds heal info summary and quota list.
+    async fn refresh(&self, slow: bool) {
+        let remote = match self.remote_host().await {
+            Ok(r) => r,
+            Err(e) => {
+                self.publish(|s| {
+                    s.peers.update(Err(e.clone()));
+                    s.volumes.update(Err(e.clone()));
+                    s.status.update(Err(e.clone()));
+                    s.refreshed_at = Some(unix_now());
+                });
+                return;
+            }
+        };
+        let r = remote.as_deref();
+        let peers = self
+            .run(r, &["pool", "list"])
+            .await
+            .and_then(|x| parse::peers(&x).map_err(|e| e.to_string()));
+        let volumes = self
+            .run(r, &["volume", "info"])
+            .await
+            .and_then(|x| parse::volume_info(&x).map_err(|e| e.to_string()));
+        let status = self
+            .run(r, &["volume", "status", "all", "detail"])
+            .await
+            .and_then(|x| parse::volume_status(&x).map_err(|e| e.to_string()));
+        let started: Vec<(String, bool)> = volumes
+            .as_ref()
+            .map(|v| {
+                v.iter()
+                    .filter(|v| v.started)
+                    .map(|v| (v.name.clone(), v.quota_on()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let known: Option<Vec<String>> = volumes
+            .as_ref()
+            .ok()
+            .map(|v| v.iter().map(|v| v.name.clone()).collect());
+        let mut heal = Vec::new();
+        let mut quota = Vec::new();
+        if slow {
+            for (name, quota_on) in &started {
+                let h = self
+                    .run(r, &["volume", "heal", name, "info", "summary"])
+                    .await
+                    .and_then(|x| parse::heal_summary(&x).map_err(|e| e.to_string()));
+                heal.push((name.clone(), h));
+                if *quota_on {
+                    let q = self
+                        .run(r, &["volume", "quota", name, "list"])
+                        .await
+                        .and_then(|x| parse::quota_list(&x).map_err(|e| e.to_string()));
+                    quota.push((name.clone(), q));
+                }
+            }
+        }
+        self.publish(|s| {
+            s.remote_host = remote;
+            s.peers.update(peers);
+            s.volumes.update(volumes);
+            s.status.update(status);
+            // Volumes that no longer exist, or (quota) no longer have quota on, drop out.
+            if let Some(known) = &known {
+                s.heal.retain(|k, _| known.contains(k));
+                let with_quota: Vec<&String> = started.iter().filter(|v| v.1).map(|v| &v.0).collect();
+                s.quota.retain(|k, _| with_quota.contains(&k));
+            }
+            for (name, h) in heal {
+                s.heal.entry(name).or_default().update(h);
+            }
+            for (name, q) in quota {
+                s.quota.entry(name).or_default().update(q);
+            }
+            s.refreshed_at = Some(unix_now());
+        });
+    }
+}
+
+/// Starts the collector's task: a refresh at once, then every `cluster_refresh` or on
+/// [`Collector::refresh_now`]. With no `cluster_refresh` the task only waits for its stop.
+pub fn start(collector: Arc<Collector>) -> background::Handle {
+    background::spawn(move |mut stop: watch::Receiver<bool>| async move {
+        let Some(refresh) = collector.settings.refresh else {
+            let _ = stop.changed().await;
+            return;
+        };
+        let mut last_slow: Option<Instant> = None;
+        loop {
+            let slow = last_slow.is_none_or(|t| {
+                let since = t.elapsed();
+                since >= SLOW_EVERY || (since >= SLOW_MIN_GAP && collector.slow_due.load(Ordering::Relaxed))
+            });
+            if slow {
+                collector.slow_due.store(false, Ordering::Relaxed);
+                last_slow = Some(Instant::now());
+            }
+            tokio::select! {
+                () = collector.refresh(slow) => {}
+                _ = stop.changed() => return,
+            }
+            let wait = if collector.slow_due.load(Ordering::Relaxed) {
+                // Asked for while the slow commands were not allowed yet: come back when they are.
+                SLOW_MIN_GAP.min(refresh)
+            } else {
+                refresh
+            };
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = collector.kick.notified() => {}
+                _ = stop.changed() => return,
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_run_keeps_the_last_good_value() {
+        let mut f: Field<u32> = Field::default();
+        f.update(Err("boom".into()));
+        assert_eq!(
+            (f.value, f.error.as_deref(), f.collected_at),
+            (None, Some("boom"), None)
+        );
+        f.update(Ok(7));
+        assert_eq!((f.value, f.error.as_deref()), (Some(7), None));
+        let at = f.collected_at;
+        assert!(at.is_some());
+        f.update(Err("timeout".into()));
+        assert_eq!(
+            (f.value, f.error.as_deref(), f.collected_at),
+            (Some(7), Some("timeout"), at)
+        );
+    }
+}

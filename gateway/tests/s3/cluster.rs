@@ -1,0 +1,384 @@
+//! The cluster admin API against the real local volume `s3vol`: `/health/cluster`,
+//! `/admin/v1/cluster`, `/admin/v1/volumes/{name}` and their bearer token. Read-only: no brick
+//! is touched here.
+
+use std::time::{Duration, Instant};
+
+use crate::common::{Gw, ADMIN_TOKEN};
+
+/// GET `path` on the admin listener with an optional bearer token; (status, body).
+fn get(base: &str, path: &str, token: Option<&str>) -> (u16, String) {
+    use std::io::{Read, Write};
+    let addr = base.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = out
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+async fn get_async(base: &str, path: &str, token: Option<&str>) -> (u16, String) {
+    let (base, path, token) = (base.to_owned(), path.to_owned(), token.map(str::to_owned));
+    tokio::task::spawn_blocking(move || get(&base, &path, token.as_deref()))
+        .await
+        .unwrap()
+}
+
+fn json(body: &str) -> serde_json::Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+/// Whether `cluster` shows s3vol with 3 bricks online and a replica set in quorum.
+fn s3vol_healthy(cluster: &serde_json::Value) -> bool {
+    let Some(vols) = cluster["volumes"]["value"].as_array() else {
+        return false;
+    };
+    let Some(v) = vols.iter().find(|v| v["name"] == "s3vol") else {
+        return false;
+    };
+    let bricks = v["bricks"].as_array().map_or(0, |b| {
+        b.iter()
+            .filter(|b| b["online"] == serde_json::Value::Bool(true))
+            .count()
+    });
+    bricks == 3 && v["replica_sets"][0]["quorum"] == serde_json::Value::Bool(true)
+}
+
+#[actix_web::test]
+async fn cluster_api_shows_s3vol_in_quorum() {
+    let gw = Gw::start_with(|c| {
+        c.volume = "s3vol".into();
+        c.cluster_refresh = Some(Duration::from_secs(1));
+    })
+    .await;
+    let admin = gw.admin.clone();
+
+    // Bounded poll: the collector's first refresh runs a handful of CLI commands.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let cluster = loop {
+        let (status, body) = get_async(&admin, "/admin/v1/cluster", Some(ADMIN_TOKEN)).await;
+        assert_eq!(status, 200, "{body}");
+        let v = json(&body);
+        if s3vol_healthy(&v) {
+            break v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "s3vol never showed 3 bricks online: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let vol = cluster["volumes"]["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "s3vol")
+        .unwrap();
+    assert_eq!(vol["replica_count"], 3);
+    assert_eq!(vol["started"], true);
+    assert_eq!(vol["status"], "Started");
+    for b in vol["bricks"].as_array().unwrap() {
+        assert!(b["pid"].as_u64().is_some_and(|p| p > 0), "{b}");
+        assert!(b["port"].as_u64().is_some_and(|p| p > 0), "{b}");
+        assert!(b["size_total"].as_u64().is_some_and(|s| s > 0), "{b}");
+        assert!(b["path"].as_str().unwrap().starts_with('/'), "{b}");
+        // Every brick of the test volume is on this machine.
+        assert_eq!(b["local"], true, "{b}");
+    }
+    assert!(
+        vol["capacity"]["size_total"].as_u64().is_some_and(|s| s > 0),
+        "{vol}"
+    );
+    assert!(cluster["collected_at"].as_u64().is_some());
+    let peers = cluster["peers"]["value"].as_array().unwrap();
+    assert!(peers
+        .iter()
+        .any(|p| p["hostname"] == "localhost" && p["connected"] == true));
+
+    // Heal counts come from the slow commands, run once at start: wait for them too.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, body) = get_async(&admin, "/admin/v1/volumes/s3vol", Some(ADMIN_TOKEN)).await;
+        assert_eq!(status, 200, "{body}");
+        let v = json(&body);
+        if v["volume"]["heal_collected_at"].as_u64().is_some() {
+            for b in v["volume"]["bricks"].as_array().unwrap() {
+                assert_eq!(b["split_brain"], 0, "{b}");
+                assert_eq!(b["heal_status"], "Connected", "{b}");
+            }
+            break;
+        }
+        assert!(Instant::now() < deadline, "heal info never arrived: {body}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    let (status, body) = get_async(&admin, "/health/cluster", None).await;
+    assert_eq!(status, 200, "{body}");
+    let h = json(&body);
+    assert_eq!(h["verdict"], "ok");
+    assert_eq!(h["volume"], "s3vol");
+    assert_eq!(h["replica_sets"][0]["online"], 3);
+
+    // All three bricks are on this machine: taking it down would lose quorum.
+    let (status, body) = get_async(&admin, "/health/cluster?maintenance=true", None).await;
+    assert_eq!(status, 412, "{body}");
+    assert_eq!(json(&body)["verdict"], "maintenance-would-lose-quorum");
+
+    // The bearer token.
+    for path in ["/admin/v1/cluster", "/admin/v1/volumes/s3vol"] {
+        let (status, body) = get_async(&admin, path, None).await;
+        assert_eq!(status, 401, "{path}: {body}");
+        assert_eq!(json(&body)["error"], "Unauthorized");
+        let (status, body) = get_async(&admin, path, Some("not-the-token")).await;
+        assert_eq!(status, 401, "{path}: {body}");
+    }
+
+    // An unknown volume.
+    let (status, body) = get_async(&admin, "/admin/v1/volumes/no-such-volume", Some(ADMIN_TOKEN)).await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(json(&body)["error"], "NoSuchVolume");
+    gw.stop().await;
+}
+
+#[actix_web::test]
+async fn no_admin_token_configured_refuses_everyone() {
+    let gw = Gw::start_with(|c| c.admin_token = None).await;
+    let (status, body) = get_async(&gw.admin, "/admin/v1/cluster", Some(ADMIN_TOKEN)).await;
+    assert_eq!(status, 401, "{body}");
+    gw.stop().await;
+}
+
+#[actix_web::test]
+async fn health_cluster_is_503_for_a_volume_that_does_not_exist() {
+    let gw = Gw::start_with(|c| {
+        c.volume = "no-such-volume-here".into();
+        c.cluster_refresh = Some(Duration::from_secs(1));
+    })
+    .await;
+    // 503 from the start (nothing collected) and after (no such volume): wait until the reason
+    // is the missing volume.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, body) = get_async(&gw.admin, "/health/cluster", None).await;
+        assert_eq!(status, 503, "{body}");
+        if body.contains("does not exist") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{body}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    gw.stop().await;
+}
+
+/// A scratch replica-3 volume of this test's own; stopped, deleted and its brick directories
+/// removed on drop (panics included).
+struct Scratch {
+    name: String,
+    root: std::path::PathBuf,
+}
+
+fn gluster(args: &[&str]) -> std::process::Output {
+    std::process::Command::new("gluster")
+        .arg("--mode=script")
+        .args(args)
+        .output()
+        .expect("gluster CLI")
+}
+
+impl Scratch {
+    fn create() -> Scratch {
+        let name = format!("scratch-{}", std::process::id());
+        let root = std::path::PathBuf::from(format!("/var/lib/glusters3/{name}"));
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .unwrap()
+            .trim()
+            .to_owned();
+        let s = Scratch { name, root };
+        let mut args = vec![
+            "volume".to_owned(),
+            "create".into(),
+            s.name.clone(),
+            "replica".into(),
+            "3".into(),
+        ];
+        for i in 1..=3 {
+            let dir = s.root.join(format!("b{i}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            args.push(format!("{host}:{}", dir.display()));
+        }
+        args.push("force".into());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = gluster(&args);
+        assert!(
+            out.status.success(),
+            "create: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = gluster(&["volume", "start", &s.name]);
+        assert!(
+            out.status.success(),
+            "start: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        s
+    }
+
+    /// [`Scratch::pids`] on a handle that must not clean up (a copy of the name only).
+    fn pids_and_forget(self) -> Vec<Option<u32>> {
+        let p = self.pids();
+        std::mem::forget(self);
+        p
+    }
+
+    /// Brick pids in volume order (`None` when down), from the CLI.
+    fn pids(&self) -> Vec<Option<u32>> {
+        let out = gluster(&["--xml", "volume", "status", &self.name]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        let v = gateway::gluster::parse::volume_status(&text).unwrap();
+        v[0].bricks.iter().map(|b| b.pid.filter(|_| b.online)).collect()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = gluster(&["volume", "stop", &self.name, "force"]);
+        let _ = gluster(&["volume", "delete", &self.name]);
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+/// Polls `/health/cluster` until `want(status, verdict)` holds (60 s at most).
+async fn wait_health(
+    admin: &str,
+    what: &str,
+    want: impl Fn(u16, &serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, body) = get_async(admin, "/health/cluster", None).await;
+        let v = json(&body);
+        if want(status, &v) {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "waiting for {what}: {status} {body}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn kill(pid: u32) {
+    let out = std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "kill {pid}");
+}
+
+#[actix_web::test]
+async fn health_cluster_follows_bricks_of_a_scratch_volume() {
+    let scratch = Scratch::create();
+    let name = scratch.name.clone();
+    let gw = Gw::start_with(|c| {
+        c.volume = name;
+        c.cluster_refresh = Some(Duration::from_secs(1));
+    })
+    .await;
+    let admin = gw.admin.clone();
+    wait_health(&admin, "3 bricks up", |s, v| {
+        s == 200 && v["replica_sets"][0]["online"] == 3
+    })
+    .await;
+
+    // Bricks may take a moment to register their pids.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let pids = loop {
+        let p = tokio::task::spawn_blocking({
+            let n = scratch.name.clone();
+            move || {
+                Scratch {
+                    name: n,
+                    root: std::path::PathBuf::new(),
+                }
+                .pids_and_forget()
+            }
+        })
+        .await
+        .unwrap();
+        if p.iter().all(Option::is_some) {
+            break p;
+        }
+        assert!(Instant::now() < deadline, "{p:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+
+    // One of three down: still a majority.
+    kill(pids[0].unwrap());
+    let v = wait_health(&admin, "first kill seen", |_, v| {
+        v["replica_sets"][0]["online"] == 2
+    })
+    .await;
+    assert_eq!(v["verdict"], "ok", "{v}");
+    let (status, _) = get_async(&admin, "/health/cluster", None).await;
+    assert_eq!(status, 200);
+
+    // Two of three down: no quorum.
+    kill(pids[1].unwrap());
+    let v = wait_health(&admin, "second kill: 503", |s, _| s == 503).await;
+    assert_eq!(v["verdict"], "no-quorum", "{v}");
+    assert_eq!(v["replica_sets"][0]["online"], 1, "{v}");
+
+    // start force brings them back.
+    let n = scratch.name.clone();
+    let out = tokio::task::spawn_blocking(move || gluster(&["volume", "start", &n, "force"]))
+        .await
+        .unwrap();
+    assert!(out.status.success());
+    wait_health(&admin, "start force: quorum back", |s, _| s == 200).await;
+    gw.stop().await;
+    tokio::task::spawn_blocking(move || drop(scratch)).await.unwrap();
+}
+
+#[actix_web::test]
+async fn a_failing_cli_degrades_fields_not_the_api() {
+    let gw = Gw::start_with(|c| {
+        c.volume = "s3vol".into();
+        c.gluster_cli = "/nonexistent/gluster".into();
+        c.cluster_refresh = Some(Duration::from_secs(1));
+    })
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, body) = get_async(&gw.admin, "/admin/v1/cluster", Some(ADMIN_TOKEN)).await;
+        assert_eq!(status, 200, "{body}");
+        let v = json(&body);
+        if v["collected_at"].as_u64().is_some() {
+            assert!(v["peers"]["value"].is_null(), "{v}");
+            assert!(
+                v["peers"]["error"]
+                    .as_str()
+                    .unwrap()
+                    .contains("/nonexistent/gluster"),
+                "{v}"
+            );
+            assert!(v["volumes"]["error"].as_str().is_some(), "{v}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "{body}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (status, body) = get_async(&gw.admin, "/health/cluster", None).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("volume info not collected yet"), "{body}");
+    gw.stop().await;
+}
