@@ -125,7 +125,8 @@ pub fn configure(state: Arc<AppState>, metrics: Arc<Metrics>) -> impl FnOnce(&mu
                 web::get().to(|| async { HttpResponse::Ok().body("ok\n") }),
             )
             .route("/ready", web::get().to(ready_check))
-            .route("/metrics", web::get().to(metrics_page));
+            .route("/metrics", web::get().to(metrics_page))
+            .configure(crate::events::configure);
     }
 }
 

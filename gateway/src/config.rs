@@ -86,6 +86,8 @@ struct FileConfig {
     region_agnostic: Option<bool>,
     body_read_timeout_secs: Option<u64>,
     admin_token: Option<String>,
+    events_max: Option<usize>,
+    events_max_age_hours: Option<u64>,
     #[serde(default)]
     users: Vec<User>,
 }
@@ -165,6 +167,12 @@ pub struct ServeArgs {
     /// routes answer 401 to everyone; `/health`, `/ready` and `/metrics` stay open).
     #[arg(long, env = "GLUSTERS3_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+    /// Events kept in the history (`events`) [default: 10000].
+    #[arg(long, env = "GLUSTERS3_EVENTS_MAX")]
+    pub events_max: Option<usize>,
+    /// Hours an event stays in the history (`events`) [default: 168].
+    #[arg(long, env = "GLUSTERS3_EVENTS_MAX_AGE_HOURS")]
+    pub events_max_age_hours: Option<u64>,
     /// A user `ACCESS:SECRET[:OWNER[:DISPLAY]]` (repeatable; comma-separated in the env).
     #[arg(long = "user", env = "GLUSTERS3_USERS", value_delimiter = ',')]
     pub users: Vec<String>,
@@ -212,6 +220,10 @@ pub struct Config {
     pub body_read_timeout: Duration,
     /// Bearer token of the admin API (`admin_auth`); `None` refuses every `/admin/v1/` call.
     pub admin_token: Option<crate::admin_auth::AdminToken>,
+    /// Most events kept in the history (`events`).
+    pub events_max: usize,
+    /// Longest an event stays in the history (`events`).
+    pub events_max_age: Duration,
     /// Users.
     pub users: Vec<User>,
 }
@@ -321,6 +333,14 @@ impl Config {
                 .clone()
                 .or(file.admin_token)
                 .and_then(crate::admin_auth::AdminToken::new),
+            events_max: args.events_max.or(file.events_max).unwrap_or(10_000).max(1),
+            events_max_age: Duration::from_secs(
+                args.events_max_age_hours
+                    .or(file.events_max_age_hours)
+                    .unwrap_or(168)
+                    .clamp(1, 24 * 365 * 10)
+                    * 3600,
+            ),
             users,
         })
     }

@@ -13,6 +13,7 @@ pub mod admin_auth;
 pub mod background;
 pub mod blocking;
 pub mod config;
+pub mod events;
 pub mod heap;
 pub mod http;
 pub mod logging;
@@ -97,11 +98,13 @@ pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
     .await
     .map_err(|e| io::Error::other(e.to_string()))??;
 
+    let hub = events::Events::start(registry.clone(), &config);
     let state = Arc::new(AppState {
         config: config.clone(),
         registry,
         store,
         budget: s3::body::UploadBudget::new(config.upload_buffer).with_max_wait(config.body_read_timeout),
+        events: hub,
     });
     let metrics = Arc::new(admin::Metrics::default());
 

@@ -40,6 +40,8 @@ pub struct AppState {
     pub store: BlobStore,
     /// The memory upload bodies may hold on their way to the store.
     pub budget: body::UploadBudget,
+    /// The event hub: history, live fan-out, the gateway's own S3 events (`events`).
+    pub events: crate::events::Events,
 }
 
 /// One authenticated request in progress.

@@ -79,6 +79,8 @@ impl Gw {
             region_agnostic: false,
             body_read_timeout: Duration::from_secs(20),
             admin_token: gateway::admin_auth::AdminToken::new(ADMIN_TOKEN.into()),
+            events_max: 10_000,
+            events_max_age: Duration::from_secs(168 * 3600),
             users: vec![
                 User {
                     access_key: AK.into(),
