@@ -4,6 +4,7 @@ mod admin;
 mod auth;
 mod buckets;
 mod crash;
+mod events;
 mod listing;
 mod multipart;
 mod objects;
