@@ -63,6 +63,11 @@ impl User {
     }
 }
 
+/// The history's age bound from `events_max_age_hours` (default a week, at least an hour).
+fn events_max_age(hours: Option<u64>) -> Duration {
+    Duration::from_secs(hours.unwrap_or(168).clamp(1, 24 * 365 * 10) * 3600)
+}
+
 /// The file format (every field optional; flags and environment win).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -334,13 +339,7 @@ impl Config {
                 .or(file.admin_token)
                 .and_then(crate::admin_auth::AdminToken::new),
             events_max: args.events_max.or(file.events_max).unwrap_or(10_000).max(1),
-            events_max_age: Duration::from_secs(
-                args.events_max_age_hours
-                    .or(file.events_max_age_hours)
-                    .unwrap_or(168)
-                    .clamp(1, 24 * 365 * 10)
-                    * 3600,
-            ),
+            events_max_age: events_max_age(args.events_max_age_hours.or(file.events_max_age_hours)),
             users,
         })
     }

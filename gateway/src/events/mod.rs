@@ -180,7 +180,7 @@ impl Events {
 pub async fn history(registry: &metadata::Registry, after: u64, limit: usize) -> Vec<Event> {
     let reg = registry.clone();
     match blocking::run(move || reg.events_since(after, limit)).await {
-        Ok(Ok(entries)) => entries.into_iter().filter_map(decode).collect(),
+        Ok(Ok(entries)) => entries.iter().filter_map(decode).collect(),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "reading the event history");
             Vec::new()
@@ -193,7 +193,7 @@ pub async fn history(registry: &metadata::Registry, after: u64, limit: usize) ->
 }
 
 /// A stored entry as an [`Event`]; an undecodable one is skipped with a warning.
-fn decode(entry: metadata::EventEntry) -> Option<Event> {
+fn decode(entry: &metadata::EventEntry) -> Option<Event> {
     match serde_json::from_slice::<Event>(&entry.body) {
         Ok(mut e) => {
             e.id = entry.id;
@@ -312,7 +312,7 @@ impl Filter {
 
     /// Whether `e` passes.
     pub fn matches(&self, e: &Event) -> bool {
-        (self.events.is_empty() || self.events.iter().any(|n| *n == e.event))
+        (self.events.is_empty() || self.events.contains(&e.event))
             && self.volume.as_ref().is_none_or(|v| e.volume.as_ref() == Some(v))
             && self.node.as_ref().is_none_or(|n| e.nodeid.as_ref() == Some(n))
     }

@@ -57,7 +57,7 @@ fn filter(q: &HashMap<String, String>) -> Filter {
 
 /// The resume point: `Last-Event-ID` header, else `?last_event_id=`. `Err` for a value that is
 /// not an id.
-fn resume(req: &HttpRequest, q: &HashMap<String, String>) -> Result<Option<u64>, HttpResponse> {
+fn resume(req: &HttpRequest, q: &HashMap<String, String>) -> Result<Option<u64>, &'static str> {
     let v = req
         .headers()
         .get("last-event-id")
@@ -69,7 +69,7 @@ fn resume(req: &HttpRequest, q: &HashMap<String, String>) -> Result<Option<u64>,
         Some(s) => s
             .parse()
             .map(Some)
-            .map_err(|_| HttpResponse::BadRequest().body("Last-Event-ID is not an event id\n")),
+            .map_err(|_| "Last-Event-ID is not an event id\n"),
     }
 }
 
@@ -159,7 +159,7 @@ pub async fn sse(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     }
     let after = match resume(&req, &q) {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(r) => return HttpResponse::BadRequest().body(r),
     };
     let feed = Feed::new(&state, after, filter(&q)).await;
     let body = futures_util::stream::unfold(feed, |mut feed| async move {
@@ -188,7 +188,7 @@ pub async fn websocket(
     }
     let after = match resume(&req, &q) {
         Ok(a) => a,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(HttpResponse::BadRequest().body(r)),
     };
     let (res, mut session, mut msgs) = actix_ws::handle(&req, body)?;
     let mut feed = Feed::new(&state, after, filter(&q)).await;
@@ -224,17 +224,15 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     if !authorized(&req, &state, &q) {
         return unauthorized();
     }
-    let num = |k: &str, default: u64| -> Result<u64, HttpResponse> {
+    let num = |k: &str, default: u64| -> Result<u64, String> {
         match q.get(k) {
             None => Ok(default),
-            Some(v) => v
-                .parse()
-                .map_err(|_| HttpResponse::BadRequest().body(format!("{k} is not a number\n"))),
+            Some(v) => v.parse().map_err(|_| format!("{k} is not a number\n")),
         }
     };
     let (since, limit) = match (num("since", 0), num("limit", 100)) {
         (Ok(s), Ok(l)) => (s, usize::try_from(l.clamp(1, 1000)).unwrap_or(1000)),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(r), _) | (_, Err(r)) => return HttpResponse::BadRequest().body(r),
     };
     let f = filter(&q);
     let page = history(state.events.registry(), since, limit).await;

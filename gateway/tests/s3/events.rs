@@ -2,6 +2,7 @@
 //! the history, from SSE (resumed with Last-Event-ID) and from the websocket; a PUT through the
 //! SDK shows up as ObjectCreated:Put.
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -29,7 +30,7 @@ async fn request(
         body.len()
     );
     for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
+        let _ = write!(head, "{k}: {v}\r\n");
     }
     head.push_str("\r\n");
     s.write_all(head.as_bytes()).await.unwrap();
