@@ -79,8 +79,16 @@ if [ "$changed" = 1 ]; then
 fi
 
 # A reachable gateway answers webhook-test with 200 (eventsd sends an empty body).
-if gluster-eventsapi webhook-test "$URL" --bearer_token "$TOKEN" 2>&1 | grep -q ' OK '; then
+# A few tries: glusterd may be busy with another command of the same peer.
+ok=0
+for _ in 1 2 3 4 5; do
+    test_out=$(gluster-eventsapi webhook-test "$URL" --bearer_token "$TOKEN" 2>&1 || true)
+    if printf '%s\n' "$test_out" | grep -q '| *OK |'; then ok=1; break; fi
+    sleep 1
+done
+if [ "$ok" = 1 ]; then
     say "webhook-test: OK"
 else
     say "webhook-test: the gateway did not answer 200 at $URL (is it running with this token?)"
+    printf '%s\n' "$test_out" >&2
 fi
