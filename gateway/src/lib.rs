@@ -67,6 +67,7 @@ impl Running {
     /// Stops accepting, lets in-flight requests finish, stops the sweeper and flushes the
     /// registry.
     pub async fn stop(self) {
+        self.state.events.close();
         self.s3.stop(true).await;
         self.admin.stop(true).await;
         for t in self.tasks {

@@ -18,7 +18,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix_web::web;
 use serde::{Deserialize, Serialize};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::blocking;
 use crate::config::Config;
@@ -70,6 +70,8 @@ pub struct Events {
     live: broadcast::Sender<Arc<Event>>,
     registry: metadata::Registry,
     volume: String,
+    /// Set by [`Events::close`]: open streams end, so a graceful stop does not wait on them.
+    closed: watch::Sender<bool>,
 }
 
 impl Events {
@@ -90,7 +92,18 @@ impl Events {
             live,
             registry,
             volume: config.volume.clone(),
+            closed: watch::Sender::new(false),
         }
+    }
+
+    /// Ends every open stream (the gateway is stopping).
+    pub fn close(&self) {
+        self.closed.send_replace(true);
+    }
+
+    /// Becomes true when the hub is closed.
+    pub fn closed(&self) -> watch::Receiver<bool> {
+        self.closed.subscribe()
     }
 
     /// Queues an event for the history and the streams without waiting. False if the queue is

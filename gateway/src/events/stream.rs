@@ -83,6 +83,7 @@ pub struct Feed {
     /// The last id passed on (or skipped by the filter).
     last: u64,
     filter: Filter,
+    closed: tokio::sync::watch::Receiver<bool>,
 }
 
 impl Feed {
@@ -107,12 +108,16 @@ impl Feed {
             replaying: true,
             last: start,
             filter,
+            closed: state.events.closed(),
         }
     }
 
     /// The next event that passes the filter; `None` once the hub is gone. Cancel-safe.
     pub async fn next(&mut self) -> Option<Event> {
         loop {
+            if *self.closed.borrow() {
+                return None;
+            }
             if let Some(e) = self.backlog.pop_front() {
                 self.last = e.id;
                 if self.filter.matches(&e) {
@@ -129,7 +134,11 @@ impl Feed {
                 }
                 continue;
             }
-            match self.live.recv().await {
+            let next = tokio::select! {
+                r = self.live.recv() => r,
+                _ = self.closed.changed() => return None,
+            };
+            match next {
                 Ok(e) if e.id <= self.last => {}
                 Ok(e) => {
                     self.last = e.id;
