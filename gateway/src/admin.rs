@@ -21,7 +21,8 @@ pub fn configure(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
                 web::get().to(|| async { HttpResponse::Ok().body("ok\n") }),
             )
             .route("/ready", web::get().to(ready_check))
-            .route("/metrics", web::get().to(metrics_page));
+            .route("/metrics", web::get().to(metrics_page))
+            .configure(crate::events::configure);
     }
 }
 

@@ -17,6 +17,11 @@ impl AdminToken {
         (!token.is_empty()).then_some(AdminToken(token))
     }
 
+    /// The token's bytes, as the HMAC key of Gluster's webhook JWTs (`events`). Not for display.
+    pub fn secret(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+
     /// Whether `presented` is this token, in time that depends only on the lengths.
     pub fn matches(&self, presented: &str) -> bool {
         self.0.as_bytes().ct_eq(presented.as_bytes()).into()

@@ -63,6 +63,11 @@ impl User {
     }
 }
 
+/// The history's age bound from `events_max_age_hours` (default a week, at least an hour).
+fn events_max_age(hours: Option<u64>) -> Duration {
+    Duration::from_secs(hours.unwrap_or(168).clamp(1, 24 * 365 * 10) * 3600)
+}
+
 /// The file format (every field optional; flags and environment win).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -89,6 +94,8 @@ struct FileConfig {
     gluster_cli: Option<PathBuf>,
     cluster_refresh_secs: Option<u64>,
     gluster_cli_timeout_secs: Option<u64>,
+    events_max: Option<usize>,
+    events_max_age_hours: Option<u64>,
     #[serde(default)]
     users: Vec<User>,
 }
@@ -168,6 +175,12 @@ pub struct ServeArgs {
     /// routes answer 401 to everyone; `/health`, `/ready` and `/metrics` stay open).
     #[arg(long, env = "GLUSTERS3_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+    /// Events kept in the history (`events`) [default: 10000].
+    #[arg(long, env = "GLUSTERS3_EVENTS_MAX")]
+    pub events_max: Option<usize>,
+    /// Hours an event stays in the history (`events`) [default: 168].
+    #[arg(long, env = "GLUSTERS3_EVENTS_MAX_AGE_HOURS")]
+    pub events_max_age_hours: Option<u64>,
     /// A user `ACCESS:SECRET[:OWNER[:DISPLAY]]` (repeatable; comma-separated in the env).
     #[arg(long = "user", env = "GLUSTERS3_USERS", value_delimiter = ',')]
     pub users: Vec<String>,
@@ -222,6 +235,10 @@ pub struct Config {
     pub cluster_refresh: Option<Duration>,
     /// Longest run of one `gluster` command before it is killed and counted as failed.
     pub gluster_cli_timeout: Duration,
+    /// Most events kept in the history (`events`).
+    pub events_max: usize,
+    /// Longest an event stays in the history (`events`).
+    pub events_max_age: Duration,
     /// Users.
     pub users: Vec<User>,
 }
@@ -335,6 +352,8 @@ impl Config {
             gluster_cli,
             cluster_refresh,
             gluster_cli_timeout,
+            events_max: args.events_max.or(file.events_max).unwrap_or(10_000).max(1),
+            events_max_age: events_max_age(args.events_max_age_hours.or(file.events_max_age_hours)),
             users,
         })
     }

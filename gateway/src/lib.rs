@@ -13,6 +13,7 @@ pub mod admin_auth;
 pub mod background;
 pub mod blocking;
 pub mod config;
+pub mod events;
 pub mod gluster;
 pub mod heap;
 pub mod http;
@@ -71,6 +72,7 @@ impl Running {
     /// Stops accepting, lets in-flight requests finish, stops the sweeper and flushes the
     /// registry.
     pub async fn stop(self) {
+        self.state.events.close();
         self.s3.stop(true).await;
         self.admin.stop(true).await;
         for t in self.tasks {
@@ -107,12 +109,14 @@ pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
     .await
     .map_err(|e| io::Error::other(e.to_string()))??;
 
+    let hub = events::Events::start(registry.clone(), &config);
     let state = Arc::new(AppState {
         config: config.clone(),
         registry,
         store,
         budget: s3::body::UploadBudget::new(config.upload_buffer).with_max_wait(config.body_read_timeout),
         metrics,
+        events: hub,
     });
 
     let s3_state = state.clone();

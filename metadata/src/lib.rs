@@ -19,10 +19,12 @@
 //! | `parts`        | upload id ++ part number (u32 BE)               | [`PartRecord`]            |
 //! | `gc`           | queue id (u64 BE)                               | [`BlobRef`]               |
 //! | `meta`         | `schema`, `id_base`                             | u32, u64                  |
+//! | `events`       | event id (u64 BE)                               | receive time, body (`events`) |
 
 mod buckets;
 mod codec;
 mod error;
+mod events;
 mod export;
 mod flush;
 mod gc;
@@ -42,6 +44,7 @@ use sled::transaction::{
 };
 
 pub use error::{Error, Result};
+pub use events::EventEntry;
 pub use gc::ReferencedBlobs;
 pub use types::{
     BlobRef, BucketRecord, ListEntry, ListPage, ListQuery, ObjectRecord, PartRecord, PutCondition, Upload,
@@ -75,6 +78,7 @@ struct Inner {
     parts: sled::Tree,
     gc: sled::Tree,
     meta: sled::Tree,
+    events: sled::Tree,
     /// Added to sled's `generate_id` so ids stay above every id an import brought in (a fresh
     /// database's counter starts at zero).
     id_base: AtomicU64,
@@ -141,6 +145,7 @@ impl Registry {
             parts: tree("parts")?,
             gc: tree("gc")?,
             meta: tree("meta")?,
+            events: tree("events")?,
             id_base: AtomicU64::new(0),
             flush: flush::FlushGate::default(),
             db,

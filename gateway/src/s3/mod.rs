@@ -42,6 +42,8 @@ pub struct AppState {
     pub budget: body::UploadBudget,
     /// The Prometheus series of this gateway (requests are recorded by [`handle`]).
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The event hub: history, live fan-out, the gateway's own S3 events (`events`).
+    pub events: crate::events::Events,
 }
 
 /// One authenticated request in progress.

@@ -83,6 +83,8 @@ impl Gw {
             // No cluster collector unless a test asks: heal info spawns a client and emits events.
             cluster_refresh: None,
             gluster_cli_timeout: Duration::from_secs(10),
+            events_max: 10_000,
+            events_max_age: Duration::from_secs(168 * 3600),
             users: vec![
                 User {
                     access_key: AK.into(),

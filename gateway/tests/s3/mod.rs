@@ -5,6 +5,7 @@ mod auth;
 mod buckets;
 mod cluster;
 mod crash;
+mod events;
 mod listing;
 mod multipart;
 mod objects;

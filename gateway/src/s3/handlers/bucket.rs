@@ -95,6 +95,7 @@ pub async fn create_bucket(ctx: &Ctx, name: &str, body: RequestBody) -> S3Result
         Ok(())
     })
     .await?;
+    ctx.state.events.bucket(ctx, "BucketCreated", name);
     Ok(S3Response::empty(200).header("location", format!("/{name}")))
 }
 
@@ -129,6 +130,7 @@ pub async fn delete_bucket(ctx: &Ctx, name: &str) -> S3Result<S3Response> {
         Ok(())
     })
     .await?;
+    ctx.state.events.bucket(ctx, "BucketDeleted", name);
     Ok(S3Response::empty(204))
 }
 

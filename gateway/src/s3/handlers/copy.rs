@@ -227,6 +227,13 @@ pub async fn copy_object(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Respo
     fill_from_blob(&mut rec, &written, mtime);
     let doc = copy_result(mtime, &rec.etag, &rec.checksums);
     commit_or_discard(ctx, b.id, key, rec, cond, written.path).await?;
+    ctx.state.events.object(
+        ctx,
+        "ObjectCreated:Copy",
+        &b.name,
+        key,
+        Some((written.digest.len, &hex::encode(written.digest.md5))),
+    );
     Ok(S3Response::xml(doc.to_xml()))
 }
 

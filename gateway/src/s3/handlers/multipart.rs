@@ -367,6 +367,13 @@ pub async fn complete(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -> 
         committed?;
         let numbers: Vec<u32> = wanted.iter().map(|(n, _)| *n).collect();
         mark_parts(ctx, &b.name, key, &numbers, &rec).await;
+        ctx.state.events.object(
+            ctx,
+            "ObjectCreated:CompleteMultipartUpload",
+            &b.name,
+            key,
+            Some((rec.size, &rec.etag)),
+        );
         Ok(complete_response(bucket, key, &rec))
     }
     .await;

@@ -145,6 +145,13 @@ pub async fn put_object(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -
     let etag = rec.etag.clone();
     let checksum = written.digest.checksum.clone();
     commit_or_discard(ctx, b.id, key, rec, cond, written.path).await?;
+    ctx.state.events.object(
+        ctx,
+        "ObjectCreated:Put",
+        &b.name,
+        key,
+        Some((written.digest.len, &etag)),
+    );
 
     let mut resp = S3Response::empty(200).header("etag", format!("\"{etag}\""));
     if let Some((alg, value)) = checksum {
@@ -517,6 +524,9 @@ pub async fn delete_object(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Res
         Ok(())
     })
     .await?;
+    ctx.state
+        .events
+        .object(ctx, "ObjectRemoved:Delete", bucket, key, None);
     Ok(S3Response::empty(204))
 }
 
