@@ -4,7 +4,7 @@ CARGO ?= cargo
 export GLUSTER_VOLUME ?= s3vol
 export GLUSTERS3_TEST_VOLUME ?= $(GLUSTER_VOLUME)
 
-.PHONY: all volume volume-down build fmt lint test run ci conformance bench clean
+.PHONY: all volume volume-down cluster cluster-down cluster-smoke build fmt lint test run ci conformance bench clean
 
 all: build
 
@@ -15,6 +15,19 @@ volume:
 ## volume-down: stop and delete the local volume (keeps glusterd and packages)
 volume-down:
 	bash scripts/gluster-down.sh
+
+## cluster: three Gluster peers in network namespaces on this machine, volumes c3 (1 x 3) and c6 (2 x 3)
+cluster:
+	bash scripts/cluster-up.sh
+
+## cluster-down: remove the namespace cluster (the local volume stays)
+cluster-down:
+	bash scripts/cluster-down.sh
+
+## cluster-smoke: a gateway on the namespace cluster, started with the first volfile server unreachable
+cluster-smoke:
+	$(CARGO) build -p gateway
+	bash scripts/cluster-smoke.sh
 
 build:
 	$(CARGO) build --workspace
@@ -27,10 +40,12 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-## test: the volume, then lint, then every test against the real volume (S3 suite in both addressing styles)
+## test: the volume, then lint, then every test against the real volume (S3 suite in both addressing styles),
+## then the smoke on the namespace cluster (three Gluster peers)
 test: volume lint
 	$(CARGO) test --workspace --all-targets
 	GLUSTERS3_TEST_STYLE=vhost $(CARGO) test -p gateway --test integration -- --skip recovery --skip crash
+	$(MAKE) cluster-smoke
 
 ## run: the gateway on the local replica-3 volume, with development keys
 run: volume

@@ -43,9 +43,16 @@ if [ ${#need[@]} -gt 0 ]; then
   pkg-config --exists glusterfs-api || die "glusterfs-api.pc still missing after install"
 fi
 
-# 2. glusterd.
+# 2. glusterd. Only one in this network namespace counts: the namespace cluster of cluster-up.sh
+#    runs glusterds of its own, which are not ours.
+here_pids() { # process name -> its pids in this network namespace
+  local p me
+  me=$(readlink /proc/self/ns/net)
+  for p in $(pgrep -x "$1"); do [ "$(readlink "/proc/$p/ns/net" 2>/dev/null)" = "$me" ] && echo "$p"; done
+  return 0
+}
 getent hosts "$HOST" >/dev/null || die "host name '$HOST' does not resolve; set GLUSTER_HOST or fix /etc/hosts"
-if ! pgrep -x glusterd >/dev/null; then
+if [ -z "$(here_pids glusterd)" ]; then
   say "starting glusterd"
   mkdir -p /var/log/glusterfs /var/lib/glusterd
   glusterd -p /run/glusterd.pid || die "glusterd failed to start (see /var/log/glusterfs/glusterd.log)"
