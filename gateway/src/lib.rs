@@ -10,6 +10,7 @@
 
 pub mod admin;
 pub mod admin_auth;
+pub mod admin_buckets;
 pub mod background;
 pub mod blocking;
 pub mod config;

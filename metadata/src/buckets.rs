@@ -158,10 +158,11 @@ impl Registry {
     /// (a second concurrent delete gets [`Error::OperationAborted`]); from then on every write
     /// transaction that adds an object or an upload sees the mark and fails with `NoSuchBucket`,
     /// and every write that committed earlier is visible. (2) Outside any transaction, look for one
-    /// object key under the bucket id. (3) No object: one transaction removes the bucket and its
-    /// uploads (see [`Registry::tx_remove_bucket_with_uploads`]); an object: a transaction clears
-    /// the mark and this returns [`Error::BucketNotEmpty`]. A crash between (1) and (3) leaves the
-    /// mark, which [`Registry::open`] clears (the delete was never acknowledged).
+    /// object key under the bucket id. (3) No object: one transaction removes the bucket, its
+    /// counters and its uploads (see [`Registry::tx_remove_bucket_with_uploads`]); an object: a
+    /// transaction clears the mark and this returns [`Error::BucketNotEmpty`]. A crash between
+    /// (1) and (3) leaves the mark, which [`Registry::open`] clears (the delete was never
+    /// acknowledged).
     pub fn delete_bucket(&self, name: &str) -> Result<BucketRecord> {
         let bucket = self.mark_deleting(name)?;
         let removed = match self.bucket_has_objects(bucket.id) {

@@ -4,8 +4,9 @@
 //! the volume: the magic line `glusters3-registry-export`, a format version byte, then frames of
 //! `tag (u8) ++ length (u32 BE) ++ body`, where a body is a versioned value like those stored in
 //! the trees (bucket, object, upload, part, GC entry), and a final frame of tag 0 whose body is the
-//! record count (u64 BE), so a truncated stream is detected. It must not depend on sled's on-disk
-//! format, and import must only fill an empty registry.
+//! record count (u64 BE), so a truncated stream is detected. Derived data (the `stats` counters)
+//! is not exported; import recomputes it. It must not depend on sled's on-disk format, and
+//! import must only fill an empty registry.
 //!
 //! The export is not a point-in-time snapshot (sled has none): take it from a quiescent registry.
 
@@ -163,7 +164,8 @@ impl Registry {
 
     /// Loads a stream written by [`Registry::export`] into this registry, which must be empty
     /// ([`Error::ImportTargetNotEmpty`] otherwise), and returns the number of records read. Ids
-    /// (buckets, uploads, GC entries) are preserved, and ids handed out later stay above them. On
+    /// (buckets, uploads, GC entries) are preserved, and ids handed out later stay above them. The
+    /// per-bucket counters are not in the stream: they are recomputed from the imported objects. On
     /// error the registry holds a partial import: discard it. Call [`Registry::flush`] afterwards.
     pub fn import(&self, r: &mut impl Read) -> Result<u64> {
         let i = &self.inner;
@@ -175,6 +177,7 @@ impl Registry {
             &i.upload_index,
             &i.parts,
             &i.gc,
+            &i.stats,
         ];
         if data_trees.iter().any(|t| !t.is_empty()) {
             return Err(Error::ImportTargetNotEmpty);
@@ -263,6 +266,7 @@ impl Registry {
         let base = i.id_base.load(Ordering::SeqCst).max(max_id.saturating_add(1));
         i.meta.insert(META_ID_BASE, encode(&base)?).storage()?;
         i.id_base.store(base, Ordering::SeqCst);
+        self.rebuild_stats()?;
         Ok(count)
     }
 }

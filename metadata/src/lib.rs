@@ -18,8 +18,9 @@
 //! | `upload_index` | bucket id ++ escaped key ++ `00 00` ++ upload id | empty                     |
 //! | `parts`        | upload id ++ part number (u32 BE)               | [`PartRecord`]            |
 //! | `gc`           | queue id (u64 BE)                               | [`BlobRef`]               |
-//! | `meta`         | `schema`, `id_base`                             | u32, u64                  |
+//! | `meta`         | `schema`, `id_base`, `stats`                    | u32, u64, u32 (1: `stats` is complete) |
 //! | `events`       | event id (u64 BE)                               | receive time, body (`events`) |
+//! | `stats`        | bucket id (u64 BE) ++ shard (u8)                | [`BucketStats`] (`stats`)  |
 
 mod buckets;
 mod codec;
@@ -31,6 +32,7 @@ mod gc;
 mod list;
 mod multipart;
 mod objects;
+mod stats;
 mod types;
 
 use std::fmt;
@@ -46,6 +48,7 @@ use sled::transaction::{
 pub use error::{Error, Result};
 pub use events::EventEntry;
 pub use gc::ReferencedBlobs;
+pub use stats::{BucketStats, STATS_SHARDS};
 pub use types::{
     BlobRef, BucketRecord, ListEntry, ListPage, ListQuery, ObjectRecord, PartRecord, PutCondition, Upload,
     UploadRecord,
@@ -79,6 +82,7 @@ struct Inner {
     gc: sled::Tree,
     meta: sled::Tree,
     events: sled::Tree,
+    stats: sled::Tree,
     /// Added to sled's `generate_id` so ids stay above every id an import brought in (a fresh
     /// database's counter starts at zero).
     id_base: AtomicU64,
@@ -107,7 +111,8 @@ impl Registry {
     /// retried for up to [`LOCK_WAIT`] before failing with [`Error::Storage`].
     ///
     /// A bucket left marked "being deleted" by a crash during [`Registry::delete_bucket`] is restored:
-    /// that delete was never acknowledged.
+    /// that delete was never acknowledged. A registry written before the per-bucket counters
+    /// existed gets them here, from one scan of its objects ([`Registry::bucket_stats`]).
     pub fn open(dir: &Path) -> Result<Registry> {
         Self::open_with_cache(dir, DEFAULT_CACHE_BYTES)
     }
@@ -146,6 +151,7 @@ impl Registry {
             gc: tree("gc")?,
             meta: tree("meta")?,
             events: tree("events")?,
+            stats: tree("stats")?,
             id_base: AtomicU64::new(0),
             flush: flush::FlushGate::default(),
             db,
@@ -170,6 +176,7 @@ impl Registry {
             inner: Arc::new(inner),
         };
         registry.restore_deleting_buckets()?;
+        registry.ensure_stats()?;
         Ok(registry)
     }
 

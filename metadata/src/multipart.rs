@@ -22,6 +22,7 @@ use crate::buckets::tx_live_bucket;
 use crate::codec::{decode, escape_into, object_key, TERMINATOR};
 use crate::error::StorageExt;
 use crate::objects::check_condition;
+use crate::stats::{tx_account, tx_remove_bucket};
 use crate::{
     abort, finish, tx_decode, tx_encode, Error, ObjectRecord, PartRecord, PutCondition, Registry, Result,
     TxResult, Upload, UploadRecord,
@@ -297,10 +298,11 @@ impl Registry {
     }
 
     /// Completes upload `upload_id` as object `rec` (whose blobs are the chosen parts' blobs, in
-    /// order) if `cond` holds on the current object, atomically: writes the object, removes the
-    /// upload and its parts, and queues for GC the replaced object's blobs and the blobs of parts
-    /// `rec` does not use. Returns the replaced object. Fails with `NoSuchUpload`, `NoSuchBucket`
-    /// or `PreconditionFailed` (then nothing changes).
+    /// order) if `cond` holds on the current object, atomically: writes the object (and counts
+    /// it in the bucket's `stats`), removes the upload and its parts, and queues for GC the
+    /// replaced object's blobs and the blobs of parts `rec` does not use. Returns the replaced
+    /// object. Fails with `NoSuchUpload`, `NoSuchBucket` or `PreconditionFailed` (then nothing
+    /// changes).
     pub fn complete_upload(
         &self,
         upload_id: &str,
@@ -319,8 +321,9 @@ impl Registry {
                 &i.uploads,
                 &i.upload_index,
                 &i.parts,
+                &i.stats,
             )
-                .transaction(|(objects, ids, buckets, gc, uploads, index, parts)| {
+                .transaction(|(objects, ids, buckets, gc, uploads, index, parts, stats)| {
                     let stored = tx_current_upload(uploads, upload_id, version)?;
                     tx_live_bucket(ids, buckets, stored.bucket)?;
                     let object_key = object_key(stored.bucket, &stored.record.key);
@@ -338,6 +341,7 @@ impl Registry {
                         .map(|p| &p.blob)
                         .chain(old.iter().flat_map(|o| &o.blobs));
                     self.tx_queue_blobs::<Abort>(gc, dropped, &keep)?;
+                    tx_account::<Abort>(stats, stored.bucket, &stored.record.key, old.as_ref(), Some(rec))?;
                     uploads.remove(upload_id.as_bytes())?;
                     index.remove(index_key(stored.bucket, &stored.record.key, upload_id))?;
                     Ok(old)
@@ -347,7 +351,8 @@ impl Registry {
 
     /// Step (3) of [`Registry::delete_bucket`], for bucket `name` (id `id`, already marked
     /// `deleting`, so no upload can start in it any more): in one transaction, removes the bucket,
-    /// every upload in it and their parts, and queues the part blobs for GC. Uploads are listed
+    /// its counters (`stats`), every upload in it and their parts, and queues the part blobs for
+    /// GC. Uploads are listed
     /// and their parts scanned outside the transaction (sled transactions cannot range-scan); a
     /// part added or an upload finished in between makes the snapshot stale and the step is
     /// retried, as for abort.
@@ -379,8 +384,9 @@ impl Registry {
                 &i.upload_index,
                 &i.parts,
                 &i.gc,
+                &i.stats,
             )
-                .transaction(|(buckets, ids, uploads, index, parts, gc)| {
+                .transaction(|(buckets, ids, uploads, index, parts, gc, stats)| {
                     for (upload_id, index_key, version, keys) in &snapshot {
                         match uploads.get(upload_id.as_bytes())? {
                             Some(v)
@@ -395,6 +401,7 @@ impl Registry {
                     }
                     buckets.remove(name.as_bytes())?;
                     ids.remove(&id.to_be_bytes())?;
+                    tx_remove_bucket::<Abort>(stats, id)?;
                     Ok(())
                 });
             match result {

@@ -1,8 +1,8 @@
 //! Objects: read, conditional put, conditional delete.
 //!
 //! Owns the `objects` tree writes and the compare-and-swap rule: each write is one sled transaction
-//! over the object, its bucket (which must be live) and the GC queue, so a condition, the write
-//! and the queueing of replaced blobs are atomic. It must not free blobs (only queue them) and
+//! over the object, its bucket (which must be live), the GC queue and the bucket's counters
+//! (`stats`), so a condition, the write, the queueing of replaced blobs and the count are atomic. It must not free blobs (only queue them) and
 //! must not list (see `list`).
 
 use std::collections::HashSet;
@@ -13,6 +13,7 @@ use sled::Transactional;
 use crate::buckets::tx_live_bucket;
 use crate::codec::{decode, object_key};
 use crate::error::StorageExt;
+use crate::stats::tx_account;
 use crate::{
     abort, finish, tx_decode, tx_encode, BlobRef, Error, ObjectRecord, PutCondition, Registry, Result,
     TxResult,
@@ -84,21 +85,24 @@ impl Registry {
         let keep: HashSet<&str> = rec.blobs.iter().map(|b| b.path.as_str()).collect();
         let i = &self.inner;
         finish(
-            (&i.objects, &i.bucket_ids, &i.buckets, &i.gc).transaction(|(objects, ids, buckets, gc)| {
-                tx_live_bucket(ids, buckets, bucket)?;
-                let old = objects
-                    .get(&tree_key)?
-                    .map(|v| tx_decode::<ObjectRecord, Error>("object", &v))
-                    .transpose()?;
-                if let Err(e) = check_condition(cond, old.as_ref()) {
-                    return abort(e);
-                }
-                objects.insert(tree_key.as_slice(), value.as_slice())?;
-                if let Some(old) = &old {
-                    self.tx_queue_blobs::<Error>(gc, &old.blobs, &keep)?;
-                }
-                Ok(old)
-            }),
+            (&i.objects, &i.bucket_ids, &i.buckets, &i.gc, &i.stats).transaction(
+                |(objects, ids, buckets, gc, stats)| {
+                    tx_live_bucket(ids, buckets, bucket)?;
+                    let old = objects
+                        .get(&tree_key)?
+                        .map(|v| tx_decode::<ObjectRecord, Error>("object", &v))
+                        .transpose()?;
+                    if let Err(e) = check_condition(cond, old.as_ref()) {
+                        return abort(e);
+                    }
+                    objects.insert(tree_key.as_slice(), value.as_slice())?;
+                    if let Some(old) = &old {
+                        self.tx_queue_blobs::<Error>(gc, &old.blobs, &keep)?;
+                    }
+                    tx_account::<Error>(stats, bucket, key, old.as_ref(), Some(rec))?;
+                    Ok(old)
+                },
+            ),
         )
     }
 
@@ -145,21 +149,24 @@ impl Registry {
         let tree_key = object_key(bucket, key);
         let i = &self.inner;
         finish(
-            (&i.objects, &i.bucket_ids, &i.buckets, &i.gc).transaction(|(objects, ids, buckets, gc)| {
-                tx_live_bucket(ids, buckets, bucket)?;
-                let old = objects
-                    .get(&tree_key)?
-                    .map(|v| tx_decode::<ObjectRecord, Error>("object", &v))
-                    .transpose()?;
-                if let Err(e) = check_condition(cond, old.as_ref()) {
-                    return abort(e);
-                }
-                if let Some(old) = &old {
-                    objects.remove(tree_key.as_slice())?;
-                    self.tx_queue_blobs::<Error>(gc, &old.blobs, &HashSet::new())?;
-                }
-                Ok(old)
-            }),
+            (&i.objects, &i.bucket_ids, &i.buckets, &i.gc, &i.stats).transaction(
+                |(objects, ids, buckets, gc, stats)| {
+                    tx_live_bucket(ids, buckets, bucket)?;
+                    let old = objects
+                        .get(&tree_key)?
+                        .map(|v| tx_decode::<ObjectRecord, Error>("object", &v))
+                        .transpose()?;
+                    if let Err(e) = check_condition(cond, old.as_ref()) {
+                        return abort(e);
+                    }
+                    if let Some(old) = &old {
+                        objects.remove(tree_key.as_slice())?;
+                        self.tx_queue_blobs::<Error>(gc, &old.blobs, &HashSet::new())?;
+                        tx_account::<Error>(stats, bucket, key, Some(old), None)?;
+                    }
+                    Ok(old)
+                },
+            ),
         )
     }
 }

@@ -1,6 +1,7 @@
 //! S3 operation tests, by family.
 
 mod admin;
+mod admin_buckets;
 mod auth;
 mod buckets;
 mod cluster;

@@ -1,7 +1,8 @@
 //! Contract tests for the registry, through its public API only (one integration binary).
 //!
 //! Owns the behavioural checks: bucket and object semantics, listing against a model, multipart,
-//! the GC queue, concurrency, durability and export/import. Must not reach into sled.
+//! the GC queue, concurrency, durability, export/import and the per-bucket counters. Must not
+//! reach into sled.
 
 mod buckets;
 mod durability;
@@ -9,6 +10,7 @@ mod export;
 mod listing;
 mod multipart;
 mod objects;
+mod stats;
 mod tags;
 
 use metadata::{BlobRef, ObjectRecord, Registry};
