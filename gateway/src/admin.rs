@@ -1,7 +1,8 @@
 //! The admin listener, on its own port so a bucket called `health` never shadows it:
 //! `/health` (the process is up), `/ready` (registry open and volume answering, else 503),
 //! `/metrics` (Prometheus text from [`crate::metrics`]: S3 requests by operation, gfapi call
-//! latency, upload budget, open blobs, GC queue, volume capacity). Unauthenticated, read-only.
+//! latency, upload budget, open blobs, GC queue, volume capacity, and the Gluster gauges read
+//! from the cluster collector's snapshot). Unauthenticated, read-only.
 //! Must not serve S3.
 
 use std::sync::Arc;

@@ -97,6 +97,8 @@ pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
     let registry_cache = config.registry_cache;
     let open_blobs = config.open_blobs;
     let metrics = Arc::new(metrics::Metrics::new());
+    let cluster = gluster::Collector::new(&config);
+    metrics.register_gluster(cluster.clone());
     let gfapi_timings = metrics.gfapi();
     let (registry, store) = blocking::run(move || -> io::Result<_> {
         std::fs::create_dir_all(&reg_dir)?;
@@ -131,7 +133,6 @@ pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
     let s3 = s3.disable_signals().run();
 
     let admin_state = state.clone();
-    let cluster = gluster::Collector::new(&config);
     let cluster_api = Arc::new(gluster::ClusterApi {
         collector: cluster.clone(),
         volume: config.volume.clone(),

@@ -1,12 +1,14 @@
 //! The gateway's Prometheus metrics: one [`Metrics`] per running gateway, owning a
 //! `prometheus::Registry` and every series in it, rendered by the admin `/metrics` route in the
 //! text format 0.0.4. The S3 pipeline records requests here ([`Metrics::request`]), the blob store
-//! times its gfapi calls ([`GfapiTimings`]), and the admin route sets the point-in-time gauges
-//! from a [`Snapshot`] just before rendering.
+//! times its gfapi calls ([`GfapiTimings`]), the admin route sets the point-in-time gauges
+//! from a [`Snapshot`] just before rendering, and the Gluster gauges read the cluster
+//! collector's snapshot at each scrape ([`Metrics::register_gluster`]).
 //!
 //! Label values are always from a fixed set (operation names from `router::Endpoint::name()`,
 //! error codes from the `Code` enum, status classes, gfapi call names): never from request input
-//! such as bucket names, keys or methods, so the number of series stays bounded. This module
+//! such as bucket names, keys or methods, so the number of series stays bounded (the Gluster
+//! gauges' labels are the cluster's own peer, volume and brick names). This module
 //! must not do I/O itself: whatever needs the volume or the registry is measured by the caller.
 
 use std::time::Duration;
@@ -202,12 +204,6 @@ fn gauge(registry: &Registry, name: &str, help: &str) -> IntGauge {
     g
 }
 
-/// The place for Gluster health gauges (bricks up, peers connected, heals pending...): a
-/// collector for them registers itself on `registry` here. None is built yet.
-fn register_gluster(registry: &Registry) {
-    let _ = registry;
-}
-
 impl Metrics {
     /// A registry with every series of the gateway registered (and none recorded yet).
     ///
@@ -230,7 +226,7 @@ impl Metrics {
             .expect("unique metric name");
         let gfapi = gfapi_vec();
         r.register(Box::new(gfapi.clone())).expect("unique metric name");
-        let m = Metrics {
+        Metrics {
             requests: counter_vec(
                 &r,
                 "glusters3_s3_requests_total",
@@ -280,9 +276,21 @@ impl Metrics {
             volume_bytes: gauge_vec(&r, "glusters3_volume_bytes", "Volume capacity in bytes.", &["kind"]),
             volume_inodes: gauge_vec(&r, "glusters3_volume_inodes", "Volume inodes.", &["kind"]),
             registry: r,
-        };
-        register_gluster(&m.registry);
-        m
+        }
+    }
+
+    /// Registers the Gluster gauges (`glusters3_gluster_up`, `gluster_brick_up`,
+    /// `gluster_peer_connected`, heal, capacity and quota series: [`crate::gluster::gauges`]),
+    /// which read `cluster`'s latest snapshot at each scrape and never run the CLI. Once per
+    /// gateway (`lib.rs` does it); without it `/metrics` has no Gluster series.
+    ///
+    /// # Panics
+    ///
+    /// When called twice on one registry (the series names would repeat).
+    pub fn register_gluster(&self, cluster: std::sync::Arc<crate::gluster::Collector>) {
+        self.registry
+            .register(Box::new(crate::gluster::gauges::Gauges::new(cluster)))
+            .expect("the Gluster gauges are registered once");
     }
 
     /// The registry, for collectors registered from elsewhere.

@@ -1,7 +1,10 @@
 //! `POST /admin/v1/events/listen`: glustereventsd's webhook. Checks the caller (the admin token
 //! as a Bearer, or Gluster's intended HS256 JWT signed with that token), parses the body
-//! (`{nodeid, ts, event, message}`, empty for `webhook-test`), queues the event and answers 200
-//! (eventsd counts anything else as a failed push and never retries). Must not wait on storage.
+//! (`{nodeid, ts, event, message}`, empty for `webhook-test`), queues the event, asks the
+//! cluster collector for a refresh when the event may change what it shows
+//! ([`crate::gluster::collector::refresh_on_event`]; the collector coalesces bursts) and answers
+//! 200 (eventsd counts anything else as a failed push and never retries). Must not wait on
+//! storage or on the collector.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
@@ -9,6 +12,8 @@ use serde::Deserialize;
 
 use super::Event;
 use crate::admin_auth::{check_bearer, AdminToken};
+use crate::gluster::collector::refresh_on_event;
+use crate::gluster::Collector;
 use crate::s3::AppState;
 
 /// Why a webhook body was refused (400).
@@ -127,8 +132,14 @@ fn authorized(req: &HttpRequest, token: Option<&AdminToken>, event: Option<&str>
         && check_jwt(jwt.trim(), token.secret(), Some(event.unwrap_or("TEST")))
 }
 
-/// The webhook route.
-pub async fn listen(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+/// The webhook route. `cluster` is the collector [`crate::gluster::configure`] registers on the
+/// admin listener (absent in an app without it).
+pub async fn listen(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    cluster: Option<web::Data<Collector>>,
+    body: web::Bytes,
+) -> HttpResponse {
     let parsed = parse_webhook(&body);
     let event_name = match &parsed {
         Ok(Some(e)) => Some(e.event.as_str()),
@@ -140,6 +151,10 @@ pub async fn listen(req: HttpRequest, state: web::Data<AppState>, body: web::Byt
     match parsed {
         Ok(None) => HttpResponse::Ok().body("ok\n"),
         Ok(Some(ev)) => {
+            if let Some(c) = cluster.filter(|_| refresh_on_event(&ev.event, &ev.message)) {
+                // Returns at once: the refresh runs on the collector's task.
+                c.refresh_now();
+            }
             if state.events.emit(ev) {
                 HttpResponse::Ok().body("ok\n")
             } else {

@@ -3,8 +3,9 @@
 //! volfile server) and keeps the last good answer of each command with its error and age, so
 //! one failing command degrades one field and never the API. `heal info summary` and
 //! `quota list` spawn a gfapi client and emit events each time, so they run only every
-//! [`SLOW_EVERY`] and on [`Collector::refresh_now`]. Owns the snapshot; must not serve HTTP
-//! (see [`super::routes`]) or block the executor.
+//! [`SLOW_EVERY`] and on [`Collector::refresh_now`]. Gluster events ask for a refresh
+//! ([`refresh_on_event`]); a burst of them costs one refresh, at most one per
+//! [`KICK_MIN_GAP`]. Owns the snapshot; must not serve HTTP or block the executor.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -13,6 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use futures_util::FutureExt;
 use serde::Serialize;
 use tokio::sync::{watch, Notify};
 
@@ -27,6 +29,14 @@ pub const SLOW_EVERY: Duration = Duration::from_secs(60);
 const SLOW_MIN_GAP: Duration = Duration::from_secs(5);
 /// How long a volfile server may take to accept a TCP connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How often a command refused for another transaction's lock is tried again.
+const LOCK_RETRIES: u32 = 3;
+/// The pause before the first retry (doubled, then tripled).
+const LOCK_RETRY_DELAY: Duration = Duration::from_millis(250);
+/// Shortest gap between the starts of two refreshes asked for by [`Collector::refresh_now`]:
+/// one action emits a burst of events (a volume start: a dozen within 100 ms), which must cost
+/// one run of the CLI, not a dozen.
+pub const KICK_MIN_GAP: Duration = Duration::from_secs(1);
 
 fn unix_now() -> u64 {
     SystemTime::now()
@@ -163,7 +173,8 @@ impl Collector {
     }
 
     /// Asks for a full refresh now, heal info included (e.g. an event said a brick changed).
-    /// Returns at once; the refresh runs on the collector's task.
+    /// Returns at once (never blocks); the refresh runs on the collector's task, and calls
+    /// that arrive before it starts are answered by it.
     pub fn refresh_now(&self) {
         self.slow_due.store(true, Ordering::Relaxed);
         self.kick.notify_one();
@@ -219,6 +230,32 @@ impl Collector {
         Ok(stdout)
     }
 
+    /// Runs a command and parses its answer. glusterd refuses a command while another
+    /// transaction holds the volume's lock ("Another transaction is in progress for X"), which
+    /// is just when an event (the end of that transaction) asked for this refresh: so that
+    /// answer is tried again, a few times, before it counts as the field's error.
+    async fn ask<T>(
+        &self,
+        remote: Option<&str>,
+        args: &[&str],
+        parse: fn(&str) -> Result<T, parse::ParseError>,
+    ) -> Result<T, String> {
+        let mut tries = 0;
+        loop {
+            let r = self
+                .run(remote, args)
+                .await
+                .and_then(|x| parse(&x).map_err(|e| e.to_string()));
+            match r {
+                Err(e) if tries < LOCK_RETRIES && e.contains("Another transaction is in progress") => {
+                    tries += 1;
+                    tokio::time::sleep(LOCK_RETRY_DELAY * tries).await;
+                }
+                r => return r,
+            }
+        }
+    }
+
     /// The first volfile server that accepts a TCP connection (`None` when none is
     /// configured: the CLI's own default, the local glusterd).
     async fn remote_host(&self) -> Result<Option<String>, String> {
@@ -249,18 +286,11 @@ impl Collector {
             }
         };
         let r = remote.as_deref();
-        let peers = self
-            .run(r, &["pool", "list"])
-            .await
-            .and_then(|x| parse::peers(&x).map_err(|e| e.to_string()));
-        let volumes = self
-            .run(r, &["volume", "info"])
-            .await
-            .and_then(|x| parse::volume_info(&x).map_err(|e| e.to_string()));
+        let peers = self.ask(r, &["pool", "list"], parse::peers).await;
+        let volumes = self.ask(r, &["volume", "info"], parse::volume_info).await;
         let status = self
-            .run(r, &["volume", "status", "all", "detail"])
-            .await
-            .and_then(|x| parse::volume_status(&x).map_err(|e| e.to_string()));
+            .ask(r, &["volume", "status", "all", "detail"], parse::volume_status)
+            .await;
         let started: Vec<(String, bool)> = volumes
             .as_ref()
             .map(|v| {
@@ -274,26 +304,8 @@ impl Collector {
             .as_ref()
             .ok()
             .map(|v| v.iter().map(|v| v.name.clone()).collect());
-        let mut heal = Vec::new();
-        let mut quota = Vec::new();
-        if slow {
-            for (name, quota_on) in &started {
-                let h = self
-                    .run(r, &["volume", "heal", name, "info", "summary"])
-                    .await
-                    .and_then(|x| parse::heal_summary(&x).map_err(|e| e.to_string()));
-                heal.push((name.clone(), h));
-                if *quota_on {
-                    let q = self
-                        .run(r, &["volume", "quota", name, "list"])
-                        .await
-                        .and_then(|x| parse::quota_list(&x).map_err(|e| e.to_string()));
-                    quota.push((name.clone(), q));
-                }
-            }
-        }
         self.publish(|s| {
-            s.remote_host = remote;
+            s.remote_host.clone_from(&remote);
             s.peers.update(peers);
             s.volumes.update(volumes);
             s.status.update(status);
@@ -303,6 +315,31 @@ impl Collector {
                 let with_quota: Vec<&String> = started.iter().filter(|v| v.1).map(|v| &v.0).collect();
                 s.quota.retain(|k, _| with_quota.contains(&k));
             }
+            s.refreshed_at = Some(unix_now());
+        });
+        if !slow {
+            return;
+        }
+        // Published above already: brick state must not wait for the slow commands.
+        let mut heal = Vec::new();
+        let mut quota = Vec::new();
+        for (name, quota_on) in &started {
+            let h = self
+                .ask(
+                    r,
+                    &["volume", "heal", name, "info", "summary"],
+                    parse::heal_summary,
+                )
+                .await;
+            heal.push((name.clone(), h));
+            if *quota_on {
+                let q = self
+                    .ask(r, &["volume", "quota", name, "list"], parse::quota_list)
+                    .await;
+                quota.push((name.clone(), q));
+            }
+        }
+        self.publish(|s| {
             for (name, h) in heal {
                 s.heal.entry(name).or_default().update(h);
             }
@@ -312,6 +349,23 @@ impl Collector {
             s.refreshed_at = Some(unix_now());
         });
     }
+}
+
+/// Whether a Gluster event (name and message, as the webhook got them) should trigger
+/// [`Collector::refresh_now`]: any event that may change what the collector shows, but not
+/// client connects and disconnects (no collected answer shows clients), nor the events of the
+/// clients the collector's own slow commands spawn (`client-pid` -7: heal info's glfsheal; -5:
+/// quota's aux mount), which would otherwise trigger the next heal info, and so on forever.
+pub fn refresh_on_event(event: &str, message: &serde_json::Value) -> bool {
+    if matches!(event, "CLIENT_CONNECT" | "CLIENT_DISCONNECT") {
+        return false;
+    }
+    // eventsd sends it as a string ("-7"); accept a number too.
+    let pid = message.get("client-pid").and_then(|v| {
+        v.as_i64()
+            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+    });
+    !matches!(pid, Some(-7 | -5))
 }
 
 /// Starts the collector's task: a refresh at once, then every `cluster_refresh` or on
@@ -332,6 +386,10 @@ pub fn start(collector: Arc<Collector>) -> background::Handle {
                 collector.slow_due.store(false, Ordering::Relaxed);
                 last_slow = Some(Instant::now());
             }
+            // Kicks until now are answered by this refresh: drop a stored one, so that a burst
+            // that arrived while waiting out the gap below costs one refresh, not two.
+            let _ = collector.kick.notified().now_or_never();
+            let started = Instant::now();
             tokio::select! {
                 () = collector.refresh(slow) => {}
                 _ = stop.changed() => return,
@@ -342,10 +400,18 @@ pub fn start(collector: Arc<Collector>) -> background::Handle {
             } else {
                 refresh
             };
-            tokio::select! {
-                () = tokio::time::sleep(wait) => {}
-                () = collector.kick.notified() => {}
+            let kicked = tokio::select! {
+                () = tokio::time::sleep(wait) => false,
+                () = collector.kick.notified() => true,
                 _ = stop.changed() => return,
+            };
+            if kicked {
+                // The rest of the burst lands in the next refresh (and the state the CLI reads
+                // has had a moment to settle).
+                tokio::select! {
+                    () = tokio::time::sleep_until((started + KICK_MIN_GAP).into()) => {}
+                    _ = stop.changed() => return,
+                }
             }
         }
     })
@@ -354,6 +420,117 @@ pub fn start(collector: Arc<Collector>) -> background::Handle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn which_events_refresh() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/gluster/eventsd-webhook-examples.json"
+        ))
+        .unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let mut quiet: Vec<&str> = doc["bodies"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, b)| !refresh_on_event(b["event"].as_str().unwrap(), &b["message"]))
+            .map(|(k, _)| k.as_str())
+            .collect();
+        quiet.sort_unstable();
+        assert_eq!(
+            quiet,
+            [
+                "AFR_QUORUM_MET client-pid=-5",
+                "AFR_QUORUM_MET client-pid=-7",
+                "AFR_SPLIT_BRAIN client-pid=-7",
+                "AFR_SUBVOLS_DOWN client-pid=-7",
+                "AFR_SUBVOL_UP client-pid=-5",
+                "AFR_SUBVOL_UP client-pid=-7",
+                "CLIENT_CONNECT",
+                "CLIENT_DISCONNECT",
+            ]
+        );
+        assert!(!refresh_on_event(
+            "AFR_QUORUM_MET",
+            &serde_json::json!({"client-pid": -7})
+        ));
+        assert!(refresh_on_event("BRICK_DISCONNECTED", &serde_json::Value::Null));
+    }
+
+    /// A fake `gluster` that logs each run's arguments to `log` and answers `pool list`.
+    fn fake_cli(dir: &std::path::Path) -> (PathBuf, PathBuf) {
+        let log = dir.join("runs.log");
+        let cli = dir.join("gluster");
+        let pool = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/gluster/pool-list.xml"
+        );
+        std::fs::write(
+            &cli,
+            format!(
+                "#!/bin/sh\necho \"$*\" >> '{}'\ncase \"$*\" in *'pool list'*) cat '{pool}';; *) echo '<x/>';; esac\n",
+                log.display()
+            ),
+        )
+        .unwrap();
+        let mut p = std::fs::metadata(&cli).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut p, 0o755);
+        std::fs::set_permissions(&cli, p).unwrap();
+        (cli, log)
+    }
+
+    /// Refreshes started so far (each starts with `pool list`) and finished (`volume status`
+    /// is the last fast command).
+    fn runs(log: &std::path::Path) -> (usize, usize) {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let n = |w: &str| text.lines().filter(|l| l.contains(w)).count();
+        (n("pool list"), n("volume status"))
+    }
+
+    async fn wait_finished(log: &std::path::Path, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while runs(log).1 < n {
+            assert!(Instant::now() < deadline, "{:?} of {n} refreshes", runs(log));
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_burst_of_kicks_costs_few_refreshes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cli, log) = fake_cli(dir.path());
+        let mut c = Config::load_offline(&crate::config::ServeArgs::default()).unwrap();
+        c.gluster_cli = cli;
+        c.volfile_servers.clear();
+        c.cluster_refresh = Some(Duration::from_secs(600));
+        let collector = Collector::new(&c);
+        let task = start(collector.clone());
+        wait_finished(&log, 1).await;
+        assert_eq!(collector.snapshot().peers.value.as_ref().map(Vec::len), Some(1));
+
+        // One kick: one refresh, at once (the period is 10 minutes).
+        let kicked = Instant::now();
+        collector.refresh_now();
+        wait_finished(&log, 2).await;
+        assert!(
+            kicked.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            kicked.elapsed()
+        );
+
+        // 300 kicks over 3 s (a busy event feed): one refresh per KICK_MIN_GAP at most, not
+        // one per kick.
+        let burst = Instant::now();
+        while burst.elapsed() < Duration::from_secs(3) {
+            collector.refresh_now();
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let (started, _) = runs(&log);
+        wait_finished(&log, started).await;
+        let during = started - 2;
+        assert!((2..=5).contains(&during), "{during} refreshes for 300 kicks");
+        task.stop().await;
+    }
 
     #[test]
     fn a_failed_run_keeps_the_last_good_value() {

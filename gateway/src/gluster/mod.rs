@@ -1,12 +1,14 @@
 //! What the gateway knows about its GlusterFS cluster, from the `gluster --xml` CLI: the
 //! parsers ([`parse`]), the background collector keeping the last good answers
-//! ([`collector`]), the view the admin API shows (bricks joined with their status, heal
-//! counts and replica-set quorum) and its routes on the admin listener: `/health/cluster`
-//! (unauthenticated, like MinIO's) and `/admin/v1/cluster`, `/admin/v1/volumes/{name}` (bearer
-//! token, [`crate::admin_auth`]). Read-only: must not change the cluster, and must not run the
-//! CLI on a request (routes read the snapshot only).
+//! ([`collector`]), the Prometheus gauges built from its snapshot ([`gauges`]), the view the
+//! admin API shows (bricks joined with their status, heal counts and replica-set quorum) and
+//! its routes on the admin listener: `/health/cluster` (unauthenticated, like MinIO's) and
+//! `/admin/v1/cluster`, `/admin/v1/volumes/{name}` (bearer token, [`crate::admin_auth`]).
+//! Read-only: must not change the cluster, and must not run the CLI on a request (routes read
+//! the snapshot only).
 
 pub mod collector;
+pub mod gauges;
 pub mod parse;
 
 use std::collections::BTreeMap;

@@ -1,6 +1,8 @@
 //! Shared test context: one volume connection per test binary (`glfs_fini` is slow), one
 //! gateway per test with a temporary registry on free ports, and SDK clients for it.
 
+pub mod gluster;
+
 use std::sync::OnceLock;
 use std::time::Duration;
 

@@ -1,9 +1,10 @@
 //! The cluster admin API against the real local volume `s3vol`: `/health/cluster`,
-//! `/admin/v1/cluster`, `/admin/v1/volumes/{name}` and their bearer token. Read-only: no brick
-//! is touched here.
+//! `/admin/v1/cluster`, `/admin/v1/volumes/{name}` and their bearer token; bricks are killed
+//! on a scratch volume only.
 
 use std::time::{Duration, Instant};
 
+use crate::common::gluster::{kill, start_force, wait_gone, wait_pids, Scratch};
 use crate::common::{Gw, ADMIN_TOKEN};
 
 /// GET `path` on the admin listener with an optional bearer token; (status, body).
@@ -182,83 +183,6 @@ async fn health_cluster_is_503_for_a_volume_that_does_not_exist() {
     gw.stop().await;
 }
 
-/// A scratch replica-3 volume of this test's own; stopped, deleted and its brick directories
-/// removed on drop (panics included).
-struct Scratch {
-    name: String,
-    root: std::path::PathBuf,
-}
-
-fn gluster(args: &[&str]) -> std::process::Output {
-    std::process::Command::new("gluster")
-        .arg("--mode=script")
-        .args(args)
-        .output()
-        .expect("gluster CLI")
-}
-
-impl Scratch {
-    fn create() -> Scratch {
-        let name = format!("scratch-{}", std::process::id());
-        let root = std::path::PathBuf::from(format!("/var/lib/glusters3/{name}"));
-        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .unwrap()
-            .trim()
-            .to_owned();
-        let s = Scratch { name, root };
-        let mut args = vec![
-            "volume".to_owned(),
-            "create".into(),
-            s.name.clone(),
-            "replica".into(),
-            "3".into(),
-        ];
-        for i in 1..=3 {
-            let dir = s.root.join(format!("b{i}"));
-            std::fs::create_dir_all(&dir).unwrap();
-            args.push(format!("{host}:{}", dir.display()));
-        }
-        args.push("force".into());
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = gluster(&args);
-        assert!(
-            out.status.success(),
-            "create: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let out = gluster(&["volume", "start", &s.name]);
-        assert!(
-            out.status.success(),
-            "start: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        s
-    }
-
-    /// [`Scratch::pids`] on a handle that must not clean up (a copy of the name only).
-    fn pids_and_forget(self) -> Vec<Option<u32>> {
-        let p = self.pids();
-        std::mem::forget(self);
-        p
-    }
-
-    /// Brick pids in volume order (`None` when down), from the CLI.
-    fn pids(&self) -> Vec<Option<u32>> {
-        let out = gluster(&["--xml", "volume", "status", &self.name]);
-        let text = String::from_utf8_lossy(&out.stdout);
-        let v = gateway::gluster::parse::volume_status(&text).unwrap();
-        v[0].bricks.iter().map(|b| b.pid.filter(|_| b.online)).collect()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = gluster(&["volume", "stop", &self.name, "force"]);
-        let _ = gluster(&["volume", "delete", &self.name]);
-        let _ = std::fs::remove_dir_all(&self.root);
-    }
-}
-
 /// Polls `/health/cluster` until `want(status, verdict)` holds (60 s at most).
 async fn wait_health(
     admin: &str,
@@ -277,17 +201,11 @@ async fn wait_health(
     }
 }
 
-fn kill(pid: u32) {
-    let out = std::process::Command::new("kill")
-        .args(["-KILL", &pid.to_string()])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "kill {pid}");
-}
-
 #[actix_web::test]
 async fn health_cluster_follows_bricks_of_a_scratch_volume() {
-    let scratch = Scratch::create();
+    let scratch = tokio::task::spawn_blocking(|| Scratch::started("scratch"))
+        .await
+        .unwrap();
     let name = scratch.name.clone();
     let gw = Gw::start_with(|c| {
         c.volume = name;
@@ -299,31 +217,10 @@ async fn health_cluster_follows_bricks_of_a_scratch_volume() {
         s == 200 && v["replica_sets"][0]["online"] == 3
     })
     .await;
-
-    // Bricks may take a moment to register their pids.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let pids = loop {
-        let p = tokio::task::spawn_blocking({
-            let n = scratch.name.clone();
-            move || {
-                Scratch {
-                    name: n,
-                    root: std::path::PathBuf::new(),
-                }
-                .pids_and_forget()
-            }
-        })
-        .await
-        .unwrap();
-        if p.iter().all(Option::is_some) {
-            break p;
-        }
-        assert!(Instant::now() < deadline, "{p:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let pids = wait_pids(&scratch.name).await;
 
     // One of three down: still a majority.
-    kill(pids[0].unwrap());
+    kill(pids[0]);
     let v = wait_health(&admin, "first kill seen", |_, v| {
         v["replica_sets"][0]["online"] == 2
     })
@@ -333,17 +230,15 @@ async fn health_cluster_follows_bricks_of_a_scratch_volume() {
     assert_eq!(status, 200);
 
     // Two of three down: no quorum.
-    kill(pids[1].unwrap());
+    kill(pids[1]);
     let v = wait_health(&admin, "second kill: 503", |s, _| s == 503).await;
     assert_eq!(v["verdict"], "no-quorum", "{v}");
     assert_eq!(v["replica_sets"][0]["online"], 1, "{v}");
 
     // start force brings them back.
-    let n = scratch.name.clone();
-    let out = tokio::task::spawn_blocking(move || gluster(&["volume", "start", &n, "force"]))
-        .await
-        .unwrap();
-    assert!(out.status.success());
+    wait_gone(pids[0]).await;
+    wait_gone(pids[1]).await;
+    start_force(&scratch.name).await;
     wait_health(&admin, "start force: quorum back", |s, _| s == 200).await;
     gw.stop().await;
     tokio::task::spawn_blocking(move || drop(scratch)).await.unwrap();

@@ -1,53 +1,19 @@
 //! Events: captured glustereventsd webhook bodies posted to the admin listener, read back from
 //! the history, from SSE (resumed with Last-Event-ID) and from the websocket; a PUT through the
-//! SDK shows up as ObjectCreated:Put.
+//! SDK shows up as ObjectCreated:Put. The real glustereventsd is in `ops_e2e`.
 
-use std::fmt::Write as _;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::common::gluster::{bearer, request};
 use crate::common::{bucket, Gw, ADMIN_TOKEN};
 
 const EXAMPLES: &str = include_str!("../fixtures/gluster/eventsd-webhook-examples.json");
 /// Bounded waits: the machine is loaded, but nothing here takes more than a few seconds.
 const WAIT: Duration = Duration::from_secs(30);
-
-/// One HTTP/1.1 request on its own connection; returns the status and the raw rest.
-async fn request(
-    admin: &str,
-    method: &str,
-    path: &str,
-    headers: &[(&str, String)],
-    body: &[u8],
-) -> (u16, String) {
-    let addr = admin.trim_start_matches("http://");
-    let mut s = TcpStream::connect(addr).await.unwrap();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        let _ = write!(head, "{k}: {v}\r\n");
-    }
-    head.push_str("\r\n");
-    s.write_all(head.as_bytes()).await.unwrap();
-    s.write_all(body).await.unwrap();
-    let mut out = Vec::new();
-    tokio::time::timeout(WAIT, s.read_to_end(&mut out))
-        .await
-        .unwrap()
-        .unwrap();
-    let out = String::from_utf8_lossy(&out).into_owned();
-    let status = out.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    (status, out)
-}
-
-fn bearer(t: &str) -> Vec<(&'static str, String)> {
-    vec![("Authorization", format!("Bearer {t}"))]
-}
 
 async fn post_event(admin: &str, auth: &[(&str, String)], body: &str) -> u16 {
     let mut h = auth.to_vec();
@@ -308,83 +274,4 @@ async fn webhook_history_sse_and_websocket() {
         "stop waited on the stream"
     );
     drop(ws);
-}
-
-/// The real glustereventsd (scripts/events-up.sh) posting to a gateway on a fixed admin port: a
-/// scratch volume's create and delete arrive in the history. Skipped where eventsd is not
-/// installed.
-#[actix_web::test]
-async fn real_glustereventsd_posts_volume_create() {
-    if !std::path::Path::new("/usr/sbin/glustereventsd").exists() {
-        eprintln!("glustereventsd not installed: skipped");
-        return;
-    }
-    let port = 19_242;
-    let gw = Gw::start_with(|c| c.admin_listen = ([127, 0, 0, 1], port).into()).await;
-    let admin = gw.admin.clone();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/events-up.sh");
-    // Blocking commands off the test's (single) thread: the gateway answers webhook-test on it.
-    let up = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("bash")
-            .arg(script)
-            .env("GLUSTERS3_ADMIN_TOKEN", ADMIN_TOKEN)
-            .env("GLUSTERS3_ADMIN_PORT", port.to_string())
-            .output()
-    });
-    let up = tokio::time::timeout(Duration::from_secs(120), up)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    let log = String::from_utf8_lossy(&up.stdout).into_owned() + &String::from_utf8_lossy(&up.stderr);
-    assert!(up.status.success(), "{log}");
-    assert!(log.contains("webhook-test: OK"), "{log}");
-
-    let vol = format!("evscratch{}", std::process::id());
-    let brick = format!("/var/tmp/{vol}-brick");
-    std::fs::create_dir_all(&brick).unwrap();
-    let host = String::from_utf8(std::process::Command::new("hostname").output().unwrap().stdout).unwrap();
-    let gl = |args: Vec<String>| async move {
-        let a = args.clone();
-        let out = tokio::task::spawn_blocking(move || {
-            std::process::Command::new("gluster")
-                .arg("--mode=script")
-                .args(&a)
-                .output()
-        })
-        .await
-        .unwrap()
-        .unwrap();
-        assert!(
-            out.status.success(),
-            "gluster {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    gl(vec![
-        "volume".into(),
-        "create".into(),
-        vol.clone(),
-        format!("{}:{brick}", host.trim()),
-        "force".into(),
-    ])
-    .await;
-    gl(vec!["volume".into(), "delete".into(), vol.clone()]).await;
-    let _ = std::fs::remove_dir_all(&brick);
-
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let h = history(&admin, &format!("volume={vol}")).await;
-        let names: Vec<&str> = h.iter().filter_map(|e| e["event"].as_str()).collect();
-        if names == ["VOLUME_CREATE", "VOLUME_DELETE"] {
-            assert_eq!(h[0]["message"]["name"], vol.as_str());
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "eventsd posted only {names:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    gw.stop().await;
 }

@@ -11,6 +11,7 @@ mod listing;
 mod multipart;
 mod objects;
 mod open_blobs;
+mod ops_e2e;
 mod post_object;
 mod recovery;
 mod robustness;
