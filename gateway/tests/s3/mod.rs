@@ -14,3 +14,4 @@ mod post_object;
 mod recovery;
 mod robustness;
 mod tagging;
+mod volumes;
