@@ -157,7 +157,11 @@ fn scratch_registry(
             etag,
             mtime_ms: now_ms(),
             content_type: Some("application/octet-stream".into()),
-            blobs: vec![BlobRef { path, size }],
+            blobs: vec![BlobRef {
+                path,
+                size,
+                volume: String::new(),
+            }],
             ..ObjectRecord::default()
         };
         scratch

@@ -28,18 +28,26 @@ pub fn configure(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
     }
 }
 
-/// Probes the registry and the volume; 503 names what failed.
-async fn probe(state: Arc<AppState>) -> Result<gfapi::StatVfs, String> {
+/// Probes the registry and every volume: `Err` (503) names the registry or the default volume
+/// when they fail; `Ok` lists the other volumes that did not answer (their buckets answer 503,
+/// the rest of the gateway serves on).
+async fn probe(state: Arc<AppState>) -> Result<Vec<String>, String> {
     blocking::run(move || {
         state
             .registry
             .get_bucket("")
             .map_err(|e| format!("registry: {e}"))?;
-        state
-            .store
-            .volume()
-            .statvfs("/")
-            .map_err(|e| format!("volume {}: {e}", state.store.volume().name()))
+        let mut down = Vec::new();
+        for (i, store) in state.stores.all().enumerate() {
+            if let Err(e) = store.volume().statvfs("/") {
+                let what = format!("volume {}: {e}", store.volume().name());
+                if i == 0 {
+                    return Err(what);
+                }
+                down.push(what);
+            }
+        }
+        Ok(down)
     })
     .await
     .map_err(|e| e.to_string())?
@@ -47,7 +55,8 @@ async fn probe(state: Arc<AppState>) -> Result<gfapi::StatVfs, String> {
 
 async fn ready_check(state: web::Data<AppState>) -> HttpResponse {
     match probe(state.into_inner()).await {
-        Ok(_) => HttpResponse::Ok().body("ready\n"),
+        Ok(down) if down.is_empty() => HttpResponse::Ok().body("ready\n"),
+        Ok(down) => HttpResponse::Ok().body(format!("ready, degraded: {}\n", down.join("; "))),
         Err(e) => HttpResponse::ServiceUnavailable().body(format!("not ready: {e}\n")),
     }
 }
@@ -62,13 +71,13 @@ async fn metrics_page(state: web::Data<AppState>) -> HttpResponse {
             .gc_queue_len()
             .map_err(|e| tracing::warn!(error = %e, "counting the GC queue"))
             .ok();
-        (gc_queue, s.store.volume().statvfs("/").ok())
+        (gc_queue, s.stores.default_store().volume().statvfs("/").ok())
     })
     .await;
     let (gc_queue, volume) = measured.unwrap_or((None, None));
     let snapshot = Snapshot {
         upload_budget: (state.budget.total(), state.budget.available()),
-        open_blobs: state.store.open_blobs().stats(),
+        open_blobs: state.stores.default_store().open_blobs().stats(),
         gc_queue,
         volume,
     };

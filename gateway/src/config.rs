@@ -98,6 +98,29 @@ struct FileConfig {
     events_max_age_hours: Option<u64>,
     #[serde(default)]
     users: Vec<User>,
+    #[serde(default)]
+    volumes: Vec<FileVolume>,
+}
+
+/// One `[[volumes]]` entry of the file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileVolume {
+    name: String,
+    volfile_servers: Option<Vec<String>>,
+    locations: Option<Vec<String>>,
+}
+
+/// A volume served besides the default one (`[[volumes]]` in the file): CreateBucket with one
+/// of its `locations` as `LocationConstraint` puts the bucket there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VolumeConfig {
+    /// Gluster volume name.
+    pub name: String,
+    /// Its volfile servers (`host[:port]`; default: the default volume's).
+    pub volfile_servers: Vec<String>,
+    /// `LocationConstraint` values that select it (default: its name).
+    pub locations: Vec<String>,
 }
 
 /// `gateway serve` flags; each has an environment variable too.
@@ -241,6 +264,8 @@ pub struct Config {
     pub events_max_age: Duration,
     /// Users.
     pub users: Vec<User>,
+    /// Volumes served besides the default one `volume` (`[[volumes]]`, file only).
+    pub volumes: Vec<VolumeConfig>,
 }
 
 impl Config {
@@ -256,7 +281,7 @@ impl Config {
     }
 
     fn resolve(args: &ServeArgs, need_users: bool) -> Result<Config, String> {
-        let file: FileConfig = match &args.config {
+        let mut file: FileConfig = match &args.config {
             Some(p) => {
                 let text = std::fs::read_to_string(p).map_err(|e| format!("reading {}: {e}", p.display()))?;
                 toml::from_str(&text).map_err(|e| format!("parsing {}: {e}", p.display()))?
@@ -264,6 +289,7 @@ impl Config {
             None => FileConfig::default(),
         };
         let (gluster_cli, cluster_refresh, gluster_cli_timeout) = Self::cluster(&file);
+        let file_volumes = std::mem::take(&mut file.volumes);
         let users = Self::users(args, file.users, need_users)?;
         let pick = |flag: &Vec<String>, file: Option<Vec<String>>, default: &[&str]| -> Vec<String> {
             if flag.is_empty() {
@@ -276,14 +302,13 @@ impl Config {
         for s in &volfile_servers {
             gfapi::Server::parse(s).map_err(|e| e.to_string())?;
         }
-        let region = args
-            .region
+        let region = Self::region(args.region.clone().or(file.region))?;
+        let volume = args
+            .volume
             .clone()
-            .or(file.region)
-            .unwrap_or_else(|| "us-east-1".into());
-        if region.is_empty() || !region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-            return Err(format!("region '{region}' is not a valid region name"));
-        }
+            .or(file.volume)
+            .unwrap_or_else(|| "s3vol".into());
+        let volumes = Self::volumes(file_volumes, &volume, &volfile_servers, &region)?;
         Ok(Config {
             listen: args
                 .listen
@@ -298,11 +323,7 @@ impl Config {
                 .into_iter()
                 .map(|d| d.to_ascii_lowercase())
                 .collect(),
-            volume: args
-                .volume
-                .clone()
-                .or(file.volume)
-                .unwrap_or_else(|| "s3vol".into()),
+            volume,
             volfile_servers,
             registry_dir: args
                 .registry_dir
@@ -355,7 +376,81 @@ impl Config {
             events_max: args.events_max.or(file.events_max).unwrap_or(10_000).max(1),
             events_max_age: events_max_age(args.events_max_age_hours.or(file.events_max_age_hours)),
             users,
+            volumes,
         })
+    }
+
+    /// The region (default us-east-1), checked.
+    fn region(given: Option<String>) -> Result<String, String> {
+        let region = given.unwrap_or_else(|| "us-east-1".into());
+        if region.is_empty() || !region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return Err(format!("region '{region}' is not a valid region name"));
+        }
+        Ok(region)
+    }
+
+    /// The `[[volumes]]` of the file: names unique and not the default volume, servers valid,
+    /// each location naming one volume and not the region (which means the default volume).
+    fn volumes(
+        file: Vec<FileVolume>,
+        default: &str,
+        default_servers: &[String],
+        region: &str,
+    ) -> Result<Vec<VolumeConfig>, String> {
+        let mut names = std::collections::HashSet::from([default.to_owned()]);
+        let mut locations = std::collections::HashSet::from([region.to_owned()]);
+        let mut out = Vec::new();
+        for v in file {
+            if v.name.is_empty() || !names.insert(v.name.clone()) {
+                return Err(format!(
+                    "[[volumes]] name '{}' is empty, repeated or the default volume",
+                    v.name
+                ));
+            }
+            let servers = v.volfile_servers.unwrap_or_else(|| default_servers.to_vec());
+            for s in &servers {
+                gfapi::Server::parse(s).map_err(|e| format!("volume {}: {e}", v.name))?;
+            }
+            let locs = v.locations.unwrap_or_else(|| vec![v.name.clone()]);
+            for l in &locs {
+                if l.is_empty() || !locations.insert(l.clone()) {
+                    return Err(format!(
+                        "location '{l}' of volume {} is empty, the region, or given twice",
+                        v.name
+                    ));
+                }
+            }
+            out.push(VolumeConfig {
+                name: v.name,
+                volfile_servers: servers,
+                locations: locs,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The volume a `LocationConstraint` selects: `Some("")` for the default volume (no
+    /// constraint, or the region), `Some(name)` for a `[[volumes]]` location, `None` otherwise.
+    pub fn volume_for_location(&self, location: Option<&str>) -> Option<&str> {
+        match location {
+            None => Some(""),
+            Some(l) if l == self.region => Some(""),
+            Some(l) => self
+                .volumes
+                .iter()
+                .find(|v| v.locations.iter().any(|x| x == l))
+                .map(|v| v.name.as_str()),
+        }
+    }
+
+    /// The `LocationConstraint` GetBucketLocation answers for a bucket on `volume`: the
+    /// volume's first location, or the region for the default volume.
+    pub fn location_of_volume(&self, volume: &str) -> &str {
+        self.volumes
+            .iter()
+            .find(|v| v.name == volume)
+            .and_then(|v| v.locations.first())
+            .map_or(self.region.as_str(), String::as_str)
     }
 
     /// The cluster collector's settings (file only): CLI path, refresh period (0: off), CLI
@@ -397,6 +492,46 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn volumes_and_their_locations() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        let load = |text: &str| {
+            std::fs::write(&path, text).unwrap();
+            Config::load(&ServeArgs {
+                config: Some(path.clone()),
+                users: vec!["a:s".into()],
+                ..ServeArgs::default()
+            })
+        };
+        let c = load(
+            "volume = \"main\"\nvolfile_servers = [\"n1\", \"n2\"]\n\
+             [[volumes]]\nname = \"fast\"\nlocations = [\"ssd\", \"eu-fast\"]\n\
+             [[volumes]]\nname = \"cold\"\nvolfile_servers = [\"c1:24008\"]\n",
+        )
+        .unwrap();
+        assert_eq!(c.volumes.len(), 2);
+        assert_eq!(c.volumes[0].volfile_servers, ["n1", "n2"]);
+        assert_eq!(c.volumes[1].locations, ["cold"]);
+        assert_eq!(c.volume_for_location(None), Some(""));
+        assert_eq!(c.volume_for_location(Some("us-east-1")), Some(""));
+        assert_eq!(c.volume_for_location(Some("eu-fast")), Some("fast"));
+        assert_eq!(c.volume_for_location(Some("cold")), Some("cold"));
+        assert_eq!(c.volume_for_location(Some("main")), None);
+        assert_eq!(c.location_of_volume("fast"), "ssd");
+        assert_eq!(c.location_of_volume("main"), "us-east-1");
+        for bad in [
+            "volume = \"v\"\n[[volumes]]\nname = \"v\"\n",
+            "[[volumes]]\nname = \"a\"\n[[volumes]]\nname = \"a\"\n",
+            "[[volumes]]\nname = \"a\"\nlocations = [\"us-east-1\"]\n",
+            "[[volumes]]\nname = \"a\"\nlocations = [\"x\"]\n[[volumes]]\nname = \"b\"\nlocations = [\"x\"]\n",
+            "[[volumes]]\nname = \"a\"\nvolfile_servers = [\"h:notaport\"]\n",
+            "[[volumes]]\nname = \"a\"\nbogus = 1\n",
+        ] {
+            assert!(load(bad).is_err(), "accepted: {bad}");
+        }
+    }
 
     #[test]
     fn flags_override_file_and_users_parse() {

@@ -35,10 +35,14 @@ use config::Config;
 use s3::AppState;
 use store::BlobStore;
 
-/// Connects the configured volume (blocking; run before the servers start).
+/// Connects the configured (default) volume (blocking; run before the servers start).
 pub fn connect_volume(config: &Config) -> io::Result<gfapi::Volume> {
-    let servers = config
-        .volfile_servers
+    connect_named(config, &config.volume, &config.volfile_servers)
+}
+
+/// Connects volume `name` through `servers` with the configuration's gfapi settings (blocking).
+fn connect_named(config: &Config, name: &str, servers: &[String]) -> io::Result<gfapi::Volume> {
+    let servers = servers
         .iter()
         .map(|s| gfapi::Server::parse(s))
         .collect::<io::Result<Vec<_>>>()?;
@@ -48,7 +52,21 @@ pub fn connect_volume(config: &Config) -> io::Result<gfapi::Volume> {
         log_level: if config.gfapi_log.is_some() { 7 } else { 4 },
         init_timeout: config.init_timeout,
     };
-    gfapi::Volume::connect(&config.volume, &opts)
+    gfapi::Volume::connect(name, &opts).map_err(|e| io::Error::new(e.kind(), format!("volume {name}: {e}")))
+}
+
+/// Connects every `[[volumes]]` volume and opens its blob store (blocking), as [`start`] does.
+pub fn open_extra_stores(
+    config: &Config,
+    stores: store::Stores,
+    prepare: impl Fn(BlobStore) -> BlobStore,
+) -> io::Result<store::Stores> {
+    let mut stores = stores;
+    for v in &config.volumes {
+        let vol = connect_named(config, &v.name, &v.volfile_servers)?;
+        stores = stores.with(prepare(BlobStore::open(vol, &config.blob_root)?));
+    }
+    Ok(stores)
 }
 
 /// A running gateway.
@@ -100,14 +118,18 @@ pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
     let cluster = gluster::Collector::new(&config);
     metrics.register_gluster(cluster.clone());
     let gfapi_timings = metrics.gfapi();
-    let (registry, store) = blocking::run(move || -> io::Result<_> {
+    let conf = config.clone();
+    let (registry, stores) = blocking::run(move || -> io::Result<_> {
         std::fs::create_dir_all(&reg_dir)?;
         let registry = metadata::Registry::open_with_cache(&reg_dir, registry_cache)
             .map_err(|e| io::Error::other(format!("opening the registry in {}: {e}", reg_dir.display())))?;
-        let store = BlobStore::open(vol, &blob_root)?
-            .with_open_blobs(open_blobs)
-            .with_gfapi_timings(gfapi_timings);
-        Ok((registry, store))
+        let prepare = |s: BlobStore| {
+            s.with_open_blobs(open_blobs)
+                .with_gfapi_timings(gfapi_timings.clone())
+        };
+        let default = prepare(BlobStore::open(vol, &blob_root)?);
+        let stores = open_extra_stores(&conf, store::Stores::single(default), prepare)?;
+        Ok((registry, stores))
     })
     .await
     .map_err(|e| io::Error::other(e.to_string()))??;
@@ -116,7 +138,7 @@ pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
     let state = Arc::new(AppState {
         config: config.clone(),
         registry,
-        store,
+        stores,
         budget: s3::body::UploadBudget::new(config.upload_buffer).with_max_wait(config.body_read_timeout),
         metrics,
         events: hub,

@@ -35,11 +35,15 @@ pub const TEMP_MAX_AGE: Duration = Duration::from_secs(3600);
 /// One pass: deletes up to [`BATCH`] queued blobs; returns how many were handled.
 pub async fn sweep_once(state: &Arc<AppState>) -> usize {
     let reg = state.registry.clone();
-    let store = state.store.clone();
+    let stores = state.stores.clone();
     let res = blocking::run(move || -> Result<usize, String> {
         let pending = reg.gc_pending(BATCH).map_err(|e| e.to_string())?;
         let mut done = Vec::with_capacity(pending.len());
         for (id, blob) in &pending {
+            let Some(store) = stores.get(&blob.volume) else {
+                tracing::warn!(path = %blob.path, volume = %blob.volume, "sweeper: volume not served, blob left queued");
+                continue;
+            };
             match store.delete(&blob.path) {
                 Ok(()) => done.push(*id),
                 Err(e) => tracing::warn!(path = %blob.path, error = %e, "sweeper: deleting blob"),
@@ -97,9 +101,23 @@ pub fn remove_stale_temps_everywhere(store: &BlobStore, max_age: Duration) -> st
         .sum())
 }
 
-/// One stale-temp pass, one blocking call per bucket directory; ends early on stop.
+/// One stale-temp pass over every volume, one blocking call per bucket directory; ends early
+/// on stop.
 async fn sweep_temps(state: &Arc<AppState>, stopped: &watch::Receiver<bool>) -> usize {
-    let store = state.store.clone();
+    let mut removed = 0;
+    for store in state.stores.all() {
+        if *stopped.borrow() {
+            break;
+        }
+        removed += sweep_volume_temps(store, stopped).await;
+    }
+    removed
+}
+
+/// [`sweep_temps`] on one volume.
+async fn sweep_volume_temps(store: &BlobStore, stopped: &watch::Receiver<bool>) -> usize {
+    let all = store.clone();
+    let store = all.clone();
     let ids = match blocking::run(move || store.bucket_dirs()).await {
         Ok(Ok(d)) => d.ids,
         Ok(Err(e)) => {
@@ -116,7 +134,7 @@ async fn sweep_temps(state: &Arc<AppState>, stopped: &watch::Receiver<bool>) -> 
         if *stopped.borrow() {
             break;
         }
-        let store = state.store.clone();
+        let store = all.clone();
         match blocking::run(move || remove_stale_temps(&store, id, TEMP_MAX_AGE)).await {
             Ok(n) => removed += n,
             Err(e) => tracing::warn!(error = %e, "sweeper: task"),
@@ -131,9 +149,9 @@ pub fn start(state: Arc<AppState>) -> background::Handle {
         let mut next_temp_pass = Instant::now();
         loop {
             while sweep_once(&state).await == BATCH {}
-            if !state.store.left_temps().is_empty() {
+            for store in state.stores.all().filter(|s| !s.left_temps().is_empty()) {
                 // Temp files of writes that failed while the volume was unreachable.
-                let store = state.store.clone();
+                let store = store.clone();
                 if let Err(e) = blocking::run(move || store.remove_left_temps()).await {
                     tracing::warn!(error = %e, "sweeper: task");
                 }

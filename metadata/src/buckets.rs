@@ -30,6 +30,9 @@ pub(crate) struct StoredBucket {
     pub(crate) deleting: bool,
     /// The bucket's tag set (empty: none). Absent in records written before tagging: empty.
     pub(crate) tags: Vec<(String, String)>,
+    /// The volume of its blobs. Absent in records written before several volumes: empty, the
+    /// default volume.
+    pub(crate) volume: String,
 }
 
 impl StoredBucket {
@@ -41,6 +44,7 @@ impl StoredBucket {
             region: self.region.clone(),
             created_ms: self.created_ms,
             tags: self.tags.clone(),
+            volume: self.volume.clone(),
         }
     }
 }
@@ -74,6 +78,19 @@ impl Registry {
     /// fails with [`Error::BucketAlreadyExists`] carrying the existing owner, so the caller can
     /// answer `BucketAlreadyOwnedByYou` or `BucketAlreadyExists`.
     pub fn create_bucket(&self, name: &str, owner: &str, region: &str, now_ms: u64) -> Result<BucketRecord> {
+        self.create_bucket_on(name, owner, region, "", now_ms)
+    }
+
+    /// [`Registry::create_bucket`] for a bucket whose blobs live on `volume` (empty: the
+    /// gateway's default volume).
+    pub fn create_bucket_on(
+        &self,
+        name: &str,
+        owner: &str,
+        region: &str,
+        volume: &str,
+        now_ms: u64,
+    ) -> Result<BucketRecord> {
         let i = &self.inner;
         finish((&i.buckets, &i.bucket_ids).transaction(|(buckets, ids)| {
             if let Some(v) = buckets.get(name.as_bytes())? {
@@ -90,6 +107,7 @@ impl Registry {
                 created_ms: now_ms,
                 deleting: false,
                 tags: Vec::new(),
+                volume: volume.to_owned(),
             };
             buckets.insert(name.as_bytes(), tx_encode::<_, Error>(&stored)?)?;
             ids.insert(&stored.id.to_be_bytes(), tx_encode::<_, Error>(&stored.name)?)?;

@@ -22,6 +22,9 @@ pub struct BucketRecord {
     pub created_ms: u64,
     /// The bucket's tag set, in order (empty: none).
     pub tags: Vec<(String, String)>,
+    /// The Gluster volume holding the bucket's blobs (empty: the gateway's default volume, for
+    /// buckets created before a gateway served several volumes).
+    pub volume: String,
 }
 
 /// A reference to one blob file on the volume.
@@ -32,6 +35,9 @@ pub struct BlobRef {
     pub path: String,
     /// Size of the blob in bytes.
     pub size: u64,
+    /// The volume the blob is on (empty: the gateway's default volume, for blobs written before
+    /// a gateway served several volumes). Always its bucket's volume.
+    pub volume: String,
 }
 
 /// An object's metadata and the blobs that hold its bytes.

@@ -383,6 +383,7 @@ fn classify(f: BlobFile, meta: BlobMeta, id: u64, found: &mut Found, report: &mu
                 blobs: vec![BlobRef {
                     path: f.path.clone(),
                     size,
+                    volume: report.volume.clone(),
                 }],
                 ..ObjectRecord::default()
             };
@@ -419,6 +420,7 @@ fn classify(f: BlobFile, meta: BlobMeta, id: u64, found: &mut Found, report: &mu
                     v.insert(BlobRef {
                         path: f.path,
                         size: part_size,
+                        volume: report.volume.clone(),
                     });
                 }
             }
@@ -512,7 +514,7 @@ fn write(
             None => (default.0, default.1, oldest, "default"),
         };
         let region = if region.is_empty() { default.1 } else { region };
-        let b = match registry.create_bucket(&name, owner, region, created) {
+        let b = match registry.create_bucket_on(&name, owner, region, store.volume().name(), created) {
             Ok(b) => b,
             Err(e) => {
                 report.errors.push(format!("creating bucket {name}: {e}"));

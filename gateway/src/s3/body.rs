@@ -189,6 +189,8 @@ impl RequestBody {
 pub struct WrittenBlob {
     /// Its path on the volume.
     pub path: String,
+    /// The volume it is on.
+    pub volume: String,
     /// What the body hashed to.
     pub digest: BodyDigest,
 }
@@ -336,7 +338,8 @@ where
                     };
                     let digest = h.finish(trailer)?;
                     let (path, _) = w.finish(&meta(&digest))?;
-                    return Ok(WrittenBlob { path, digest });
+                    let volume = store.volume().name().to_owned();
+                    return Ok(WrittenBlob { path, volume, digest });
                 }
             }
         }
@@ -554,15 +557,27 @@ pub async fn read_blobs(
     ))
 }
 
-/// Copies bytes `[start, end)` of an object made of `src` blobs (path, size) into a new blob of
-/// `bucket_id`, on the volume (the bytes never leave the gateway host), hashing as they pass.
-/// Same guarantees as [`write_blob`]: durable and visible when `Ok`, nothing left on error.
+/// Bytes `[start, end)` of an object made of `blobs` (path, size) on `store`: what
+/// [`copy_blobs`] copies.
+pub struct BlobRange {
+    /// The store (volume) the blobs are on.
+    pub store: BlobStore,
+    /// The object's blobs, in order, with their sizes.
+    pub blobs: Vec<(String, u64)>,
+    /// First byte.
+    pub start: u64,
+    /// One past the last byte.
+    pub end: u64,
+}
+
+/// Copies a range of an object ([`BlobRange`], possibly on another volume) into a new blob of
+/// `bucket_id` on `store`, through the gateway's blocking pool (the bytes never leave the
+/// gateway host), hashing as they pass. Same guarantees as [`write_blob`]: durable and visible
+/// when `Ok`, nothing left on error.
 pub async fn copy_blobs<F>(
+    src: BlobRange,
     store: &BlobStore,
     bucket_id: u64,
-    src: Vec<(String, u64)>,
-    start: u64,
-    end: u64,
     exp: Expectations,
     meta: F,
 ) -> S3Result<WrittenBlob>
@@ -571,6 +586,12 @@ where
 {
     let store = store.clone();
     blocking::try_run(move || {
+        let BlobRange {
+            store: from,
+            blobs: src,
+            start,
+            end,
+        } = src;
         let mut w = store.writer(bucket_id)?;
         let mut h = BodyHasher::new(exp);
         let mut base = 0u64;
@@ -581,11 +602,11 @@ where
             if b_end <= start || b_start >= end || size == 0 {
                 continue;
             }
-            let file = store.open_blob_uncached(&path)?;
+            let file = from.open_blob_uncached(&path)?;
             let (mut off, to) = (start.max(b_start) - b_start, end.min(b_end) - b_start);
             while off < to {
                 let want = usize::try_from((to - off).min(IO_CHUNK as u64)).unwrap_or(IO_CHUNK);
-                let n = store.read_full_at(&file, &mut buf[..want], off)?;
+                let n = from.read_full_at(&file, &mut buf[..want], off)?;
                 if n != want {
                     return Err(S3Error::internal(format!(
                         "blob {path} is shorter than its record"
@@ -598,7 +619,8 @@ where
         }
         let digest = h.finish(None)?;
         let (path, _) = w.finish(&meta(&digest))?;
-        Ok(WrittenBlob { path, digest })
+        let volume = store.volume().name().to_owned();
+        Ok(WrittenBlob { path, volume, digest })
     })
     .await
 }

@@ -136,6 +136,13 @@ impl S3Error {
         }
     }
 
+    /// 503 `ServiceUnavailable` with `Retry-After: 1`: storage not reachable now, retry.
+    pub fn unavailable(message: impl Into<Cow<'static, str>>) -> S3Error {
+        let mut e = S3Error::with_message(Code::ServiceUnavailable, message);
+        e.headers.push(("retry-after", "1".to_owned()));
+        e
+    }
+
     /// An `InternalError` that keeps `cause` for the log.
     pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> S3Error {
         S3Error {
@@ -210,15 +217,10 @@ impl From<io::Error> for S3Error {
             };
         }
         if crate::store::connection_lost(&e) || e.raw_os_error() == Some(libc::EROFS) {
-            let mut err = S3Error {
+            S3Error {
                 source: Some(Box::new(e)),
-                ..S3Error::with_message(
-                    Code::ServiceUnavailable,
-                    "The storage volume is not available; retry later.",
-                )
-            };
-            err.headers.push(("retry-after", "1".to_owned()));
-            err
+                ..S3Error::unavailable("The storage volume is not available; retry later.")
+            }
         } else {
             S3Error::internal(e)
         }

@@ -36,8 +36,8 @@ pub struct AppState {
     pub config: Config,
     /// The registry (bucket and object records).
     pub registry: Registry,
-    /// The blob store on the volume.
-    pub store: BlobStore,
+    /// The blob stores, one per volume (`store::Stores`); a bucket's is [`Ctx::store`].
+    pub stores: crate::store::Stores,
     /// The memory upload bodies may hold on their way to the store.
     pub budget: body::UploadBudget,
     /// The Prometheus series of this gateway (requests are recorded by [`handle`]).
@@ -85,6 +85,27 @@ impl Ctx {
         })
         .await?;
         Ok((self.owned(name, b)?, rec))
+    }
+
+    /// The blob store of bucket `b`'s volume: 503 when this gateway does not serve that volume
+    /// (a registry shared with a gateway configured with more volumes).
+    pub fn store(&self, b: &BucketRecord) -> S3Result<BlobStore> {
+        self.state.stores.get(&b.volume).cloned().ok_or_else(|| {
+            S3Error::unavailable(format!(
+                "The bucket's volume {} is not served by this gateway.",
+                b.volume
+            ))
+        })
+    }
+
+    /// The blob store holding object `rec`'s blobs (its bucket's volume): 503 as [`Ctx::store`].
+    pub fn blobs_store(&self, rec: &metadata::ObjectRecord) -> S3Result<BlobStore> {
+        let volume = rec.blobs.first().map_or("", |b| b.volume.as_str());
+        self.state.stores.get(volume).cloned().ok_or_else(|| {
+            S3Error::unavailable(format!(
+                "The object's volume {volume} is not served by this gateway."
+            ))
+        })
     }
 
     /// `NoSuchBucket` for an absent bucket, `AccessDenied` for another owner's.

@@ -20,6 +20,9 @@ pub mod bucket_xattr;
 pub mod meta;
 pub mod open;
 pub mod scan;
+pub mod volumes;
+
+pub use volumes::Stores;
 
 use std::io;
 use std::path::{Path, PathBuf};

@@ -87,6 +87,7 @@ impl Gw {
             gluster_cli_timeout: Duration::from_secs(10),
             events_max: 10_000,
             events_max_age: Duration::from_secs(168 * 3600),
+            volumes: Vec::new(),
             users: vec![
                 User {
                     access_key: AK.into(),

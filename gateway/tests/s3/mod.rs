@@ -16,3 +16,4 @@ mod post_object;
 mod recovery;
 mod robustness;
 mod tagging;
+mod volumes;

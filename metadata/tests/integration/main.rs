@@ -39,6 +39,7 @@ pub(crate) fn blob(path: &str) -> BlobRef {
     BlobRef {
         path: path.to_owned(),
         size: 3,
+        volume: String::new(),
     }
 }
 

@@ -41,29 +41,43 @@ pub fn valid_bucket_name(name: &str) -> bool {
 
 /// CreateBucket: empty body or a `CreateBucketConfiguration`. Re-creating one's own bucket is
 /// `BucketAlreadyOwnedByYou`, except in us-east-1 where AWS answers 200 and changes nothing.
+/// The `LocationConstraint` picks the volume: a location of a `[[volumes]]` entry puts the
+/// bucket on that volume; none, or the gateway's region, on the default volume.
 pub async fn create_bucket(ctx: &Ctx, name: &str, body: RequestBody) -> S3Result<S3Response> {
     if !valid_bucket_name(name) {
         return Err(S3Error::new(Code::InvalidBucketName).extra("BucketName", name.to_owned()));
     }
     let region = ctx.state.config.region.clone();
     let doc = body.collect(64 * 1024).await?;
+    let mut volume = "";
     if !doc.iter().all(u8::is_ascii_whitespace) {
         let conf = xml::CreateBucketConfiguration::from_xml(&doc)
             .map_err(|e| S3Error::with_message(Code::MalformedXML, e.to_string()))?;
         // A constraint naming this gateway's region (us-east-1 included, which AWS itself
-        // refuses) is accepted; any other region cannot be served here.
-        if let Some(lc) = conf.location_constraint.filter(|lc| *lc != region) {
-            return Err(S3Error::with_message(
+        // refuses) or a configured volume location is accepted; any other region cannot be
+        // served here.
+        let lc = conf.location_constraint;
+        volume = ctx.state.config.volume_for_location(lc.as_deref()).ok_or_else(|| {
+            S3Error::with_message(
                 Code::IllegalLocationConstraintException,
-                format!("The {lc} location constraint is incompatible for the region specific endpoint this request was sent to."),
-            ));
-        }
+                format!(
+                    "The {} location constraint is incompatible for the region specific endpoint this request was sent to.",
+                    lc.as_deref().unwrap_or_default()
+                ),
+            )
+        })?;
     }
+    let volume = ctx.state.stores.resolve(volume).to_owned();
+    let store = ctx
+        .state
+        .stores
+        .get(&volume)
+        .cloned()
+        .ok_or_else(|| S3Error::unavailable(format!("Volume {volume} is not connected.")))?;
     let reg = ctx.state.registry.clone();
-    let store = ctx.state.store.clone();
     let (n, owner) = (name.to_owned(), ctx.user.owner().to_owned());
     blocking::try_run(move || {
-        let b = match reg.create_bucket(&n, &owner, &region, now_ms()) {
+        let b = match reg.create_bucket_on(&n, &owner, &region, &volume, now_ms()) {
             Ok(b) => b,
             // AWS's legacy us-east-1 behaviour: the owner's re-create succeeds, changing nothing.
             Err(metadata::Error::BucketAlreadyExists { owner: existing })
@@ -104,7 +118,7 @@ pub async fn create_bucket(ctx: &Ctx, name: &str, body: RequestBody) -> S3Result
 pub async fn delete_bucket(ctx: &Ctx, name: &str) -> S3Result<S3Response> {
     let b = ctx.bucket(name).await?;
     let reg = ctx.state.registry.clone();
-    let store = ctx.state.store.clone();
+    let store = ctx.store(&b)?;
     let n = name.to_owned();
     blocking::try_run(move || {
         reg.delete_bucket(&n).map_err(|e| match e {
@@ -140,11 +154,18 @@ pub async fn head_bucket(ctx: &Ctx, name: &str) -> S3Result<S3Response> {
     Ok(S3Response::empty(200).header("x-amz-bucket-region", b.region))
 }
 
-/// GetBucketLocation.
+/// GetBucketLocation: the bucket's region, or for a bucket on a `[[volumes]]` volume the
+/// location that selects that volume.
 pub async fn get_bucket_location(ctx: &Ctx, name: &str) -> S3Result<S3Response> {
     let b = ctx.bucket(name).await?;
+    let stores = &ctx.state.stores;
+    let location = if stores.resolve(&b.volume) == stores.default_name() {
+        b.region.as_str()
+    } else {
+        ctx.state.config.location_of_volume(&b.volume)
+    };
     Ok(S3Response::xml(
-        xml::LocationConstraint::for_region(&b.region).to_xml(),
+        xml::LocationConstraint::for_region(location).to_xml(),
     ))
 }
 

@@ -4,7 +4,7 @@
 
 use metadata::ObjectRecord;
 
-use crate::s3::body::copy_blobs;
+use crate::s3::body::{copy_blobs, BlobRange};
 use crate::s3::checksum::{Algorithm, Expectations};
 use crate::s3::dates::{iso8601, now_ms, parse_http_date};
 use crate::s3::error::{Code, S3Error, S3Result};
@@ -26,6 +26,8 @@ pub struct Source {
     pub key: String,
     /// Its record.
     pub rec: ObjectRecord,
+    /// The store (volume) of the source bucket.
+    pub store: crate::store::BlobStore,
 }
 
 /// Reads `x-amz-copy-source` (`bucket/key` or `/bucket/key`, URL-encoded, optionally with
@@ -53,13 +55,14 @@ pub async fn source(ctx: &Ctx) -> S3Result<Source> {
                 "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
             )
         })?;
-    let (_, rec) = ctx.bucket_and_object(bucket, key).await?;
+    let (b, rec) = ctx.bucket_and_object(bucket, key).await?;
     let rec = rec.ok_or_else(|| S3Error::new(Code::NoSuchKey).extra("Key", key.to_owned()))?;
     check_copy_conditions(ctx, &rec)?;
     Ok(Source {
         bucket: bucket.to_owned(),
         key: key.to_owned(),
         rec,
+        store: ctx.store(&b)?,
     })
 }
 
@@ -221,12 +224,17 @@ pub async fn copy_object(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Respo
         ..Expectations::default()
     };
     let mtime = now_ms();
-    let blobs = src.rec.blobs.iter().map(|x| (x.path.clone(), x.size)).collect();
+    let range = BlobRange {
+        store: src.store.clone(),
+        blobs: src.rec.blobs.iter().map(|x| (x.path.clone(), x.size)).collect(),
+        start: 0,
+        end: src.rec.size,
+    };
     let meta = meta_builder(&b.name, key, &rec, mtime);
-    let written = copy_blobs(&ctx.state.store, b.id, blobs, 0, src.rec.size, exp, meta).await?;
+    let written = copy_blobs(range, &ctx.store(&b)?, b.id, exp, meta).await?;
     fill_from_blob(&mut rec, &written, mtime);
     let doc = copy_result(mtime, &rec.etag, &rec.checksums);
-    commit_or_discard(ctx, b.id, key, rec, cond, written.path).await?;
+    commit_or_discard(ctx, &b, key, rec, cond, written.path).await?;
     ctx.state.events.object(
         ctx,
         "ObjectCreated:Copy",

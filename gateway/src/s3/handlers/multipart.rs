@@ -19,6 +19,7 @@ use crate::s3::response::S3Response;
 use crate::s3::xml;
 use crate::s3::Ctx;
 use crate::store::meta::BlobMeta;
+use crate::store::BlobStore;
 
 /// Smallest part AWS accepts, except the last one.
 pub const MIN_PART_SIZE: u64 = 5 << 20;
@@ -179,11 +180,12 @@ pub async fn upload_part(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) 
         }
     }
     let (bname, k) = (b.name.clone(), key.to_owned());
-    let written = write_blob(&ctx.state.store, &ctx.state.budget, b.id, body, exp, move |d| {
+    let store = ctx.store(&b)?;
+    let written = write_blob(&store, &ctx.state.budget, b.id, body, exp, move |d| {
         part_meta(&bname, &k, n, d.len)
     })
     .await?;
-    store_part(ctx, &up.id, n, written).await
+    store_part(ctx, store, &up.id, n, written).await
 }
 
 /// The xattr of a part blob: which upload and part it is (reindex ignores unfinished uploads;
@@ -193,7 +195,13 @@ fn part_meta(bucket: &str, key: &str, part: u32, size: u64) -> Vec<u8> {
 }
 
 /// Records a written part; the blob is deleted if the upload vanished meanwhile.
-async fn store_part(ctx: &Ctx, upload_id: &str, n: u32, written: WrittenBlob) -> S3Result<S3Response> {
+async fn store_part(
+    ctx: &Ctx,
+    store: BlobStore,
+    upload_id: &str,
+    n: u32,
+    written: WrittenBlob,
+) -> S3Result<S3Response> {
     let etag = hex::encode(written.digest.md5);
     let rec = PartRecord {
         size: written.digest.len,
@@ -208,10 +216,10 @@ async fn store_part(ctx: &Ctx, upload_id: &str, n: u32, written: WrittenBlob) ->
         blob: BlobRef {
             path: written.path.clone(),
             size: written.digest.len,
+            volume: written.volume.clone(),
         },
     };
     let reg = ctx.state.registry.clone();
-    let store = ctx.state.store.clone();
     let id = upload_id.to_owned();
     let path = written.path;
     blocking::try_run(move || {
@@ -254,12 +262,17 @@ pub async fn upload_part_copy(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3
             .map(|a| (a, None)),
         ..Expectations::default()
     };
-    let blobs = src.rec.blobs.iter().map(|x| (x.path.clone(), x.size)).collect();
+    let range = crate::s3::body::BlobRange {
+        store: src.store.clone(),
+        blobs: src.rec.blobs.iter().map(|x| (x.path.clone(), x.size)).collect(),
+        start,
+        end,
+    };
     let (bname, k) = (b.name.clone(), key.to_owned());
-    let written = crate::s3::body::copy_blobs(&ctx.state.store, b.id, blobs, start, end, exp, move |d| {
-        part_meta(&bname, &k, n, d.len)
-    })
-    .await?;
+    let store = ctx.store(&b)?;
+    let written =
+        crate::s3::body::copy_blobs(range, &store, b.id, exp, move |d| part_meta(&bname, &k, n, d.len))
+            .await?;
     let checksums: Vec<(String, String)> = written
         .digest
         .checksum
@@ -271,7 +284,7 @@ pub async fn upload_part_copy(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3
         &hex::encode(written.digest.md5),
         &checksums,
     ));
-    store_part(ctx, &up.id, n, written).await?;
+    store_part(ctx, store, &up.id, n, written).await?;
     Ok(S3Response::xml(doc.to_xml()))
 }
 
@@ -411,7 +424,12 @@ async fn mark_parts(ctx: &Ctx, bucket: &str, key: &str, numbers: &[u32], rec: &O
             (blob.path.clone(), meta)
         })
         .collect();
-    let store = ctx.state.store.clone();
+    // A bucket's blobs are all on its volume.
+    let volume = rec.blobs.first().map_or("", |b| b.volume.as_str());
+    let Some(store) = ctx.state.stores.get(volume).cloned() else {
+        tracing::warn!(%bucket, %key, %volume, "marking completed parts: volume not served");
+        return;
+    };
     let res = blocking::run(move || {
         for (path, meta) in &marks {
             store.write_meta(path, meta).map_err(|e| format!("{path}: {e}"))?;

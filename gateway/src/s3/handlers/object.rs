@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use metadata::{BlobRef, ObjectRecord, PutCondition};
+use metadata::{BlobRef, BucketRecord, ObjectRecord, PutCondition};
 
 use crate::blocking;
 use crate::s3::body::{read_blobs, write_blob, RequestBody, WrittenBlob};
@@ -133,7 +133,7 @@ pub async fn put_object(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -
 
     let mtime = now_ms();
     let written = write_blob(
-        &ctx.state.store,
+        &ctx.store(&b)?,
         &ctx.state.budget,
         b.id,
         body,
@@ -144,7 +144,7 @@ pub async fn put_object(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -
     fill_from_blob(&mut rec, &written, mtime);
     let etag = rec.etag.clone();
     let checksum = written.digest.checksum.clone();
-    commit_or_discard(ctx, b.id, key, rec, cond, written.path).await?;
+    commit_or_discard(ctx, &b, key, rec, cond, written.path).await?;
     ctx.state.events.object(
         ctx,
         "ObjectCreated:Put",
@@ -198,6 +198,7 @@ pub fn fill_from_blob(rec: &mut ObjectRecord, written: &WrittenBlob, mtime_ms: u
     rec.blobs = vec![BlobRef {
         path: written.path.clone(),
         size: written.digest.len,
+        volume: written.volume.clone(),
     }];
     if let Some((alg, value)) = &written.digest.checksum {
         rec.checksums = vec![(alg.name().to_owned(), value.clone())];
@@ -209,14 +210,15 @@ pub fn fill_from_blob(rec: &mut ObjectRecord, written: &WrittenBlob, mtime_ms: u
 /// commit fails, the new blob is deleted so nothing unreferenced stays behind.
 pub async fn commit_or_discard(
     ctx: &Ctx,
-    bucket_id: u64,
+    b: &BucketRecord,
     key: &str,
     rec: ObjectRecord,
     cond: PutCondition,
     blob_path: String,
 ) -> S3Result<()> {
     let reg = ctx.state.registry.clone();
-    let store = ctx.state.store.clone();
+    let store = ctx.store(b)?;
+    let bucket_id = b.id;
     let key = key.as_bytes().to_vec();
     blocking::try_run(move || {
         let res = reg
@@ -498,7 +500,7 @@ pub async fn get_object(ctx: &Ctx, bucket: &str, key: &str, head: bool) -> S3Res
         let blobs = rec.blobs.iter().map(|b| (b.path.clone(), b.size)).collect();
         Body::Stream {
             len,
-            stream: read_blobs(&ctx.state.store, blobs, start, end).await?,
+            stream: read_blobs(&ctx.blobs_store(&rec)?, blobs, start, end).await?,
         }
     };
     Ok(S3Response {

@@ -200,7 +200,13 @@ async fn set_object_tags(ctx: &Ctx, b: BucketRecord, key: &str, tags: Tags) -> S
 /// read again afterwards, and while its blobs are the same but its tags differ from what was
 /// written, they are written again (bounded; the last writer's registry tags win).
 async fn retag_blobs(ctx: &Ctx, bucket_id: u64, bucket: &str, key: &str, rec: ObjectRecord) {
-    let store = ctx.state.store.clone();
+    let store = match ctx.blobs_store(&rec) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, %bucket, %key, "writing tags to blob xattrs");
+            return;
+        }
+    };
     let reg = ctx.state.registry.clone();
     let k = key.as_bytes().to_vec();
     let res = blocking::run(move || {

@@ -124,7 +124,7 @@ pub async fn post_object(
     let mtime = now_ms();
     let meta = meta_builder(&b.name, &key, &rec, mtime);
     let written = write_blob(
-        &ctx.state.store,
+        &ctx.store(&b)?,
         &ctx.state.budget,
         b.id,
         RequestBody::new(content, None),
@@ -134,7 +134,7 @@ pub async fn post_object(
     .await?;
     fill_from_blob(&mut rec, &written, mtime);
     let etag = format!("\"{}\"", rec.etag);
-    commit_or_discard(&ctx, b.id, &key, rec, PutCondition::None, written.path).await?;
+    commit_or_discard(&ctx, &b, &key, rec, PutCondition::None, written.path).await?;
 
     Ok(success_response(&ctx.req, &fields, bucket, &key, &etag))
 }
