@@ -148,6 +148,7 @@ mod tests {
             region: "us-east-1".into(),
             created_ms,
             tags: Vec::new(),
+            volume: String::new(),
         }
     }
 

@@ -11,62 +11,8 @@ use aws_sdk_s3::types::{
 use aws_sdk_s3::Client;
 use gateway::config::VolumeConfig;
 
+use crate::common::gluster::{gluster_ok, Scratch};
 use crate::common::{bucket, data, Gw};
-
-/// A second replica-3 volume of this test's own on the local glusterd; stopped, deleted and its
-/// bricks removed on drop (panics included).
-struct SecondVolume {
-    name: String,
-    root: std::path::PathBuf,
-}
-
-fn gluster(args: &[&str]) -> std::process::Output {
-    std::process::Command::new("gluster")
-        .arg("--mode=script")
-        .args(args)
-        .output()
-        .expect("gluster CLI")
-}
-
-fn gluster_ok(args: &[&str]) {
-    let out = gluster(args);
-    assert!(
-        out.status.success(),
-        "gluster {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-impl SecondVolume {
-    fn create() -> SecondVolume {
-        let name = format!("second-{}", std::process::id());
-        let root = std::path::PathBuf::from(format!("/var/lib/glusters3/{name}"));
-        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
-        let v = SecondVolume { name, root };
-        let mut args = vec!["volume", "create", &v.name, "replica", "3"]
-            .into_iter()
-            .map(str::to_owned)
-            .collect::<Vec<_>>();
-        for i in 1..=3 {
-            let dir = v.root.join(format!("b{i}"));
-            std::fs::create_dir_all(&dir).unwrap();
-            args.push(format!("{}:{}", host.trim(), dir.display()));
-        }
-        args.push("force".into());
-        gluster_ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
-        gluster_ok(&["volume", "set", &v.name, "network.ping-timeout", "5"]);
-        gluster_ok(&["volume", "start", &v.name]);
-        v
-    }
-}
-
-impl Drop for SecondVolume {
-    fn drop(&mut self) {
-        let _ = gluster(&["volume", "stop", &self.name, "force"]);
-        let _ = gluster(&["volume", "delete", &self.name]);
-        let _ = std::fs::remove_dir_all(&self.root);
-    }
-}
 
 async fn put(c: &Client, b: &str, k: &str, body: &[u8]) {
     c.put_object()
@@ -92,7 +38,15 @@ fn has_bucket_dir(vol: &gfapi::Volume, gw: &Gw, id: u64) -> bool {
 
 #[actix_web::test]
 async fn buckets_live_on_the_volume_their_location_names() {
-    let second = SecondVolume::create();
+    let second = tokio::task::spawn_blocking(|| {
+        let s = Scratch::new("second");
+        s.create();
+        gluster_ok(&["volume", "set", &s.name, "network.ping-timeout", "5"]);
+        gluster_ok(&["volume", "start", &s.name]);
+        s
+    })
+    .await
+    .unwrap();
     let name = second.name.clone();
     let gw = Gw::start_with(|c| {
         c.volumes = vec![VolumeConfig {
@@ -263,5 +217,5 @@ async fn buckets_live_on_the_volume_their_location_names() {
     c.delete_bucket().bucket(&away).send().await.unwrap();
     c.delete_bucket().bucket(&home).send().await.unwrap();
     gw.stop().await;
-    drop(second);
+    tokio::task::spawn_blocking(move || drop(second)).await.unwrap();
 }
