@@ -4,6 +4,7 @@ mod admin;
 mod auth;
 mod buckets;
 mod cluster;
+mod console;
 mod crash;
 mod events;
 mod listing;
