@@ -440,6 +440,14 @@ async function refreshRates () {
   }
 }
 
+/** An axis top at or above `n`: 4, or 1, 2, 4, 6, 8 x 10^k (so its half is a whole number). */
+function niceCeil (n) {
+  if (n <= 4) return 4
+  const p = 10 ** Math.floor(Math.log10(n))
+  for (const f of [1, 2, 4, 6, 8, 10]) if (f * p >= n) return f * p
+  return 10 * p
+}
+
 function renderRates (minutes) {
   const W = 600
   const H = 170
@@ -448,14 +456,14 @@ function renderRates (minutes) {
   const top = 8
   const plotW = W - left - 4
   const plotH = H - top - bottom
-  const max = Math.max(1, ...minutes.map((m) => m.requests))
+  const max = niceCeil(Math.max(0, ...minutes.map((m) => m.requests)))
   const bw = plotW / Math.max(1, minutes.length)
   const y = (n) => top + plotH - (n / max) * plotH
   const svg = s('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': 'requests per minute, last hour' })
   for (const frac of [0, 0.5, 1]) {
     const yy = y(max * frac)
     svg.append(s('line', { class: 'axis', x1: left, x2: W - 4, y1: yy, y2: yy }))
-    svg.append(s('text', { class: 'label', x: left - 4, y: yy + 3, 'text-anchor': 'end' }, count(Math.round(max * frac))))
+    svg.append(s('text', { class: 'label', x: left - 4, y: yy + 3, 'text-anchor': 'end' }, count(max * frac)))
   }
   minutes.forEach((m, i) => {
     const x = left + i * bw + 0.5
