@@ -9,7 +9,8 @@
 //     scratch replica-3 volume turns red and its BRICK_DISCONNECTED is in the feed within 5 s;
 // (c) the buckets card shows a bucket made here with its object count (skipped, with a note,
 //     while /admin/v1/buckets answers 404);
-// (d) no console error, page error or failed request on the way.
+// (e) the feed, dropped, resumes with last_event_id: what happened meanwhile arrives, once;
+// (d) no console error, page error or failed request on the way (checked last).
 // Screenshots: .results/console-*.png always, and CONSOLE_SCREENSHOTS_DIR/console-*.png when set.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
@@ -240,6 +241,34 @@ test('(c) the buckets card shows a bucket made here with its object count', asyn
   } finally {
     for (const k of keys) await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: k })).catch(() => {})
     await s3.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => {})
+  }
+})
+
+test('(e) the feed resumes after a drop with last_event_id: the gap arrives, nothing twice', async () => {
+  const s3 = new S3Client({ endpoint: ENDPOINT, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: AK, secretAccessKey: SK } })
+  const bucket = `console-feed-${process.pid}-${crypto.randomBytes(3).toString('hex')}`
+  const rows = (name) => page.$$eval('#feed tr', (trs, { name, bucket }) => trs.filter((r) =>
+    r.getAttribute('data-event-name') === name && r.cells[4].textContent === bucket).length, { name, bucket })
+  await page.waitForFunction(() => document.getElementById('feed-state').textContent === 'live', null, { timeout: 10_000 })
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }))
+  let deleted = false
+  try {
+    await page.waitForFunction((bucket) => [...document.querySelectorAll('#feed tr[data-event-name="BucketCreated"]')]
+      .some((r) => r.cells[4].textContent === bucket), bucket, { timeout: 5_000, polling: 50 })
+    // Drop the socket from the page's side and hold the reconnection off for 4 s (its backoff).
+    await page.evaluate(() => { state.wsRetry = 2; state.ws.close() })
+    await page.waitForFunction(() => document.getElementById('feed-state').textContent === 'reconnecting', null, { timeout: 5_000 })
+    await s3.send(new DeleteBucketCommand({ Bucket: bucket }))
+    deleted = true
+    assert.equal(await page.textContent('#feed-state'), 'reconnecting', 'the delete happened while the feed was down')
+    assert.equal(await rows('BucketDeleted'), 0)
+    await page.waitForFunction((bucket) => [...document.querySelectorAll('#feed tr[data-event-name="BucketDeleted"]')]
+      .some((r) => r.cells[4].textContent === bucket), bucket, { timeout: 15_000, polling: 50 })
+    assert.equal(await page.textContent('#feed-state'), 'live')
+    assert.equal(await rows('BucketCreated'), 1, 'the resumed feed does not repeat what it had')
+    assert.equal(await rows('BucketDeleted'), 1)
+  } finally {
+    if (!deleted) await s3.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => {})
   }
 })
 
