@@ -55,7 +55,7 @@ run: volume
 ci: test conformance
 
 ## conformance: real clients (aws-cli v1 and v2, boto3 current and 1.35, minio-py, minio-js, AWS SDK
-## for JavaScript v3, s3cmd) against
+## for JavaScript v3, s3cmd) and the web console in headless Chromium against
 ## a gateway on the local volume; SKIP_<SUITE>=1 skips a suite (see conformance/README.md)
 conformance: volume
 	@bash conformance/run.sh

@@ -4,13 +4,16 @@
 #
 # 1. installs the pinned clients when missing or out of date: .venv (requirements.txt),
 #    .venv-old (requirements-old.txt), node_modules (package-lock.json), aws-cli v2 from
-#    Debian's `awscli` package (/usr/bin/aws, version AWSCLI2_DEB);
+#    Debian's `awscli` package (/usr/bin/aws, version AWSCLI2_DEB), Debian's `chromium` (the
+#    console suite drives /usr/bin/chromium with playwright-core);
 # 2. brings the volume up (scripts/gluster-up.sh, idempotent) and builds the gateway and
 #    loadgen if their binaries are missing;
 # 3. starts a gateway on free loopback ports, with a fresh registry in a temp dir, its own blob
-#    root /.s3-conformance-<pid> on the volume and its own users;
+#    root /.s3-conformance-<pid> on the volume, its own users, an admin token and a 1 s cluster
+#    refresh (a config file in the temp dir);
 # 4. runs every suite not skipped by its variable (SKIP_AWSCLI, SKIP_AWSCLI2, SKIP_BOTO3,
-#    SKIP_BOTO3_OLD, SKIP_MINIO_PY, SKIP_MINIO_JS, SKIP_JS_SDK, SKIP_S3CMD, SKIP_REGRESSIONS =1),
+#    SKIP_BOTO3_OLD, SKIP_MINIO_PY, SKIP_MINIO_JS, SKIP_JS_SDK, SKIP_S3CMD, SKIP_REGRESSIONS,
+#    SKIP_CONSOLE =1),
 #    one JUnit file each in conformance/.results/, with its output in .results/<suite>.log;
 # 5. prints one table and `N passed, M failed` last (summary.py, known_gaps.txt), and exits
 #    non-zero if any case failed. The gateway is stopped on every exit path, and its blob root
@@ -21,7 +24,8 @@
 #
 # Environment: GATEWAY_BIN (default target/debug/gateway), LOADGEN_BIN (target/debug/loadgen),
 # GLUSTER_VOLUME (s3vol), GLUSTER_HOST (localhost), PYTEST_ARGS (extra pytest arguments, e.g.
-# "-k hostile"), KEEP_WORK=1 (keep the temp dir: registry and data files, and the blob root).
+# "-k hostile"), KEEP_WORK=1 (keep the temp dir: registry and data files, and the blob root),
+# CONSOLE_SCREENSHOTS_DIR (the console suite also saves its screenshots there, e.g. docs/).
 set -uo pipefail
 
 CONF=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -30,7 +34,7 @@ RESULTS=$CONF/.results
 VOL=${GLUSTER_VOLUME:-s3vol}
 GATEWAY=${GATEWAY_BIN:-$ROOT/target/debug/gateway}
 LOADGEN=${LOADGEN_BIN:-$ROOT/target/debug/loadgen}   # removes the run's blob root afterwards
-SUITES=(awscli awscli2 boto3 boto3-old minio-py minio-js js-sdk s3cmd regressions)
+SUITES=(awscli awscli2 boto3 boto3-old minio-py minio-js js-sdk s3cmd regressions console)
 T0=$(date +%s)
 
 say() { printf 'conformance: %s\n' "$*"; }
@@ -72,10 +76,11 @@ ensure_node_modules() {
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     say "installing nodejs and npm"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null \
-      || die "node and npm are missing and apt-get install failed (or set SKIP_MINIO_JS=1 SKIP_JS_SDK=1)"
+      || die "node and npm are missing and apt-get install failed (or set SKIP_MINIO_JS=1 SKIP_JS_SDK=1 SKIP_CONSOLE=1)"
   fi
   want=$(sha "$CONF/package-lock.json")
   if [ -d "$CONF/node_modules/minio" ] && [ -d "$CONF/node_modules/@aws-sdk/client-s3" ] \
+    && [ -d "$CONF/node_modules/playwright-core" ] \
     && [ "$(cat "$CONF/node_modules/.lock.sha256" 2>/dev/null)" = "$want" ]; then
     return 0
   fi
@@ -97,10 +102,19 @@ ensure_awscli2() {
   /usr/bin/aws --version 2>/dev/null | grep -q '^aws-cli/2\.' || die "/usr/bin/aws is not aws-cli v2"
 }
 
+# The console suite's browser: Debian's chromium (playwright-core never downloads one here).
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && return 0
+  say "installing chromium (apt-get install chromium)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+    || die "apt-get install chromium failed (or set SKIP_CONSOLE=1)"
+}
+
 ensure_venv "$CONF/.venv" "$CONF/requirements.txt"
 skipped boto3-old || ensure_venv "$CONF/.venv-old" "$CONF/requirements-old.txt"
-{ skipped minio-js && skipped js-sdk; } || ensure_node_modules
+{ skipped minio-js && skipped js-sdk && skipped console; } || ensure_node_modules
 skipped awscli2 || ensure_awscli2
+skipped console || ensure_chromium
 
 # ---------------------------------------------------------------- 2. volume and binary
 cd "$ROOT"
@@ -153,12 +167,19 @@ rand() { python3 -c 'import secrets; print(secrets.token_hex(16))'; }
 export S3CONF_ENDPOINT="http://127.0.0.1:$PORT"
 export S3CONF_ACCESS_KEY="conformance$$" S3CONF_SECRET_KEY=$(rand)
 export S3CONF_ACCESS_KEY2="conformance$$other" S3CONF_SECRET_KEY2=$(rand)
-export S3CONF_ADMIN="http://127.0.0.1:$ADMIN_PORT"
+export S3CONF_ADMIN="http://127.0.0.1:$ADMIN_PORT" S3CONF_ADMIN_TOKEN=$(rand)
 export S3CONF_DATA="$WORK/data" TMPDIR="$WORK/tmp"
 BLOB_ROOT="/.s3-conformance-$$"
 
+# The admin token has no flag (kept out of ps). The cluster collector keeps its default period
+# (10 s): the console suite's killed brick must turn red through the refresh its Gluster event
+# triggers, as in production.
+cat >"$WORK/gateway.toml" <<EOF
+admin_token = "$S3CONF_ADMIN_TOKEN"
+EOF
+
 say "gateway $GATEWAY on $S3CONF_ENDPOINT, volume $VOL, blob root $BLOB_ROOT, registry $WORK/registry"
-"$GATEWAY" serve \
+"$GATEWAY" serve --config "$WORK/gateway.toml" \
   --listen "127.0.0.1:$PORT" --admin-listen "127.0.0.1:$ADMIN_PORT" \
   --volume "$VOL" --volfile-server "${GLUSTER_HOST:-localhost}:24007" \
   --registry-dir "$WORK/registry" --blob-root "$BLOB_ROOT" --domain localhost \
@@ -190,6 +211,7 @@ for s in common.SIZES: common.data_file(s)
   [ -f "$CONF/node_modules/minio/package.json" ] && printf 'minio-js\t%s\n' "$(node -e "console.log('minio ' + require('$CONF/node_modules/minio/package.json').version + ', node ' + process.versions.node)")"
   [ -f "$CONF/node_modules/@aws-sdk/client-s3/package.json" ] && printf 'js-sdk\t%s\n' "$(node -e "console.log('@aws-sdk/client-s3 ' + require('$CONF/node_modules/@aws-sdk/client-s3/package.json').version + ', node ' + process.versions.node)")"
   printf 's3cmd\t%s\n' "$("$CONF/.venv/bin/s3cmd" --version 2>&1 | tr -d '\n')"
+  [ -f "$CONF/node_modules/playwright-core/package.json" ] && printf 'console\t%s\n' "$(node -e "console.log('playwright-core ' + require('$CONF/node_modules/playwright-core/package.json').version)"), $(/usr/bin/chromium --version 2>/dev/null | cut -d' ' -f1-2)"
   printf 'regressions\t%s\n' "boto3 $("$CONF/.venv/bin/python" -c 'import boto3; print(boto3.__version__)') + raw HTTP"
 } >"$RESULTS/versions.txt" 2>/dev/null
 
@@ -234,6 +256,9 @@ run_suite js-sdk node --test --test-concurrency=1 \
   --test-reporter=junit --test-reporter-destination="$RESULTS/js-sdk.xml" js_sdk.test.mjs
 pytest_suite s3cmd "$CONF/.venv" test_s3cmd.py
 pytest_suite regressions "$CONF/.venv" test_regressions.py
+run_suite console node --test --test-concurrency=1 \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=junit --test-reporter-destination="$RESULTS/console.xml" console.test.mjs
 
 kill -0 "$GW_PID" 2>/dev/null || say "warning: the gateway died during the run (see $RESULTS/gateway.log)"
 say "wall time $(($(date +%s) - T0)) s"

@@ -24,7 +24,8 @@ pub fn configure(state: Arc<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
             .route("/ready", web::get().to(ready_check))
             .route("/metrics", web::get().to(metrics_page))
             .configure(crate::admin_buckets::configure)
-            .configure(crate::events::configure);
+            .configure(crate::events::configure)
+            .configure(crate::console::configure);
     }
 }
 

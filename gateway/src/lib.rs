@@ -3,7 +3,7 @@
 //! registry (`metadata` crate, sled).
 //!
 //! This crate owns the wiring: configuration ([`config`]), the S3 API ([`s3`]), the blob store
-//! over the volume ([`store`]), the actix glue ([`http`]), the log setup ([`logging`]), the admin listener ([`admin`]), the
+//! over the volume ([`store`]), the actix glue ([`http`]), the log setup ([`logging`]), the admin listener ([`admin`]) and its web console ([`console`]), the
 //! cluster collector and its admin routes ([`gluster`]), the garbage sweep ([`sweeper`]) and the heap trimmer ([`heap`]) (both [`background`] tasks), and
 //! the offline `fsck` / `reindex` tools ([`recovery`]). [`start`] runs a gateway on a connected
 //! volume (used by `main` and by the integration tests alike).
@@ -14,6 +14,7 @@ pub mod admin_buckets;
 pub mod background;
 pub mod blocking;
 pub mod config;
+pub mod console;
 pub mod events;
 pub mod gluster;
 pub mod heap;
@@ -142,6 +143,7 @@ pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
         budget: s3::body::UploadBudget::new(config.upload_buffer).with_max_wait(config.body_read_timeout),
         metrics,
         events: hub,
+        rates: Arc::new(console::Rates::new()),
     });
 
     let s3_state = state.clone();

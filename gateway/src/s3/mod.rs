@@ -44,6 +44,8 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The event hub: history, live fan-out, the gateway's own S3 events (`events`).
     pub events: crate::events::Events,
+    /// Requests and errors per minute over the last hour, for the console (`console::rates`).
+    pub rates: Arc<crate::console::Rates>,
 }
 
 /// One authenticated request in progress.
@@ -127,6 +129,7 @@ impl Ctx {
 /// duration to the response head, and body bytes in and out.
 pub async fn handle(state: Arc<AppState>, req: RequestInfo, raw_body: BodyStream) -> S3Result<S3Response> {
     let metrics = state.metrics.clone();
+    let rates = state.rates.clone();
     let _in_flight = metrics.in_flight();
     let started = std::time::Instant::now();
     let mut operation = crate::metrics::UNKNOWN_OPERATION;
@@ -143,6 +146,7 @@ pub async fn handle(state: Arc<AppState>, req: RequestInfo, raw_body: BodyStream
         Err(e) => (e.status(), Some(e.code)),
     };
     metrics.request(operation, status, code, started.elapsed());
+    rates.record(status);
     metrics
         .bytes_received(operation)
         .inc_by(received.load(std::sync::atomic::Ordering::Relaxed));

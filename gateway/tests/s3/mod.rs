@@ -5,6 +5,7 @@ mod admin_buckets;
 mod auth;
 mod buckets;
 mod cluster;
+mod console;
 mod crash;
 mod events;
 mod listing;
