@@ -41,8 +41,9 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 ## test: the volume, then lint, then every test against the real volume (S3 suite in both addressing styles),
-## then the smoke on the namespace cluster (three Gluster peers)
+## then the smoke on the namespace cluster (three Gluster peers); docker-compose.yml checked statically
 test: volume lint
+	bash scripts/check-compose.sh
 	$(CARGO) test --workspace --all-targets
 	GLUSTERS3_TEST_STYLE=vhost $(CARGO) test -p gateway --test integration -- --skip recovery --skip crash
 	$(MAKE) cluster-smoke
