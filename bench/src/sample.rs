@@ -175,8 +175,10 @@ mod tests {
                 x = std::hint::black_box(x.wrapping_add(1));
             }
         }
+        // (`x` stays 0 when the process had CPU time before the first check: no spin needed.)
+        std::hint::black_box(x);
         assert!(
-            x > 0 && Pid::Myself.cpu_s() > 0.0,
+            Pid::Myself.cpu_s() > 0.0,
             "no CPU time after {:?}",
             spin.elapsed()
         );
