@@ -279,3 +279,32 @@ fn raw_get(addr: &str, host: &str, path: &str) -> (u16, String) {
         .unwrap_or_default();
     (status, body)
 }
+
+/// A GET on the admin listener at `base` with an optional bearer token, on a plain socket:
+/// (status, lower-cased head, body). Blocking; see [`admin_get_async`].
+pub fn admin_get(base: &str, path: &str, token: Option<&str>) -> (u16, String, String) {
+    use std::io::{Read, Write};
+    let addr = base.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
+    (status, head.to_ascii_lowercase(), body.to_owned())
+}
+
+/// [`admin_get`] off the async executor (the gateway under test may share its thread).
+pub async fn admin_get_async(base: &str, path: &str, token: Option<&str>) -> (u16, String, String) {
+    let (base, path, token) = (base.to_owned(), path.to_owned(), token.map(str::to_owned));
+    tokio::task::spawn_blocking(move || admin_get(&base, &path, token.as_deref()))
+        .await
+        .unwrap()
+}

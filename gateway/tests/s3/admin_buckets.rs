@@ -5,35 +5,12 @@
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier};
 
-use crate::common::{bucket, data, Gw, ADMIN_TOKEN};
+use crate::common::{admin_get_async, bucket, data, Gw, ADMIN_TOKEN};
 
 const MIB: usize = 1 << 20;
 
-/// GET `path` on the admin listener with an optional bearer token: (status, raw head, body).
-fn get(base: &str, path: &str, token: Option<&str>) -> (u16, String, String) {
-    use std::io::{Read, Write};
-    let addr = base.trim_start_matches("http://");
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    let status = out.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
-    (status, head.to_ascii_lowercase(), body.to_owned())
-}
-
 async fn get_async(base: &str, token: Option<&str>) -> (u16, String, String) {
-    let (base, token) = (base.to_owned(), token.map(str::to_owned));
-    tokio::task::spawn_blocking(move || get(&base, "/admin/v1/buckets", token.as_deref()))
-        .await
-        .unwrap()
+    admin_get_async(base, "/admin/v1/buckets", token).await
 }
 
 /// The route's entry for bucket `name` and the totals: ((objects, bytes), (total objects,
@@ -194,11 +171,7 @@ async fn bucket_usage_needs_the_admin_token() {
         assert!(body.contains("\"error\":\"Unauthorized\""), "{body}");
     }
     // The S3 listener does not serve it.
-    let s3 = gw.endpoint.clone();
-    let (status, _, _) =
-        tokio::task::spawn_blocking(move || get(&s3, "/admin/v1/buckets", Some(ADMIN_TOKEN)))
-            .await
-            .unwrap();
+    let (status, _, _) = admin_get_async(&gw.endpoint, "/admin/v1/buckets", Some(ADMIN_TOKEN)).await;
     assert_ne!(status, 200);
     gw.stop().await;
 

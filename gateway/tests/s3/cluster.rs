@@ -5,36 +5,12 @@
 use std::time::{Duration, Instant};
 
 use crate::common::gluster::{kill, start_force, wait_gone, wait_pids, Scratch};
-use crate::common::{Gw, ADMIN_TOKEN};
+use crate::common::{admin_get_async, Gw, ADMIN_TOKEN};
 
-/// GET `path` on the admin listener with an optional bearer token; (status, body).
-fn get(base: &str, path: &str, token: Option<&str>) -> (u16, String) {
-    use std::io::{Read, Write};
-    let addr = base.trim_start_matches("http://");
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    let status = out.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = out
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
-}
-
+/// GET on the admin listener: (status, body).
 async fn get_async(base: &str, path: &str, token: Option<&str>) -> (u16, String) {
-    let (base, path, token) = (base.to_owned(), path.to_owned(), token.map(str::to_owned));
-    tokio::task::spawn_blocking(move || get(&base, &path, token.as_deref()))
-        .await
-        .unwrap()
+    let (status, _, body) = admin_get_async(base, path, token).await;
+    (status, body)
 }
 
 fn json(body: &str) -> serde_json::Value {

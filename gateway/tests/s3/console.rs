@@ -2,34 +2,7 @@
 //! headers, and `/admin/v1/stats/requests` (bearer token; S3 requests counted by class in the
 //! current minute). The page itself is driven in a browser by conformance/console.test.mjs.
 
-use crate::common::{bucket, code, Gw, ADMIN_TOKEN};
-
-/// GET `path` on the admin listener; (status, lower-cased head, body).
-fn get(base: &str, path: &str, token: Option<&str>) -> (u16, String, String) {
-    use std::io::{Read, Write};
-    let addr = base.trim_start_matches("http://");
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    let status = out.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
-    (status, head.to_ascii_lowercase(), body.to_owned())
-}
-
-async fn get_async(base: &str, path: &str, token: Option<&str>) -> (u16, String, String) {
-    let (base, path, token) = (base.to_owned(), path.to_owned(), token.map(str::to_owned));
-    tokio::task::spawn_blocking(move || get(&base, &path, token.as_deref()))
-        .await
-        .unwrap()
-}
+use crate::common::{admin_get_async as get_async, bucket, code, Gw, ADMIN_TOKEN};
 
 #[actix_web::test]
 async fn console_assets_and_headers() {
