@@ -117,7 +117,7 @@ pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
     let open_blobs = config.open_blobs;
     let metrics = Arc::new(metrics::Metrics::new());
     let cluster = gluster::Collector::new(&config);
-    metrics.register_gluster(cluster.clone());
+    gluster::gauges::Gauges::register(cluster.clone(), metrics.registry());
     let gfapi_timings = metrics.gfapi();
     let conf = config.clone();
     let (registry, stores) = blocking::run(move || -> io::Result<_> {

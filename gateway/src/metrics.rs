@@ -2,8 +2,9 @@
 //! `prometheus::Registry` and every series in it, rendered by the admin `/metrics` route in the
 //! text format 0.0.4. The S3 pipeline records requests here ([`Metrics::request`]), the blob store
 //! times its gfapi calls ([`GfapiTimings`]), the admin route sets the point-in-time gauges
-//! from a [`Snapshot`] just before rendering, and the Gluster gauges read the cluster
-//! collector's snapshot at each scrape ([`Metrics::register_gluster`]).
+//! from a [`Snapshot`] just before rendering, and collectors from elsewhere register on
+//! [`Metrics::registry`] (the Gluster gauges, `gluster::gauges::Gauges::register`, which read
+//! the cluster collector's snapshot at each scrape; this module does not know them).
 //!
 //! Label values are always from a fixed set (operation names from `router::Endpoint::name()`,
 //! error codes from the `Code` enum, status classes, gfapi call names): never from request input
@@ -277,20 +278,6 @@ impl Metrics {
             volume_inodes: gauge_vec(&r, "glusters3_volume_inodes", "Volume inodes.", &["kind"]),
             registry: r,
         }
-    }
-
-    /// Registers the Gluster gauges (`glusters3_gluster_up`, `gluster_brick_up`,
-    /// `gluster_peer_connected`, heal, capacity and quota series: [`crate::gluster::gauges`]),
-    /// which read `cluster`'s latest snapshot at each scrape and never run the CLI. Once per
-    /// gateway (`lib.rs` does it); without it `/metrics` has no Gluster series.
-    ///
-    /// # Panics
-    ///
-    /// When called twice on one registry (the series names would repeat).
-    pub fn register_gluster(&self, cluster: std::sync::Arc<crate::gluster::Collector>) {
-        self.registry
-            .register(Box::new(crate::gluster::gauges::Gauges::new(cluster)))
-            .expect("the Gluster gauges are registered once");
     }
 
     /// The registry, for collectors registered from elsewhere.

@@ -238,7 +238,7 @@ fn fresh<T>(f: &Field<T>) -> bool {
 }
 
 /// The Gluster gauges of one gateway: register once on its `prometheus::Registry`
-/// ([`crate::metrics::Metrics::register_gluster`]).
+/// ([`Gauges::register`]).
 pub struct Gauges {
     cluster: Arc<Collector>,
     descs: Vec<Desc>,
@@ -253,6 +253,20 @@ impl Gauges {
             .flat_map(|c| c.desc().into_iter().cloned())
             .collect();
         Gauges { cluster, descs }
+    }
+
+    /// Registers the Gluster gauges of `cluster` on `registry` (the gateway's
+    /// [`crate::metrics::Metrics::registry`]): read from `cluster`'s latest snapshot at each
+    /// scrape, never running the CLI. Once per registry; without it `/metrics` has no Gluster
+    /// series.
+    ///
+    /// # Panics
+    ///
+    /// When called twice on one registry (the series names would repeat).
+    pub fn register(cluster: Arc<Collector>, registry: &prometheus::Registry) {
+        registry
+            .register(Box::new(Gauges::new(cluster)))
+            .expect("the Gluster gauges are registered once");
     }
 
     /// The metric families `snap` gives (`collect` on the latest snapshot), empty ones left out.

@@ -45,7 +45,7 @@ pub struct AppState {
     /// The event hub: history, live fan-out, the gateway's own S3 events (`events`).
     pub events: crate::events::Events,
     /// Requests and errors per minute over the last hour, for the console (`console::rates`).
-    pub rates: Arc<crate::console::Rates>,
+    pub rates: Arc<crate::console::rates::Rates>,
 }
 
 /// One authenticated request in progress.
