@@ -115,9 +115,13 @@ impl Conn {
         keep: bool,
     ) -> Result<Response, String> {
         let mut req = Request::builder()
-            .method(method)
+            .method(method.clone())
             .uri(path_query)
             .header(hyper::header::HOST, self.host.as_str());
+        if method == Method::PUT || method == Method::POST {
+            // hyper leaves out `Content-Length: 0`; S3 wants it on every upload.
+            req = req.header(hyper::header::CONTENT_LENGTH, body.len());
+        }
         if let Some((first, last)) = range {
             req = req.header(hyper::header::RANGE, format!("bytes={first}-{last}"));
         }
