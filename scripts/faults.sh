@@ -6,7 +6,8 @@
 #
 #   a  node 3 killed (glusterd + bricks SIGKILL), restarted after FAULT_SECS, self-heal waited for
 #   b  node 1's link down FAULT_SECS (node 1 = the first volfile server the gateway was given)
-#   c  node 2 drops every packet (tc netem loss 100%) FAULT_SECS; longest stall <= STALL_MAX_SECS
+#   c  node 2 drops every packet FAULT_SECS (tc netem loss 100%; where the kernel has no sch_netem,
+#      a pfifo of length 0 on both ends of its link); longest stall <= STALL_MAX_SECS
 #   d  links of nodes 2 and 3 down: quorum lost -> 503 ServiceUnavailable with Retry-After within
 #      FIRST_503_MAX_SECS, never a 500; both back: recovers without a restart
 #   e  gateway started while node 1 (first volfile server) is down, then node 1 back
@@ -62,7 +63,7 @@ heal_faults() { # undo every fault a scenario may have injected
   cl_link 1 up 2>/dev/null || true
   cl_link 2 up 2>/dev/null || true
   cl_link 3 up 2>/dev/null || true
-  ip netns exec gs3n2 tc qdisc del dev eth0 root 2>/dev/null || true
+  drop_off
   for i in 1 2 3; do [ -n "$(cl_glusterd_pid $i)" ] || cl_start_node $i || true; done
 }
 gw_stop() {
@@ -87,6 +88,7 @@ cleanup() {
 }
 trap 'cleanup; [ ${#FAILED[@]} -gt 0 ] || rm -rf "$WORK"' EXIT
 trap 'exit 130' INT TERM
+trap 'echo "faults: command failed at line $LINENO" >&2' ERR
 
 gw_config() { # the scenario's config: c3 through the three volfile servers
   cat >"$D/gateway.toml" <<TOML
@@ -101,7 +103,13 @@ gw_start() {
   ip netns exec gs3gw "$GATEWAY" serve --config "$D/gateway.toml" --listen 0.0.0.0:9000 --admin-listen 127.0.0.1:9001 \
     --user "$AK:$SK:faults:Faults" --gfapi-log "$D/gfapi.log" >>"$D/gateway.log" 2>&1 &
   GW_PID=$!
-  cl_wait 120 gw curl -sf --max-time 2 http://127.0.0.1:9001/ready
+  local i
+  for ((i = 0; i < 240; i++)); do
+    gw curl -sf --max-time 2 http://127.0.0.1:9001/ready >/dev/null 2>&1 && return 0
+    kill -0 "$GW_PID" 2>/dev/null || { wait "$GW_PID" 2>/dev/null; GW_PID=''; return 1; }
+    sleep 0.5
+  done
+  return 1
 }
 mark() { echo "$1 $(now_ms)" >>"$D/marks"; }
 load_start() { # workers
@@ -127,7 +135,7 @@ scenario() {
   t_start=$(date +%s)
   gw_config "$s"
   if [ "$s" != e ]; then
-    gw_start || { check+="gateway not ready; "; }
+    gw_start || { check+="gateway not ready: $(tail -1 "$D/gateway.log"); "; }
   fi
   if [ -z "$check" ]; then
     [ "$s" = e ] || load_start "$workers"
@@ -175,6 +183,8 @@ row() {
   [ "$(jq -r '.status_503_without_retry_after' "$S" 2>/dev/null)" = 0 ] || check+="503 without Retry-After; "
   check+=$(extra_check_$s 2>/dev/null || true)
   note+=$(extra_note_$s 2>/dev/null || true)
+  note+=$(jq -r 'select(.rejected_5xx_writes > 0) | "\(.rejected_5xx_writes) PUTs answered 5xx; "' "$S" 2>/dev/null || true)
+  note+=$(jq -r 'select(.rejected_5xx_version > 0) | "\(.rejected_5xx_version) keys hold a version answered 5xx; "' "$V" 2>/dev/null || true)
   note+="$(jq -r '"\(.requests) requests, \(.acked_keys) keys acked"' "$S" 2>/dev/null); ${secs} s"
   local verdict=PASS
   [ -z "$check" ] || { verdict="FAIL: $check"; FAILED+=("$s"); }
@@ -184,7 +194,8 @@ row() {
 
 fault_a() {
   cl_wait 60 acked 20 || return 1
-  mark fault && cl_kill_node 3
+  mark fault
+  cl_kill_node 3
   sleep "$FAULT_SECS" # the fault's duration, under load
   mark heal && cl_start_node 3
   cl_wait 120 cl_all_bricks_online || return 2
@@ -196,19 +207,39 @@ extra_note_a() { echo "node 3 back: bricks online; "; }
 
 fault_b() {
   cl_wait 60 acked 20 || return 1
-  mark fault && cl_link 1 down
+  mark fault
+  cl_link 1 down || return 2
   sleep "$FAULT_SECS"
-  mark heal && cl_link 1 up
+  mark heal
+  cl_link 1 up || return 4
   cl_wait 120 served_since "$(now_ms)" || return 3
+}
+
+drop_on() { # node 2 keeps its link but drops every packet
+  if ip netns exec gs3n2 tc qdisc add dev eth0 root netem loss 100% 2>/dev/null; then
+    echo "netem loss 100%" >"$D/drop_how"
+  else
+    # No sch_netem in this kernel: a FIFO of length 0 drops every packet it is given, built in.
+    # Both ways: node 2's egress and the bridge's egress towards node 2.
+    ip netns exec gs3n2 tc qdisc add dev eth0 root pfifo limit 0 || return 1
+    ip netns exec gs3br tc qdisc add dev v-gs3n2 root pfifo limit 0 || return 1
+    echo "no sch_netem in this kernel: pfifo limit 0 both ways" >"$D/drop_how"
+  fi
+}
+drop_off() {
+  ip netns exec gs3n2 tc qdisc del dev eth0 root 2>/dev/null || true
+  ip netns exec gs3br tc qdisc del dev v-gs3n2 root 2>/dev/null || true
 }
 
 fault_c() {
   cl_wait 60 acked 20 || return 1
-  mark fault && ip netns exec gs3n2 tc qdisc add dev eth0 root netem loss 100%
+  mark fault
+  drop_on || return 2
   sleep "$FAULT_SECS"
-  mark heal && ip netns exec gs3n2 tc qdisc del dev eth0 root
+  mark heal && drop_off
   cl_wait 120 served_since "$(now_ms)" || return 3
 }
+extra_note_c() { echo "drop: $(cat "$D/drop_how" 2>/dev/null); "; }
 extra_check_c() {
   jq -e --argjson max "$STALL_MAX_SECS" '.stall_ms <= $max * 1000' "$D/summary.json" >/dev/null \
     || echo "stall over $STALL_MAX_SECS s; "
@@ -216,9 +247,11 @@ extra_check_c() {
 
 fault_d() {
   cl_wait 60 acked 20 || return 1
-  mark fault && cl_link 2 down && cl_link 3 down
+  mark fault
+  cl_link 2 down && cl_link 3 down || return 2
   sleep "$FAULT_SECS"
-  mark heal && cl_link 2 up && cl_link 3 up
+  mark heal
+  cl_link 2 up && cl_link 3 up || return 4
   cl_wait 180 served_since "$(now_ms)" || return 3
 }
 extra_check_d() {
@@ -241,7 +274,7 @@ fault_e() {
   mark heal && cl_link 1 up
   sleep 10 # load with node 1 back
 }
-extra_note_e() { echo "ready $(( $(cat "$D/ready_ms") / 1000 )) s after start with node 1 down; "; }
+extra_note_e() { [ -s "$D/ready_ms" ] && echo "ready $(($(cat "$D/ready_ms") / 1000)) s after start with node 1 down; "; }
 
 fault_f() {
   cl_wait 60 acked 40 || return 1
@@ -258,7 +291,7 @@ for s in $SCENARIOS; do
   case $s in
     a) scenario a "node 3 killed (SIGKILL) ${FAULT_SECS} s, restarted" ;;
     b) scenario b "node 1 (first volfile server) link down ${FAULT_SECS} s" ;;
-    c) scenario c "node 2 drops every packet (netem loss 100%) ${FAULT_SECS} s" ;;
+    c) scenario c "node 2 drops every packet ${FAULT_SECS} s" ;;
     d) scenario d "nodes 2 and 3 links down ${FAULT_SECS} s (quorum lost)" ;;
     e) scenario e "gateway started with node 1 down" ;;
     f) scenario f "gateway kill -9 during 32 uploads, restarted" 32 ;;

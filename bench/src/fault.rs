@@ -385,7 +385,7 @@ fn summary(spec: &LoadSpec, per_worker: &[Vec<Rec>], acked_keys: usize) -> serde
     let recs: Vec<&Rec> = per_worker.iter().flatten().collect();
     let mut errors: BTreeMap<String, u64> = BTreeMap::new();
     let mut ops: BTreeMap<String, u64> = BTreeMap::new();
-    let (mut no_retry_after, mut unknown, mut mismatches) = (0u64, 0u64, 0u64);
+    let (mut no_retry_after, mut unknown, mut rejected, mut mismatches) = (0u64, 0u64, 0u64, 0u64);
     for r in &recs {
         *ops.entry(r.op.to_owned()).or_default() += 1;
         match &r.outcome {
@@ -394,8 +394,10 @@ fn summary(spec: &LoadSpec, per_worker: &[Vec<Rec>], acked_keys: usize) -> serde
             Outcome::Mismatch => mismatches += 1,
             _ => {}
         }
-        if r.op == "PUT" && r.outcome.maybe_written() {
+        if r.op == "PUT" && matches!(r.outcome, Outcome::Lost(_)) {
             unknown += 1;
+        } else if r.op == "PUT" && r.outcome.maybe_written() {
+            rejected += 1;
         }
         *errors
             .entry(format!("{} {}", r.op, r.outcome.label()))
@@ -410,6 +412,7 @@ fn summary(spec: &LoadSpec, per_worker: &[Vec<Rec>], acked_keys: usize) -> serde
         "ops": ops,
         "errors": errors,
         "unknown_writes": unknown,
+        "rejected_5xx_writes": rejected,
         "get_mismatches": mismatches,
         "status_503_without_retry_after": no_retry_after,
         "acked_keys": acked_keys,
@@ -537,14 +540,16 @@ fn read_entries(p: &Path) -> Result<Vec<Entry>, String> {
 #[derive(Debug, PartialEq)]
 enum Verdict {
     Ok,
-    /// Holds a version whose write had an unknown outcome.
+    /// Holds a version whose write had an unknown outcome (time-out, reset).
     UnknownVersion,
+    /// Holds a version whose write was answered with a 5xx (the refusal came after the write).
+    RejectedVersion,
     Lost,
     Torn(String),
     Error(String),
 }
 
-async fn check(conn: &mut Conn, spec: &LoadSpec, want: &Entry, maybe: &[String]) -> Verdict {
+async fn check(conn: &mut Conn, spec: &LoadSpec, want: &Entry, maybe: &[(String, bool)]) -> Verdict {
     let mut last = String::new();
     for attempt in 0..5u64 {
         if attempt > 0 {
@@ -563,8 +568,12 @@ async fn check(conn: &mut Conn, spec: &LoadSpec, want: &Entry, maybe: &[String])
                 let got = md5_hex(&b);
                 return if got == want.md5 && b.len() as u64 == want.size {
                     Verdict::Ok
-                } else if maybe.contains(&got) {
-                    Verdict::UnknownVersion
+                } else if let Some((_, rejected)) = maybe.iter().find(|(m, _)| *m == got) {
+                    if *rejected {
+                        Verdict::RejectedVersion
+                    } else {
+                        Verdict::UnknownVersion
+                    }
                 } else {
                     Verdict::Torn(format!("{} bytes, md5 {got}", b.len()))
                 };
@@ -592,9 +601,10 @@ pub async fn verify(spec: LoadSpec, conc: usize) -> Result<(serde_json::Value, b
     }
     // Unknown outcomes after the last acknowledged write of a key (the worker stops writing a key
     // after one, so every unknown line of a key in the ledger is a possible current version).
-    let mut maybe: HashMap<String, Vec<String>> = HashMap::new();
+    let mut maybe: HashMap<String, Vec<(String, bool)>> = HashMap::new();
     for e in read_entries(&spec.unknown)? {
-        maybe.entry(e.key).or_default().push(e.md5);
+        let rejected = e.why.as_deref().is_some_and(|w| w.starts_with('5'));
+        maybe.entry(e.key).or_default().push((e.md5, rejected));
     }
     let keys: Vec<Entry> = want.into_values().collect();
     let work = Arc::new(Mutex::new(keys.into_iter()));
@@ -616,13 +626,15 @@ pub async fn verify(spec: LoadSpec, conc: usize) -> Result<(serde_json::Value, b
             out
         }));
     }
-    let (mut ok, mut unknown_version, mut lost, mut torn, mut errors) = (0u64, 0u64, 0u64, 0u64, 0u64);
+    let (mut ok, mut unknown_version, mut rejected_version) = (0u64, 0u64, 0u64);
+    let (mut lost, mut torn, mut errors) = (0u64, 0u64, 0u64);
     let mut detail = String::new();
     for t in tasks {
         for (key, v) in t.await.map_err(|e| e.to_string())? {
             match &v {
                 Verdict::Ok => ok += 1,
                 Verdict::UnknownVersion => unknown_version += 1,
+                Verdict::RejectedVersion => rejected_version += 1,
                 Verdict::Lost => lost += 1,
                 Verdict::Torn(_) => torn += 1,
                 Verdict::Error(_) => errors += 1,
@@ -638,13 +650,14 @@ pub async fn verify(spec: LoadSpec, conc: usize) -> Result<(serde_json::Value, b
     let clean = lost == 0 && torn == 0 && errors == 0;
     Ok((
         serde_json::json!({
-            "keys": ok + unknown_version + lost + torn + errors,
+            "keys": ok + unknown_version + rejected_version + lost + torn + errors,
             "ok": ok,
             "unknown_version": unknown_version,
+            "rejected_5xx_version": rejected_version,
             "lost": lost,
             "torn": torn,
             "read_errors": errors,
-            "unknown_writes": maybe.values().map(Vec::len).sum::<usize>(),
+            "unknown_or_5xx_writes": maybe.values().map(Vec::len).sum::<usize>(),
         }),
         clean,
     ))
