@@ -178,14 +178,16 @@ row() {
   recovery=$(jq -r 'if .marks.heal then (if .marks.heal.first_ok_any_ms == null then "never" else "\(.marks.heal.first_ok_any_ms / 1000) s" end) else "n/a" end' "$S" 2>/dev/null || echo '?')
   [ "$lost" = 0 ] || check+="lost $lost; "
   [ "$torn" = 0 ] || check+="torn $torn; "
-  [ "$(jq -r '.get_mismatches' "$S" 2>/dev/null)" = 0 ] || check+="GET mismatches during load; "
-  if jq -e '.errors | keys[] | select(test(" 500 "))' "$S" >/dev/null 2>&1; then check+="HTTP 500 seen; "; fi
-  [ "$(jq -r '.status_503_without_retry_after' "$S" 2>/dev/null)" = 0 ] || check+="503 without Retry-After; "
+  if [ -s "$S" ]; then
+    [ "$(jq -r '.get_mismatches' "$S")" = 0 ] || check+="GET mismatches during load; "
+    if jq -e '.errors | keys[] | select(test(" 500 "))' "$S" >/dev/null 2>&1; then check+="HTTP 500 seen; "; fi
+    [ "$(jq -r '.status_503_without_retry_after' "$S")" = 0 ] || check+="503 without Retry-After; "
+  fi
   check+=$(extra_check_$s 2>/dev/null || true)
   note+=$(extra_note_$s 2>/dev/null || true)
   note+=$(jq -r 'select(.rejected_5xx_writes > 0) | "\(.rejected_5xx_writes) PUTs answered 5xx; "' "$S" 2>/dev/null || true)
   note+=$(jq -r 'select(.rejected_5xx_version > 0) | "\(.rejected_5xx_version) keys hold a version answered 5xx; "' "$V" 2>/dev/null || true)
-  note+="$(jq -r '"\(.requests) requests, \(.acked_keys) keys acked"' "$S" 2>/dev/null); ${secs} s"
+  note+="$(jq -r '"\(.requests) requests, \(.acked_keys) keys acked"' "$S" 2>/dev/null || echo 'no load summary'); ${secs} s"
   local verdict=PASS
   [ -z "$check" ] || { verdict="FAIL: $check"; FAILED+=("$s"); }
   ROWS+=("| $s. $title | $errors | $stall | $lost | $torn | $unknown | $recovery | $fsck | $verdict; $note |")
