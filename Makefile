@@ -30,7 +30,7 @@ cluster-smoke:
 	bash scripts/cluster-smoke.sh
 
 ## faults: fault scenarios on the namespace cluster under a client load with a ledger (node killed, links down,
-## packet loss, quorum lost, gateway kill -9); not part of test/CI; writes faults-results/<time>.md (~15 min)
+## packet loss, quorum lost, gateway kill -9); not part of test/CI; writes faults-results/<time>.md (~9 min)
 faults:
 	bash scripts/faults.sh
 
