@@ -4,7 +4,7 @@ CARGO ?= cargo
 export GLUSTER_VOLUME ?= s3vol
 export GLUSTERS3_TEST_VOLUME ?= $(GLUSTER_VOLUME)
 
-.PHONY: all volume volume-down cluster cluster-down cluster-smoke build fmt lint test run ci conformance bench clean
+.PHONY: all volume volume-down cluster cluster-down cluster-smoke faults build fmt lint test run ci conformance bench clean
 
 all: build
 
@@ -28,6 +28,11 @@ cluster-down:
 cluster-smoke:
 	$(CARGO) build -p gateway
 	bash scripts/cluster-smoke.sh
+
+## faults: fault scenarios on the namespace cluster under a client load with a ledger (node killed, links down,
+## packet loss, quorum lost, gateway kill -9); not part of test/CI; writes faults-results/<time>.md (~9 min)
+faults:
+	bash scripts/faults.sh
 
 build:
 	$(CARGO) build --workspace

@@ -20,6 +20,9 @@ use tokio::net::TcpStream;
 /// peer is well under it); past it the request is an error, so every loop stays bounded.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// How a transport error that is a time-out starts (callers tell it from a refused connection).
+pub const TIMEOUT_PREFIX: &str = "no response in";
+
 /// A response: status, bytes of body received, and the body itself when it was kept.
 pub struct Response {
     /// HTTP status code.
@@ -28,6 +31,8 @@ pub struct Response {
     pub len: u64,
     /// The body, when the caller asked to keep it.
     pub body: Option<Bytes>,
+    /// The `Retry-After` header, when the server sent one.
+    pub retry_after: Option<String>,
 }
 
 /// A worker's connection to one server.
@@ -35,6 +40,7 @@ pub struct Conn {
     addr: SocketAddr,
     host: String,
     sender: Option<SendRequest<Full<Bytes>>>,
+    timeout: Duration,
 }
 
 impl Conn {
@@ -44,7 +50,15 @@ impl Conn {
             addr,
             host: host.to_owned(),
             sender: None,
+            timeout: REQUEST_TIMEOUT,
         }
+    }
+
+    /// The same connection with another per-request time limit than [`REQUEST_TIMEOUT`].
+    #[must_use]
+    pub fn with_timeout(mut self, timeout: Duration) -> Conn {
+        self.timeout = timeout;
+        self
     }
 
     async fn ready(&mut self) -> Result<&mut SendRequest<Full<Bytes>>, String> {
@@ -81,11 +95,11 @@ impl Conn {
         keep: bool,
     ) -> Result<Response, String> {
         let res = tokio::time::timeout(
-            REQUEST_TIMEOUT,
+            self.timeout,
             self.send_inner(method, path_query, body, range, keep),
         )
         .await
-        .unwrap_or_else(|_| Err(format!("no response in {}s", REQUEST_TIMEOUT.as_secs())));
+        .unwrap_or_else(|_| Err(format!("{TIMEOUT_PREFIX} {}s", self.timeout.as_secs())));
         if res.is_err() {
             self.sender = None;
         }
@@ -101,9 +115,13 @@ impl Conn {
         keep: bool,
     ) -> Result<Response, String> {
         let mut req = Request::builder()
-            .method(method)
+            .method(method.clone())
             .uri(path_query)
             .header(hyper::header::HOST, self.host.as_str());
+        if method == Method::PUT || method == Method::POST {
+            // hyper leaves out `Content-Length: 0`; S3 wants it on every upload.
+            req = req.header(hyper::header::CONTENT_LENGTH, body.len());
+        }
         if let Some((first, last)) = range {
             req = req.header(hyper::header::RANGE, format!("bytes={first}-{last}"));
         }
@@ -114,6 +132,10 @@ impl Conn {
             .await
             .map_err(|e| format!("request: {e}"))?;
         let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get(hyper::header::RETRY_AFTER)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
         let mut body = resp.into_body();
         let mut kept = keep.then(BytesMut::new);
         let mut len = 0u64;
@@ -130,6 +152,7 @@ impl Conn {
             status,
             len,
             body: kept.map(BytesMut::freeze),
+            retry_after,
         })
     }
 }

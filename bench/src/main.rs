@@ -6,14 +6,18 @@
 //! one system (for profiling); `seed` fills the gateway's registry with large listing
 //! buckets before the gateway starts; `fill` and `rmtree` prepare and remove directories on the
 //! volume; `report` turns a CSV into the Markdown table and target verdicts. `bench/run.sh`
-//! (`make bench`) drives them. This crate must not send traffic anywhere but loopback
-//! addresses, and must not change the gateway: it only uses its public library API.
+//! (`make bench`) drives them. `faultload` and `verify` are the client load and ledger check of
+//! `make faults` (scripts/faults.sh). The benchmark must not send traffic anywhere but loopback
+//! addresses; only `faultload` and `verify` talk to the address they are given (the gateway in
+//! the fault cluster's namespace). Nothing here changes the gateway: it only uses its public
+//! library API.
 
 #![allow(
     clippy::cast_precision_loss,
     reason = "statistics: counts, bytes and ticks (all far below 2^52) become f64 for rates"
 )]
 
+mod fault;
 mod http;
 mod presign;
 mod raw;
@@ -88,6 +92,130 @@ enum Command {
     Rmtree(RmtreeArgs),
     /// Write the Markdown report of a CSV.
     Report(ReportArgs),
+    /// Mixed PUT / GET-and-verify / overwrite load with a ledger of acknowledged writes; prints
+    /// a JSON summary (errors by status and code, stalls, times after the fault marks).
+    Faultload(FaultloadArgs),
+    /// Read back every ledger key (latest acknowledged version) and compare MD5s; prints JSON,
+    /// exits 1 when anything is lost, torn or unreadable.
+    Verify(VerifyArgs),
+}
+
+/// Where the fault load goes and where its ledger lives.
+#[derive(Args, Debug, Clone)]
+struct FaultConn {
+    /// The gateway's S3 address (any address: the fault cluster's gateway is in a namespace).
+    #[arg(long)]
+    endpoint: SocketAddr,
+    /// Access key.
+    #[arg(long, default_value = "faults")]
+    access_key: String,
+    /// Secret key.
+    #[arg(long, default_value = "faults-secret")]
+    secret_key: String,
+    /// Region to sign for.
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+    /// Bucket.
+    #[arg(long, default_value = "faults")]
+    bucket: String,
+    /// Ledger of acknowledged writes (JSON lines: key, size, md5, seed).
+    #[arg(long)]
+    ledger: PathBuf,
+    /// Writes with an unknown outcome (default: LEDGER.unknown).
+    #[arg(long)]
+    unknown: Option<PathBuf>,
+    /// Seconds one request may take before its outcome counts as unknown.
+    #[arg(long, default_value_t = 60.0)]
+    timeout_secs: f64,
+}
+
+#[derive(Args, Debug)]
+struct FaultloadArgs {
+    #[command(flatten)]
+    conn: FaultConn,
+    /// Concurrent workers.
+    #[arg(long, default_value_t = 8)]
+    workers: usize,
+    /// Stop after this many seconds.
+    #[arg(long, default_value_t = 600.0)]
+    secs: f64,
+    /// Stop as soon as this file exists.
+    #[arg(long)]
+    stop_file: Option<PathBuf>,
+    /// File rewritten every 200 ms with the Unix ms of the latest successful request.
+    #[arg(long)]
+    progress: Option<PathBuf>,
+    /// File of `NAME UNIX_MS` lines (fault, heal...) read at the end: the summary gives the
+    /// time from each to the first success, error and 503.
+    #[arg(long)]
+    marks: Option<PathBuf>,
+    /// Seed of key names and bodies.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+#[derive(Args, Debug)]
+struct VerifyArgs {
+    #[command(flatten)]
+    conn: FaultConn,
+    /// Concurrent reads.
+    #[arg(long, default_value_t = 8)]
+    conc: usize,
+}
+
+impl FaultConn {
+    fn spec(&self) -> fault::LoadSpec {
+        let mut unknown = self.ledger.clone().into_os_string();
+        unknown.push(".unknown");
+        fault::LoadSpec {
+            addr: self.endpoint,
+            access_key: self.access_key.clone(),
+            secret_key: self.secret_key.clone(),
+            region: self.region.clone(),
+            bucket: self.bucket.clone(),
+            workers: 8,
+            timeout: secs(self.timeout_secs),
+            secs: 0.0,
+            stop_file: None,
+            ledger: self.ledger.clone(),
+            unknown: self.unknown.clone().unwrap_or_else(|| unknown.into()),
+            progress: None,
+            marks: None,
+            seed: 1,
+        }
+    }
+}
+
+fn tokio_rt() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+fn faultload(a: &FaultloadArgs) -> Result<(), String> {
+    let spec = fault::LoadSpec {
+        workers: a.workers,
+        secs: a.secs,
+        stop_file: a.stop_file.clone(),
+        progress: a.progress.clone(),
+        marks: a.marks.clone(),
+        seed: a.seed,
+        ..a.conn.spec()
+    };
+    let summary = tokio_rt()?.block_on(fault::run(spec))?;
+    println!("{summary}");
+    Ok(())
+}
+
+fn verify(a: &VerifyArgs) -> Result<(), String> {
+    let (report, clean) = tokio_rt()?.block_on(fault::verify(a.conn.spec(), a.conc))?;
+    println!("{report}");
+    if clean {
+        Ok(())
+    } else {
+        Err("verify: objects lost, torn or unreadable".into())
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -598,6 +726,8 @@ fn main() -> ExitCode {
             Ok(())
         }),
         Command::Report(a) => report(a),
+        Command::Faultload(a) => faultload(a),
+        Command::Verify(a) => verify(a),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,
