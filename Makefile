@@ -4,7 +4,7 @@ CARGO ?= cargo
 export GLUSTER_VOLUME ?= s3vol
 export GLUSTERS3_TEST_VOLUME ?= $(GLUSTER_VOLUME)
 
-.PHONY: all volume volume-down cluster cluster-down cluster-smoke build fmt lint test run ci conformance bench clean
+.PHONY: all volume volume-down cluster cluster-down cluster-smoke build fmt lint test fuzz fuzz-smoke run ci conformance bench clean
 
 all: build
 
@@ -41,11 +41,20 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 ## test: the volume, then lint, then every test against the real volume (S3 suite in both addressing styles),
-## then the smoke on the namespace cluster (three Gluster peers)
+## then the smoke on the namespace cluster (three Gluster peers), then 30 s of each fuzz target
 test: volume lint
 	$(CARGO) test --workspace --all-targets
 	GLUSTERS3_TEST_STYLE=vhost $(CARGO) test -p gateway --test integration -- --skip recovery --skip crash
 	$(MAKE) cluster-smoke
+	$(MAKE) fuzz-smoke
+
+## fuzz: every fuzz target of fuzz/ for FUZZ_SECS seconds (default 600) on stable Rust (fuzz/README.md)
+fuzz:
+	bash scripts/fuzz.sh
+
+## fuzz-smoke: every fuzz target for 30 s (part of `make test`)
+fuzz-smoke:
+	FUZZ_SECS=30 bash scripts/fuzz.sh
 
 ## run: the gateway on the local replica-3 volume, with development keys
 run: volume
