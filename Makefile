@@ -4,7 +4,7 @@ CARGO ?= cargo
 export GLUSTER_VOLUME ?= s3vol
 export GLUSTERS3_TEST_VOLUME ?= $(GLUSTER_VOLUME)
 
-.PHONY: all volume volume-down cluster cluster-down cluster-smoke faults build fmt lint test run ci conformance bench clean
+.PHONY: all volume volume-down cluster cluster-down cluster-smoke faults build fmt lint test fuzz fuzz-smoke run ci conformance bench clean
 
 all: build
 
@@ -52,6 +52,14 @@ test: volume lint
 	$(CARGO) test --workspace --all-targets
 	GLUSTERS3_TEST_STYLE=vhost $(CARGO) test -p gateway --test integration -- --skip recovery --skip crash
 	$(MAKE) cluster-smoke
+
+## fuzz: every fuzz target of fuzz/ for FUZZ_SECS seconds (default 600) on stable Rust (fuzz/README.md)
+fuzz:
+	bash scripts/fuzz.sh
+
+## fuzz-smoke: every fuzz target for 30 s (not yet in `make test`: a fresh instrumented build takes 12-18 min here)
+fuzz-smoke:
+	FUZZ_SECS=30 bash scripts/fuzz.sh
 
 ## run: the gateway on the local replica-3 volume, with development keys
 run: volume

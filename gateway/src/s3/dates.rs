@@ -16,9 +16,13 @@ pub fn to_system_time(ms: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(ms)
 }
 
-/// `Sun, 06 Nov 1994 08:49:37 GMT` (second precision, as HTTP dates are).
+/// The last instant an HTTP date can show: 9999-12-31T23:59:59Z, in milliseconds.
+const MAX_HTTP_DATE_MS: u64 = 253_402_300_799_000;
+
+/// `Sun, 06 Nov 1994 08:49:37 GMT` (second precision, as HTTP dates are). A time past the year
+/// 9999 (only a damaged record holds one) shows as the last second of 9999, not a panic.
 pub fn http_date(ms: u64) -> String {
-    httpdate::fmt_http_date(to_system_time(ms))
+    httpdate::fmt_http_date(to_system_time(ms.min(MAX_HTTP_DATE_MS)))
 }
 
 /// Parses an HTTP date into milliseconds (whole seconds).
@@ -69,5 +73,14 @@ mod tests {
             Some(784_111_777_000)
         );
         assert_eq!(parse_http_date("yesterday"), None);
+    }
+
+    /// Found by the `headers` fuzz target: an object whose mtime is past 9999 made
+    /// `httpdate` panic while answering a conditional GET with 304.
+    #[test]
+    fn dates_past_9999_do_not_panic() {
+        assert_eq!(http_date(299_205_588_858_500), "Fri, 31 Dec 9999 23:59:59 GMT");
+        assert_eq!(http_date(u64::MAX), "Fri, 31 Dec 9999 23:59:59 GMT");
+        assert_eq!(http_date(MAX_HTTP_DATE_MS), "Fri, 31 Dec 9999 23:59:59 GMT");
     }
 }

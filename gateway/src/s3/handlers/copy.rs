@@ -13,7 +13,7 @@ use crate::s3::handlers::object::{
     commit_or_discard, fill_from_blob, meta_builder, record_from_headers, write_condition, MAX_PUT_SIZE,
 };
 use crate::s3::handlers::tagging;
-use crate::s3::request::decode_path;
+use crate::s3::request::{decode_path, RequestInfo};
 use crate::s3::response::S3Response;
 use crate::s3::xml;
 use crate::s3::Ctx;
@@ -57,7 +57,7 @@ pub async fn source(ctx: &Ctx) -> S3Result<Source> {
         })?;
     let (b, rec) = ctx.bucket_and_object(bucket, key).await?;
     let rec = rec.ok_or_else(|| S3Error::new(Code::NoSuchKey).extra("Key", key.to_owned()))?;
-    check_copy_conditions(ctx, &rec)?;
+    check_copy_conditions(&ctx.req, &rec)?;
     Ok(Source {
         bucket: bucket.to_owned(),
         key: key.to_owned(),
@@ -66,9 +66,10 @@ pub async fn source(ctx: &Ctx) -> S3Result<Source> {
     })
 }
 
-/// `x-amz-copy-source-if-*`: any failure is 412 (for copies AWS never answers 304).
-fn check_copy_conditions(ctx: &Ctx, rec: &ObjectRecord) -> S3Result<()> {
-    let h = |n| ctx.req.header(n);
+/// `x-amz-copy-source-if-*` of `req` against the source `rec`: any failure is 412 (for copies
+/// AWS never answers 304). Pure: no I/O (the fuzz targets call it).
+pub fn check_copy_conditions(req: &RequestInfo, rec: &ObjectRecord) -> S3Result<()> {
+    let h = |n| req.header(n);
     let matches = |list: &str| {
         list.split(',')
             .any(|t| t.trim() == "*" || t.trim().trim_matches('"') == rec.etag)
@@ -216,7 +217,7 @@ pub async fn copy_object(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Respo
     } else {
         src.rec.tags.clone()
     };
-    let cond = write_condition(ctx)?;
+    let cond = write_condition(&ctx.req)?;
     // Keep the source's checksum algorithm unless another is asked for.
     let alg = checksum_alg.or_else(|| src.rec.checksums.first().and_then(|(a, _)| Algorithm::parse(a)));
     let exp = Expectations {

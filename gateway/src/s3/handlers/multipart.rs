@@ -320,7 +320,7 @@ pub async fn complete(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -> 
     if wanted.windows(2).any(|w| w[0].0 >= w[1].0) {
         return Err(S3Error::new(Code::InvalidPartOrder));
     }
-    let cond = write_condition(ctx)?;
+    let cond = write_condition(&ctx.req)?;
     let Some(etag) = multipart_etag(wanted.iter().map(|(_, e)| e.as_str())) else {
         return Err(S3Error::new(Code::InvalidPart));
     };

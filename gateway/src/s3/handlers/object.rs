@@ -16,6 +16,7 @@ use crate::s3::checksum::{Algorithm, Expectations};
 use crate::s3::dates::{http_date, now_ms, parse_http_date};
 use crate::s3::error::{Code, S3Error, S3Result};
 use crate::s3::handlers::tagging;
+use crate::s3::request::RequestInfo;
 use crate::s3::response::{Body, S3Response};
 use crate::s3::Ctx;
 use crate::store::meta::BlobMeta;
@@ -84,8 +85,7 @@ fn strip_aws_chunked(v: &str) -> Option<String> {
 }
 
 /// Reads `If-Match` / `If-None-Match` of a write into an atomic registry condition.
-pub fn write_condition(ctx: &Ctx) -> S3Result<PutCondition> {
-    let req = &ctx.req;
+pub fn write_condition(req: &RequestInfo) -> S3Result<PutCondition> {
     match (req.header("if-match"), req.header("if-none-match")) {
         (Some(_), Some(_)) => Err(S3Error::with_message(
             Code::NotImplemented,
@@ -128,7 +128,7 @@ pub async fn put_object(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -
     let b = ctx.bucket(bucket).await?;
     declared_length(&body)?;
     let mut rec = record_from_headers(ctx)?;
-    let cond = write_condition(ctx)?;
+    let cond = write_condition(&ctx.req)?;
     let exp = Expectations::from_headers(&ctx.req)?;
 
     let mtime = now_ms();
@@ -295,9 +295,9 @@ pub fn parse_range(header: Option<&str>, size: u64) -> S3Result<Option<ByteRange
     Ok(Some(range))
 }
 
-/// Evaluates GET/HEAD preconditions (RFC 7232 as S3 applies them). `Err` carries 304 or 412.
-fn check_read_conditions(ctx: &Ctx, rec: &ObjectRecord) -> S3Result<()> {
-    let req = &ctx.req;
+/// Evaluates GET/HEAD preconditions (RFC 7232 as S3 applies them) of `req` against the
+/// object `rec`. `Err` carries 304 or 412. Pure: no I/O (the fuzz targets call it).
+pub fn check_read_conditions(req: &RequestInfo, rec: &ObjectRecord) -> S3Result<()> {
     let etag_matches = |list: &str| list.split(',').any(|t| t.trim() == "*" || unquote(t) == rec.etag);
     let mtime_s = rec.mtime_ms / 1000 * 1000; // HTTP dates have second precision
     let if_match = req.header("if-match");
@@ -462,7 +462,7 @@ fn select(ctx: &Ctx, rec: &ObjectRecord) -> S3Result<Option<ByteRange>> {
 /// GetObject and HeadObject.
 pub async fn get_object(ctx: &Ctx, bucket: &str, key: &str, head: bool) -> S3Result<S3Response> {
     let rec = lookup(ctx, bucket, key).await?;
-    check_read_conditions(ctx, &rec)?;
+    check_read_conditions(&ctx.req, &rec)?;
     let range = select(ctx, &rec)?;
     let whole = range.is_none()
         || range
