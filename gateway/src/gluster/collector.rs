@@ -508,15 +508,11 @@ mod tests {
         wait_finished(&log, 1).await;
         assert_eq!(collector.snapshot().peers.value.as_ref().map(Vec::len), Some(1));
 
-        // One kick: one refresh, at once (the period is 10 minutes).
-        let kicked = Instant::now();
+        // One kick: one refresh. The period is 10 minutes and `wait_finished` gives up after
+        // 30 s, so only the kick can explain it (no bound on its latency: a loaded machine may
+        // be slow to run the fake CLI).
         collector.refresh_now();
         wait_finished(&log, 2).await;
-        assert!(
-            kicked.elapsed() < Duration::from_secs(5),
-            "{:?}",
-            kicked.elapsed()
-        );
 
         // 300 kicks over 3 s (a busy event feed): one refresh per KICK_MIN_GAP at most, not
         // one per kick.
@@ -528,7 +524,9 @@ mod tests {
         let (started, _) = runs(&log);
         wait_finished(&log, started).await;
         let during = started - 2;
-        assert!((2..=5).contains(&during), "{during} refreshes for 300 kicks");
+        // At least one (kicks kept coming), at most one per KICK_MIN_GAP plus the one running
+        // when the burst began; a slow machine only lowers the count.
+        assert!((1..=5).contains(&during), "{during} refreshes for 300 kicks");
         task.stop().await;
     }
 
