@@ -9,8 +9,9 @@
 //!
 //! Write protocol ([`BlobWriter`]): `creat(O_EXCL)` a temp name in the final directory ->
 //! `pwrite`... -> `fsetxattr(user.s3.meta)` -> `fsync` -> `close` -> `rename` to the final name.
-//! A writer dropped before [`BlobWriter::finish`] unlinks its temp file, so a failed or
-//! interrupted upload leaves nothing; a crash leaves at most a temp file, which the sweep
+//! A writer dropped before [`BlobWriter::finish`] unlinks its temp file, and one whose rename
+//! failed also unlinks the final name (a rename cut off by a lost connection may have happened),
+//! so a failed or interrupted upload leaves nothing; a crash leaves at most a temp file, which the sweep
 //! removes after an hour, or an unreferenced blob, which `gateway fsck --repair` removes.
 //! Every call here blocks: async callers go through `crate::blocking`. Walking the layout (for
 //! `fsck`, `reindex` and the stale-temp sweep) is in [`scan`]. Blobs opened for reading stay
@@ -102,8 +103,8 @@ pub fn retry_with_fresh_handle<F, T>(
     }
 }
 
-/// Temp files that a failed writer could not remove (the volume was unreachable at that
-/// moment), for the sweeper to retry every few seconds instead of leaving them to the hourly
+/// Files that a failed writer could not remove (its temp file, and the final name of a rename
+/// whose outcome is unknown) because the volume was unreachable at that moment, for the sweeper to retry every few seconds instead of leaving them to the hourly
 /// stale-temp pass. Bounded: past [`LeftTemps::MAX`] paths, the hourly pass gets the rest.
 #[derive(Debug, Default)]
 pub struct LeftTemps(Mutex<Vec<PathBuf>>);
@@ -144,6 +145,10 @@ impl LeftTemps {
         removed
     }
 }
+
+/// The xattr [`BlobStore::remove_left_temps`] sets on `<root>/blobs` to learn whether the volume
+/// accepts writes.
+const WRITABLE_XATTR: &str = "user.s3.writable";
 
 /// The blob store over one volume.
 #[derive(Clone, Debug)]
@@ -215,7 +220,20 @@ impl BlobStore {
 
     /// Retries the removal of the temp files failed writers could not remove; returns how many
     /// went. Blocking.
+    ///
+    /// Only while the volume accepts writes: a setxattr on `<root>/blobs` (a write that needs the
+    /// replica set's quorum) comes first, and nothing is tried when it fails. While quorum is lost,
+    /// a lookup may answer `ENOENT` for a file the bricks still hold, and a path dropped on that
+    /// answer would come back with the bricks as a stray temp file.
     pub fn remove_left_temps(&self) -> usize {
+        if self.left.is_empty() {
+            return 0;
+        }
+        let blobs = Path::new(&self.root).join("blobs");
+        if let Err(e) = self.vol.setxattr(&blobs, WRITABLE_XATTR, b"1", 0) {
+            tracing::debug!(error = %e, "volume not writable: left files wait");
+            return 0;
+        }
         self.left
             .retry(|p| self.timings.time(GfapiCall::Unlink, || self.vol.unlink(p)))
     }
@@ -290,14 +308,20 @@ impl BlobStore {
             self.timings
                 .time(GfapiCall::Create, || self.vol.create_new(tmp, 0o644))
         };
-        let file = match create(&tmp) {
+        let created = match create(&tmp) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 // The fan-out directory is gone (removed by hand?): recreate it, serialised.
                 self.vol.mkdir_all(&dir, 0o755)?;
-                create(&tmp)?
+                create(&tmp)
             }
-            other => other?,
+            other => other,
         };
+        let file = created.inspect_err(|_| {
+            // A create that failed may still have made the file on the bricks (a full brick
+            // refuses the changelog xattr after the entry exists; a lost connection leaves the
+            // outcome unknown): the name is ours alone, so it goes to the sweeper's retries.
+            self.left.push(tmp.clone());
+        })?;
         Ok(BlobWriter {
             vol: self.vol.clone(),
             left: self.left.clone(),
@@ -441,6 +465,11 @@ impl BlobWriter {
         })();
         if let Err(e) = res {
             self.remove_tmp();
+            // A rename that failed on a lost connection may still have happened on the bricks
+            // (its outcome is unknown), and heal would then bring the final name back as an
+            // orphan. The name is this writer's alone (random), so removing it is always safe.
+            let path = std::mem::take(&mut self.path);
+            self.remove_later(path);
             return Err(e);
         }
         let path = self.path.to_string_lossy().into_owned();
@@ -464,15 +493,21 @@ impl BlobWriter {
     /// Removes the temp file (after a failure), or leaves it to the sweeper's retries when the
     /// volume cannot be reached right now.
     fn remove_tmp(&mut self) {
-        match self
-            .timings
-            .time(GfapiCall::Unlink, || self.vol.unlink(&self.tmp))
-        {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => {
-                tracing::debug!(path = %self.tmp.display(), error = %e, "removing a temp file: retried later");
-                self.left.push(std::mem::take(&mut self.tmp));
+        let tmp = std::mem::take(&mut self.tmp);
+        self.remove_later(tmp);
+    }
+
+    /// Unlinks `path` now, or leaves it to the sweeper's retries when the volume cannot be
+    /// reached. `ENOENT` is not believed here: a write fails mostly because the volume lost its
+    /// quorum, and then a lookup may answer `ENOENT` for a file the bricks hold; the sweeper
+    /// asks again once the volume accepts writes ([`BlobStore::remove_left_temps`]).
+    fn remove_later(&self, path: PathBuf) {
+        match self.timings.time(GfapiCall::Unlink, || self.vol.unlink(&path)) {
+            Ok(()) => {}
+            Err(e) => {
+                tracing::debug!(path = %path.display(), error = %e, "removing a failed write's file: retried later");
+                self.left.push(path);
             }
-            _ => self.tmp = PathBuf::new(),
         }
     }
 }
