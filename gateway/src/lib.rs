@@ -47,6 +47,7 @@ fn connect_named(config: &Config, name: &str, servers: &[String]) -> io::Result<
         .iter()
         .map(|s| gfapi::Server::parse(s))
         .collect::<io::Result<Vec<_>>>()?;
+    let servers = reachable_first(servers, VOLFILE_PROBE_TIMEOUT);
     let opts = gfapi::VolumeOptions {
         servers,
         log_file: config.gfapi_log.clone(),
@@ -54,6 +55,37 @@ fn connect_named(config: &Config, name: &str, servers: &[String]) -> io::Result<
         init_timeout: config.init_timeout,
     };
     gfapi::Volume::connect(name, &opts).map_err(|e| io::Error::new(e.kind(), format!("volume {name}: {e}")))
+}
+
+/// How long a volfile server may take to accept a TCP connection before it is tried last.
+const VOLFILE_PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// `servers` with the ones that accept a TCP connection to their management port within
+/// `timeout` first (each group in the configured order). gfapi tries volfile servers in order
+/// and moves on only when a connection fails: a server whose host is cut off (link down, packets
+/// dropped, an ARP entry still cached) fails only when TCP gives up, minutes later, so
+/// `glfs_init` would outlast its watchdog while the other servers could have answered at once.
+/// The probes run in parallel; an unreachable server stays in the list, last.
+fn reachable_first(servers: Vec<gfapi::Server>, timeout: std::time::Duration) -> Vec<gfapi::Server> {
+    use std::net::{TcpStream, ToSocketAddrs};
+    if servers.len() < 2 {
+        return servers;
+    }
+    let answers = |s: &gfapi::Server| {
+        (s.host.as_str(), s.port)
+            .to_socket_addrs()
+            .is_ok_and(|mut addrs| addrs.any(|a| TcpStream::connect_timeout(&a, timeout).is_ok()))
+    };
+    let up: Vec<bool> = std::thread::scope(|scope| {
+        let probes: Vec<_> = servers.iter().map(|s| scope.spawn(move || answers(s))).collect();
+        probes.into_iter().map(|p| p.join().unwrap_or(false)).collect()
+    });
+    let (mut first, last): (Vec<_>, Vec<_>) = servers.into_iter().zip(up).partition(|(_, up)| *up);
+    for (s, _) in &last {
+        tracing::warn!(server = %s.host, port = s.port, "volfile server not answering: tried last");
+    }
+    first.extend(last);
+    first.into_iter().map(|(s, _)| s).collect()
 }
 
 /// Connects every `[[volumes]]` volume and opens its blob store (blocking), as [`start`] does.
@@ -189,4 +221,45 @@ pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
         cluster_task,
         cluster,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(port: u16) -> gfapi::Server {
+        gfapi::Server {
+            host: "127.0.0.1".to_owned(),
+            port,
+        }
+    }
+
+    #[test]
+    fn volfile_servers_that_answer_come_first_in_their_order() {
+        let open_a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let open_b = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        // A port nobody listens on any more: the connection is refused.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let (a, b) = (
+            open_a.local_addr().unwrap().port(),
+            open_b.local_addr().unwrap().port(),
+        );
+        let order = reachable_first(
+            vec![server(closed), server(a), server(b)],
+            std::time::Duration::from_secs(5),
+        );
+        let ports: Vec<u16> = order.iter().map(|s| s.port).collect();
+        assert_eq!(ports, [a, b, closed]);
+        // All answering, or a single server: the configured order stands.
+        let order = reachable_first(vec![server(b), server(a)], std::time::Duration::from_secs(5));
+        assert_eq!(order.iter().map(|s| s.port).collect::<Vec<_>>(), [b, a]);
+        assert_eq!(
+            reachable_first(vec![server(closed)], std::time::Duration::from_secs(5)).len(),
+            1
+        );
+    }
 }
