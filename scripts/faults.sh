@@ -8,30 +8,40 @@
 #   b  node 1's link down FAULT_SECS (node 1 = the first volfile server the gateway was given)
 #   c  node 2 drops every packet FAULT_SECS (tc netem loss 100%; where the kernel has no sch_netem,
 #      a pfifo of length 0 on both ends of its link); longest stall <= STALL_MAX_SECS
-#   d  links of nodes 2 and 3 down: quorum lost -> 503 ServiceUnavailable with Retry-After within
-#      FIRST_503_MAX_SECS, never a 500; both back: recovers without a restart
+#   d  nodes 2 and 3 killed (glusterd + bricks SIGKILL): quorum lost -> 503 ServiceUnavailable with
+#      Retry-After within FIRST_503_MAX_SECS (the connections close, so the client knows at once),
+#      never a 500; both restarted: recovers without a restart of the gateway
+#   p  links of nodes 2 and 3 down (a partition: nothing tells the client, it learns only when
+#      network.ping-timeout expires): quorum lost -> 503 within PARTITION_503_MAX_SECS; links back:
+#      recovers without a restart
 #   e  gateway started while node 1 (first volfile server) is down, then node 1 back
 #   f  kill -9 of the gateway during 32 concurrent uploads, restarted on the same registry
-#   g  bricks filling up: not run (needs a scratch volume on small loop-mounted bricks)
+#   g  bricks filling up: a scratch replica-3 volume `cg` on three small loop-mounted ext4 bricks
+#      (G_BRICK_MIB each) is filled by the load until PUTs answer 507 StorageFull (never a 500,
+#      nothing torn); half the acknowledged keys are deleted, and writes must resume once the
+#      sweeper has freed their blobs
 #
 # Each scenario gets a fresh registry and blob root (f restarts on its own registry), cleans up
 # after itself on every exit path (links up, netem removed, nodes started, gateway stopped), and
 # adds a row to a Markdown table printed at the end and written to faults-results/<time>.md.
 # Exit status 1 when any scenario failed its checks. Leaves the cluster up (cluster-down.sh).
 #
-# Environment: FAULTS_SCENARIOS ("a b c d e f"), FAULT_SECS (30), STALL_MAX_SECS (25),
-# FIRST_503_MAX_SECS (30), FAULTS_PROFILE (debug | release), FAULTS_NO_BUILD=1 (use the binaries
-# as they are), CARGO_TARGET_DIR.
+# Environment: FAULTS_SCENARIOS ("a b c d p e f g"), FAULT_SECS (30), STALL_MAX_SECS (25),
+# FIRST_503_MAX_SECS (2), PARTITION_503_MAX_SECS (25: 2.5 x network.ping-timeout),
+# G_BRICK_MIB (160), FAULTS_PROFILE (debug | release), FAULTS_NO_BUILD=1 (use the binaries as
+# they are), CARGO_TARGET_DIR.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$HERE")
 # shellcheck source=cluster-lib.sh
 source "$HERE/cluster-lib.sh"
 
-SCENARIOS=${FAULTS_SCENARIOS:-a b c d e f}
+SCENARIOS=${FAULTS_SCENARIOS:-a b c d p e f g}
 FAULT_SECS=${FAULT_SECS:-30}
 STALL_MAX_SECS=${STALL_MAX_SECS:-25}
-FIRST_503_MAX_SECS=${FIRST_503_MAX_SECS:-30}
+FIRST_503_MAX_SECS=${FIRST_503_MAX_SECS:-2}
+PARTITION_503_MAX_SECS=${PARTITION_503_MAX_SECS:-25}
+G_BRICK_MIB=${G_BRICK_MIB:-160}
 PROFILE=${FAULTS_PROFILE:-debug}
 BIN=${CARGO_TARGET_DIR:-$ROOT/target}/$PROFILE
 GATEWAY=$BIN/gateway LOADGEN=$BIN/loadgen
@@ -85,14 +95,17 @@ cleanup() {
   load_stop 2>/dev/null || true
   gw_stop
   heal_faults
+  g_volume_down
 }
 trap 'cleanup; [ ${#FAILED[@]} -gt 0 ] || rm -rf "$WORK"' EXIT
 trap 'exit 130' INT TERM
 trap 'echo "faults: command failed at line $LINENO" >&2' ERR
 
-gw_config() { # the scenario's config: c3 through the three volfile servers
+gw_config() { # the scenario's config: c3 (cg for g) through the three volfile servers
+  local vol=c3
+  [ "$1" != g ] || vol=cg
   cat >"$D/gateway.toml" <<TOML
-volume = "c3"
+volume = "$vol"
 volfile_servers = ["10.77.0.1", "10.77.0.2", "10.77.0.3"]
 registry_dir = "$D/registry"
 blob_root = "/.faults-$RUN-$1"
@@ -112,11 +125,11 @@ gw_start() {
   return 1
 }
 mark() { echo "$1 $(now_ms)" >>"$D/marks"; }
-load_start() { # workers
+load_start() { # workers [summary file name] [seed]
   rm -f "$D/stop"
   ip netns exec gs3gw "$LOADGEN" faultload --endpoint "$EP" --access-key "$AK" --secret-key "$SK" --bucket faults \
     --ledger "$D/ledger.jsonl" --workers "$1" --secs 900 --stop-file "$D/stop" \
-    --progress "$D/progress" --marks "$D/marks" --seed "$RUN" >"$D/summary.json" 2>"$D/load.log" &
+    --progress "$D/progress" --marks "$D/marks" --seed "${3:-$RUN}" >"$D/${2:-summary.json}" 2>>"$D/load.log" &
   LOAD_PID=$!
 }
 acked() { [ -f "$D/ledger.jsonl" ] && [ "$(wc -l <"$D/ledger.jsonl")" -ge "$1" ]; }
@@ -250,19 +263,34 @@ extra_check_c() {
 fault_d() {
   cl_wait 60 acked 20 || return 1
   mark fault
+  cl_kill_node 2 && cl_kill_node 3
+  sleep "$FAULT_SECS"
+  mark heal
+  cl_start_node 2 && cl_start_node 3 || return 4
+  cl_wait 120 cl_all_bricks_online || return 2
+  cl_wait 180 served_since "$(now_ms)" || return 3
+}
+first_503_within() { # seconds
+  jq -e --argjson max "$1" '.marks.fault.first_503_ms != null and .marks.fault.first_503_ms <= $max * 1000' \
+    "$D/summary.json" >/dev/null || echo "no 503 within $1 s of quorum loss; "
+}
+first_503_note() {
+  jq -r '"first 503 \(.marks.fault.first_503_ms / 1000) s after quorum loss; "' "$D/summary.json" 2>/dev/null
+}
+extra_check_d() { first_503_within "$FIRST_503_MAX_SECS"; }
+extra_note_d() { first_503_note; }
+
+fault_p() {
+  cl_wait 60 acked 20 || return 1
+  mark fault
   cl_link 2 down && cl_link 3 down || return 2
   sleep "$FAULT_SECS"
   mark heal
   cl_link 2 up && cl_link 3 up || return 4
   cl_wait 180 served_since "$(now_ms)" || return 3
 }
-extra_check_d() {
-  jq -e --argjson max "$FIRST_503_MAX_SECS" '.marks.fault.first_503_ms != null and .marks.fault.first_503_ms <= $max * 1000' \
-    "$D/summary.json" >/dev/null || echo "no 503 within $FIRST_503_MAX_SECS s of quorum loss; "
-}
-extra_note_d() {
-  jq -r '"first 503 \(.marks.fault.first_503_ms / 1000) s after quorum loss; "' "$D/summary.json" 2>/dev/null
-}
+extra_check_p() { first_503_within "$PARTITION_503_MAX_SECS"; }
+extra_note_p() { first_503_note; }
 
 fault_e() {
   cl_link 1 down
@@ -289,18 +317,113 @@ fault_f() {
   sleep 5 # some load on the restarted gateway
 }
 
+# g: a scratch replica-3 volume on three small ext4 filesystems, each loop-mounted inside its
+# node's mount namespace (where glusterd and its bricks live).
+g_brick() { echo "$CL_DIR/n$1/bricks/cg"; }
+g_volume_up() {
+  local i pid bricks=()
+  cl_wait 120 cl_peers_connected || return 1
+  for i in 1 2 3; do
+    pid=$(cl_glusterd_pid "$i")
+    [ -n "$pid" ] || return 1
+    truncate -s "${G_BRICK_MIB}M" "$CL_DIR/n$i/cg.img"
+    mkfs.ext4 -q -F "$CL_DIR/n$i/cg.img" || return 1
+    mkdir -p "$(g_brick "$i")"
+    nsenter -t "$pid" -m mount -o loop "$CL_DIR/n$i/cg.img" "$(g_brick "$i")" || return 1
+    nsenter -t "$pid" -m mkdir -p "$(g_brick "$i")/b"
+    bricks+=("10.77.0.$i:$(g_brick "$i")/b")
+  done
+  cl_gluster 1 volume create cg replica 3 "${bricks[@]}" force >/dev/null || return 1
+  cl_gluster 1 volume set cg network.ping-timeout 10 >/dev/null
+  cl_gluster 1 volume start cg >/dev/null || return 1
+  cl_wait 60 g_bricks_online
+}
+g_bricks_online() { [ "$(cl_online_bricks cg)" -ge 3 ]; }
+g_volume_down() { # idempotent; also on every exit path
+  local i pid
+  if cl_gluster 1 volume info cg >/dev/null 2>&1; then
+    cl_gluster 1 volume stop cg force >/dev/null 2>&1 || true
+    cl_gluster 1 volume delete cg >/dev/null 2>&1 || true
+  fi
+  for i in 1 2 3; do
+    pid=$(cl_glusterd_pid "$i")
+    if [ -n "$pid" ] && nsenter -t "$pid" -m mountpoint -q "$(g_brick "$i")"; then
+      nsenter -t "$pid" -m umount "$(g_brick "$i")" 2>/dev/null || nsenter -t "$pid" -m umount -l "$(g_brick "$i")" || true
+    fi
+    rm -f "$CL_DIR/n$i/cg.img"
+  done
+}
+s3curl() { # METHOD KEY [curl args...] -> HTTP status
+  local m=$1 k=$2
+  shift 2
+  gw curl -s -o /dev/null -w '%{http_code}' --max-time 60 --aws-sigv4 "aws:amz:us-east-1:s3" \
+    --user "$AK:$SK" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -X "$m" "$@" "http://$EP/faults/$k"
+}
+full() { [ "$(s3curl PUT probe -T "$D/probe.bin")" = 507 ]; }
+writable() { [ "$(s3curl PUT probe -T "$D/probe.bin")" = 200 ]; }
+fault_g() {
+  head -c 1048576 /dev/urandom >"$D/probe.bin"
+  cl_wait 60 acked 20 || return 1
+  mark fault
+  cl_wait 900 full || return 2 # the load fills the bricks
+  sleep 5                      # and meets the full volume for a while
+  load_stop
+  # Delete every other acknowledged key and drop them from the ledger (verify reads the rest).
+  jq -r .key "$D/ledger.jsonl" | sort -u | awk 'NR % 2' >"$D/deleted"
+  local k code
+  while read -r k; do
+    code=$(s3curl DELETE "$k")
+    [ "$code" = 204 ] || { echo "DELETE $k: $code" >"$D/g_check"; return 3; }
+  done <"$D/deleted"
+  jq -c --rawfile del "$D/deleted" '($del | split("\n") | map({(.): true}) | add) as $d | select($d[.key] | not)' \
+    "$D/ledger.jsonl" >"$D/ledger.kept" && mv "$D/ledger.kept" "$D/ledger.jsonl"
+  code=$(s3curl GET "$(head -1 "$D/deleted")")
+  [ "$code" = 404 ] || echo "a deleted key answers $code; " >>"$D/g_check"
+  mark heal
+  cl_wait 120 writable || { echo "no PUT accepted within 120 s of the deletes; " >>"$D/g_check"; return 4; }
+  echo "$(( $(now_ms) - $(awk '/^heal/ {print $2}' "$D/marks") ))" >"$D/resume_ms"
+  local before
+  before=$(wc -l <"$D/ledger.jsonl")
+  load_start 8 summary2.json "$((RUN + 1))"
+  cl_wait 120 acked "$((before + 20))" || echo "the load did not resume after the deletes; " >>"$D/g_check"
+  load_stop
+  s3curl DELETE probe >/dev/null
+}
+extra_check_g() {
+  cat "$D/g_check" 2>/dev/null
+  jq -e '.errors | keys | any(test(" 507 StorageFull"))' "$D/summary.json" >/dev/null || echo "no 507 StorageFull seen; "
+  # A PUT refused with 507 is answered before its body is read, and the connection is closed:
+  # the client sees that upload, or its next request on the connection, reset. When the three
+  # bricks fill at slightly different moments, a write that fails on two of them fails with
+  # "quorum not met" and ENOTCONN from Gluster itself: 503 (retry later) is the honest answer.
+  jq -e '[.errors | keys[] | select(test(" 507 StorageFull| 503 ServiceUnavailable| connection reset") | not)]
+         | length == 0' "$D/summary.json" >/dev/null || echo "errors other than 507, 503 or resets; "
+}
+extra_note_g() {
+  echo "$(wc -l <"$D/deleted" 2>/dev/null || echo 0) keys deleted; "
+  [ -s "$D/resume_ms" ] && echo "PUT accepted $(($(cat "$D/resume_ms") / 1000)) s after the deletes; "
+}
+
 for s in $SCENARIOS; do
   case $s in
     a) scenario a "node 3 killed (SIGKILL) ${FAULT_SECS} s, restarted" ;;
     b) scenario b "node 1 (first volfile server) link down ${FAULT_SECS} s" ;;
     c) scenario c "node 2 drops every packet ${FAULT_SECS} s" ;;
-    d) scenario d "nodes 2 and 3 links down ${FAULT_SECS} s (quorum lost)" ;;
+    d) scenario d "nodes 2 and 3 killed ${FAULT_SECS} s (quorum lost)" ;;
+    p) scenario p "nodes 2 and 3 links down ${FAULT_SECS} s (quorum lost by a partition)" ;;
     e) scenario e "gateway started with node 1 down" ;;
     f) scenario f "gateway kill -9 during 32 uploads, restarted" 32 ;;
+    g)
+      if g_volume_up; then
+        scenario g "bricks filling up (${G_BRICK_MIB} MiB bricks), deletes, writes resume"
+      else
+        ROWS+=("| g. bricks filling up | | | | | | | | FAIL: scratch volume cg not created |") && FAILED+=(g)
+      fi
+      g_volume_down
+      ;;
     *) say "unknown scenario $s" ;;
   esac
 done
-ROWS+=("| g. bricks filling up | not run: needs a scratch volume on small loop-mounted bricks | | | | | | | not run |")
 
 TOTAL=$(($(date +%s) - T0))
 mkdir -p "$ROOT/faults-results"
