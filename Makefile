@@ -29,6 +29,20 @@ cluster-smoke:
 	$(CARGO) build -p gateway
 	bash scripts/cluster-smoke.sh
 
+## ha: the replicated registry database for several gateways (etcd + Patroni + PostgreSQL, Debian packages)
+ha:
+	bash scripts/ha-up.sh
+
+## ha-down: stop and remove it
+ha-down:
+	bash scripts/ha-down.sh
+
+## ha-test: three gateways on one namespace (PostgreSQL registry): races, cross-gateway reads, multipart
+## across gateways, a gateway killed, the PostgreSQL primary killed under load; writes ha-results/<time>.md
+ha-test:
+	$(CARGO) build -p gateway -p bench
+	bash scripts/ha-test.sh
+
 ## faults: fault scenarios on the namespace cluster under a client load with a ledger (node killed, links down,
 ## packet loss, quorum lost, gateway kill -9); not part of test/CI; writes faults-results/<time>.md (~9 min)
 faults:
@@ -46,20 +60,22 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 ## test: the volume, then lint, then every test against the real volume (S3 suite in both addressing styles),
-## then the smoke on the namespace cluster (three Gluster peers); docker-compose.yml checked statically
+## then the smoke on the namespace cluster (three Gluster peers), then every fuzz target for 30 s;
+## docker-compose.yml checked statically
 test: volume lint
 	bash scripts/check-compose.sh
 	$(CARGO) test --workspace --all-targets
 	GLUSTERS3_TEST_STYLE=vhost $(CARGO) test -p gateway --test integration -- --skip recovery --skip crash
 	$(MAKE) cluster-smoke
+	$(MAKE) fuzz-smoke
 
 ## fuzz: every fuzz target of fuzz/ for FUZZ_SECS seconds (default 600) on stable Rust (fuzz/README.md)
 fuzz:
 	bash scripts/fuzz.sh
 
-## fuzz-smoke: every fuzz target for 30 s (not yet in `make test`: a fresh instrumented build takes 12-18 min here)
+## fuzz-smoke: every fuzz target for 30 s, unoptimised build (the last step of `make test`)
 fuzz-smoke:
-	FUZZ_SECS=30 bash scripts/fuzz.sh
+	FUZZ_SECS=30 FUZZ_PROFILE=dev bash scripts/fuzz.sh
 
 ## run: the gateway on the local replica-3 volume, with development keys
 run: volume
