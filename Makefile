@@ -4,7 +4,7 @@ CARGO ?= cargo
 export GLUSTER_VOLUME ?= s3vol
 export GLUSTERS3_TEST_VOLUME ?= $(GLUSTER_VOLUME)
 
-.PHONY: all volume volume-down cluster cluster-down cluster-smoke faults build fmt lint test fuzz fuzz-smoke run ci conformance bench clean
+.PHONY: all volume volume-down cluster cluster-down cluster-smoke ha ha-down ha-test faults build fmt lint test fuzz fuzz-smoke run ci conformance bench clean
 
 all: build
 

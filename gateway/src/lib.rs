@@ -88,6 +88,19 @@ fn reachable_first(servers: Vec<gfapi::Server>, timeout: std::time::Duration) ->
     first.into_iter().map(|(s, _)| s).collect()
 }
 
+/// This gateway node's name for its temp files (`store::scan::TempOwner`): host name, S3
+/// address and blob root. No two live gateways sharing a blob root have the same one (two cannot
+/// listen on one address of one host). A gateway on an ephemeral port (`:0`, tests) gets a name
+/// of its own that no later process repeats.
+fn node_name(config: &Config) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let node = format!("{} {} {}", host.trim(), config.listen, config.blob_root);
+    if config.listen.port() == 0 {
+        return node + " " + &hex::encode(rand::random::<[u8; 8]>());
+    }
+    node
+}
+
 /// Connects every `[[volumes]]` volume and opens its blob store (blocking), as [`start`] does.
 pub fn open_extra_stores(
     config: &Config,
@@ -156,9 +169,11 @@ pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
         std::fs::create_dir_all(&reg_dir)?;
         let registry = metadata::Registry::open_with_cache(&reg_dir, registry_cache)
             .map_err(|e| io::Error::other(format!("opening the registry in {}: {e}", reg_dir.display())))?;
+        let node = node_name(&conf);
         let prepare = |s: BlobStore| {
             s.with_open_blobs(open_blobs)
                 .with_gfapi_timings(gfapi_timings.clone())
+                .with_node(&node)
         };
         let default = prepare(BlobStore::open(vol, &blob_root)?);
         let stores = open_extra_stores(&conf, store::Stores::single(default), prepare)?;

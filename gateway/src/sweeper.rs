@@ -6,9 +6,9 @@
 //! Every pass it retries the removal of temp files that failed writes could not remove
 //! (`store::LeftTemps`: the volume was unreachable at that moment).
 //!
-//! It also removes stale temp files (`.tmp.*` not written to for [`TEMP_MAX_AGE`]) that a
-//! crashed or killed gateway left in this gateway's blob root: at start, then at most every
-//! [`TEMP_PERIOD`], walking the fan-out directories with the gfapi `Dir` iterator, one bucket
+//! It also removes stale temp files (`.tmp.*` not written to for [`TEMP_MAX_AGE`], or written
+//! by an earlier process of this gateway node, which is gone) that a crashed or killed gateway
+//! left in this gateway's blob root: at start, then at most every [`TEMP_PERIOD`], walking the fan-out directories with the gfapi `Dir` iterator, one bucket
 //! directory per blocking call so a stop is not held up by a large store. A temp file is never
 //! referenced (the rename to the final name comes before the registry commit), and one that has
 //! not been written to for an hour belongs to no live request.
@@ -67,12 +67,16 @@ pub async fn sweep_once(state: &Arc<AppState>) -> usize {
 }
 
 /// Deletes the temp files of bucket directory `bucket_id` not written to for `max_age`, and
-/// returns how many went. Blocking: async callers go through [`blocking`].
+/// those an earlier process of this gateway node left (killed or crashed: see
+/// [`crate::store::scan::TempOwner`]), and returns how many went. Blocking: async callers go
+/// through [`blocking`].
 pub fn remove_stale_temps(store: &BlobStore, bucket_id: u64, max_age: Duration) -> usize {
     let now = SystemTime::now();
+    let owner = store.temp_owner();
     let mut stale = Vec::new();
     for e in store.walk_bucket(bucket_id, &mut |f| {
-        if f.kind == FileKind::Temp && f.age(now) >= max_age {
+        let name = f.path.rsplit('/').next().unwrap_or_default();
+        if f.kind == FileKind::Temp && (f.age(now) >= max_age || owner.left_by_earlier_boot(name)) {
             stale.push(f.path);
         }
     }) {

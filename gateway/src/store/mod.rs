@@ -158,6 +158,7 @@ pub struct BlobStore {
     open: Arc<open::OpenBlobs>,
     left: Arc<LeftTemps>,
     timings: GfapiTimings,
+    owner: Arc<scan::TempOwner>,
 }
 
 impl BlobStore {
@@ -172,7 +173,20 @@ impl BlobStore {
             open: Arc::new(open::OpenBlobs::new(0)),
             left: Arc::default(),
             timings: GfapiTimings::detached(),
+            owner: Arc::new(scan::TempOwner::new("")),
         })
+    }
+
+    /// Names this store's temp files after gateway node `node` (see [`scan::TempOwner`]).
+    #[must_use]
+    pub fn with_node(mut self, node: &str) -> BlobStore {
+        self.owner = Arc::new(scan::TempOwner::new(node));
+        self
+    }
+
+    /// Who this store's temp files say wrote them.
+    pub fn temp_owner(&self) -> &scan::TempOwner {
+        &self.owner
     }
 
     /// Records the latency of this store's gfapi calls in `timings` (the gateway's metrics).
@@ -303,7 +317,7 @@ impl BlobStore {
     pub fn writer(&self, bucket_id: u64) -> io::Result<BlobWriter> {
         let id = hex::encode(rand::random::<[u8; 16]>());
         let dir = self.bucket_dir(bucket_id).join(&id[..2]);
-        let tmp = dir.join(format!(".tmp.{id}"));
+        let tmp = dir.join(self.owner.temp_name(&id));
         let create = |tmp: &Path| {
             self.timings
                 .time(GfapiCall::Create, || self.vol.create_new(tmp, 0o644))

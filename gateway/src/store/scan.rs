@@ -18,9 +18,53 @@ use gfapi::Metadata;
 use super::BlobStore;
 use crate::metrics::GfapiCall;
 
-/// Name prefix of a blob being written (`.tmp.<blob id>`); `BlobWriter::finish` renames it to
-/// the final name, so one that stays is the trace of an interrupted write.
+/// Name prefix of a blob being written (`.tmp.<writer>.<blob id>`, see [`TempOwner`]; older
+/// gateways wrote `.tmp.<blob id>`); `BlobWriter::finish` renames it to the final name, so one
+/// that stays is the trace of an interrupted write.
 pub const TEMP_PREFIX: &str = ".tmp.";
+
+/// Who writes a blob's temp file: the gateway's node (its host name and S3 address, hashed:
+/// two gateways sharing a blob root never have the same one at once) and this process's boot
+/// (random). A temp file of this node from another boot belongs to a gateway process that is
+/// gone (killed, crashed), so it is garbage at once; any other temp file may belong to a live
+/// upload of another gateway and waits for the age rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TempOwner {
+    /// 8 hex digits.
+    pub node: String,
+    /// 8 hex digits.
+    pub boot: String,
+}
+
+impl TempOwner {
+    /// This process's owner for node `node` (any text naming the gateway: hashed).
+    pub fn new(node: &str) -> TempOwner {
+        use md5::{Digest, Md5};
+        let digest = Md5::digest(node.as_bytes());
+        TempOwner {
+            node: hex::encode(&digest[..4]),
+            boot: hex::encode(rand::random::<[u8; 4]>()),
+        }
+    }
+
+    /// The temp name of blob `id` written by this owner.
+    pub fn temp_name(&self, id: &str) -> String {
+        format!("{TEMP_PREFIX}{}-{}.{id}", self.node, self.boot)
+    }
+
+    /// The owner spelled in temp file name `name`, if it has one.
+    pub fn of(name: &str) -> Option<(&str, &str)> {
+        let rest = name.strip_prefix(TEMP_PREFIX)?;
+        let (owner, id) = rest.split_once('.')?;
+        let (node, boot) = owner.split_once('-')?;
+        (is_hex(node, 8) && is_hex(boot, 8) && is_hex(id, 32)).then_some((node, boot))
+    }
+
+    /// True if temp file `name` was written by an earlier boot of this node.
+    pub fn left_by_earlier_boot(&self, name: &str) -> bool {
+        Self::of(name).is_some_and(|(node, boot)| node == self.node && boot != self.boot)
+    }
+}
 
 /// What a file in a fan-out directory is, by its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -242,7 +286,41 @@ impl BlobStore {
 
 #[cfg(test)]
 mod tests {
-    use super::is_hex;
+    use super::{is_hex, TempOwner};
+
+    #[test]
+    fn temp_names_tell_an_earlier_boot_of_this_node_from_anyone_else() {
+        let id = "0123456789abcdef0123456789abcdef";
+        let me = TempOwner::new("host 0.0.0.0:9000 /");
+        let mine = me.temp_name(id);
+        assert_eq!(TempOwner::of(&mine), Some((me.node.as_str(), me.boot.as_str())));
+        assert!(!me.left_by_earlier_boot(&mine), "my own live temp file");
+        let earlier = TempOwner {
+            boot: if me.boot == "00000000" {
+                "00000001"
+            } else {
+                "00000000"
+            }
+            .to_owned(),
+            ..me.clone()
+        };
+        assert!(me.left_by_earlier_boot(&earlier.temp_name(id)));
+        let other = TempOwner::new("other-host 0.0.0.0:9000 /");
+        assert_ne!(other.node, me.node);
+        assert!(
+            !me.left_by_earlier_boot(&other.temp_name(id)),
+            "another gateway's upload"
+        );
+        // Names of older gateways, and anything malformed, have no owner: the age rule only.
+        for name in [
+            format!(".tmp.{id}"),
+            format!(".tmp.xyz-00000000.{id}"),
+            ".tmp.".to_owned(),
+        ] {
+            assert_eq!(TempOwner::of(&name), None, "{name}");
+            assert!(!me.left_by_earlier_boot(&name));
+        }
+    }
 
     #[test]
     fn hex_names() {
