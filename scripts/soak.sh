@@ -5,8 +5,9 @@
 # (SOAK_CONC x SOAK_KEYS keys, 0 B to 6 MiB, multipart uploads included), checks every GET
 # against the ledger of what it last had acknowledged, and samples the gateway's VmRSS, open fds,
 # threads and the request rate every SOAK_INTERVAL seconds; after the warm-up (10% of the run, at
-# least 60 s) the resident set's least-squares slope must stay under SOAK_RSS_MAX_MIB_H MiB/h and
-# fds and threads must show no upward trend (the rules: bench/src/trend.rs). After the load every
+# least 60 s) the resident set's least-squares slope must stay under SOAK_RSS_MAX_MIB_H MiB/h
+# (judged when 20 minutes or more are left after the warm-up), fds and threads must show no upward
+# trend and come back at rest after the load (the rules: bench/src/trend.rs). After the load every
 # key is read back (`loadgen verify`: deleted keys must be gone) and `gateway fsck` runs on the
 # stopped gateway. Writes soak-results/<time>.md (and <time>.csv: every sample). Not part of
 # `make test` or CI.

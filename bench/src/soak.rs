@@ -554,8 +554,13 @@ impl Worker {
     }
 }
 
-/// Samples the gateway every interval until `done`; a process gone ends it (`false`).
-async fn sampler(sh: Arc<Shared>, started: Instant, done: Arc<AtomicBool>) -> (Vec<Sample>, bool) {
+/// Samples the gateway every interval until the load ends; a process gone ends it (`false`).
+async fn sampler(
+    sh: Arc<Shared>,
+    started: Instant,
+    end: Instant,
+    done: Arc<AtomicBool>,
+) -> (Vec<Sample>, bool) {
     let pid = Pid::Other(sh.spec.pid);
     let mut out = Vec::new();
     let mut tick = tokio::time::interval(sh.spec.interval);
@@ -563,8 +568,9 @@ async fn sampler(sh: Arc<Shared>, started: Instant, done: Arc<AtomicBool>) -> (V
     let (mut last_t, mut last_n) = (0.0, 0);
     loop {
         tick.tick().await;
-        // No sample after the load: its rate and heap would not be the load's.
-        if done.load(Ordering::Relaxed) {
+        // No sample after the load, nor while its last requests finish and its connections
+        // close: its rate, fds and heap would not be the load's.
+        if done.load(Ordering::Relaxed) || Instant::now() >= end {
             return (out, true);
         }
         let t_s = started.elapsed().as_secs_f64();
@@ -594,12 +600,44 @@ pub struct SoakRun {
     series: Vec<Series>,
     alive: bool,
     secs: f64,
+    rest: Rest,
     /// Why the run fails (empty: it passes).
     pub failures: Vec<String>,
 }
 
+/// The gateway idle before the load and at rest after it: threads, fds, RSS (KiB).
+#[derive(Clone, Copy, Debug, Default)]
+struct Rest {
+    before: (u64, u64, u64),
+    after: (u64, u64, u64),
+    /// Seconds after the load until threads and fds were back (or the wait gave up).
+    waited_s: f64,
+}
+
+fn idle(pid: Pid) -> (u64, u64, u64) {
+    (pid.threads(), pid.fds(), pid.rss_kib())
+}
+
+/// Once the load's connections are closed, waits (at most a minute) until the gateway's threads
+/// and fds are back within `slack` of `before`: idle blocking-pool threads exit after 10 s.
+async fn wait_rest(pid: Pid, before: (u64, u64, u64), slack: u64) -> Rest {
+    let t0 = Instant::now();
+    let mut after = idle(pid);
+    while (after.0 > before.0 + slack || after.1 > before.1 + slack) && t0.elapsed() < Duration::from_secs(60)
+    {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        after = idle(pid);
+    }
+    Rest {
+        before,
+        after,
+        waited_s: t0.elapsed().as_secs_f64(),
+    }
+}
+
 /// Runs the soak and writes its report and samples; the outcome says whether it passed.
 pub async fn run(spec: SoakSpec) -> Result<SoakRun, String> {
+    let before = idle(Pid::Other(spec.pid));
     fault::create_bucket(&spec.load).await?;
     let sh = Arc::new(Shared {
         ledger: Mutex::new(fault::open_append(&spec.load.ledger)?),
@@ -611,7 +649,7 @@ pub async fn run(spec: SoakSpec) -> Result<SoakRun, String> {
     let started = Instant::now();
     let end = started + Duration::from_secs_f64(sh.spec.load.secs.clamp(0.0, 7.0 * 86_400.0));
     let done = Arc::new(AtomicBool::new(false));
-    let sampling = tokio::spawn(sampler(sh.clone(), started, done.clone()));
+    let sampling = tokio::spawn(sampler(sh.clone(), started, end, done.clone()));
     let mut tasks = Vec::new();
     for id in 0..sh.spec.load.workers.max(1) {
         let mut w = Worker {
@@ -646,8 +684,18 @@ pub async fn run(spec: SoakSpec) -> Result<SoakRun, String> {
     done.store(true, Ordering::Relaxed);
     let (samples, alive) = sampling.await.map_err(|e| format!("sampler: {e}"))?;
     let series = trend::judge(&samples, sh.spec.warmup_s, &sh.spec.limits);
+    let slack = sh.spec.limits.count_rise as u64;
+    let rest = wait_rest(Pid::Other(sh.spec.pid), before, slack).await;
     let mut failures = Vec::new();
-    if !alive {
+    if alive {
+        failures.extend(trend::rest_failures(
+            "threads",
+            rest.before.0,
+            rest.after.0,
+            slack,
+        ));
+        failures.extend(trend::rest_failures("fds", rest.before.1, rest.after.1, slack));
+    } else {
         failures.push("the gateway process died".to_owned());
     }
     if tally.mismatches > 0 {
@@ -667,6 +715,7 @@ pub async fn run(spec: SoakSpec) -> Result<SoakRun, String> {
         series,
         alive,
         secs,
+        rest,
         failures,
     };
     write_report(&sh.spec, &out)?;
@@ -717,9 +766,11 @@ fn report(spec: &SoakSpec, o: &SoakRun) -> String {
          ## Errors by status and code\n\nUnexpected (must be none):\n\n{}\nProvoked on purpose (each with the status and \
          code it must get):\n\n{}\n## Gateway resources (pid {})\n\n{} samples every {:.0} s; judged after a warm-up of \
          {:.0} s ({} samples). Fit: least squares over the judged samples, slope per hour; SE widened for the \
-         residuals' lag-1 autocorrelation. Rules: memory grows when slope − {}·SE > {} MiB/h; fds and threads grow \
-         when slope − {}·SE > 0 and the fitted rise over the window is at least {}. \"Would catch\": the smallest \
-         slope this run would have called growth.\n\n{}\n### Samples (every one in `{samples_name}`)\n\n{}",
+         residuals' lag-1 autocorrelation. Rules: memory grows when slope − {}·SE > {} MiB/h, judged over {:.0} minutes \
+         or more (the bodies in flight make it drift for minutes); fds and threads grow when slope − {}·SE > 0 and the fitted rise over the window is at least {} and {:.0}% of their mean \
+         (pools that follow the load's peaks drift a little while they find their high-water mark), and \
+         at rest after the load they must be back within {} of their count before it. \"Would catch\": the \
+         smallest slope this run would have called growth.\n\n{}\n### Samples (every one in `{samples_name}`)\n\n{}",
         o.secs,
         spec.load.workers,
         spec.load.workers * spec.keys_per_worker,
@@ -740,12 +791,29 @@ fn report(spec: &SoakSpec, o: &SoakRun) -> String {
         o.series.first().map_or(0, |s| s.n),
         spec.limits.sigmas,
         spec.limits.rss_mib_per_h,
+        spec.limits.min_memory_window_h * 60.0,
         spec.limits.sigmas,
+        spec.limits.count_rise,
+        spec.limits.count_rel * 100.0,
         spec.limits.count_rise,
         trend::series_table(&o.series, &spec.limits),
         trend::samples_table(&o.samples, 30),
     );
-    if !o.alive {
+    if o.alive {
+        let r = &o.rest;
+        let _ = write!(
+            md,
+            "\n### At rest\n\nBefore the load: {} threads, {} fds, RSS {:.1} MiB. {:.1} s after it (the load's \
+             connections closed, idle pool threads gone): {} threads, {} fds, RSS {:.1} MiB.\n",
+            r.before.0,
+            r.before.1,
+            r.before.2 as f64 / 1024.0,
+            r.waited_s,
+            r.after.0,
+            r.after.1,
+            r.after.2 as f64 / 1024.0
+        );
+    } else {
         md.push_str("\nThe gateway process was gone before the load ended: the samples stop there.\n");
     }
     md
@@ -768,6 +836,7 @@ impl SoakRun {
             "mismatches": t.mismatches,
             "retired_keys": t.retired_keys,
             "samples": self.samples.len(),
+            "rest": {"before": self.rest.before, "after": self.rest.after, "waited_s": self.rest.waited_s},
             "slopes_per_hour": self.series.iter().map(|s| (s.name, s.fit.map(|f| [f.slope, f.se]))).collect::<BTreeMap<_, _>>(),
         })
     }
