@@ -112,7 +112,7 @@ impl Limits {
 }
 
 /// What a count must come back to at rest, once the load has stopped and idle pools drained:
-/// `after` at most `slack` above `before` (the gateway before the load). Returns the failures.
+/// `after` at most `slack` above `before` (the gateway before the load). Returns the failure.
 pub fn rest_failures(name: &str, before: u64, after: u64, slack: u64) -> Option<String> {
     (after > before + slack)
         .then(|| format!("{name} at rest {after}, {before} before the load (a leak keeps them)"))
