@@ -4,7 +4,7 @@ CARGO ?= cargo
 export GLUSTER_VOLUME ?= s3vol
 export GLUSTERS3_TEST_VOLUME ?= $(GLUSTER_VOLUME)
 
-.PHONY: all volume volume-down cluster cluster-down cluster-smoke ha ha-down ha-test faults build fmt lint test fuzz fuzz-smoke run ci conformance bench clean
+.PHONY: all volume volume-down cluster cluster-down cluster-smoke ha ha-down ha-test faults soak build fmt lint test fuzz fuzz-smoke run ci conformance bench clean
 
 all: build
 
@@ -47,6 +47,12 @@ ha-test:
 ## packet loss, quorum lost, gateway kill -9); not part of test/CI; writes faults-results/<time>.md (~9 min)
 faults:
 	bash scripts/faults.sh
+
+## soak: SOAK_SECS (3600) of mixed load at concurrency SOAK_CONC (32) on a release gateway on the local volume;
+## every GET verified; VmRSS, fds and threads sampled every 10 s must be flat after warm-up; not part of
+## test/CI; writes soak-results/<time>.md
+soak: volume
+	bash scripts/soak.sh
 
 build:
 	$(CARGO) build --workspace

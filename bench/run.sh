@@ -25,6 +25,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+# shellcheck source=../scripts/gateway-lib.sh
+source scripts/gateway-lib.sh # free_port, wait_gone
 
 QUICK=${BENCH_QUICK:-0}
 SYSTEMS=${BENCH_SYSTEMS:-raw gateway peer}
@@ -67,18 +69,8 @@ cleanup() {
   rm -rf "$WORK/registry"
   cp "$WORK/run.log" "$OUT/run.log" 2>/dev/null
 }
-wait_gone() { # pid, seconds: bounded wait, then SIGKILL
-  for _ in $(seq 1 $(($2 * 10))); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-  kill -KILL "$1" 2>/dev/null; return 0
-}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-free_port() { # first port from $1 that nothing listens on
-  local p=$1
-  while (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; do p=$((p + 1)); done
-  echo "$p"
-}
 
 # 1. The volume and the binaries.
 bash scripts/gluster-up.sh >&2

@@ -1,5 +1,6 @@
 //! The client side of `make faults`: a mixed S3 load that keeps a ledger of every acknowledged
-//! write (`faultload`), and the read-back of that ledger (`verify`).
+//! write (`faultload`), and the read-back of that ledger (`verify`, also used by `make soak`,
+//! whose ledger records acknowledged DELETEs too).
 //!
 //! Owns the load's operation mix (new PUTs of mixed sizes, GET-and-verify of acknowledged keys,
 //! overwrites), its per-request record (status, S3 code, latency), the ledger and "unknown" files
@@ -88,7 +89,14 @@ pub struct Entry {
     /// For unknown outcomes: the status or transport error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub why: Option<String>,
+    /// An acknowledged DELETE (size, md5 and seed unused): the key must answer 404.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
 }
+
+/// What a possible version of a key is, in [`verify`]'s list of unknown outcomes, when it is a
+/// DELETE whose outcome is unknown (the key may be absent).
+const DELETED: &str = "deleted";
 
 /// Deterministic incompressible bytes from `seed` (xorshift64).
 pub fn body(seed: u64, len: u64) -> Vec<u8> {
@@ -105,7 +113,7 @@ pub fn body(seed: u64, len: u64) -> Vec<u8> {
     out
 }
 
-fn md5_hex(b: &[u8]) -> String {
+pub(crate) fn md5_hex(b: &[u8]) -> String {
     hex::encode(Md5::digest(b))
 }
 
@@ -114,7 +122,7 @@ fn unix_ms(t: SystemTime) -> u64 {
 }
 
 /// The `<Code>` of an S3 error document.
-fn s3_code(body: &[u8]) -> Option<String> {
+pub(crate) fn s3_code(body: &[u8]) -> Option<String> {
     let doc = String::from_utf8_lossy(body);
     let start = doc.find("<Code>")? + "<Code>".len();
     let end = doc[start..].find("</Code>")? + start;
@@ -123,7 +131,7 @@ fn s3_code(body: &[u8]) -> Option<String> {
 
 /// What became of one request.
 #[derive(Clone, Debug, PartialEq)]
-enum Outcome {
+pub(crate) enum Outcome {
     /// 2xx (for GETs: the body matched).
     Ok,
     /// An HTTP answer that is not a success: status, S3 code, `Retry-After` present.
@@ -137,7 +145,7 @@ enum Outcome {
 }
 
 impl Outcome {
-    fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self {
             Outcome::Ok => "ok".into(),
             Outcome::Status(st, code, _) => format!("{st} {code}"),
@@ -149,12 +157,12 @@ impl Outcome {
     }
 
     /// The write may have happened although it was not acknowledged.
-    fn maybe_written(&self) -> bool {
+    pub(crate) fn maybe_written(&self) -> bool {
         matches!(self, Outcome::Lost(_)) || matches!(self, Outcome::Status(st, ..) if *st >= 500)
     }
 }
 
-fn classify(res: Result<Response, String>, ok: u16) -> (Outcome, Option<Bytes>) {
+pub(crate) fn classify(res: Result<Response, String>, ok: u16) -> (Outcome, Option<Bytes>) {
     match res {
         Ok(r) if r.status == ok => (Outcome::Ok, r.body),
         Ok(r) => {
@@ -190,7 +198,7 @@ struct Shared {
     last_ok_ms: std::sync::atomic::AtomicU64,
 }
 
-fn append(f: &Mutex<std::fs::File>, e: &Entry) {
+pub(crate) fn append(f: &Mutex<std::fs::File>, e: &Entry) {
     let mut line = serde_json::to_string(e).unwrap_or_default();
     line.push('\n');
     if let Ok(mut f) = f.lock() {
@@ -275,6 +283,7 @@ impl Worker {
             md5: md5_hex(&data),
             seed,
             why: None,
+            deleted: false,
         };
         let url = self
             .signer()
@@ -423,7 +432,7 @@ fn summary(spec: &LoadSpec, per_worker: &[Vec<Rec>], acked_keys: usize) -> serde
     })
 }
 
-async fn create_bucket(spec: &LoadSpec) -> Result<(), String> {
+pub(crate) async fn create_bucket(spec: &LoadSpec) -> Result<(), String> {
     let s = Signer::now(
         &spec.access_key,
         &spec.secret_key,
@@ -452,7 +461,7 @@ async fn create_bucket(spec: &LoadSpec) -> Result<(), String> {
     }
 }
 
-fn open_append(p: &Path) -> Result<std::fs::File, String> {
+pub(crate) fn open_append(p: &Path) -> Result<std::fs::File, String> {
     std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -545,8 +554,40 @@ enum Verdict {
     /// Holds a version whose write was answered with a 5xx (the refusal came after the write).
     RejectedVersion,
     Lost,
+    /// An acknowledged DELETE, yet the key answers with a body no unknown write explains.
+    Undeleted(String),
     Torn(String),
     Error(String),
+}
+
+/// The verdict on a body `b` read back for `want` (a version, or an acknowledged deletion).
+fn judge_body(want: &Entry, b: &[u8], maybe: &[(String, bool)]) -> Verdict {
+    let got = md5_hex(b);
+    if !want.deleted && got == want.md5 && b.len() as u64 == want.size {
+        Verdict::Ok
+    } else if let Some((_, rejected)) = maybe.iter().find(|(m, _)| *m == got) {
+        if *rejected {
+            Verdict::RejectedVersion
+        } else {
+            Verdict::UnknownVersion
+        }
+    } else if want.deleted {
+        Verdict::Undeleted(format!("{} bytes, md5 {got}", b.len()))
+    } else {
+        Verdict::Torn(format!("{} bytes, md5 {got}", b.len()))
+    }
+}
+
+/// The verdict on a 404 for `want`: right after an acknowledged DELETE, explained by a DELETE
+/// whose outcome is unknown, or a lost object.
+fn judge_absent(want: &Entry, maybe: &[(String, bool)]) -> Verdict {
+    if want.deleted {
+        Verdict::Ok
+    } else if maybe.iter().any(|(m, _)| m == DELETED) {
+        Verdict::UnknownVersion
+    } else {
+        Verdict::Lost
+    }
 }
 
 async fn check(conn: &mut Conn, spec: &LoadSpec, want: &Entry, maybe: &[(String, bool)]) -> Verdict {
@@ -563,22 +604,8 @@ async fn check(conn: &mut Conn, spec: &LoadSpec, want: &Entry, maybe: &[(String,
         );
         let url = s.presign("GET", &format!("/{}/{}", spec.bucket, want.key), &[]);
         match conn.send(Method::GET, &url, Bytes::new(), None, true).await {
-            Ok(r) if r.status == 200 => {
-                let b = r.body.unwrap_or_default();
-                let got = md5_hex(&b);
-                return if got == want.md5 && b.len() as u64 == want.size {
-                    Verdict::Ok
-                } else if let Some((_, rejected)) = maybe.iter().find(|(m, _)| *m == got) {
-                    if *rejected {
-                        Verdict::RejectedVersion
-                    } else {
-                        Verdict::UnknownVersion
-                    }
-                } else {
-                    Verdict::Torn(format!("{} bytes, md5 {got}", b.len()))
-                };
-            }
-            Ok(r) if r.status == 404 => return Verdict::Lost,
+            Ok(r) if r.status == 200 => return judge_body(want, &r.body.unwrap_or_default(), maybe),
+            Ok(r) if r.status == 404 => return judge_absent(want, maybe),
             Ok(r) => {
                 last = format!(
                     "HTTP {} {}",
@@ -592,8 +619,9 @@ async fn check(conn: &mut Conn, spec: &LoadSpec, want: &Entry, maybe: &[(String,
     Verdict::Error(last)
 }
 
-/// Reads back the latest acknowledged version of every ledger key; returns the JSON report and
-/// whether it is clean (nothing lost, torn or unreadable).
+/// Reads back the latest acknowledged version of every ledger key (a key whose latest entry is
+/// an acknowledged DELETE must answer 404); returns the JSON report and whether it is clean
+/// (nothing lost, torn, undeleted or unreadable).
 pub async fn verify(spec: LoadSpec, conc: usize) -> Result<(serde_json::Value, bool), String> {
     let mut want: HashMap<String, Entry> = HashMap::new();
     for e in read_entries(&spec.ledger)? {
@@ -604,7 +632,8 @@ pub async fn verify(spec: LoadSpec, conc: usize) -> Result<(serde_json::Value, b
     let mut maybe: HashMap<String, Vec<(String, bool)>> = HashMap::new();
     for e in read_entries(&spec.unknown)? {
         let rejected = e.why.as_deref().is_some_and(|w| w.starts_with('5'));
-        maybe.entry(e.key).or_default().push((e.md5, rejected));
+        let version = if e.deleted { DELETED.to_owned() } else { e.md5 };
+        maybe.entry(e.key).or_default().push((version, rejected));
     }
     let keys: Vec<Entry> = want.into_values().collect();
     let work = Arc::new(Mutex::new(keys.into_iter()));
@@ -627,7 +656,7 @@ pub async fn verify(spec: LoadSpec, conc: usize) -> Result<(serde_json::Value, b
         }));
     }
     let (mut ok, mut unknown_version, mut rejected_version) = (0u64, 0u64, 0u64);
-    let (mut lost, mut torn, mut errors) = (0u64, 0u64, 0u64);
+    let (mut lost, mut torn, mut errors, mut undeleted) = (0u64, 0u64, 0u64, 0u64);
     let mut detail = String::new();
     for t in tasks {
         for (key, v) in t.await.map_err(|e| e.to_string())? {
@@ -637,6 +666,7 @@ pub async fn verify(spec: LoadSpec, conc: usize) -> Result<(serde_json::Value, b
                 Verdict::RejectedVersion => rejected_version += 1,
                 Verdict::Lost => lost += 1,
                 Verdict::Torn(_) => torn += 1,
+                Verdict::Undeleted(_) => undeleted += 1,
                 Verdict::Error(_) => errors += 1,
             }
             if !matches!(v, Verdict::Ok | Verdict::UnknownVersion) && detail.lines().count() < 20 {
@@ -647,15 +677,16 @@ pub async fn verify(spec: LoadSpec, conc: usize) -> Result<(serde_json::Value, b
     if !detail.is_empty() {
         eprint!("verify: problems:\n{detail}");
     }
-    let clean = lost == 0 && torn == 0 && errors == 0;
+    let clean = lost == 0 && torn == 0 && errors == 0 && undeleted == 0;
     Ok((
         serde_json::json!({
-            "keys": ok + unknown_version + rejected_version + lost + torn + errors,
+            "keys": ok + unknown_version + rejected_version + lost + torn + undeleted + errors,
             "ok": ok,
             "unknown_version": unknown_version,
             "rejected_5xx_version": rejected_version,
             "lost": lost,
             "torn": torn,
+            "undeleted": undeleted,
             "read_errors": errors,
             "unknown_or_5xx_writes": maybe.values().map(Vec::len).sum::<usize>(),
         }),
@@ -703,6 +734,36 @@ mod tests {
         assert_eq!(m["fault"]["first_503_ms"], 300);
         assert_eq!(m["heal"]["first_ok_ms"], 500);
         assert_eq!(m["heal"]["first_503_ms"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn deletions_are_verified() {
+        let e = |deleted| Entry {
+            key: "k".into(),
+            size: 3,
+            md5: md5_hex(b"abc"),
+            seed: 0,
+            why: None,
+            deleted,
+        };
+        assert_eq!(judge_body(&e(false), b"abc", &[]), Verdict::Ok);
+        assert!(matches!(judge_body(&e(false), b"abd", &[]), Verdict::Torn(_)));
+        assert!(matches!(judge_body(&e(true), b"abc", &[]), Verdict::Undeleted(_)));
+        assert_eq!(judge_absent(&e(true), &[]), Verdict::Ok);
+        assert_eq!(judge_absent(&e(false), &[]), Verdict::Lost);
+        assert_eq!(
+            judge_absent(&e(false), &[(DELETED.into(), false)]),
+            Verdict::UnknownVersion
+        );
+        let unknown = [(md5_hex(b"xyz"), false)];
+        assert_eq!(judge_body(&e(true), b"xyz", &unknown), Verdict::UnknownVersion);
+        let line = serde_json::to_string(&e(false)).unwrap();
+        assert!(
+            !line.contains("deleted"),
+            "faultload's ledger lines stay as they were: {line}"
+        );
+        let back: Entry = serde_json::from_str(&serde_json::to_string(&e(true)).unwrap()).unwrap();
+        assert!(back.deleted);
     }
 
     #[test]

@@ -33,6 +33,8 @@ pub struct Response {
     pub body: Option<Bytes>,
     /// The `Retry-After` header, when the server sent one.
     pub retry_after: Option<String>,
+    /// The `ETag` header, when the server sent one (multipart uploads need the parts').
+    pub etag: Option<String>,
 }
 
 /// A worker's connection to one server.
@@ -136,6 +138,10 @@ impl Conn {
             .headers()
             .get(hyper::header::RETRY_AFTER)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let etag = resp
+            .headers()
+            .get(hyper::header::ETAG)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
         let mut body = resp.into_body();
         let mut kept = keep.then(BytesMut::new);
         let mut len = 0u64;
@@ -153,6 +159,7 @@ impl Conn {
             len,
             body: kept.map(BytesMut::freeze),
             retry_after,
+            etag,
         })
     }
 }

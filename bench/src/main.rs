@@ -7,9 +7,11 @@
 //! buckets before the gateway starts; `fill` and `rmtree` prepare and remove directories on the
 //! volume; `report` turns a CSV into the Markdown table and target verdicts. `bench/run.sh`
 //! (`make bench`) drives them. `faultload` and `verify` are the client load and ledger check of
-//! `make faults` (scripts/faults.sh). The benchmark must not send traffic anywhere but loopback
-//! addresses; only `faultload` and `verify` talk to the address they are given (the gateway in
-//! the fault cluster's namespace). Nothing here changes the gateway: it only uses its public
+//! `make faults` (scripts/faults.sh); `soak` is the hour-long load of `make soak`
+//! (scripts/soak.sh), which samples the gateway's process and judges its trends, and uses
+//! `verify` after it. The benchmark must not send traffic anywhere but loopback addresses; only
+//! `faultload`, `verify` and `soak` talk to the address they are given (the gateway in the fault
+//! cluster's namespace, or the soak's local one). Nothing here changes the gateway: it only uses its public
 //! library API.
 
 #![allow(
@@ -24,9 +26,11 @@ mod raw;
 mod report;
 mod s3;
 mod sample;
+mod soak;
 mod stats;
 mod suite;
 mod tools;
+mod trend;
 mod work;
 
 use std::net::SocketAddr;
@@ -98,6 +102,10 @@ enum Command {
     /// Read back every ledger key (latest acknowledged version) and compare MD5s; prints JSON,
     /// exits 1 when anything is lost, torn or unreadable.
     Verify(VerifyArgs),
+    /// Long mixed load over a bounded key space (PUT, multipart, verified GETs, DELETE) while
+    /// sampling a gateway process; writes a Markdown report with the slopes of its RSS, fds and
+    /// threads after the warm-up; exits 1 on an error, a mismatch or growth.
+    Soak(SoakArgs),
 }
 
 /// Where the fault load goes and where its ledger lives.
@@ -163,6 +171,45 @@ struct VerifyArgs {
     conc: usize,
 }
 
+#[derive(Args, Debug)]
+struct SoakArgs {
+    #[command(flatten)]
+    conn: FaultConn,
+    /// Concurrent workers.
+    #[arg(long, default_value_t = 32)]
+    workers: usize,
+    /// Seconds of load.
+    #[arg(long, default_value_t = 3600.0)]
+    secs: f64,
+    /// Keys each worker owns (the bound of the data set).
+    #[arg(long, default_value_t = 32)]
+    keys_per_worker: usize,
+    /// The gateway process to sample.
+    #[arg(long)]
+    pid: u32,
+    /// Seconds between samples.
+    #[arg(long, default_value_t = 10.0)]
+    interval_secs: f64,
+    /// Samples before this are not judged (default: 10% of --secs, at least 60).
+    #[arg(long)]
+    warmup_secs: Option<f64>,
+    /// Largest tolerated slope of the resident set after the warm-up, MiB per hour.
+    #[arg(long, default_value_t = 8.0)]
+    rss_max_mib_per_hour: f64,
+    /// The Markdown report.
+    #[arg(long)]
+    report: PathBuf,
+    /// Every sample as CSV (default: the report's path with .csv).
+    #[arg(long)]
+    samples: Option<PathBuf>,
+    /// Lines for the report's head (repeatable).
+    #[arg(long = "context")]
+    context: Vec<String>,
+    /// Seed of the operation mix and the bodies.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
 impl FaultConn {
     fn spec(&self) -> fault::LoadSpec {
         let mut unknown = self.ledger.clone().into_os_string();
@@ -215,6 +262,38 @@ fn verify(a: &VerifyArgs) -> Result<(), String> {
         Ok(())
     } else {
         Err("verify: objects lost, torn or unreadable".into())
+    }
+}
+
+fn soak(a: &SoakArgs) -> Result<(), String> {
+    let spec = soak::SoakSpec {
+        load: fault::LoadSpec {
+            workers: a.workers,
+            secs: a.secs,
+            seed: a.seed,
+            ..a.conn.spec()
+        },
+        keys_per_worker: a.keys_per_worker,
+        pid: a.pid,
+        interval: Duration::from_secs_f64(a.interval_secs.clamp(0.1, 3600.0)),
+        warmup_s: a.warmup_secs.unwrap_or((a.secs * 0.1).max(60.0)),
+        limits: trend::Limits {
+            rss_mib_per_h: a.rss_max_mib_per_hour,
+            ..trend::Limits::default()
+        },
+        samples: a
+            .samples
+            .clone()
+            .unwrap_or_else(|| a.report.with_extension("csv")),
+        report: a.report.clone(),
+        context: a.context.clone(),
+    };
+    let run = tokio_rt()?.block_on(soak::run(spec))?;
+    println!("{}", run.json());
+    if run.failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("soak: FAIL: {}", run.failures.join("; ")))
     }
 }
 
@@ -728,6 +807,7 @@ fn main() -> ExitCode {
         Command::Report(a) => report(a),
         Command::Faultload(a) => faultload(a),
         Command::Verify(a) => verify(a),
+        Command::Soak(a) => soak(a),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,

@@ -91,7 +91,7 @@ fn expect(status: u16, want: u16, what: &str) -> Result<(), String> {
 }
 
 /// The text of the first `<tag>` element of an XML document.
-fn xml_text<'a>(doc: &'a str, tag: &str) -> Option<&'a str> {
+pub(crate) fn xml_text<'a>(doc: &'a str, tag: &str) -> Option<&'a str> {
     let open = format!("<{tag}>");
     let start = doc.find(&open)? + open.len();
     let end = doc[start..].find("</")? + start;

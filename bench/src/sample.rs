@@ -2,7 +2,10 @@
 //! in a background thread, CPU time (`utime + stime` of `/proc/<pid>/stat`) at the start and
 //! the end of a measured phase.
 //!
-//! Owns the parsing of those two files. Must not signal or otherwise touch the processes it
+//! For `make soak` also the thread count (`Threads:` in the same status file) and the number of
+//! open file descriptors (entries of `/proc/<pid>/fd`).
+//!
+//! Owns the parsing of those files. Must not signal or otherwise touch the processes it
 //! watches; a process that vanished reads as zero.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -47,6 +50,16 @@ impl Pid {
         kib_field(&format!("{}/status", self.dir()), "VmRSS:")
     }
 
+    /// Threads of the process (0 if it is gone).
+    pub fn threads(self) -> u64 {
+        kib_field(&format!("{}/status", self.dir()), "Threads:")
+    }
+
+    /// Open file descriptors (entries of `/proc/<pid>/fd`; 0 if the process is gone).
+    pub fn fds(self) -> u64 {
+        std::fs::read_dir(format!("{}/fd", self.dir())).map_or(0, |d| d.count() as u64)
+    }
+
     /// User + system CPU seconds so far (0 if the process is gone).
     pub fn cpu_s(self) -> f64 {
         let Ok(stat) = std::fs::read_to_string(format!("{}/stat", self.dir())) else {
@@ -68,7 +81,8 @@ pub fn dirty_kib() -> u64 {
     kib_field("/proc/meminfo", "Dirty:")
 }
 
-/// The value of the `name  N kB` line of a `/proc` file, in KiB (0 if missing or unreadable).
+/// The value of the `name  N kB` line of a `/proc` file, in KiB (0 if missing or unreadable);
+/// also the plain number of a `name  N` line (`Threads:`).
 fn kib_field(path: &str, name: &str) -> u64 {
     std::fs::read_to_string(path)
         .ok()
@@ -165,6 +179,10 @@ mod tests {
     #[test]
     fn reads_this_process() {
         assert!(Pid::Myself.rss_kib() > 0);
+        // The test harness runs this test on a thread of its own, and stdin/out/err are open.
+        assert!(Pid::Myself.threads() >= 2);
+        assert!(Pid::Myself.fds() >= 3);
+        assert_eq!(Pid::Other(u32::MAX).threads() + Pid::Other(u32::MAX).fds(), 0);
         // Spin until the kernel has charged this process some CPU time (its clock ticks are
         // coarse, and a loaded machine may give this thread little of the wall time), with a
         // generous cap so a broken reader fails instead of hanging.
