@@ -103,6 +103,7 @@ pub(crate) trait Backend: Send + Sync {
 
     fn gc_pending(&self, max: usize) -> Result<Vec<(u64, BlobRef)>>;
     fn gc_claim(&self, max: usize, lease: Duration) -> Result<Vec<(u64, BlobRef)>>;
+    fn gc_release(&self, ids: &[u64]) -> Result<()>;
     fn gc_queue_len(&self) -> Result<usize>;
     fn gc_done(&self, ids: &[u64]) -> Result<()>;
     fn gc_enqueue(&self, blobs: &[BlobRef]) -> Result<()>;

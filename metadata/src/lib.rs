@@ -351,6 +351,15 @@ impl Registry {
         self.backend.gc_claim(max, lease)
     }
 
+    /// Ends the claims on the given queue entries early (their blobs could not be deleted now),
+    /// so the next claim, by anyone, gets them again. Unknown ids are ignored.
+    pub fn gc_release(&self, ids: &[u64]) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.backend.gc_release(ids)
+    }
+
     /// How many blobs are queued for deletion (a metrics scrape, not a hot path).
     pub fn gc_queue_len(&self) -> Result<usize> {
         self.backend.gc_queue_len()

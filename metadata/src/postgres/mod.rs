@@ -415,6 +415,10 @@ impl Backend for PgBackend {
         self.queue_claim(max, lease)
     }
 
+    fn gc_release(&self, ids: &[u64]) -> Result<()> {
+        self.queue_release(ids)
+    }
+
     fn gc_queue_len(&self) -> Result<usize> {
         self.queue_len()
     }

@@ -83,6 +83,20 @@ impl PgBackend {
         })
     }
 
+    /// See `Registry::gc_release`.
+    pub(super) fn queue_release(&self, ids: &[u64]) -> Result<()> {
+        let ids: Vec<i64> = ids.iter().map(|id| sql_id(*id)).collect();
+        with_client!(self, |c| {
+            exec(
+                &c,
+                "UPDATE gc SET claimed_until = NULL WHERE id = ANY($1)",
+                &[&ids],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
     /// See `Registry::gc_enqueue`.
     pub(super) fn queue_add(&self, blobs: &[BlobRef]) -> Result<()> {
         transaction!(self, |tx| {

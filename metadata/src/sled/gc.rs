@@ -108,6 +108,14 @@ impl SledBackend {
         })
     }
 
+    /// Ends the claims on `ids`.
+    pub fn gc_release(&self, ids: &[u64]) {
+        let mut claims = self.gc_claims.lock().unwrap_or_else(PoisonError::into_inner);
+        for id in ids {
+            claims.remove(id);
+        }
+    }
+
     /// Claims up to `max` entries not claimed by a lease still running, oldest first.
     pub fn gc_claim(&self, max: usize, lease: Duration) -> Result<Vec<(u64, BlobRef)>> {
         let mut claims = self.gc_claims.lock().unwrap_or_else(PoisonError::into_inner);

@@ -326,6 +326,11 @@ impl Backend for SledBackend {
         SledBackend::gc_claim(self, max, lease)
     }
 
+    fn gc_release(&self, ids: &[u64]) -> Result<()> {
+        SledBackend::gc_release(self, ids);
+        Ok(())
+    }
+
     fn gc_queue_len(&self) -> Result<usize> {
         SledBackend::gc_queue_len(self)
     }
