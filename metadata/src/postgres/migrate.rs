@@ -20,6 +20,10 @@ const LOCK_KEY: i64 = 0x0000_6773_336d_6967;
 /// Applies the missing migrations (see the module doc).
 pub(super) async fn run(client: &mut deadpool_postgres::Object) -> Result<()> {
     let tx = client.transaction().await.map_err(pg)?;
+    // "relation ... already exists, skipping" at every open is not news.
+    tx.batch_execute("SET LOCAL client_min_messages = warning")
+        .await
+        .map_err(pg)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY])
         .await
         .map_err(pg)?;
