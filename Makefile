@@ -4,7 +4,7 @@ CARGO ?= cargo
 export GLUSTER_VOLUME ?= s3vol
 export GLUSTERS3_TEST_VOLUME ?= $(GLUSTER_VOLUME)
 
-.PHONY: all volume volume-down cluster cluster-down cluster-smoke ha ha-down ha-test faults soak build fmt lint test fuzz fuzz-smoke run ci conformance bench clean
+.PHONY: all volume volume-down pg pg-down cluster cluster-down cluster-smoke ha ha-down ha-test faults soak build fmt lint test fuzz fuzz-smoke run ci conformance bench clean
 
 all: build
 
@@ -15,6 +15,14 @@ volume:
 ## volume-down: stop and delete the local volume (keeps glusterd and packages)
 volume-down:
 	bash scripts/gluster-down.sh
+
+## pg: a throwaway local PostgreSQL for the registry's PostgreSQL tests (127.0.0.1:55432, trust auth)
+pg:
+	bash scripts/pg-up.sh
+
+## pg-down: stop it (its data stays in /var/tmp/glusters3-pg)
+pg-down:
+	bash scripts/pg-down.sh
 
 ## cluster: three Gluster peers in network namespaces on this machine, volumes c3 (1 x 3) and c6 (2 x 3)
 cluster:
@@ -66,12 +74,16 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 ## test: the volume, then lint, then every test against the real volume (S3 suite in both addressing styles),
-## then the smoke on the namespace cluster (three Gluster peers), then every fuzz target for 30 s;
-## docker-compose.yml checked statically
+## the registry suite a second time on a local PostgreSQL (scripts/pg-up.sh), then three gateways on one
+## PostgreSQL registry (make ha-test), then the smoke on the namespace cluster (three Gluster peers), then
+## every fuzz target for 30 s; docker-compose.yml checked statically
 test: volume lint
 	bash scripts/check-compose.sh
 	$(CARGO) test --workspace --all-targets
 	GLUSTERS3_TEST_STYLE=vhost $(CARGO) test -p gateway --test integration -- --skip recovery --skip crash
+	bash scripts/pg-up.sh
+	GLUSTERS3_TEST_POSTGRES=$$(bash scripts/pg-up.sh) $(CARGO) test -p metadata --test integration
+	$(MAKE) ha-test
 	$(MAKE) cluster-smoke
 	$(MAKE) fuzz-smoke
 

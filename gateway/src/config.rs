@@ -79,6 +79,7 @@ struct FileConfig {
     volume: Option<String>,
     volfile_servers: Option<Vec<String>>,
     registry_dir: Option<PathBuf>,
+    registry: Option<String>,
     blob_root: Option<String>,
     gfapi_log: Option<PathBuf>,
     init_timeout_secs: Option<u64>,
@@ -154,6 +155,10 @@ pub struct ServeArgs {
     /// Directory of the registry (sled) [default: /var/lib/glusters3/registry].
     #[arg(long, env = "GLUSTERS3_REGISTRY_DIR")]
     pub registry_dir: Option<PathBuf>,
+    /// The registry on PostgreSQL instead: `postgres://user@host1,host2/db?target_session_attrs=read-write`
+    /// (several gateways may share it). Exclusive with --registry-dir.
+    #[arg(long, env = "GLUSTERS3_REGISTRY")]
+    pub registry: Option<String>,
     /// Directory on the volume that holds the gateway's blobs [default: /.s3].
     #[arg(long, env = "GLUSTERS3_BLOB_ROOT")]
     pub blob_root: Option<String>,
@@ -224,8 +229,11 @@ pub struct Config {
     pub volume: String,
     /// Volfile servers (`host[:port]`).
     pub volfile_servers: Vec<String>,
-    /// Registry directory.
+    /// Registry directory (sled; unused when `registry_url` is set).
     pub registry_dir: PathBuf,
+    /// The PostgreSQL registry's URL, if the registry is on PostgreSQL (`registry` in the file,
+    /// `--registry`); `None`: sled in `registry_dir`.
+    pub registry_url: Option<String>,
     /// Top directory of the blobs on the volume.
     pub blob_root: String,
     /// gfapi log file.
@@ -309,6 +317,7 @@ impl Config {
             .or(file.volume)
             .unwrap_or_else(|| "s3vol".into());
         let volumes = Self::volumes(file_volumes, &volume, &volfile_servers, &region)?;
+        let (registry_dir, registry_url) = Self::registry(args, file.registry_dir, file.registry)?;
         Ok(Config {
             listen: args
                 .listen
@@ -325,11 +334,8 @@ impl Config {
                 .collect(),
             volume,
             volfile_servers,
-            registry_dir: args
-                .registry_dir
-                .clone()
-                .or(file.registry_dir)
-                .unwrap_or_else(|| "/var/lib/glusters3/registry".into()),
+            registry_dir,
+            registry_url,
             blob_root: args
                 .blob_root
                 .clone()
@@ -381,6 +387,42 @@ impl Config {
     }
 
     /// The region (default us-east-1), checked.
+    /// The registry directory (sled) and the PostgreSQL URL, checked: `postgres://` or
+    /// `postgresql://`, and not together with a registry directory (exactly one registry).
+    fn registry(
+        args: &ServeArgs,
+        file_dir: Option<PathBuf>,
+        file_url: Option<String>,
+    ) -> Result<(PathBuf, Option<String>), String> {
+        let dir_given = args.registry_dir.is_some() || file_dir.is_some();
+        let dir = args
+            .registry_dir
+            .clone()
+            .or(file_dir)
+            .unwrap_or_else(|| "/var/lib/glusters3/registry".into());
+        let Some(url) = args.registry.clone().or(file_url).filter(|u| !u.is_empty()) else {
+            return Ok((dir, None));
+        };
+        if dir_given {
+            return Err("registry and registry_dir are exclusive: give one registry".into());
+        }
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err("registry must be a postgres:// URL (registry_dir is for sled)".into());
+        }
+        Ok((dir, Some(url)))
+    }
+
+    /// Where the registry is: PostgreSQL if `registry_url` is set, else sled in `registry_dir`.
+    pub fn registry_location(&self) -> metadata::RegistryLocation {
+        match &self.registry_url {
+            Some(url) => metadata::RegistryLocation::Postgres(url.clone()),
+            None => metadata::RegistryLocation::Sled {
+                dir: self.registry_dir.clone(),
+                cache_bytes: self.registry_cache,
+            },
+        }
+    }
+
     fn region(given: Option<String>) -> Result<String, String> {
         let region = given.unwrap_or_else(|| "us-east-1".into());
         if region.is_empty() || !region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {

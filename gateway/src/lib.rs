@@ -156,9 +156,8 @@ impl Running {
 /// Opens the registry and starts the S3 and admin listeners and the sweeper on `vol`.
 /// Ports 0 pick free ports (tests); the bound addresses are in [`Running`].
 pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
-    let reg_dir = config.registry_dir.clone();
+    let location = config.registry_location();
     let blob_root = config.blob_root.clone();
-    let registry_cache = config.registry_cache;
     let open_blobs = config.open_blobs;
     let metrics = Arc::new(metrics::Metrics::new());
     let cluster = gluster::Collector::new(&config);
@@ -166,9 +165,15 @@ pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
     let gfapi_timings = metrics.gfapi();
     let conf = config.clone();
     let (registry, stores) = blocking::run(move || -> io::Result<_> {
-        std::fs::create_dir_all(&reg_dir)?;
-        let registry = metadata::Registry::open_with_cache(&reg_dir, registry_cache)
-            .map_err(|e| io::Error::other(format!("opening the registry in {}: {e}", reg_dir.display())))?;
+        if let metadata::RegistryLocation::Sled { dir, .. } = &location {
+            std::fs::create_dir_all(dir)?;
+        }
+        let registry = metadata::Registry::open_location(&location).map_err(|e| {
+            let cause = std::error::Error::source(&e)
+                .map(|c| format!(": {c}"))
+                .unwrap_or_default();
+            io::Error::other(format!("opening the registry at {location}: {e}{cause}"))
+        })?;
         let node = node_name(&conf);
         let prepare = |s: BlobStore| {
             s.with_open_blobs(open_blobs)

@@ -1,5 +1,6 @@
 //! The `gateway` binary: `gateway serve` runs the S3 gateway; `gateway fsck` and `gateway
-//! reindex` are the offline recovery tools (`gateway::recovery`). Parses the command line, sets
+//! reindex` are the offline recovery tools, `gateway registry export|import` moves the registry
+//! between engines (`gateway::recovery`). Parses the command line, sets
 //! up logging, connects the volume (under the `glfs_init` watchdog) and runs until SIGINT or
 //! SIGTERM, or until the tool is done. Must not hold S3 or recovery logic.
 //!
@@ -12,6 +13,7 @@ use clap::{Parser, Subcommand};
 use gateway::config::{Config, ServeArgs};
 use gateway::recovery::fsck::{FsckArgs, FsckOptions};
 use gateway::recovery::reindex::ReindexArgs;
+use gateway::recovery::transfer::RegistryArgs;
 use gateway::recovery::EXIT_ERROR;
 
 /// glusters3: an S3 gateway over GlusterFS.
@@ -33,6 +35,9 @@ enum Command {
     /// user.s3.meta xattrs). The gateway must be
     /// stopped. Exit 0 done, 1 some blobs unusable, 2 error.
     Reindex(ReindexArgs),
+    /// Move the registry to or from a file (`export --out FILE`, `import --in FILE` into an
+    /// empty registry): how a namespace moves between sled and PostgreSQL. Exit 0 done, 2 error.
+    Registry(RegistryArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +47,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(&args),
         Command::Fsck(args) => fsck(&args),
         Command::Reindex(args) => reindex(&args),
+        Command::Registry(args) => ExitCode::from(gateway::recovery::transfer::run(&args)),
     }
 }
 

@@ -27,6 +27,10 @@ use crate::{background, blocking};
 const PERIOD: Duration = Duration::from_secs(2);
 /// Blobs deleted per batch.
 const BATCH: usize = 256;
+/// How long a claimed batch is this sweeper's alone (other gateways sharing a PostgreSQL
+/// registry skip it); a batch whose sweeper died, or whose blob could not be deleted, is handed
+/// out again after it.
+const CLAIM_LEASE: Duration = Duration::from_secs(300);
 /// Least time between two stale-temp passes.
 pub const TEMP_PERIOD: Duration = Duration::from_secs(600);
 /// A temp file not written to for this long is stale.
@@ -37,19 +41,26 @@ pub async fn sweep_once(state: &Arc<AppState>) -> usize {
     let reg = state.registry.clone();
     let stores = state.stores.clone();
     let res = blocking::run(move || -> Result<usize, String> {
-        let pending = reg.gc_pending(BATCH).map_err(|e| e.to_string())?;
+        let pending = reg.gc_claim(BATCH, CLAIM_LEASE).map_err(|e| e.to_string())?;
         let mut done = Vec::with_capacity(pending.len());
+        let mut failed = Vec::new();
         for (id, blob) in &pending {
             let Some(store) = stores.get(&blob.volume) else {
+                // Another gateway sharing the registry may serve that volume: its claim will
+                // get the entry once this lease ends.
                 tracing::warn!(path = %blob.path, volume = %blob.volume, "sweeper: volume not served, blob left queued");
                 continue;
             };
             match store.delete(&blob.path) {
                 Ok(()) => done.push(*id),
-                Err(e) => tracing::warn!(path = %blob.path, error = %e, "sweeper: deleting blob"),
+                Err(e) => {
+                    tracing::warn!(path = %blob.path, error = %e, "sweeper: deleting blob");
+                    failed.push(*id);
+                }
             }
         }
         reg.gc_done(&done).map_err(|e| e.to_string())?;
+        reg.gc_release(&failed).map_err(|e| e.to_string())?;
         Ok(done.len())
     })
     .await;

@@ -1,8 +1,9 @@
 //! The registry's one error type.
 //!
 //! It owns the mapping from storage-engine failures and corrupt records to typed outcomes the gateway
-//! can turn into S3 errors. It must not leak sled types except as the `source` of
-//! [`Error::Storage`], so a later engine swap does not change this enum's shape.
+//! can turn into S3 errors. It must not leak engine types (sled, PostgreSQL) except as the boxed
+//! `source` of [`Error::Storage`] and [`Error::Unavailable`], so the backend in use does not change
+//! this enum's shape.
 
 /// Everything a registry call can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -39,13 +40,21 @@ pub enum Error {
     /// A record could not be serialised. This is a bug in this crate, not a data problem.
     #[error("cannot encode a registry record: {0}")]
     Encode(String),
-    /// The storage engine failed (I/O error, engine corruption, engine bug).
+    /// The storage engine failed (I/O error, engine corruption, engine bug, an SQL error).
     #[error("registry storage error")]
-    Storage(#[source] sled::Error),
+    Storage(#[source] BoxError),
+    /// The storage engine cannot be reached right now (the PostgreSQL connection was lost or
+    /// refused, the server is shutting down or is a read-only standby after a failover). Nothing
+    /// was committed unless the loss came during the commit itself; retrying later may succeed.
+    #[error("registry storage unavailable")]
+    Unavailable(#[source] BoxError),
     /// Reading or writing an export stream failed.
     #[error("export stream I/O error")]
     Io(#[source] std::io::Error),
 }
+
+/// The boxed cause of an engine error.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// The registry's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -58,6 +67,6 @@ pub(crate) trait StorageExt<T> {
 
 impl<T> StorageExt<T> for std::result::Result<T, sled::Error> {
     fn storage(self) -> Result<T> {
-        self.map_err(Error::Storage)
+        self.map_err(|e| Error::Storage(Box::new(e)))
     }
 }

@@ -1,25 +1,24 @@
 //! Export and import: the whole registry as an engine-independent stream.
 //!
-//! Owns the stream format, which is how the registry moves to another engine or gets snapshotted to
-//! the volume: the magic line `glusters3-registry-export`, a format version byte, then frames of
-//! `tag (u8) ++ length (u32 BE) ++ body`, where a body is a versioned value like those stored in
-//! the trees (bucket, object, upload, part, GC entry), and a final frame of tag 0 whose body is the
-//! record count (u64 BE), so a truncated stream is detected. Derived data (the `stats` counters)
-//! is not exported; import recomputes it. It must not depend on sled's on-disk format, and
-//! import must only fill an empty registry.
+//! Owns the stream format, which is how the registry moves to another engine (sled <-> PostgreSQL)
+//! or gets snapshotted to the volume: the magic line `glusters3-registry-export`, a format version
+//! byte, then frames of `tag (u8) ++ length (u32 BE) ++ body`, where a body is a versioned value
+//! (bucket, object, upload, part, GC entry), and a final frame of tag 0 whose body is the record
+//! count (u64 BE), so a truncated stream is detected. Derived data (the `stats` counters) is not
+//! exported; import recomputes it. It must not depend on any engine's storage format: engines
+//! hand records over as [`Record`]s ([`crate::backend::Backend::export_records`] /
+//! [`crate::backend::Backend::import_records`]), and import must only fill an empty registry.
 //!
-//! The export is not a point-in-time snapshot (sled has none): take it from a quiescent registry.
+//! The sled export is not a point-in-time snapshot (sled has none): take it from a quiescent
+//! registry. The PostgreSQL export reads one snapshot (a repeatable-read transaction).
 
 use std::io::{BufWriter, Read, Write};
-use std::sync::atomic::Ordering;
 
 use serde::{Deserialize, Serialize};
 
-use crate::buckets::StoredBucket;
-use crate::codec::{decode, encode, object_key, read_u64, BUCKET_ID_LEN};
-use crate::error::StorageExt;
-use crate::multipart::{index_key, part_key, valid_upload_id, StoredUpload, UPLOAD_ID_LEN};
-use crate::{BlobRef, Error, ObjectRecord, PartRecord, Registry, Result, META_ID_BASE};
+use crate::codec::{decode, encode, read_u64};
+use crate::stored::{valid_upload_id, StoredBucket, StoredUpload};
+use crate::{BlobRef, Error, ObjectRecord, PartRecord, Registry, Result};
 
 const MAGIC: &[u8] = b"glusters3-registry-export\n";
 const STREAM_VERSION: u8 = 1;
@@ -33,34 +32,59 @@ const TAG_UPLOAD: u8 = 3;
 const TAG_PART: u8 = 4;
 const TAG_GC: u8 = 5;
 
+/// An object with its place.
 #[derive(Serialize, Deserialize, Default)]
 #[serde(default)]
-struct ExportObject {
-    bucket: u64,
-    key: Vec<u8>,
-    record: ObjectRecord,
+pub(crate) struct ExportObject {
+    pub(crate) bucket: u64,
+    pub(crate) key: Vec<u8>,
+    pub(crate) record: ObjectRecord,
 }
 
+/// An upload with its id.
 #[derive(Serialize, Deserialize, Default)]
 #[serde(default)]
-struct ExportUpload {
-    id: String,
-    upload: StoredUpload,
+pub(crate) struct ExportUpload {
+    pub(crate) id: String,
+    pub(crate) upload: StoredUpload,
 }
 
+/// A part with its upload and number.
 #[derive(Serialize, Deserialize, Default)]
 #[serde(default)]
-struct ExportPart {
-    upload_id: String,
-    part: u32,
-    record: PartRecord,
+pub(crate) struct ExportPart {
+    pub(crate) upload_id: String,
+    pub(crate) part: u32,
+    pub(crate) record: PartRecord,
 }
 
+/// A GC queue entry with its id.
 #[derive(Serialize, Deserialize, Default)]
 #[serde(default)]
-struct ExportGc {
-    id: u64,
-    blob: BlobRef,
+pub(crate) struct ExportGc {
+    pub(crate) id: u64,
+    pub(crate) blob: BlobRef,
+}
+
+/// One exported record, as engines produce and consume them.
+pub(crate) enum Record {
+    /// A bucket (its `deleting` mark is always clear in a stream).
+    Bucket(StoredBucket),
+    /// An object.
+    Object(ExportObject),
+    /// An upload in progress.
+    Upload(ExportUpload),
+    /// A part of an upload in progress.
+    Part(ExportPart),
+    /// A GC queue entry.
+    Gc(ExportGc),
+}
+
+/// The sequence number at the front of an upload id (ids handed out later must stay above it).
+pub(crate) fn upload_seq(id: &str) -> u64 {
+    id.get(..16)
+        .and_then(|s| u64::from_str_radix(s, 16).ok())
+        .unwrap_or(0)
 }
 
 fn io(e: std::io::Error) -> Error {
@@ -85,188 +109,128 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> Result<()> {
     })
 }
 
-/// The sequence number at the front of an upload id.
-fn upload_seq(id: &str) -> u64 {
-    id.get(..16)
-        .and_then(|s| u64::from_str_radix(s, 16).ok())
-        .unwrap_or(0)
+/// Writes one record as a frame.
+fn write_record(w: &mut impl Write, record: Record) -> Result<()> {
+    match record {
+        Record::Bucket(mut bucket) => {
+            bucket.deleting = false;
+            write_frame(w, TAG_BUCKET, &encode(&bucket)?)
+        }
+        Record::Object(o) => write_frame(w, TAG_OBJECT, &encode(&o)?),
+        Record::Upload(u) => write_frame(w, TAG_UPLOAD, &encode(&u)?),
+        Record::Part(p) => write_frame(w, TAG_PART, &encode(&p)?),
+        Record::Gc(g) => write_frame(w, TAG_GC, &encode(&g)?),
+    }
+}
+
+/// Reads the magic line and version.
+fn read_header(r: &mut impl Read) -> Result<()> {
+    let mut magic = [0u8; MAGIC.len() + 1];
+    read_full(r, &mut magic)?;
+    if &magic[..MAGIC.len()] != MAGIC {
+        return Err(Error::Corrupt("not a registry export stream".to_owned()));
+    }
+    if magic[MAGIC.len()] != STREAM_VERSION {
+        return Err(Error::Corrupt(format!(
+            "unknown export stream version {}",
+            magic[MAGIC.len()]
+        )));
+    }
+    Ok(())
+}
+
+/// Reads the next frame: `None` at a valid end marker (`count` records were read before it).
+fn read_record(r: &mut impl Read, count: u64) -> Result<Option<Record>> {
+    let mut header = [0u8; 5];
+    read_full(r, &mut header)?;
+    let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]);
+    if len > MAX_FRAME {
+        return Err(Error::Corrupt(format!("export frame of {len} bytes")));
+    }
+    let mut body = vec![0u8; len as usize];
+    read_full(r, &mut body)?;
+    Ok(Some(match header[0] {
+        TAG_END => {
+            let expected = read_u64("export end marker", &body)?;
+            if expected != count {
+                return Err(Error::Corrupt(format!(
+                    "export holds {count} records, its end marker says {expected}"
+                )));
+            }
+            return Ok(None);
+        }
+        TAG_BUCKET => {
+            let mut bucket: StoredBucket = decode("exported bucket", &body)?;
+            bucket.deleting = false;
+            Record::Bucket(bucket)
+        }
+        TAG_OBJECT => Record::Object(decode("exported object", &body)?),
+        TAG_UPLOAD => {
+            let u: ExportUpload = decode("exported upload", &body)?;
+            if !valid_upload_id(&u.id) {
+                return Err(Error::Corrupt(format!("exported upload id {:?}", u.id)));
+            }
+            Record::Upload(u)
+        }
+        TAG_PART => {
+            let p: ExportPart = decode("exported part", &body)?;
+            if !valid_upload_id(&p.upload_id) {
+                return Err(Error::Corrupt(format!(
+                    "exported part of upload {:?}",
+                    p.upload_id
+                )));
+            }
+            Record::Part(p)
+        }
+        TAG_GC => Record::Gc(decode("exported gc entry", &body)?),
+        tag => return Err(Error::Corrupt(format!("unknown export frame tag {tag}"))),
+    }))
 }
 
 impl Registry {
     /// Writes every bucket, object, upload, part and GC queue entry to `w` (see the module doc for
     /// the format) and returns the number of records written.
     pub fn export(&self, w: &mut impl Write) -> Result<u64> {
-        let i = &self.inner;
         let mut w = BufWriter::new(w);
         w.write_all(MAGIC).map_err(io)?;
         w.write_all(&[STREAM_VERSION]).map_err(io)?;
         let mut count = 0u64;
-        for item in &i.buckets {
-            let (_, v) = item.storage()?;
-            let mut bucket: StoredBucket = decode("bucket", &v)?;
-            bucket.deleting = false;
-            write_frame(&mut w, TAG_BUCKET, &encode(&bucket)?)?;
+        self.backend.export_records(&mut |record| {
+            write_record(&mut w, record)?;
             count += 1;
-        }
-        for item in &i.objects {
-            let (k, v) = item.storage()?;
-            let object = ExportObject {
-                bucket: read_u64("object key", &k)?,
-                key: k[BUCKET_ID_LEN..].to_vec(),
-                record: decode("object", &v)?,
-            };
-            write_frame(&mut w, TAG_OBJECT, &encode(&object)?)?;
-            count += 1;
-        }
-        for item in &i.uploads {
-            let (k, v) = item.storage()?;
-            let id = String::from_utf8(k.to_vec())
-                .map_err(|_| Error::Corrupt("upload id is not UTF-8".to_owned()))?;
-            write_frame(
-                &mut w,
-                TAG_UPLOAD,
-                &encode(&ExportUpload {
-                    id,
-                    upload: decode("upload", &v)?,
-                })?,
-            )?;
-            count += 1;
-        }
-        for item in &i.parts {
-            let (k, v) = item.storage()?;
-            let (id, number) = k
-                .split_at_checked(UPLOAD_ID_LEN)
-                .ok_or_else(|| Error::Corrupt("short part key".to_owned()))?;
-            let part = ExportPart {
-                upload_id: String::from_utf8(id.to_vec())
-                    .map_err(|_| Error::Corrupt("upload id is not UTF-8".to_owned()))?,
-                part: <[u8; 4]>::try_from(number)
-                    .map(u32::from_be_bytes)
-                    .map_err(|_| Error::Corrupt("part key of the wrong length".to_owned()))?,
-                record: decode("part", &v)?,
-            };
-            write_frame(&mut w, TAG_PART, &encode(&part)?)?;
-            count += 1;
-        }
-        for item in &i.gc {
-            let (k, v) = item.storage()?;
-            let entry = ExportGc {
-                id: read_u64("gc queue key", &k)?,
-                blob: decode("gc entry", &v)?,
-            };
-            write_frame(&mut w, TAG_GC, &encode(&entry)?)?;
-            count += 1;
-        }
+            Ok(())
+        })?;
         write_frame(&mut w, TAG_END, &count.to_be_bytes())?;
         w.flush().map_err(io)?;
         Ok(count)
     }
 
-    /// Loads a stream written by [`Registry::export`] into this registry, which must be empty
-    /// ([`Error::ImportTargetNotEmpty`] otherwise), and returns the number of records read. Ids
-    /// (buckets, uploads, GC entries) are preserved, and ids handed out later stay above them. The
-    /// per-bucket counters are not in the stream: they are recomputed from the imported objects. On
-    /// error the registry holds a partial import: discard it. Call [`Registry::flush`] afterwards.
+    /// Loads a stream written by [`Registry::export`] (from either engine) into this registry,
+    /// which must be empty ([`Error::ImportTargetNotEmpty`] otherwise), and returns the number of
+    /// records read. Ids (buckets, uploads, GC entries) are preserved, and ids handed out later
+    /// stay above them. The per-bucket counters are not in the stream: they are recomputed from
+    /// the imported objects. On a corrupt stream the sled engine holds a partial import (discard
+    /// it); the PostgreSQL engine imports in one transaction and holds nothing. Call
+    /// [`Registry::flush`] afterwards.
     pub fn import(&self, r: &mut impl Read) -> Result<u64> {
-        let i = &self.inner;
-        let data_trees = [
-            &i.buckets,
-            &i.bucket_ids,
-            &i.objects,
-            &i.uploads,
-            &i.upload_index,
-            &i.parts,
-            &i.gc,
-            &i.stats,
-        ];
-        if data_trees.iter().any(|t| !t.is_empty()) {
-            return Err(Error::ImportTargetNotEmpty);
-        }
-        let mut magic = [0u8; MAGIC.len() + 1];
-        read_full(r, &mut magic)?;
-        if &magic[..MAGIC.len()] != MAGIC {
-            return Err(Error::Corrupt("not a registry export stream".to_owned()));
-        }
-        if magic[MAGIC.len()] != STREAM_VERSION {
-            return Err(Error::Corrupt(format!(
-                "unknown export stream version {}",
-                magic[MAGIC.len()]
-            )));
-        }
         let mut count = 0u64;
-        let mut max_id = 0u64;
-        loop {
-            let mut header = [0u8; 5];
-            read_full(r, &mut header)?;
-            let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]);
-            if len > MAX_FRAME {
-                return Err(Error::Corrupt(format!("export frame of {len} bytes")));
+        let mut header_read = false;
+        let mut done = false;
+        self.backend.import_records(&mut || {
+            if !header_read {
+                read_header(r)?;
+                header_read = true;
             }
-            let mut body = vec![0u8; len as usize];
-            read_full(r, &mut body)?;
-            match header[0] {
-                TAG_END => {
-                    let expected = read_u64("export end marker", &body)?;
-                    if expected != count {
-                        return Err(Error::Corrupt(format!(
-                            "export holds {count} records, its end marker says {expected}"
-                        )));
-                    }
-                    break;
-                }
-                TAG_BUCKET => {
-                    let mut bucket: StoredBucket = decode("exported bucket", &body)?;
-                    bucket.deleting = false;
-                    max_id = max_id.max(bucket.id);
-                    i.buckets
-                        .insert(bucket.name.as_bytes(), encode(&bucket)?)
-                        .storage()?;
-                    i.bucket_ids
-                        .insert(bucket.id.to_be_bytes(), encode(&bucket.name)?)
-                        .storage()?;
-                }
-                TAG_OBJECT => {
-                    let o: ExportObject = decode("exported object", &body)?;
-                    i.objects
-                        .insert(object_key(o.bucket, &o.key), encode(&o.record)?)
-                        .storage()?;
-                }
-                TAG_UPLOAD => {
-                    let u: ExportUpload = decode("exported upload", &body)?;
-                    if !valid_upload_id(&u.id) {
-                        return Err(Error::Corrupt(format!("exported upload id {:?}", u.id)));
-                    }
-                    max_id = max_id.max(upload_seq(&u.id));
-                    i.upload_index
-                        .insert(index_key(u.upload.bucket, &u.upload.record.key, &u.id), &[])
-                        .storage()?;
-                    i.uploads.insert(u.id.as_bytes(), encode(&u.upload)?).storage()?;
-                }
-                TAG_PART => {
-                    let p: ExportPart = decode("exported part", &body)?;
-                    if !valid_upload_id(&p.upload_id) {
-                        return Err(Error::Corrupt(format!(
-                            "exported part of upload {:?}",
-                            p.upload_id
-                        )));
-                    }
-                    i.parts
-                        .insert(part_key(&p.upload_id, p.part), encode(&p.record)?)
-                        .storage()?;
-                }
-                TAG_GC => {
-                    let g: ExportGc = decode("exported gc entry", &body)?;
-                    max_id = max_id.max(g.id);
-                    i.gc.insert(g.id.to_be_bytes(), encode(&g.blob)?).storage()?;
-                }
-                tag => return Err(Error::Corrupt(format!("unknown export frame tag {tag}"))),
+            if done {
+                return Ok(None);
             }
-            count += 1;
-        }
-        let base = i.id_base.load(Ordering::SeqCst).max(max_id.saturating_add(1));
-        i.meta.insert(META_ID_BASE, encode(&base)?).storage()?;
-        i.id_base.store(base, Ordering::SeqCst);
-        self.rebuild_stats()?;
+            let record = read_record(r, count)?;
+            match record {
+                Some(_) => count += 1,
+                None => done = true,
+            }
+            Ok(record)
+        })?;
         Ok(count)
     }
 }

@@ -1,92 +1,76 @@
-//! The gateway's registry: bucket and object metadata, multipart state and the blob garbage queue,
-//! in an embedded sled database behind a typed, blocking API.
+//! The gateway's registry: bucket and object metadata, multipart state, the blob garbage queue,
+//! per-bucket counters and the event history, behind a typed, blocking API over one of two
+//! engines: an embedded sled database (the default, one gateway) or PostgreSQL (several gateways
+//! on one namespace).
 //!
 //! The registry is the namespace: listings, ETags, user metadata and multipart state are answered
 //! from it, while object bytes live in blob files on the volume, referenced by path. This crate must
-//! not do I/O on blobs, must not know HTTP or S3 wire formats, must not use an async runtime (the
-//! gateway calls it from its own blocking pool), and must not expose sled types (sled is beta; an
-//! engine swap goes through [`Registry::export`] / [`Registry::import`]).
+//! not do I/O on blobs and must not know HTTP or S3 wire formats. Its API is blocking (the gateway
+//! calls it from its own blocking pool); the PostgreSQL engine drives its async client on a
+//! runtime of its own, which the caller never sees. Engine types never appear in the API: an
+//! engine swap goes through [`Registry::export`] / [`Registry::import`].
 //!
-//! Trees (all values are a format version byte followed by named `MessagePack`, see `codec`):
-//!
-//! | tree           | key                                             | value                     |
-//! |----------------|-------------------------------------------------|---------------------------|
-//! | `buckets`      | bucket name                                     | bucket (+ `deleting` flag) |
-//! | `bucket_ids`   | bucket id (u64 BE)                              | bucket name               |
-//! | `objects`      | bucket id (u64 BE) ++ key bytes                 | [`ObjectRecord`]          |
-//! | `uploads`      | upload id                                       | bucket id, [`UploadRecord`], parts version |
-//! | `upload_index` | bucket id ++ escaped key ++ `00 00` ++ upload id | empty                     |
-//! | `parts`        | upload id ++ part number (u32 BE)               | [`PartRecord`]            |
-//! | `gc`           | queue id (u64 BE)                               | [`BlobRef`]               |
-//! | `meta`         | `schema`, `id_base`, `stats`                    | u32, u64, u32 (1: `stats` is complete) |
-//! | `events`       | event id (u64 BE)                               | receive time, body (`events`) |
-//! | `stats`        | bucket id (u64 BE) ++ shard (u8)                | [`BucketStats`] (`stats`)  |
+//! Layout: `backend` is the operation-level engine trait; `sled` and `postgres` implement it
+//! (their module docs give the trees and the tables); `list` (listing over an ordered range scan)
+//! and `export` (the stream format) are shared by both, as are the record types and their
+//! versioned `MessagePack` encoding (`codec`, `stored`, `types`).
 
-mod buckets;
+mod backend;
 mod codec;
 mod error;
-mod events;
 mod export;
-mod flush;
-mod gc;
 mod list;
-mod multipart;
-mod objects;
+mod postgres;
+mod sled;
 mod stats;
+mod stored;
 mod types;
 
+use std::collections::BTreeMap;
 use std::fmt;
-use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use sled::transaction::{
-    ConflictableTransactionError, ConflictableTransactionResult, TransactionError, TransactionalTree,
-};
-
-pub use error::{Error, Result};
-pub use events::EventEntry;
-pub use gc::ReferencedBlobs;
+pub use crate::sled::{DEFAULT_CACHE_BYTES, LOCK_WAIT};
+pub use error::{BoxError, Error, Result};
 pub use stats::{BucketStats, STATS_SHARDS};
 pub use types::{
-    BlobRef, BucketRecord, ListEntry, ListPage, ListQuery, ObjectRecord, PartRecord, PutCondition, Upload,
-    UploadRecord,
+    BlobRef, BucketRecord, EventEntry, ListEntry, ListPage, ListQuery, ObjectRecord, PartRecord,
+    PutCondition, Upload, UploadRecord,
 };
 
-use codec::{decode, encode};
-use error::StorageExt;
+use backend::Backend;
 
-/// Layout version of the trees (not of the values: those carry their own version byte). A registry
-/// written with another layout is refused at open.
-const SCHEMA: u32 = 1;
-const META_SCHEMA: &[u8] = b"schema";
-const META_ID_BASE: &[u8] = b"id_base";
-
-/// Handle on an open registry. Cheap to clone (an `Arc` inside); `Send + Sync`. Every method
-/// blocks on disk I/O and belongs on a blocking thread.
-#[derive(Clone)]
-pub struct Registry {
-    inner: Arc<Inner>,
+/// Where a registry lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegistryLocation {
+    /// An embedded sled database in this directory (one process at a time).
+    Sled {
+        /// The directory.
+        dir: PathBuf,
+        /// sled's page cache, bytes (see [`DEFAULT_CACHE_BYTES`]).
+        cache_bytes: u64,
+    },
+    /// A PostgreSQL database, by `postgres://` URL (several hosts and
+    /// `target_session_attrs=read-write` follow a failover).
+    Postgres(String),
 }
 
-/// The database and its trees (see the module doc for the layout).
-struct Inner {
-    db: sled::Db,
-    buckets: sled::Tree,
-    bucket_ids: sled::Tree,
-    objects: sled::Tree,
-    uploads: sled::Tree,
-    upload_index: sled::Tree,
-    parts: sled::Tree,
-    gc: sled::Tree,
-    meta: sled::Tree,
-    events: sled::Tree,
-    stats: sled::Tree,
-    /// Added to sled's `generate_id` so ids stay above every id an import brought in (a fresh
-    /// database's counter starts at zero).
-    id_base: AtomicU64,
-    flush: flush::FlushGate,
+impl fmt::Display for RegistryLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RegistryLocation::Sled { dir, .. } => write!(f, "{}", dir.display()),
+            RegistryLocation::Postgres(url) => f.write_str(&postgres::redact(url)),
+        }
+    }
+}
+
+/// Handle on an open registry. Cheap to clone (an `Arc` inside); `Send + Sync`. Every method
+/// blocks on disk or network I/O and belongs on a blocking thread.
+#[derive(Clone)]
+pub struct Registry {
+    backend: Arc<dyn Backend>,
 }
 
 const _: () = {
@@ -97,18 +81,30 @@ const _: () = {
 impl fmt::Debug for Registry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Registry")
-            .field("buckets", &self.inner.buckets.len())
-            .field("objects", &self.inner.objects.len())
+            .field("engine", &self.backend.summary())
             .finish_non_exhaustive()
     }
 }
 
+/// Iterator over every blob referenced by an object or a part (see [`Registry::referenced_blobs`]).
+pub struct ReferencedBlobs {
+    inner: backend::BlobIter,
+}
+
+impl Iterator for ReferencedBlobs {
+    type Item = Result<BlobRef>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.inner.next()
+    }
+}
+
 impl Registry {
-    /// Opens (creating it if missing) the registry stored in directory `dir`.
+    /// Opens (creating it if missing) the sled registry stored in directory `dir`.
     ///
-    /// Only one process may hold a registry open. After the last handle in this process is dropped,
-    /// sled's background threads may keep the directory's lock for a moment, so a lock conflict is
-    /// retried for up to [`LOCK_WAIT`] before failing with [`Error::Storage`].
+    /// Only one process may hold a sled registry open. After the last handle in this process is
+    /// dropped, sled's background threads may keep the directory's lock for a moment, so a lock
+    /// conflict is retried for up to [`LOCK_WAIT`] before failing with [`Error::Storage`].
     ///
     /// A bucket left marked "being deleted" by a crash during [`Registry::delete_bucket`] is restored:
     /// that delete was never acknowledged. A registry written before the per-bucket counters
@@ -121,195 +117,318 @@ impl Registry {
     /// own default (1 GiB) lets a gateway's resident set grow with every page it ever touched:
     /// measured 72 -> 715 MiB over one `make bench` run on a registry of 1,010,000 records.
     pub fn open_with_cache(dir: &Path, cache_bytes: u64) -> Result<Registry> {
-        Self::from_config(&sled::Config::new().path(dir).cache_capacity(cache_bytes))
+        Ok(Self::with_backend(Arc::new(sled::SledBackend::open(
+            dir,
+            cache_bytes,
+        )?)))
     }
 
-    /// Opens a fresh registry in a temporary location that is removed when the last handle drops
-    /// (for tests).
+    /// Opens a fresh sled registry in a temporary location that is removed when the last handle
+    /// drops (for tests).
     pub fn open_temporary() -> Result<Registry> {
-        Self::from_config(&sled::Config::new().temporary(true))
+        Ok(Self::with_backend(Arc::new(sled::SledBackend::temporary()?)))
     }
 
-    fn from_config(config: &sled::Config) -> Result<Registry> {
-        let deadline = Instant::now() + LOCK_WAIT;
-        let db = loop {
-            match config.open() {
-                Err(e) if lock_busy(&e) && Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                other => break other.storage()?,
-            }
-        };
-        let tree = |name: &str| db.open_tree(name).storage();
-        let inner = Inner {
-            buckets: tree("buckets")?,
-            bucket_ids: tree("bucket_ids")?,
-            objects: tree("objects")?,
-            uploads: tree("uploads")?,
-            upload_index: tree("upload_index")?,
-            parts: tree("parts")?,
-            gc: tree("gc")?,
-            meta: tree("meta")?,
-            events: tree("events")?,
-            stats: tree("stats")?,
-            id_base: AtomicU64::new(0),
-            flush: flush::FlushGate::default(),
-            db,
-        };
-        match inner.meta.get(META_SCHEMA).storage()? {
-            Some(v) => {
-                let schema: u32 = decode("registry schema", &v)?;
-                if schema != SCHEMA {
-                    return Err(Error::Corrupt(format!(
-                        "registry schema {schema} is not supported (this build reads {SCHEMA})"
-                    )));
-                }
-            }
-            None => {
-                inner.meta.insert(META_SCHEMA, encode(&SCHEMA)?).storage()?;
-            }
+    /// Opens the PostgreSQL registry at `url` (`postgres://user@host1,host2/db?...`), applying
+    /// the schema migrations it lacks (under an advisory lock, so gateways starting together
+    /// do not race). Several processes may hold it open at once: that is its purpose. A server
+    /// that cannot be reached fails with [`Error::Unavailable`].
+    pub fn open_url(url: &str) -> Result<Registry> {
+        Ok(Self::with_backend(Arc::new(postgres::PgBackend::open(url)?)))
+    }
+
+    /// Opens the registry at `location`.
+    pub fn open_location(location: &RegistryLocation) -> Result<Registry> {
+        match location {
+            RegistryLocation::Sled { dir, cache_bytes } => Self::open_with_cache(dir, *cache_bytes),
+            RegistryLocation::Postgres(url) => Self::open_url(url),
         }
-        if let Some(v) = inner.meta.get(META_ID_BASE).storage()? {
-            inner.id_base.store(decode("id base", &v)?, Ordering::SeqCst);
-        }
-        let registry = Registry {
-            inner: Arc::new(inner),
-        };
-        registry.restore_deleting_buckets()?;
-        registry.ensure_stats()?;
-        Ok(registry)
+    }
+
+    fn with_backend(backend: Arc<dyn Backend>) -> Registry {
+        Registry { backend }
     }
 
     /// Makes every id handed out from now on (buckets, uploads, GC entries) greater than `id`, and
     /// records that durably with the next flush. `gateway reindex` uses it so that the bucket ids of
     /// a rebuilt registry never coincide with the ids that name the existing blob directories.
     pub fn reserve_ids_through(&self, id: u64) -> Result<()> {
-        let base = self
-            .inner
-            .id_base
-            .load(Ordering::SeqCst)
-            .max(id.saturating_add(1));
-        self.inner.meta.insert(META_ID_BASE, encode(&base)?).storage()?;
-        self.inner.id_base.store(base, Ordering::SeqCst);
-        Ok(())
+        self.backend.reserve_ids_through(id)
     }
 
-    /// A new id, unique within this registry, from inside a transaction.
-    fn next_id(&self, tree: &TransactionalTree) -> sled::Result<u64> {
-        Ok(self.inner.id_base.load(Ordering::SeqCst) + tree.generate_id()?)
-    }
-}
-
-/// How long [`Registry::open`] waits for a registry lock held by sled's background threads.
-pub const LOCK_WAIT: Duration = Duration::from_secs(3);
-
-/// The page cache [`Registry::open`] gives sled, bytes. sled counts a page at its encoded size;
-/// in memory it takes about 2.5 times that (measured: 16 MiB of cache holds ~40 MiB). 16 MiB
-/// lists a page from a 1,000,000-object bucket as fast as 64 MiB did (bench: 460 vs 460 pages/s
-/// at one client), and a gateway on that registry rests at 137 MiB instead of 215.
-pub const DEFAULT_CACHE_BYTES: u64 = 16 << 20;
-
-/// True if sled failed to open because another handle holds the database's file lock (sled reports
-/// it only as an `Other` I/O error with this message).
-fn lock_busy(e: &sled::Error) -> bool {
-    matches!(e, sled::Error::Io(io) if io.to_string().starts_with("could not acquire lock"))
-}
-
-/// What a transaction closure returns.
-type TxResult<T, E = Error> = ConflictableTransactionResult<T, E>;
-
-/// Aborts a transaction with `e`.
-fn abort<T, E: From<Error>>(e: Error) -> TxResult<T, E> {
-    Err(ConflictableTransactionError::Abort(E::from(e)))
-}
-
-/// Decodes a value inside a transaction; corrupt data aborts it.
-fn tx_decode<T: serde::de::DeserializeOwned, E: From<Error>>(what: &str, bytes: &[u8]) -> TxResult<T, E> {
-    decode(what, bytes).map_err(|e| ConflictableTransactionError::Abort(E::from(e)))
-}
-
-/// Encodes a value inside a transaction.
-fn tx_encode<T: serde::Serialize, E: From<Error>>(value: &T) -> TxResult<Vec<u8>, E> {
-    encode(value).map_err(|e| ConflictableTransactionError::Abort(E::from(e)))
-}
-
-/// Turns a finished transaction into our result.
-fn finish<T>(r: std::result::Result<T, TransactionError<Error>>) -> Result<T> {
-    match r {
-        Ok(v) => Ok(v),
-        Err(TransactionError::Abort(e)) => Err(e),
-        Err(TransactionError::Storage(e)) => Err(Error::Storage(e)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn corrupt_object_record_is_an_error_not_a_panic() {
-        let reg = Registry::open_temporary().unwrap();
-        let b = reg.create_bucket("b", "o", "r", 1).unwrap();
-        reg.inner
-            .objects
-            .insert(codec::object_key(b.id, b"k"), vec![9u8, 1, 2])
-            .unwrap();
-        assert!(matches!(reg.get_object(b.id, b"k"), Err(Error::Corrupt(_))));
-        let q = ListQuery {
-            max: 10,
-            ..ListQuery::default()
-        };
-        assert!(matches!(reg.list_objects(b.id, &q), Err(Error::Corrupt(_))));
-        let put = reg.put_object(b.id, b"k", &ObjectRecord::default(), &PutCondition::None);
-        assert!(matches!(put, Err(Error::Corrupt(_))));
-        assert!(reg
-            .referenced_blobs()
-            .any(|r| matches!(r, Err(Error::Corrupt(_)))));
+    /// Creates bucket `name`, atomically. If the name is taken (by anyone: names are global) this
+    /// fails with [`Error::BucketAlreadyExists`] carrying the existing owner, so the caller can
+    /// answer `BucketAlreadyOwnedByYou` or `BucketAlreadyExists`.
+    pub fn create_bucket(&self, name: &str, owner: &str, region: &str, now_ms: u64) -> Result<BucketRecord> {
+        self.backend.create_bucket(name, owner, region, "", now_ms)
     }
 
-    #[test]
-    fn reserved_ids_stay_above_and_survive_reopen() {
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let reg = Registry::open(dir.path()).unwrap();
-            reg.reserve_ids_through(41).unwrap();
-            assert!(reg.create_bucket("a", "o", "r", 1).unwrap().id > 41);
-            reg.reserve_ids_through(7).unwrap(); // never lowers the base
-            assert!(reg.create_bucket("b", "o", "r", 1).unwrap().id > 41);
-            reg.flush().unwrap();
+    /// [`Registry::create_bucket`] for a bucket whose blobs live on `volume` (empty: the
+    /// gateway's default volume).
+    pub fn create_bucket_on(
+        &self,
+        name: &str,
+        owner: &str,
+        region: &str,
+        volume: &str,
+        now_ms: u64,
+    ) -> Result<BucketRecord> {
+        self.backend.create_bucket(name, owner, region, volume, now_ms)
+    }
+
+    /// Replaces the tag set of bucket `name` (empty: removes it), atomically. Fails with
+    /// `NoSuchBucket` if the bucket is missing or being deleted.
+    pub fn set_bucket_tags(&self, name: &str, tags: &[(String, String)]) -> Result<()> {
+        self.backend.set_bucket_tags(name, tags)
+    }
+
+    /// Looks bucket `name` up. A bucket whose delete is in progress is still returned.
+    pub fn get_bucket(&self, name: &str) -> Result<Option<BucketRecord>> {
+        self.backend.get_bucket(name)
+    }
+
+    /// Lists buckets in name order, only `owner`'s when given, starting after name `start_after`,
+    /// at most `max`. Returns the page and whether more buckets follow.
+    pub fn list_buckets(
+        &self,
+        owner: Option<&str>,
+        start_after: Option<&str>,
+        max: usize,
+    ) -> Result<(Vec<BucketRecord>, bool)> {
+        self.backend.list_buckets(owner, start_after, max)
+    }
+
+    /// Deletes bucket `name` if it holds no objects, and returns its record. In-progress multipart
+    /// uploads do not keep it (AWS deletes them with the bucket): they are aborted, and their part
+    /// blobs queued for GC, atomically with the bucket's removal. A write racing the delete either
+    /// commits first (and the delete fails with [`Error::BucketNotEmpty`]) or fails with
+    /// [`Error::NoSuchBucket`]: no object is ever orphaned. A concurrent second delete fails with
+    /// [`Error::OperationAborted`] (sled) or waits for the first (PostgreSQL).
+    pub fn delete_bucket(&self, name: &str) -> Result<BucketRecord> {
+        self.backend.delete_bucket(name)
+    }
+
+    /// The record of `key` in bucket `bucket`, if any.
+    pub fn get_object(&self, bucket: u64, key: &[u8]) -> Result<Option<ObjectRecord>> {
+        self.backend.get_object(bucket, key)
+    }
+
+    /// Writes `rec` as `key` in bucket `bucket` if `cond` holds, atomically, and returns the record
+    /// it replaced. The replaced record's blobs (except any `rec` still references) are queued for
+    /// GC in the same transaction. Fails with `NoSuchBucket` if the bucket is missing or being
+    /// deleted, `PreconditionFailed` if `cond` does not hold.
+    pub fn put_object(
+        &self,
+        bucket: u64,
+        key: &[u8],
+        rec: &ObjectRecord,
+        cond: &PutCondition,
+    ) -> Result<Option<ObjectRecord>> {
+        self.backend.put_object(bucket, key, rec, cond)
+    }
+
+    /// Replaces the tags of the object `key` currently in bucket `bucket` and returns its
+    /// updated record (`None`: no such key). The read and the write are one transaction over
+    /// the current record, so a concurrent overwrite or delete is never clobbered. Nothing else
+    /// of the record changes (ETag, mtime, blobs). Fails with `NoSuchBucket` if the bucket is
+    /// missing or being deleted.
+    pub fn set_object_tags(
+        &self,
+        bucket: u64,
+        key: &[u8],
+        tags: &[(String, String)],
+    ) -> Result<Option<ObjectRecord>> {
+        self.backend.set_object_tags(bucket, key, tags)
+    }
+
+    /// Deletes `key` from bucket `bucket` if `cond` holds, atomically, queueing its blobs for GC, and
+    /// returns the deleted record (`None`: nothing to delete, which is not an error unless `cond`
+    /// requires the object). Fails with `NoSuchBucket` if the bucket is missing or being deleted.
+    pub fn delete_object(
+        &self,
+        bucket: u64,
+        key: &[u8],
+        cond: &PutCondition,
+    ) -> Result<Option<ObjectRecord>> {
+        self.backend.delete_object(bucket, key, cond)
+    }
+
+    /// Starts a multipart upload of `rec.key` in bucket `bucket` and returns its id (URL-safe,
+    /// unique, unguessable). Fails with `NoSuchBucket` if the bucket is missing or being deleted.
+    pub fn create_upload(&self, bucket: u64, rec: &UploadRecord) -> Result<String> {
+        self.backend.create_upload(bucket, rec)
+    }
+
+    /// The upload `id`, if it is in progress.
+    pub fn get_upload(&self, id: &str) -> Result<Option<Upload>> {
+        if !stored::valid_upload_id(id) {
+            return Ok(None);
         }
-        let reg = Registry::open(dir.path()).unwrap();
-        assert!(reg.create_bucket("c", "o", "r", 1).unwrap().id > 41);
+        self.backend.get_upload(id)
     }
 
-    #[test]
-    fn unknown_schema_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let reg = Registry::open(dir.path()).unwrap();
-            reg.inner
-                .meta
-                .insert(META_SCHEMA, encode(&99u32).unwrap())
-                .unwrap();
-            reg.flush().unwrap();
+    /// Stores part `part` of upload `upload_id` and returns the part it replaced, whose blob (unless
+    /// `rec` reuses it) is queued for GC in the same transaction. Fails with `NoSuchUpload`.
+    pub fn put_part(&self, upload_id: &str, part: u32, rec: &PartRecord) -> Result<Option<PartRecord>> {
+        if !stored::valid_upload_id(upload_id) {
+            return Err(Error::NoSuchUpload);
         }
-        assert!(matches!(Registry::open(dir.path()), Err(Error::Corrupt(_))));
+        self.backend.put_part(upload_id, part, rec)
     }
 
-    #[test]
-    fn crash_during_delete_bucket_restores_the_bucket() {
-        let dir = tempfile::tempdir().unwrap();
-        let id = {
-            let reg = Registry::open(dir.path()).unwrap();
-            let b = reg.create_bucket("b", "o", "r", 1).unwrap();
-            reg.mark_deleting("b").unwrap();
-            let put = reg.put_object(b.id, b"k", &ObjectRecord::default(), &PutCondition::None);
-            assert!(matches!(put, Err(Error::NoSuchBucket)));
-            reg.flush().unwrap();
-            b.id
-        };
-        let reg = Registry::open(dir.path()).unwrap();
-        reg.put_object(id, b"k", &ObjectRecord::default(), &PutCondition::None)
-            .unwrap();
+    /// Parts of upload `upload_id` numbered above `after`, in order, at most `max`, and whether more
+    /// follow. Fails with `NoSuchUpload`.
+    pub fn list_parts(
+        &self,
+        upload_id: &str,
+        after: u32,
+        max: usize,
+    ) -> Result<(Vec<(u32, PartRecord)>, bool)> {
+        if !stored::valid_upload_id(upload_id) {
+            return Err(Error::NoSuchUpload);
+        }
+        self.backend.list_parts(upload_id, after, max)
+    }
+
+    /// In-progress uploads of bucket `bucket` whose key starts with `prefix`, ordered by key then by
+    /// initiation, at most `max`, and whether more follow. Markers as in `ListMultipartUploads`: with
+    /// only `key_marker`, uploads of keys after it; with both, also the uploads of `key_marker` whose
+    /// id sorts after `upload_id_marker`. (No delimiter support.)
+    pub fn list_uploads(
+        &self,
+        bucket: u64,
+        prefix: &[u8],
+        key_marker: Option<&[u8]>,
+        upload_id_marker: Option<&str>,
+        max: usize,
+    ) -> Result<(Vec<Upload>, bool)> {
+        if max == 0 {
+            return Ok((Vec::new(), false));
+        }
+        self.backend
+            .list_uploads(bucket, prefix, key_marker, upload_id_marker, max)
+    }
+
+    /// Aborts upload `upload_id`: removes it and its parts and queues every part blob for GC, in one
+    /// transaction. Fails with `NoSuchUpload`.
+    pub fn abort_upload(&self, upload_id: &str) -> Result<()> {
+        if !stored::valid_upload_id(upload_id) {
+            return Err(Error::NoSuchUpload);
+        }
+        self.backend.abort_upload(upload_id)
+    }
+
+    /// Completes upload `upload_id` as object `rec` (whose blobs are the chosen parts' blobs, in
+    /// order) if `cond` holds on the current object, atomically: writes the object (and counts
+    /// it), removes the upload and its parts, and queues for GC the replaced object's blobs and
+    /// the blobs of parts `rec` does not use. Returns the replaced object. Fails with
+    /// `NoSuchUpload`, `NoSuchBucket` or `PreconditionFailed` (then nothing changes).
+    pub fn complete_upload(
+        &self,
+        upload_id: &str,
+        rec: &ObjectRecord,
+        cond: &PutCondition,
+    ) -> Result<Option<ObjectRecord>> {
+        if !stored::valid_upload_id(upload_id) {
+            return Err(Error::NoSuchUpload);
+        }
+        self.backend.complete_upload(upload_id, rec, cond)
+    }
+
+    /// Up to `max` queued garbage blobs, oldest first, with their queue ids, claimed or not (a
+    /// look at the queue: sweepers use [`Registry::gc_claim`]). Entries stay queued until
+    /// [`Registry::gc_done`].
+    pub fn gc_pending(&self, max: usize) -> Result<Vec<(u64, BlobRef)>> {
+        self.backend.gc_pending(max)
+    }
+
+    /// Claims up to `max` queued garbage blobs, oldest first, for `lease`: until the lease runs
+    /// out no other claim (from this process or, on PostgreSQL, any gateway) gets them. The
+    /// claimer deletes the files and calls [`Registry::gc_done`]; a claimer that dies loses
+    /// nothing, its entries are handed out again once the lease has run out (so deleting a
+    /// missing file must be treated as success).
+    pub fn gc_claim(&self, max: usize, lease: Duration) -> Result<Vec<(u64, BlobRef)>> {
+        self.backend.gc_claim(max, lease)
+    }
+
+    /// Ends the claims on the given queue entries early (their blobs could not be deleted now),
+    /// so the next claim, by anyone, gets them again. Unknown ids are ignored.
+    pub fn gc_release(&self, ids: &[u64]) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.backend.gc_release(ids)
+    }
+
+    /// How many blobs are queued for deletion (a metrics scrape, not a hot path).
+    pub fn gc_queue_len(&self) -> Result<usize> {
+        self.backend.gc_queue_len()
+    }
+
+    /// Removes the given queue entries (their blobs have been deleted). Unknown ids are ignored.
+    pub fn gc_done(&self, ids: &[u64]) -> Result<()> {
+        self.backend.gc_done(ids)
+    }
+
+    /// Queues blobs that no record references, e.g. a blob written for a request whose registry
+    /// commit then failed. Never pass a blob that a record may reference.
+    pub fn gc_enqueue(&self, blobs: &[BlobRef]) -> Result<()> {
+        self.backend.gc_enqueue(blobs)
+    }
+
+    /// Every blob referenced by an object or by a part of an in-progress upload, for `fsck`: a file
+    /// on the volume that is neither here nor in the GC queue is an orphan. The iteration is not a
+    /// snapshot: run it against a quiescent registry, or re-check candidates before deleting.
+    pub fn referenced_blobs(&self) -> ReferencedBlobs {
+        ReferencedBlobs {
+            inner: self.backend.referenced_blobs(),
+        }
+    }
+
+    /// Appends an event received at `received` (Unix seconds) and returns its id (> 0).
+    pub fn append_event(&self, received: u64, body: &[u8]) -> Result<u64> {
+        self.backend.append_event(received, body)
+    }
+
+    /// Up to `limit` events with an id greater than `after`, oldest first (`after` 0: from the
+    /// oldest kept).
+    pub fn events_since(&self, after: u64, limit: usize) -> Result<Vec<EventEntry>> {
+        self.backend.events_since(after, limit)
+    }
+
+    /// The id of the newest kept event (0 if none).
+    pub fn last_event_id(&self) -> Result<u64> {
+        self.backend.last_event_id()
+    }
+
+    /// Drops the oldest events beyond `max_count`, and every event received more than `max_age`
+    /// ago. Returns how many were dropped.
+    pub fn trim_events(&self, max_count: usize, max_age: Duration) -> Result<usize> {
+        self.backend.trim_events(max_count, max_age)
+    }
+
+    /// Objects and bytes of bucket `bucket` (zero for an unknown bucket), from its counters:
+    /// [`STATS_SHARDS`] rows, whatever the bucket holds.
+    pub fn bucket_stats(&self, bucket: u64) -> Result<BucketStats> {
+        self.backend.bucket_stats(bucket)
+    }
+
+    /// Objects and bytes of every bucket that holds something, by bucket id (a bucket missing
+    /// from the map is empty). One pass over the counters, not over the objects.
+    pub fn all_bucket_stats(&self) -> Result<BTreeMap<u64, BucketStats>> {
+        self.backend.all_bucket_stats()
+    }
+
+    /// Makes every write that returned before this call durable. Call it before acknowledging a
+    /// write. sled: group commit (concurrent callers share one flush). PostgreSQL: a no-op, every
+    /// write is a committed transaction already.
+    pub fn flush(&self) -> Result<()> {
+        self.backend.flush()
+    }
+
+    /// How many storage flushes [`Registry::flush`] has run since open (a metric: fewer than the
+    /// number of `flush` calls when callers shared them; always 0 on PostgreSQL).
+    pub fn flush_count(&self) -> u64 {
+        self.backend.flush_count()
     }
 }

@@ -1,15 +1,20 @@
-//! Object listing with S3 prefix, delimiter and marker rules.
+//! Object listing with S3 prefix, delimiter and marker rules, for every engine.
 //!
-//! Owns the scan of the `objects` tree for one bucket: keys are stored as `bucket id ++ key`, so a
-//! bucket is one contiguous range in S3 (byte) order, and a page costs O(page): each common prefix
-//! is emitted once and the scan then seeks past every key under it instead of iterating them. It
-//! must not write, and must not decode records it does not return.
+//! Owns the listing algorithm over one primitive, the ordered range scan of a bucket's objects
+//! ([`Backend::scan_objects`](crate::backend::Backend::scan_objects)): a page costs O(page)
+//! because each common prefix is emitted once and the scan then seeks past every key under it
+//! instead of iterating them (on PostgreSQL each seek is one `SELECT ... WHERE bucket_id = $1 AND
+//! key >= $2 ORDER BY key LIMIT n`). It must not write, and must not decode records it does not
+//! return.
 
 use std::ops::Bound;
 
-use crate::codec::{decode, find, object_key, prefix_successor, BUCKET_ID_LEN};
-use crate::error::StorageExt;
+use crate::codec::{decode, find, prefix_successor};
 use crate::{ListEntry, ListPage, ListQuery, Registry, Result};
+
+/// Rows a seek asks for first when a delimiter may roll keys up (each common prefix ends the
+/// seek, so asking for a whole page would fetch rows only to skip them).
+const SEEK_BATCH: usize = 32;
 
 impl Registry {
     /// Lists bucket `bucket` per `q` (see [`ListQuery`] for the rules). Entries come in S3 order;
@@ -21,28 +26,30 @@ impl Registry {
         if q.max == 0 {
             return Ok(page);
         }
-        let full_prefix = object_key(bucket, &q.prefix);
-        let mut lower = Bound::Included(full_prefix.clone());
+        let mut lower: Bound<Vec<u8>> = Bound::Included(q.prefix.clone());
         if let Some(start_after) = &q.start_after {
-            let full = object_key(bucket, start_after);
-            if full >= full_prefix {
-                lower = Bound::Excluded(full);
+            if *start_after >= q.prefix {
+                lower = Bound::Excluded(start_after.clone());
             }
         }
         let delimiter = q.delimiter.as_deref().filter(|d| !d.is_empty());
 
-        // Each pass of 'seek opens a range iterator at `lower`; the inner loop walks it until a
+        // Each pass of 'seek opens a range scan at `lower`; the inner loop walks it until a
         // common prefix makes skipping cheaper than iterating.
         'seek: loop {
-            let mut iter = self.inner.objects.range((lower.clone(), Bound::Unbounded));
+            let wanted = q.max - page.entries.len() + 1;
+            let batch = if delimiter.is_some() {
+                wanted.min(SEEK_BATCH)
+            } else {
+                wanted
+            };
+            let mut rows =
+                self.backend
+                    .scan_objects(bucket, lower.as_ref().map(Vec::as_slice), &q.prefix, batch)?;
             loop {
-                let Some(item) = iter.next() else { break 'seek };
+                let Some(row) = rows.next() else { break 'seek };
                 page.scanned += 1;
-                let (tree_key, value) = item.storage()?;
-                if !tree_key.starts_with(&full_prefix) {
-                    break 'seek;
-                }
-                let key = &tree_key[BUCKET_ID_LEN..];
+                let (key, value) = row?;
                 let rolled_up = delimiter
                     .and_then(|d| find(&key[q.prefix.len()..], d).map(|pos| q.prefix.len() + pos + d.len()));
                 if let Some(cp_len) = rolled_up {
@@ -55,7 +62,7 @@ impl Registry {
                         }
                         page.entries.push(ListEntry::CommonPrefix(common.to_vec()));
                     }
-                    match prefix_successor(&tree_key[..BUCKET_ID_LEN + cp_len]) {
+                    match prefix_successor(common) {
                         Some(next) => {
                             lower = Bound::Included(next);
                             continue 'seek;
@@ -68,7 +75,7 @@ impl Registry {
                     break 'seek;
                 }
                 page.entries
-                    .push(ListEntry::Object(key.to_vec(), decode("object", &value)?));
+                    .push(ListEntry::Object(key, decode("object", &value)?));
             }
         }
         if page.truncated {

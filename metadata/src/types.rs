@@ -201,3 +201,14 @@ pub struct PartRecord {
     /// The blob holding the part's bytes.
     pub blob: BlobRef,
 }
+
+/// One stored event of the event history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventEntry {
+    /// Position in the history; strictly increasing in append order.
+    pub id: u64,
+    /// When the event was received, seconds since the Unix epoch.
+    pub received: u64,
+    /// The event as the gateway stored it.
+    pub body: Vec<u8>,
+}

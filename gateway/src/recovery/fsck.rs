@@ -281,10 +281,10 @@ struct Expected {
 /// Runs fsck for a configuration: opens its registry (refusing one a gateway holds) and the
 /// blob store on `vol`, then [`check`]s. `Err`: nothing could be checked (exit status 2).
 pub fn run(config: &Config, vol: gfapi::Volume, opts: FsckOptions) -> Result<FsckReport, String> {
-    let registry = super::open_registry(&config.registry_dir, true)?;
+    let registry = super::open_configured(config, true)?;
     let store = BlobStore::open(vol, &config.blob_root).map_err(|e| format!("opening the blob root: {e}"))?;
     let mut report = check(&registry, &store, opts)?;
-    report.registry_dir = config.registry_dir.display().to_string();
+    report.registry_dir = config.registry_location().to_string();
     Ok(report)
 }
 

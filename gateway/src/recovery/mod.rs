@@ -9,13 +9,20 @@
 //! - [`reindex`] rebuilds an empty registry from the `user.s3.meta` xattrs of the blobs and the
 //!   `user.s3.bucket` records of the bucket directories (owners).
 //!
-//! This module owns opening the registry exclusively and the exit statuses; the blob xattr
+//! - [`transfer`] is `gateway registry export` / `import`: the whole registry to a file and back,
+//!   which is how a namespace moves between sled and PostgreSQL.
+//!
+//! On PostgreSQL nothing locks other gateways out: stop them before fsck --repair, reindex or
+//! import (export reads one consistent snapshot and may run beside them).
+//!
+//! This module owns opening the registry (exclusively, for sled) and the exit statuses; the blob xattr
 //! the tools read is `crate::store::meta` (re-exported here). It must not be called from async
 //! code: the tools call gfapi and the registry directly, blocking, and `main` runs them outside
 //! any runtime.
 
 pub mod fsck;
 pub mod reindex;
+pub mod transfer;
 
 use std::path::Path;
 
@@ -27,6 +34,19 @@ pub const EXIT_CLEAN: u8 = 0;
 pub const EXIT_PROBLEMS: u8 = 1;
 /// Exit status: bad usage, or the registry or volume could not be used.
 pub const EXIT_ERROR: u8 = 2;
+
+/// Opens the registry `config` names for a tool: sled through [`open_registry`], PostgreSQL by
+/// its URL (`must_exist` is moot there: the schema is created or migrated at open).
+pub fn open_configured(
+    config: &crate::config::Config,
+    must_exist: bool,
+) -> Result<metadata::Registry, String> {
+    match config.registry_location() {
+        metadata::RegistryLocation::Sled { dir, .. } => open_registry(&dir, must_exist),
+        location @ metadata::RegistryLocation::Postgres(_) => metadata::Registry::open_location(&location)
+            .map_err(|e| format!("opening the registry at {location}: {}", describe(&e))),
+    }
+}
 
 /// Opens the registry in `dir` for a tool, exclusively. `must_exist`: refuse a directory that
 /// holds no registry instead of creating one. A registry held by a running gateway is refused

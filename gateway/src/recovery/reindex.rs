@@ -234,10 +234,10 @@ pub fn run(config: &Config, vol: gfapi::Volume, owner: Option<String>) -> Result
             .map(|u| u.owner().to_owned())
             .ok_or("no --owner given and no user configured to take the owner id from")?,
     };
-    let registry = super::open_registry(&config.registry_dir, false)?;
+    let registry = super::open_configured(config, false)?;
     let store = BlobStore::open(vol, &config.blob_root).map_err(|e| format!("opening the blob root: {e}"))?;
     let mut report = rebuild(&registry, &store, &owner, &config.region)?;
-    report.registry_dir = config.registry_dir.display().to_string();
+    report.registry_dir = config.registry_location().to_string();
     Ok(report)
 }
 

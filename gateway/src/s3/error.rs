@@ -239,6 +239,12 @@ impl From<metadata::Error> for S3Error {
             // BucketAlreadyExists needs the caller's identity to tell it from
             // BucketAlreadyOwnedByYou; the bucket handler does that before converting.
             M::BucketAlreadyExists { .. } => S3Error::new(Code::BucketAlreadyExists),
+            // The PostgreSQL registry lost or could not get its connection (a failover, a
+            // restart): retrying shortly can succeed, as for a volume out of reach.
+            M::Unavailable(_) => S3Error {
+                source: Some(Box::new(e)),
+                ..S3Error::unavailable("The registry is not available; retry later.")
+            },
             other => S3Error::internal(other),
         }
     }

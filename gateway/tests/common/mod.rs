@@ -65,6 +65,7 @@ impl Gw {
             volume: "unused".into(),
             volfile_servers: vec![],
             registry_dir: dir.path().join("registry"),
+            registry_url: None,
             // Each test gateway has its own registry, hence its own blob root.
             blob_root: blob_root.clone(),
             gfapi_log: None,

@@ -1,4 +1,5 @@
-//! Group commit and durability: flushed writes survive a reopen and an abort.
+//! Group commit and durability: flushed writes survive a reopen and an abort. sled only: these
+//! tests reopen a directory and its lock (PostgreSQL commits are durable by themselves).
 
 use std::path::Path;
 use std::process::Command;

@@ -252,10 +252,18 @@ fn a_page_under_a_huge_common_prefix_costs_a_few_steps() {
         etag: "e".to_owned(),
         ..ObjectRecord::default()
     };
-    for n in 0..100_000u32 {
-        reg.put_object(b.id, format!("x/{n:06}").as_bytes(), &rec, &PutCondition::None)
-            .unwrap();
-    }
+    // Four writers: a PostgreSQL put is a few round trips, and they overlap.
+    std::thread::scope(|s| {
+        for t in 0..4u32 {
+            let (reg, rec) = (&reg, &rec);
+            s.spawn(move || {
+                for n in (t..100_000u32).step_by(4) {
+                    reg.put_object(b.id, format!("x/{n:06}").as_bytes(), rec, &PutCondition::None)
+                        .unwrap();
+                }
+            });
+        }
+    });
     reg.put_object(b.id, b"y", &rec, &PutCondition::None).unwrap();
     let slash = Some(b"/".to_vec());
 

@@ -2,7 +2,11 @@
 //!
 //! Owns the behavioural checks: bucket and object semantics, listing against a model, multipart,
 //! the GC queue, concurrency, durability, export/import and the per-bucket counters. Must not
-//! reach into sled.
+//! reach into an engine.
+//!
+//! One suite, both engines: [`registry`] is a temporary sled registry, or, when
+//! `GLUSTERS3_TEST_POSTGRES` holds a base URL (`make test` sets it, from `scripts/pg-up.sh`), a
+//! PostgreSQL registry in a schema of its own (`pg`). A few tests are engine-specific and say so.
 
 mod buckets;
 mod durability;
@@ -10,14 +14,19 @@ mod export;
 mod listing;
 mod multipart;
 mod objects;
+mod pg;
 mod stats;
 mod tags;
 
 use metadata::{BlobRef, ObjectRecord, Registry};
 
-/// A fresh temporary registry.
+/// A fresh empty registry: sled in a temporary directory, or PostgreSQL in a new schema when
+/// `GLUSTERS3_TEST_POSTGRES` is set.
 pub(crate) fn registry() -> Registry {
-    Registry::open_temporary().expect("open temporary registry")
+    match pg::base_url() {
+        Some(base) => Registry::open_url(&pg::fresh_schema(&base)).expect("open PostgreSQL registry"),
+        None => Registry::open_temporary().expect("open temporary registry"),
+    }
 }
 
 /// An object record with one blob at `path`.

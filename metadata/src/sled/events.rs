@@ -4,7 +4,7 @@
 //! Owns the `events` tree: id (u64 BE, from sled's monotonic id generator plus one, so ids only
 //! grow, across restarts and after trims too) -> the time the event was received and its body.
 //! The body is opaque bytes here (the gateway stores JSON): this module must not parse it, and
-//! must not know about webhooks or streams. Bounded by [`Registry::trim_events`], which the
+//! must not know about webhooks or streams. Bounded by [`SledBackend::trim_events`], which the
 //! gateway calls; nothing here trims by itself. Not part of `export`/`import`: history is not
 //! the namespace.
 
@@ -12,20 +12,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use super::SledBackend;
 use crate::codec::{decode, encode, read_u64};
 use crate::error::StorageExt;
-use crate::{Registry, Result};
-
-/// One stored event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EventEntry {
-    /// Position in the history; strictly increasing in append order.
-    pub id: u64,
-    /// When the event was received, seconds since the Unix epoch.
-    pub received: u64,
-    /// The event as the gateway stored it.
-    pub body: Vec<u8>,
-}
+use crate::{EventEntry, Result};
 
 /// The stored value (the id is the key).
 #[derive(Serialize, Deserialize)]
@@ -34,15 +24,15 @@ struct Stored {
     body: Vec<u8>,
 }
 
-impl Registry {
+impl SledBackend {
     /// Appends an event received at `received` (Unix seconds) and returns its id (> 0).
     pub fn append_event(&self, received: u64, body: &[u8]) -> Result<u64> {
-        let id = self.inner.db.generate_id().storage()? + 1;
+        let id = self.db.generate_id().storage()? + 1;
         let value = encode(&Stored {
             received,
             body: body.to_vec(),
         })?;
-        self.inner.events.insert(id.to_be_bytes(), value).storage()?;
+        self.events.insert(id.to_be_bytes(), value).storage()?;
         Ok(id)
     }
 
@@ -53,7 +43,7 @@ impl Registry {
             return Ok(Vec::new());
         };
         let mut out = Vec::new();
-        for item in self.inner.events.range(start.to_be_bytes()..).take(limit) {
+        for item in self.events.range(start.to_be_bytes()..).take(limit) {
             let (k, v) = item.storage()?;
             let s: Stored = decode("event", &v)?;
             out.push(EventEntry {
@@ -67,7 +57,7 @@ impl Registry {
 
     /// The id of the newest kept event (0 if none).
     pub fn last_event_id(&self) -> Result<u64> {
-        match self.inner.events.last().storage()? {
+        match self.events.last().storage()? {
             Some((k, _)) => read_u64("event id", &k),
             None => Ok(0),
         }
@@ -80,7 +70,7 @@ impl Registry {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         let cutoff = now.saturating_sub(max_age.as_secs());
-        let tree = &self.inner.events;
+        let tree = &self.events;
         let mut excess = tree.len().saturating_sub(max_count);
         let mut dropped = 0;
         loop {
@@ -113,7 +103,7 @@ mod tests {
 
     #[test]
     fn events_come_back_in_append_order_after_an_id() {
-        let r = Registry::open_temporary().unwrap();
+        let r = SledBackend::temporary().unwrap();
         let ids: Vec<u64> = (0..5)
             .map(|i| r.append_event(now(), format!("e{i}").as_bytes()).unwrap())
             .collect();
@@ -131,7 +121,7 @@ mod tests {
 
     #[test]
     fn trim_keeps_the_newest_max_count() {
-        let r = Registry::open_temporary().unwrap();
+        let r = SledBackend::temporary().unwrap();
         let ids: Vec<u64> = (0..10).map(|_| r.append_event(now(), b"x").unwrap()).collect();
         assert_eq!(r.trim_events(4, Duration::from_secs(3600)).unwrap(), 6);
         let kept: Vec<u64> = r.events_since(0, 100).unwrap().iter().map(|e| e.id).collect();
@@ -141,7 +131,7 @@ mod tests {
 
     #[test]
     fn trim_drops_events_older_than_max_age() {
-        let r = Registry::open_temporary().unwrap();
+        let r = SledBackend::temporary().unwrap();
         let old = now() - 7200;
         r.append_event(old, b"old1").unwrap();
         r.append_event(old + 1, b"old2").unwrap();
@@ -154,7 +144,7 @@ mod tests {
 
     #[test]
     fn ids_keep_growing_after_the_history_is_emptied() {
-        let r = Registry::open_temporary().unwrap();
+        let r = SledBackend::temporary().unwrap();
         let first = r.append_event(now() - 7200, b"a").unwrap();
         r.trim_events(100, Duration::from_secs(60)).unwrap();
         assert_eq!(r.last_event_id().unwrap(), 0);

@@ -2,52 +2,20 @@
 //!
 //! Owns the `buckets` (name -> record) and `bucket_ids` (id -> name) trees and the rule that keeps
 //! a delete from racing a write: a bucket is first marked `deleting` in a transaction, and every
-//! transaction that adds an object or an upload checks that mark (see [`Registry::delete_bucket`]).
+//! transaction that adds an object or an upload checks that mark (see [`SledBackend::delete_bucket`]).
 //! It must not validate S3 bucket naming rules (the gateway does) nor touch objects beyond the
 //! emptiness check.
 
 use std::ops::Bound;
 
-use serde::{Deserialize, Serialize};
 use sled::transaction::TransactionalTree;
 use sled::Transactional;
 
+use super::{abort, finish, tx_decode, tx_encode, SledBackend, TxResult};
 use crate::codec::decode;
 use crate::error::StorageExt;
-use crate::{abort, finish, tx_decode, tx_encode, BucketRecord, Error, Registry, Result, TxResult};
-
-/// The stored form of a bucket.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub(crate) struct StoredBucket {
-    pub(crate) id: u64,
-    pub(crate) name: String,
-    pub(crate) owner: String,
-    pub(crate) region: String,
-    pub(crate) created_ms: u64,
-    /// Set while [`Registry::delete_bucket`] checks emptiness: writes into the bucket then fail
-    /// with `NoSuchBucket`.
-    pub(crate) deleting: bool,
-    /// The bucket's tag set (empty: none). Absent in records written before tagging: empty.
-    pub(crate) tags: Vec<(String, String)>,
-    /// The volume of its blobs. Absent in records written before several volumes: empty, the
-    /// default volume.
-    pub(crate) volume: String,
-}
-
-impl StoredBucket {
-    fn to_record(&self) -> BucketRecord {
-        BucketRecord {
-            id: self.id,
-            name: self.name.clone(),
-            owner: self.owner.clone(),
-            region: self.region.clone(),
-            created_ms: self.created_ms,
-            tags: self.tags.clone(),
-            volume: self.volume.clone(),
-        }
-    }
-}
+use crate::stored::StoredBucket;
+use crate::{BucketRecord, Error, Result};
 
 /// Inside a transaction: fails with `NoSuchBucket` unless bucket `id` exists and is not being
 /// deleted. Every transaction that adds records under a bucket calls this, which is what makes the
@@ -73,15 +41,16 @@ pub(crate) fn tx_live_bucket<E: From<Error>>(
     Ok(())
 }
 
-impl Registry {
+impl SledBackend {
     /// Creates bucket `name`, atomically. If the name is taken (by anyone: names are global) this
     /// fails with [`Error::BucketAlreadyExists`] carrying the existing owner, so the caller can
     /// answer `BucketAlreadyOwnedByYou` or `BucketAlreadyExists`.
+    #[cfg(test)]
     pub fn create_bucket(&self, name: &str, owner: &str, region: &str, now_ms: u64) -> Result<BucketRecord> {
         self.create_bucket_on(name, owner, region, "", now_ms)
     }
 
-    /// [`Registry::create_bucket`] for a bucket whose blobs live on `volume` (empty: the
+    /// [`SledBackend::create_bucket`] for a bucket whose blobs live on `volume` (empty: the
     /// gateway's default volume).
     pub fn create_bucket_on(
         &self,
@@ -91,7 +60,7 @@ impl Registry {
         volume: &str,
         now_ms: u64,
     ) -> Result<BucketRecord> {
-        let i = &self.inner;
+        let i = self;
         finish((&i.buckets, &i.bucket_ids).transaction(|(buckets, ids)| {
             if let Some(v) = buckets.get(name.as_bytes())? {
                 let existing: StoredBucket = tx_decode("bucket", &v)?;
@@ -118,7 +87,7 @@ impl Registry {
     /// Replaces the tag set of bucket `name` (empty: removes it), atomically. Fails with
     /// `NoSuchBucket` if the bucket is missing or being deleted.
     pub fn set_bucket_tags(&self, name: &str, tags: &[(String, String)]) -> Result<()> {
-        finish(self.inner.buckets.transaction(|buckets| {
+        finish(self.buckets.transaction(|buckets| {
             let Some(v) = buckets.get(name.as_bytes())? else {
                 return abort(Error::NoSuchBucket);
             };
@@ -134,7 +103,7 @@ impl Registry {
 
     /// Looks bucket `name` up. A bucket whose delete is in progress is still returned.
     pub fn get_bucket(&self, name: &str) -> Result<Option<BucketRecord>> {
-        match self.inner.buckets.get(name.as_bytes()).storage()? {
+        match self.buckets.get(name.as_bytes()).storage()? {
             Some(v) => Ok(Some(decode::<StoredBucket>("bucket", &v)?.to_record())),
             None => Ok(None),
         }
@@ -154,7 +123,7 @@ impl Registry {
             return Ok((out, false));
         }
         let lower = start_after.map_or(Bound::Unbounded, |s| Bound::Excluded(s.as_bytes().to_vec()));
-        for item in self.inner.buckets.range((lower, Bound::Unbounded)) {
+        for item in self.buckets.range((lower, Bound::Unbounded)) {
             let (_, v) = item.storage()?;
             let bucket: StoredBucket = decode("bucket", &v)?;
             if owner.is_some_and(|o| o != bucket.owner) {
@@ -177,9 +146,9 @@ impl Registry {
     /// transaction that adds an object or an upload sees the mark and fails with `NoSuchBucket`,
     /// and every write that committed earlier is visible. (2) Outside any transaction, look for one
     /// object key under the bucket id. (3) No object: one transaction removes the bucket, its
-    /// counters and its uploads (see [`Registry::tx_remove_bucket_with_uploads`]); an object: a
+    /// counters and its uploads (see [`SledBackend::tx_remove_bucket_with_uploads`]); an object: a
     /// transaction clears the mark and this returns [`Error::BucketNotEmpty`]. A crash between
-    /// (1) and (3) leaves the mark, which [`Registry::open`] clears (the delete was never
+    /// (1) and (3) leaves the mark, which [`SledBackend::open`] clears (the delete was never
     /// acknowledged).
     pub fn delete_bucket(&self, name: &str) -> Result<BucketRecord> {
         let bucket = self.mark_deleting(name)?;
@@ -199,9 +168,9 @@ impl Registry {
         }
     }
 
-    /// Step (1) of [`Registry::delete_bucket`]: marks the bucket `deleting`, returns it.
+    /// Step (1) of [`SledBackend::delete_bucket`]: marks the bucket `deleting`, returns it.
     pub(crate) fn mark_deleting(&self, name: &str) -> Result<StoredBucket> {
-        finish(self.inner.buckets.transaction(|buckets| {
+        finish(self.buckets.transaction(|buckets| {
             let Some(v) = buckets.get(name.as_bytes())? else {
                 return abort(Error::NoSuchBucket);
             };
@@ -217,7 +186,7 @@ impl Registry {
 
     /// Sets or clears the `deleting` mark of bucket `name` if it is still bucket `id`.
     fn set_deleting(&self, name: &str, id: u64, deleting: bool) -> Result<()> {
-        finish(self.inner.buckets.transaction(|buckets| {
+        finish(self.buckets.transaction(|buckets| {
             if let Some(v) = buckets.get(name.as_bytes())? {
                 let mut bucket: StoredBucket = tx_decode("bucket", &v)?;
                 if bucket.id == id && bucket.deleting != deleting {
@@ -232,7 +201,6 @@ impl Registry {
     /// True if an object is stored under bucket `id`.
     fn bucket_has_objects(&self, id: u64) -> Result<bool> {
         Ok(self
-            .inner
             .objects
             .scan_prefix(id.to_be_bytes())
             .next()
@@ -241,10 +209,10 @@ impl Registry {
             .is_some())
     }
 
-    /// Clears `deleting` marks left by a crash in the middle of [`Registry::delete_bucket`].
+    /// Clears `deleting` marks left by a crash in the middle of [`SledBackend::delete_bucket`].
     pub(crate) fn restore_deleting_buckets(&self) -> Result<()> {
         let mut stuck = Vec::new();
-        for item in &self.inner.buckets {
+        for item in &self.buckets {
             let (_, v) = item.storage()?;
             let bucket: StoredBucket = decode("bucket", &v)?;
             if bucket.deleting {

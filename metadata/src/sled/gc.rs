@@ -2,17 +2,21 @@
 //!
 //! Owns the `gc` tree: blobs that no record references any more, appended in the same transaction
 //! that dropped the reference, consumed by the gateway's sweeper (delete the file, then
-//! [`Registry::gc_done`]). It must not delete files itself, and must never queue a blob that a
+//! [`SledBackend::gc_done`]). It must not delete files itself, and must never queue a blob that a
 //! record still references.
 
 use std::collections::HashSet;
+use std::sync::PoisonError;
+use std::time::{Duration, Instant};
 
+use super::{finish, SledBackend};
+use crate::backend::BlobIter;
 use crate::codec::{decode, read_u64};
 use crate::error::StorageExt;
-use crate::{finish, BlobRef, ObjectRecord, PartRecord, Registry, Result};
+use crate::{BlobRef, ObjectRecord, PartRecord, Result};
 
-/// Iterator over every blob referenced by an object or a part (see [`Registry::referenced_blobs`]).
-pub struct ReferencedBlobs {
+/// Iterator over every blob referenced by an object or a part (see [`SledBackend::referenced_blobs`]).
+struct ReferencedBlobs {
     objects: sled::Iter,
     parts: sled::Iter,
     pending: std::vec::IntoIter<BlobRef>,
@@ -46,13 +50,13 @@ impl Iterator for ReferencedBlobs {
     }
 }
 
-impl Registry {
+impl SledBackend {
     /// Up to `max` queued garbage blobs, oldest first, with their queue ids. Entries stay queued
-    /// until [`Registry::gc_done`], so a crashed sweeper loses nothing (deleting a missing file must
+    /// until [`SledBackend::gc_done`], so a crashed sweeper loses nothing (deleting a missing file must
     /// therefore be treated as success).
     pub fn gc_pending(&self, max: usize) -> Result<Vec<(u64, BlobRef)>> {
         let mut out = Vec::new();
-        for item in self.inner.gc.iter().take(max) {
+        for item in self.gc.iter().take(max) {
             let (k, v) = item.storage()?;
             out.push((read_u64("gc queue key", &k)?, decode("gc entry", &v)?));
         }
@@ -63,7 +67,7 @@ impl Registry {
     /// hot path).
     pub fn gc_queue_len(&self) -> Result<usize> {
         let mut n = 0;
-        for item in self.inner.gc.iter().keys() {
+        for item in self.gc.iter().keys() {
             item.storage()?;
             n += 1;
         }
@@ -76,15 +80,19 @@ impl Registry {
         for id in ids {
             batch.remove(&id.to_be_bytes());
         }
-        self.inner.gc.apply_batch(batch).storage()
+        self.gc.apply_batch(batch).storage()?;
+        let mut claims = self.gc_claims.lock().unwrap_or_else(PoisonError::into_inner);
+        for id in ids {
+            claims.remove(id);
+        }
+        Ok(())
     }
 
     /// Queues blobs that no record references, e.g. a blob written for a request whose registry
     /// commit then failed. Never pass a blob that a record may reference.
     pub fn gc_enqueue(&self, blobs: &[BlobRef]) -> Result<()> {
         finish(
-            self.inner
-                .gc
+            self.gc
                 .transaction(|gc| self.tx_queue_blobs(gc, blobs, &HashSet::new())),
         )
     }
@@ -92,11 +100,42 @@ impl Registry {
     /// Every blob referenced by an object or by a part of an in-progress upload, for `fsck`: a file
     /// on the volume that is neither here nor in the GC queue is an orphan. The iteration is not a
     /// snapshot: run it against a quiescent registry, or re-check candidates before deleting.
-    pub fn referenced_blobs(&self) -> ReferencedBlobs {
-        ReferencedBlobs {
-            objects: self.inner.objects.iter(),
-            parts: self.inner.parts.iter(),
+    pub fn referenced_blobs(&self) -> BlobIter {
+        Box::new(ReferencedBlobs {
+            objects: self.objects.iter(),
+            parts: self.parts.iter(),
             pending: Vec::new().into_iter(),
+        })
+    }
+
+    /// Ends the claims on `ids`.
+    pub fn gc_release(&self, ids: &[u64]) {
+        let mut claims = self.gc_claims.lock().unwrap_or_else(PoisonError::into_inner);
+        for id in ids {
+            claims.remove(id);
         }
+    }
+
+    /// Claims up to `max` entries not claimed by a lease still running, oldest first.
+    pub fn gc_claim(&self, max: usize, lease: Duration) -> Result<Vec<(u64, BlobRef)>> {
+        let mut claims = self.gc_claims.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = Instant::now();
+        claims.retain(|_, until| *until > now);
+        let mut out = Vec::new();
+        for item in &self.gc {
+            if out.len() == max {
+                break;
+            }
+            let (k, v) = item.storage()?;
+            let id = read_u64("gc queue key", &k)?;
+            if claims.contains_key(&id) {
+                continue;
+            }
+            out.push((id, decode("gc entry", &v)?));
+        }
+        for (id, _) in &out {
+            claims.insert(*id, now + lease);
+        }
+        Ok(out)
     }
 }

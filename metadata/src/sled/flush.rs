@@ -1,14 +1,15 @@
 //! Group commit: durable acknowledgements without one fsync per request.
 //!
 //! Owns the flush gate. sled's background flush runs only every 500 ms, so the gateway calls
-//! [`Registry::flush`] after a write and before acknowledging it. Concurrent callers share flushes:
+//! [`SledBackend::flush`] after a write and before acknowledging it. Concurrent callers share flushes:
 //! at most one sled flush runs at a time, and a caller that arrives while one runs waits for it and
 //! then for the next one (the running flush may have started before the caller's write). It must
 //! not hold the gate's mutex during the flush itself, and must not be called inside a transaction.
 
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
-use crate::{Error, Registry, Result};
+use super::SledBackend;
+use crate::{Error, Result};
 
 /// Generation counters behind the gate's mutex.
 #[derive(Default)]
@@ -49,7 +50,7 @@ impl FlushGate {
                 return state
                     .last_error
                     .clone()
-                    .map_or(Ok(()), |e| Err(Error::Storage(e)));
+                    .map_or(Ok(()), |e| Err(Error::Storage(Box::new(e))));
             }
             if !state.running {
                 state.started += 1;
@@ -85,7 +86,7 @@ impl Running<'_> {
     fn finish(mut self, result: sled::Result<()>) -> Result<()> {
         self.result = Some(result.clone());
         drop(self);
-        result.map_err(Error::Storage)
+        result.map_err(|e| Error::Storage(Box::new(e)))
     }
 }
 
@@ -103,18 +104,18 @@ impl Drop for Running<'_> {
     }
 }
 
-impl Registry {
+impl SledBackend {
     /// Makes every write that returned before this call durable (group commit: concurrent callers
     /// share one sled flush; see the module doc). Call it before acknowledging a write.
     pub fn flush(&self) -> Result<()> {
-        let db = &self.inner.db;
-        self.inner.flush.flush(|| db.flush())
+        let db = &self.db;
+        self.flush.flush(|| db.flush())
     }
 
-    /// How many storage flushes [`Registry::flush`] has run since open (a metric: fewer than the
+    /// How many storage flushes [`SledBackend::flush`] has run since open (a metric: fewer than the
     /// number of `flush` calls when callers shared them).
     pub fn flush_count(&self) -> u64 {
-        self.inner.flush.count()
+        self.flush.count()
     }
 }
 

@@ -10,38 +10,15 @@ use std::collections::HashSet;
 use sled::transaction::TransactionalTree;
 use sled::Transactional;
 
-use crate::buckets::tx_live_bucket;
+use super::buckets::tx_live_bucket;
+use super::stats::tx_account;
+use super::{abort, finish, tx_decode, tx_encode, SledBackend, TxResult};
 use crate::codec::{decode, object_key};
 use crate::error::StorageExt;
-use crate::stats::tx_account;
-use crate::{
-    abort, finish, tx_decode, tx_encode, BlobRef, Error, ObjectRecord, PutCondition, Registry, Result,
-    TxResult,
-};
+use crate::stored::check_condition;
+use crate::{BlobRef, Error, ObjectRecord, PutCondition, Result};
 
-/// Checks `cond` against the current record (`None`: the key does not exist).
-pub(crate) fn check_condition(cond: &PutCondition, current: Option<&ObjectRecord>) -> Result<()> {
-    let unquote = |s: &str| s.trim().trim_matches('"').to_owned();
-    let ok = match cond {
-        PutCondition::None => true,
-        PutCondition::IfNoneMatchAny => current.is_none(),
-        PutCondition::IfMatch(etag) => {
-            let etag = unquote(etag);
-            current.is_some_and(|c| etag == "*" || c.etag == etag)
-        }
-        PutCondition::IfNoneMatch(etag) => {
-            let etag = unquote(etag);
-            current.is_none_or(|c| etag != "*" && c.etag != etag)
-        }
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::PreconditionFailed)
-    }
-}
-
-impl Registry {
+impl SledBackend {
     /// Inside a transaction: appends `blobs` to the GC queue, except those whose path is in `keep`
     /// or already queued by this call.
     pub(crate) fn tx_queue_blobs<'a, E: From<Error>>(
@@ -63,7 +40,7 @@ impl Registry {
 
     /// The record of `key` in bucket `bucket`, if any.
     pub fn get_object(&self, bucket: u64, key: &[u8]) -> Result<Option<ObjectRecord>> {
-        match self.inner.objects.get(object_key(bucket, key)).storage()? {
+        match self.objects.get(object_key(bucket, key)).storage()? {
             Some(v) => Ok(Some(decode("object", &v)?)),
             None => Ok(None),
         }
@@ -83,7 +60,7 @@ impl Registry {
         let tree_key = object_key(bucket, key);
         let value = crate::codec::encode(rec)?;
         let keep: HashSet<&str> = rec.blobs.iter().map(|b| b.path.as_str()).collect();
-        let i = &self.inner;
+        let i = self;
         finish(
             (&i.objects, &i.bucket_ids, &i.buckets, &i.gc, &i.stats).transaction(
                 |(objects, ids, buckets, gc, stats)| {
@@ -119,7 +96,7 @@ impl Registry {
         tags: &[(String, String)],
     ) -> Result<Option<ObjectRecord>> {
         let tree_key = object_key(bucket, key);
-        let i = &self.inner;
+        let i = self;
         finish(
             (&i.objects, &i.bucket_ids, &i.buckets).transaction(|(objects, ids, buckets)| {
                 tx_live_bucket(ids, buckets, bucket)?;
@@ -147,7 +124,7 @@ impl Registry {
         cond: &PutCondition,
     ) -> Result<Option<ObjectRecord>> {
         let tree_key = object_key(bucket, key);
-        let i = &self.inner;
+        let i = self;
         finish(
             (&i.objects, &i.bucket_ids, &i.buckets, &i.gc, &i.stats).transaction(
                 |(objects, ids, buckets, gc, stats)| {
@@ -168,43 +145,5 @@ impl Registry {
                 },
             ),
         )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rec(etag: &str) -> ObjectRecord {
-        ObjectRecord {
-            etag: etag.to_owned(),
-            ..ObjectRecord::default()
-        }
-    }
-
-    #[test]
-    fn condition_table() {
-        let a = rec("aa");
-        let cases: [(PutCondition, Option<&ObjectRecord>, bool); 12] = [
-            (PutCondition::None, None, true),
-            (PutCondition::None, Some(&a), true),
-            (PutCondition::IfNoneMatchAny, None, true),
-            (PutCondition::IfNoneMatchAny, Some(&a), false),
-            (PutCondition::IfMatch("aa".into()), Some(&a), true),
-            (PutCondition::IfMatch("\"aa\"".into()), Some(&a), true),
-            (PutCondition::IfMatch("bb".into()), Some(&a), false),
-            (PutCondition::IfMatch("aa".into()), None, false),
-            (PutCondition::IfMatch("*".into()), Some(&a), true),
-            (PutCondition::IfNoneMatch("aa".into()), Some(&a), false),
-            (PutCondition::IfNoneMatch("bb".into()), Some(&a), true),
-            (PutCondition::IfNoneMatch("aa".into()), None, true),
-        ];
-        for (cond, current, ok) in cases {
-            assert_eq!(
-                check_condition(&cond, current).is_ok(),
-                ok,
-                "{cond:?} on {current:?}"
-            );
-        }
     }
 }

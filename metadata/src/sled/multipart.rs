@@ -14,32 +14,16 @@
 use std::collections::HashSet;
 use std::ops::Bound;
 
-use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::Transactional;
 
-use crate::buckets::tx_live_bucket;
+use super::buckets::tx_live_bucket;
+use super::stats::{tx_account, tx_remove_bucket};
+use super::{abort, finish, tx_decode, tx_encode, SledBackend, TxResult};
 use crate::codec::{decode, escape_into, object_key, TERMINATOR};
 use crate::error::StorageExt;
-use crate::objects::check_condition;
-use crate::stats::{tx_account, tx_remove_bucket};
-use crate::{
-    abort, finish, tx_decode, tx_encode, Error, ObjectRecord, PartRecord, PutCondition, Registry, Result,
-    TxResult, Upload, UploadRecord,
-};
-
-/// Length of an upload id: 32 lowercase hex digits (a 64-bit sequence number, then 64 random bits).
-pub(crate) const UPLOAD_ID_LEN: usize = 32;
-
-/// The stored form of an upload.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub(crate) struct StoredUpload {
-    pub(crate) bucket: u64,
-    pub(crate) record: UploadRecord,
-    /// Bumped by every `put_part`; see the module doc.
-    pub(crate) parts_version: u64,
-}
+use crate::stored::{check_condition, new_upload_id, valid_upload_id, StoredUpload, UPLOAD_ID_LEN};
+use crate::{Error, ObjectRecord, PartRecord, PutCondition, Result, Upload, UploadRecord};
 
 /// Why a multipart transaction aborted: a real error, or a stale part snapshot (retry).
 enum Abort {
@@ -51,14 +35,6 @@ impl From<Error> for Abort {
     fn from(e: Error) -> Self {
         Abort::Error(e)
     }
-}
-
-/// True if `id` has the shape of an id this registry hands out.
-pub(crate) fn valid_upload_id(id: &str) -> bool {
-    id.len() == UPLOAD_ID_LEN
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// `upload_index` key: bucket id ++ escaped key ++ terminator ++ upload id (sorts by key, then by
@@ -90,16 +66,16 @@ fn tx_current_upload(uploads: &TransactionalTree, id: &str, version: u64) -> TxR
     Ok(stored)
 }
 
-impl Registry {
+impl SledBackend {
     /// Starts a multipart upload of `rec.key` in bucket `bucket` and returns its id (URL-safe,
     /// unique, unguessable). Fails with `NoSuchBucket` if the bucket is missing or being deleted.
     pub fn create_upload(&self, bucket: u64, rec: &UploadRecord) -> Result<String> {
-        let i = &self.inner;
+        let i = self;
         finish(
             (&i.bucket_ids, &i.buckets, &i.uploads, &i.upload_index).transaction(
                 |(ids, buckets, uploads, index)| {
                     tx_live_bucket(ids, buckets, bucket)?;
-                    let id = format!("{:016x}{:016x}", self.next_id(uploads)?, rand::random::<u64>());
+                    let id = new_upload_id(self.next_id(uploads)?);
                     let stored = StoredUpload {
                         bucket,
                         record: rec.clone(),
@@ -117,7 +93,7 @@ impl Registry {
         if !valid_upload_id(id) {
             return Ok(None);
         }
-        match self.inner.uploads.get(id.as_bytes()).storage()? {
+        match self.uploads.get(id.as_bytes()).storage()? {
             Some(v) => Ok(Some(decode("upload", &v)?)),
             None => Ok(None),
         }
@@ -141,7 +117,7 @@ impl Registry {
         let key = part_key(upload_id, part);
         let value = crate::codec::encode(rec)?;
         let keep = HashSet::from([rec.blob.path.as_str()]);
-        let i = &self.inner;
+        let i = self;
         finish((&i.uploads, &i.parts, &i.gc).transaction(|(uploads, parts, gc)| {
             let Some(v) = uploads.get(upload_id.as_bytes())? else {
                 return abort(Error::NoSuchUpload);
@@ -179,7 +155,7 @@ impl Registry {
             Bound::Excluded(part_key(upload_id, after)),
             Bound::Included(part_key(upload_id, u32::MAX)),
         );
-        for item in self.inner.parts.range(range) {
+        for item in self.parts.range(range) {
             let (k, v) = item.storage()?;
             if out.len() == max {
                 return Ok((out, true));
@@ -221,7 +197,7 @@ impl Registry {
                 lower = Bound::Excluded(marker);
             }
         }
-        for item in self.inner.upload_index.range((lower, Bound::Unbounded)) {
+        for item in self.upload_index.range((lower, Bound::Unbounded)) {
             let (k, _) = item.storage()?;
             if !k.starts_with(&scan_prefix) {
                 break;
@@ -247,7 +223,7 @@ impl Registry {
     fn snapshot_parts(&self, id: &str) -> Result<(u64, Vec<Vec<u8>>)> {
         let stored = self.load_upload(id)?.ok_or(Error::NoSuchUpload)?;
         let mut keys = Vec::new();
-        for item in self.inner.parts.scan_prefix(id.as_bytes()) {
+        for item in self.parts.scan_prefix(id.as_bytes()) {
             keys.push(item.storage()?.0.to_vec());
         }
         Ok((stored.parts_version, keys))
@@ -265,7 +241,7 @@ impl Registry {
                 Ok(v) => return Ok(v),
                 Err(TransactionError::Abort(Abort::Stale)) => {}
                 Err(TransactionError::Abort(Abort::Error(e))) => return Err(e),
-                Err(TransactionError::Storage(e)) => return Err(Error::Storage(e)),
+                Err(TransactionError::Storage(e)) => return Err(Error::Storage(Box::new(e))),
             }
         }
     }
@@ -284,7 +260,7 @@ impl Registry {
     /// Aborts upload `upload_id`: removes it and its parts and queues every part blob for GC, in one
     /// transaction. Fails with `NoSuchUpload`.
     pub fn abort_upload(&self, upload_id: &str) -> Result<()> {
-        let i = &self.inner;
+        let i = self;
         self.retry_stale(upload_id, |version, keys| {
             (&i.uploads, &i.upload_index, &i.parts, &i.gc).transaction(|(uploads, index, parts, gc)| {
                 let stored = tx_current_upload(uploads, upload_id, version)?;
@@ -311,7 +287,7 @@ impl Registry {
     ) -> Result<Option<ObjectRecord>> {
         let value = crate::codec::encode(rec)?;
         let keep: HashSet<&str> = rec.blobs.iter().map(|b| b.path.as_str()).collect();
-        let i = &self.inner;
+        let i = self;
         self.retry_stale(upload_id, |version, keys| {
             (
                 &i.objects,
@@ -349,7 +325,7 @@ impl Registry {
         })
     }
 
-    /// Step (3) of [`Registry::delete_bucket`], for bucket `name` (id `id`, already marked
+    /// Step (3) of [`SledBackend::delete_bucket`], for bucket `name` (id `id`, already marked
     /// `deleting`, so no upload can start in it any more): in one transaction, removes the bucket,
     /// its counters (`stats`), every upload in it and their parts, and queues the part blobs for
     /// GC. Uploads are listed
@@ -357,7 +333,7 @@ impl Registry {
     /// part added or an upload finished in between makes the snapshot stale and the step is
     /// retried, as for abort.
     pub(crate) fn remove_bucket_with_uploads(&self, name: &str, id: u64) -> Result<()> {
-        let i = &self.inner;
+        let i = self;
         loop {
             let mut snapshot = Vec::new();
             for item in i.upload_index.scan_prefix(id.to_be_bytes()) {
@@ -408,7 +384,7 @@ impl Registry {
                 Ok(()) => return Ok(()),
                 Err(TransactionError::Abort(Abort::Stale)) => {}
                 Err(TransactionError::Abort(Abort::Error(e))) => return Err(e),
-                Err(TransactionError::Storage(e)) => return Err(Error::Storage(e)),
+                Err(TransactionError::Storage(e)) => return Err(Error::Storage(Box::new(e))),
             }
         }
     }
