@@ -158,12 +158,43 @@ async fn sweep_volume_temps(store: &BlobStore, stopped: &watch::Receiver<bool>) 
     removed
 }
 
+/// Asks the registry about every blob whose commit had an unknown outcome: one a record
+/// references stays (the commit happened), any other is deleted (it did not, or a later write
+/// replaced the record and queued the blob); while the registry still does not answer, the
+/// blob waits for the next pass. Blocking.
+pub fn resolve_uncertain(store: &BlobStore, reg: &metadata::Registry) {
+    for u in store.uncertain().take() {
+        match reg.get_object(u.bucket, &u.key) {
+            Err(_) => store.uncertain().push(u),
+            Ok(Some(rec)) if rec.blobs.iter().any(|b| b.path == u.path) => {
+                tracing::info!(path = %u.path, "sweeper: the commit of an uncertain blob happened: kept");
+            }
+            Ok(_) => match store.delete(&u.path) {
+                Ok(()) => {
+                    tracing::info!(path = %u.path, "sweeper: the commit of an uncertain blob did not happen: deleted");
+                }
+                Err(e) => {
+                    tracing::warn!(path = %u.path, error = %e, "sweeper: deleting an uncertain blob");
+                    store.uncertain().push(u);
+                }
+            },
+        }
+    }
+}
+
 /// Starts the sweeper.
 pub fn start(state: Arc<AppState>) -> background::Handle {
     background::spawn(|mut stopped| async move {
         let mut next_temp_pass = Instant::now();
         loop {
             while sweep_once(&state).await == BATCH {}
+            for store in state.stores.all().filter(|s| !s.uncertain().is_empty()) {
+                // New blobs whose commit had an unknown outcome: kept or deleted by the registry's word.
+                let (store, reg) = (store.clone(), state.registry.clone());
+                if let Err(e) = blocking::run(move || resolve_uncertain(&store, &reg)).await {
+                    tracing::warn!(error = %e, "sweeper: task");
+                }
+            }
             for store in state.stores.all().filter(|s| !s.left_temps().is_empty()) {
                 // Temp files of writes that failed while the volume was unreachable.
                 let store = store.clone();

@@ -146,6 +146,44 @@ impl LeftTemps {
     }
 }
 
+/// A new object's blob whose registry commit had an unknown outcome (the registry's connection
+/// was lost during it): referenced if the commit happened, garbage if not.
+#[derive(Debug, Clone)]
+pub struct UncertainBlob {
+    /// Bucket id of the object.
+    pub bucket: u64,
+    /// Object key.
+    pub key: Vec<u8>,
+    /// The blob.
+    pub path: String,
+}
+
+/// Blobs waiting for the registry to say whether their commit happened (the sweeper asks once
+/// it answers again, and deletes the ones no record references). Bounded like [`LeftTemps`]:
+/// past it, `gateway fsck` finds the rest as orphans.
+#[derive(Debug, Default)]
+pub struct UncertainBlobs(Mutex<Vec<UncertainBlob>>);
+
+impl UncertainBlobs {
+    /// Remembers a blob to check.
+    pub fn push(&self, b: UncertainBlob) {
+        let mut g = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if g.len() < LeftTemps::MAX {
+            g.push(b);
+        }
+    }
+
+    /// Takes every blob waiting.
+    pub fn take(&self) -> Vec<UncertainBlob> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// True if none is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).is_empty()
+    }
+}
+
 /// The xattr [`BlobStore::remove_left_temps`] sets on `<root>/blobs` to learn whether the volume
 /// accepts writes.
 const WRITABLE_XATTR: &str = "user.s3.writable";
@@ -157,6 +195,7 @@ pub struct BlobStore {
     root: String,
     open: Arc<open::OpenBlobs>,
     left: Arc<LeftTemps>,
+    uncertain: Arc<UncertainBlobs>,
     timings: GfapiTimings,
     owner: Arc<scan::TempOwner>,
 }
@@ -172,6 +211,7 @@ impl BlobStore {
             root,
             open: Arc::new(open::OpenBlobs::new(0)),
             left: Arc::default(),
+            uncertain: Arc::default(),
             timings: GfapiTimings::detached(),
             owner: Arc::new(scan::TempOwner::new("")),
         })
@@ -225,6 +265,11 @@ impl BlobStore {
     /// The open-blob cache (for its statistics).
     pub fn open_blobs(&self) -> &open::OpenBlobs {
         &self.open
+    }
+
+    /// New blobs whose registry commit had an unknown outcome (see [`UncertainBlobs`]).
+    pub fn uncertain(&self) -> &UncertainBlobs {
+        &self.uncertain
     }
 
     /// Temp files of failed writes still to remove (see [`LeftTemps`]).

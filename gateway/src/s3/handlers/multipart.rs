@@ -224,7 +224,7 @@ async fn store_part(
     let path = written.path;
     blocking::try_run(move || {
         if let Err(e) = reg.put_part(&id, n, &rec).and_then(|_| reg.flush()) {
-            let _ = store.delete(&path);
+            super::object::discard_new_blob(&store, &path, &e, None);
             return Err(match e {
                 metadata::Error::NoSuchUpload => no_such_upload(&id),
                 e => e.into(),

@@ -20,6 +20,7 @@ use crate::s3::request::RequestInfo;
 use crate::s3::response::{Body, S3Response};
 use crate::s3::Ctx;
 use crate::store::meta::BlobMeta;
+use crate::store::BlobStore;
 
 /// Largest object a single PUT may carry (AWS: 5 GiB).
 pub const MAX_PUT_SIZE: u64 = 5 << 30;
@@ -206,8 +207,30 @@ pub fn fill_from_blob(rec: &mut ObjectRecord, written: &WrittenBlob, mtime_ms: u
     }
 }
 
+/// After a failed registry commit that referenced the new blob at `path`: deletes the blob, so
+/// nothing unreferenced stays behind, unless the registry's connection was lost during the
+/// commit (`Unavailable`, PostgreSQL): then the commit may have happened (a COMMIT cut off by a
+/// failover can be durable on the promoted standby) and deleting the blob could leave a record
+/// without its bytes. The blob is kept; for an object (`object`: bucket id and key) the sweeper
+/// asks the registry again once it answers and deletes the blob if no record references it
+/// (`store::UncertainBlobs`); a part's blob stays for `gateway fsck` if its commit did not happen.
+pub fn discard_new_blob(store: &BlobStore, path: &str, err: &metadata::Error, object: Option<(u64, &[u8])>) {
+    if matches!(err, metadata::Error::Unavailable(_)) {
+        tracing::warn!(%path, error = %err, "registry commit outcome unknown: new blob kept");
+        if let Some((bucket, key)) = object {
+            store.uncertain().push(crate::store::UncertainBlob {
+                bucket,
+                key: key.to_vec(),
+                path: path.to_owned(),
+            });
+        }
+        return;
+    }
+    let _ = store.delete(path);
+}
+
 /// Commits an object record (atomically with its condition) and makes it durable; if the
-/// commit fails, the new blob is deleted so nothing unreferenced stays behind.
+/// commit fails, the new blob goes ([`discard_new_blob`]).
 pub async fn commit_or_discard(
     ctx: &Ctx,
     b: &BucketRecord,
@@ -225,7 +248,7 @@ pub async fn commit_or_discard(
             .put_object(bucket_id, &key, &rec, &cond)
             .and_then(|_| reg.flush());
         if let Err(e) = res {
-            let _ = store.delete(&blob_path);
+            discard_new_blob(&store, &blob_path, &e, Some((bucket_id, &key)));
             return Err(S3Error::from(e));
         }
         Ok(())
