@@ -52,7 +52,7 @@ ha-test:
 	bash scripts/ha-test.sh
 
 ## faults: fault scenarios on the namespace cluster under a client load with a ledger (node killed, links down,
-## packet loss, quorum lost, gateway kill -9); not part of test/CI; writes faults-results/<time>.md (~9 min)
+## packet loss, quorum lost, gateway kill -9, bricks full); not part of test/CI; writes faults-results/<time>.md (~20 min)
 faults:
 	bash scripts/faults.sh
 

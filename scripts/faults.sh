@@ -399,9 +399,9 @@ extra_check_g() {
   jq -e '[.errors | keys[] | select(test(" 507 StorageFull| 503 ServiceUnavailable| connection reset") | not)]
          | length == 0' "$D/summary.json" >/dev/null || echo "errors other than 507, 503 or resets; "
 }
-extra_note_g() {
-  echo "$(wc -l <"$D/deleted" 2>/dev/null || echo 0) keys deleted; "
-  [ -s "$D/resume_ms" ] && echo "PUT accepted $(($(cat "$D/resume_ms") / 1000)) s after the deletes; "
+extra_note_g() { # one line: it goes into a table row
+  printf '%s keys deleted; ' "$(wc -l <"$D/deleted" 2>/dev/null || echo 0)"
+  [ ! -s "$D/resume_ms" ] || printf 'PUT accepted %s ms after the deletes; ' "$(cat "$D/resume_ms")"
 }
 
 for s in $SCENARIOS; do
