@@ -121,6 +121,15 @@ async fn killed_mid_put_leaves_no_object_and_restarts_clean() {
     gw.0.kill().unwrap();
     gw.0.wait().unwrap();
     drop(sender.await.unwrap());
+    // Whatever the cut PUT left on the volume is a temp file, never a blob under a final name,
+    // and it had really started writing: its temp file is there (SIGKILL runs no cleanup).
+    let leftovers = blob_dir_names(&root).await;
+    let finals = leftovers.iter().filter(|n| !n.starts_with(".tmp.")).count();
+    assert_eq!(finals, 8, "blobs under final names: {leftovers:?}");
+    assert!(
+        leftovers.iter().any(|n| n.starts_with(".tmp.")),
+        "no temp file: {leftovers:?}"
+    );
 
     let restarted = spawn(&reg, &root, port, admin);
     let e = c
@@ -150,11 +159,38 @@ async fn killed_mid_put_leaves_no_object_and_restarts_clean() {
     }
     let l = c.list_objects_v2().bucket("crash").send().await.unwrap();
     assert_eq!(l.contents().len(), 8);
-    // Whatever the cut PUT left on the volume is a temp file, never a blob under a final name.
+    // The restarted gateway removed the temp file its killed predecessor left (temp names carry
+    // the gateway node and process), at start: wait for that pass.
+    let mut left = blob_dir_names(&root).await;
+    for _ in 0..300 {
+        if !left.iter().any(|n| n.starts_with(".tmp.")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        left = blob_dir_names(&root).await;
+    }
+    assert!(
+        !left.iter().any(|n| n.starts_with(".tmp.")),
+        "temp file left: {left:?}"
+    );
+    assert_eq!(left.len(), 8, "blobs under final names: {left:?}");
+    let e = c
+        .get_object()
+        .bucket("crash")
+        .key("partial")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e).as_deref(), Some("NoSuchKey"));
+    drop(restarted);
+    remove_root(root).await;
+}
+
+/// The names of every file in the fan-out directories under blob root `root`.
+async fn blob_dir_names(root: &str) -> Vec<String> {
     let vol = volume();
-    let scan_root = root.clone();
-    let leftovers: Vec<String> = tokio::task::spawn_blocking(move || {
-        let root = scan_root;
+    let root = root.to_owned();
+    tokio::task::spawn_blocking(move || {
         let mut names = Vec::new();
         let Ok(top) = vol.read_dir(format!("{root}/blobs")) else {
             return names;
@@ -171,23 +207,5 @@ async fn killed_mid_put_leaves_no_object_and_restarts_clean() {
         names
     })
     .await
-    .unwrap();
-    let finals = leftovers.iter().filter(|n| !n.starts_with(".tmp.")).count();
-    assert_eq!(finals, 8, "blobs under final names: {leftovers:?}");
-    // And the cut PUT had really started writing: its temp file is there (SIGKILL leaves it;
-    // the sweep of stale temp files removes it later).
-    assert!(
-        leftovers.iter().any(|n| n.starts_with(".tmp.")),
-        "no temp file: {leftovers:?}"
-    );
-    let e = c
-        .get_object()
-        .bucket("crash")
-        .key("partial")
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(code(&e).as_deref(), Some("NoSuchKey"));
-    drop(restarted);
-    remove_root(root).await;
+    .unwrap()
 }
