@@ -34,7 +34,7 @@ cluster-down:
 
 ## cluster-smoke: a gateway on the namespace cluster, started with the first volfile server unreachable
 cluster-smoke:
-	$(CARGO) build -p gateway
+	$(CARGO) build --workspace --all-targets
 	bash scripts/cluster-smoke.sh
 
 ## ha: the replicated registry database for several gateways (etcd + Patroni + PostgreSQL, Debian packages)
@@ -48,7 +48,7 @@ ha-down:
 ## ha-test: three gateways on one namespace (PostgreSQL registry): races, cross-gateway reads, multipart
 ## across gateways, a gateway killed, the PostgreSQL primary killed under load; writes ha-results/<time>.md
 ha-test:
-	$(CARGO) build -p gateway -p bench
+	$(CARGO) build --workspace --all-targets
 	bash scripts/ha-test.sh
 
 ## faults: fault scenarios on the namespace cluster under a client load with a ledger (node killed, links down,
@@ -80,9 +80,9 @@ lint:
 test: volume lint
 	bash scripts/check-compose.sh
 	$(CARGO) test --workspace --all-targets
-	GLUSTERS3_TEST_STYLE=vhost $(CARGO) test -p gateway --test integration -- --skip recovery --skip crash
+	cd gateway && GLUSTERS3_TEST_STYLE=vhost $$(../scripts/test-exe.sh gateway integration) --skip recovery --skip crash
 	bash scripts/pg-up.sh
-	GLUSTERS3_TEST_POSTGRES=$$(bash scripts/pg-up.sh) $(CARGO) test -p metadata --test integration
+	cd metadata && GLUSTERS3_TEST_POSTGRES=$$(bash ../scripts/pg-up.sh) $$(../scripts/test-exe.sh metadata integration)
 	$(MAKE) ha-test
 	$(MAKE) cluster-smoke
 	$(MAKE) fuzz-smoke
