@@ -175,10 +175,12 @@ pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
             io::Error::other(format!("opening the registry at {location}: {e}{cause}"))
         })?;
         let node = node_name(&conf);
+        let intents = store::intents::IntentLog::new(registry.clone())?;
         let prepare = |s: BlobStore| {
             s.with_open_blobs(open_blobs)
                 .with_gfapi_timings(gfapi_timings.clone())
                 .with_node(&node)
+                .with_intents(intents.clone())
         };
         let default = prepare(BlobStore::open(vol, &blob_root)?);
         let stores = open_extra_stores(&conf, store::Stores::single(default), prepare)?;

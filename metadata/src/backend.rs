@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use crate::export::Record;
 use crate::{
-    BlobRef, BucketRecord, BucketStats, EventEntry, ObjectRecord, PartRecord, PutCondition, Result, Upload,
-    UploadRecord,
+    BlobRef, BucketRecord, BucketStats, EventEntry, Intent, ObjectRecord, PartRecord, PutCondition, Result,
+    Upload, UploadRecord,
 };
 
 /// Object rows of one bucket in key order: (key without the bucket, encoded [`ObjectRecord`]).
@@ -108,6 +108,10 @@ pub(crate) trait Backend: Send + Sync {
     fn gc_done(&self, ids: &[u64]) -> Result<()>;
     fn gc_enqueue(&self, blobs: &[BlobRef]) -> Result<()>;
     fn referenced_blobs(&self) -> BlobIter;
+
+    fn intent_begin(&self, intent: &Intent) -> Result<()>;
+    fn intent_end(&self, path: &str) -> Result<()>;
+    fn intents(&self) -> Result<Vec<Intent>>;
 
     fn append_event(&self, received: u64, body: &[u8]) -> Result<u64>;
     fn events_since(&self, after: u64, limit: usize) -> Result<Vec<EventEntry>>;

@@ -36,7 +36,7 @@ pub use crate::sled::{DEFAULT_CACHE_BYTES, LOCK_WAIT};
 pub use error::{BoxError, Error, Result};
 pub use stats::{BucketStats, STATS_SHARDS};
 pub use types::{
-    BlobRef, BucketRecord, EventEntry, ListEntry, ListPage, ListQuery, ObjectRecord, PartRecord,
+    BlobRef, BucketRecord, EventEntry, Intent, ListEntry, ListPage, ListQuery, ObjectRecord, PartRecord,
     PutCondition, Upload, UploadRecord,
 };
 
@@ -215,8 +215,9 @@ impl Registry {
 
     /// Writes `rec` as `key` in bucket `bucket` if `cond` holds, atomically, and returns the record
     /// it replaced. The replaced record's blobs (except any `rec` still references) are queued for
-    /// GC in the same transaction. Fails with `NoSuchBucket` if the bucket is missing or being
-    /// deleted, `PreconditionFailed` if `cond` does not hold.
+    /// GC in the same transaction, and the intents of `rec`'s blobs end ([`Intent`]). Fails with
+    /// `NoSuchBucket` if the bucket is missing or being deleted, `PreconditionFailed` if `cond`
+    /// does not hold.
     pub fn put_object(
         &self,
         bucket: u64,
@@ -268,7 +269,8 @@ impl Registry {
     }
 
     /// Stores part `part` of upload `upload_id` and returns the part it replaced, whose blob (unless
-    /// `rec` reuses it) is queued for GC in the same transaction. Fails with `NoSuchUpload`.
+    /// `rec` reuses it) is queued for GC in the same transaction, and the intent of `rec`'s blob
+    /// ends. Fails with `NoSuchUpload`.
     pub fn put_part(&self, upload_id: &str, part: u32, rec: &PartRecord) -> Result<Option<PartRecord>> {
         if !stored::valid_upload_id(upload_id) {
             return Err(Error::NoSuchUpload);
@@ -374,6 +376,23 @@ impl Registry {
     /// commit then failed. Never pass a blob that a record may reference.
     pub fn gc_enqueue(&self, blobs: &[BlobRef]) -> Result<()> {
         self.backend.gc_enqueue(blobs)
+    }
+
+    /// Records that the blob `intent.blob` is about to get its final name (see [`Intent`]). The
+    /// intent is durable once [`Registry::flush`] returns (at once on PostgreSQL). Recording it
+    /// again replaces it.
+    pub fn intent_begin(&self, intent: &Intent) -> Result<()> {
+        self.backend.intent_begin(intent)
+    }
+
+    /// Removes the intent of the blob at `path`, if any (its write failed and the file is gone).
+    pub fn intent_end(&self, path: &str) -> Result<()> {
+        self.backend.intent_end(path)
+    }
+
+    /// Every recorded intent (writes in flight, and the traces of writers that died).
+    pub fn intents(&self) -> Result<Vec<Intent>> {
+        self.backend.intents()
     }
 
     /// Every blob referenced by an object or by a part of an in-progress upload, for `fsck`: a file

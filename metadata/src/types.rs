@@ -40,6 +40,24 @@ pub struct BlobRef {
     pub volume: String,
 }
 
+/// A blob being written: recorded (durably) before the blob gets its final name, and removed in
+/// the transaction of the commit that references it ([`crate::Registry::put_object`],
+/// [`crate::Registry::put_part`]) or by its writer when the write fails. One that stays is the trace
+/// of a writer that died between the rename and the commit: its owner names the writer (the
+/// gateway's node and process, see the gateway's `TempOwner`), so the next process of that node
+/// deletes the blob at once, and anyone may after a long age. Intents are not exported: an
+/// imported namespace starts with none, and a blob an intent named shows as an orphan to `fsck`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Intent {
+    /// The blob's final path and volume (`size` is not known yet: 0).
+    pub blob: BlobRef,
+    /// The writer (`<node>-<boot>`).
+    pub owner: String,
+    /// When the intent was recorded (Unix milliseconds).
+    pub since_ms: u64,
+}
+
 /// An object's metadata and the blobs that hold its bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]

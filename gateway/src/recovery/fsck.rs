@@ -3,13 +3,15 @@
 //! Reports (1) registry entries (objects, parts of in-progress uploads) whose blobs are missing
 //! or of another size than recorded, (2) orphans: blobs under the store's root that no object,
 //! no part and no GC queue entry references, (3) temp files (`.tmp.*`, interrupted writes) with
-//! their age, and for information bucket directories no bucket uses any more and entries the
+//! their age, (4) intents of blobs whose write never committed (`store::intents`: a gateway killed
+//! between a blob's rename and its commit; the gateway's next start deletes those blobs too), and
+//! for information bucket directories no bucket uses any more and entries the
 //! gateway never writes. Orphans whose xattr says they are parts of an unfinished upload (what
 //! `reindex` leaves of the uploads it cannot recreate) are listed apart, as `orphan_parts`: they
 //! may be the only copy of data a client is still uploading, so `--repair` keeps them unless
 //! `--delete-orphan-parts` is given too. `--repair` deletes orphans and temp files older than
-//! `--min-age-secs` (default an hour) and the empty fan-out directories of unused bucket
-//! directories. It never
+//! `--min-age-secs` (default an hour), the blobs of intents (ending the intents), and the empty
+//! fan-out directories of unused bucket directories. It never
 //! deletes, queues or rewrites anything a record or the GC queue references, and leaves records
 //! with missing blobs alone (a brick may come back; deleting the record loses the metadata).
 //! When no blob under the root is referenced at all, it refuses to repair: that is the mark of
@@ -141,6 +143,12 @@ pub struct FsckReport {
     pub parts: u64,
     /// Blobs queued for the garbage sweep.
     pub gc_queued: u64,
+    /// Intents of blobs whose writes never committed (a gateway killed between a blob's rename
+    /// and its commit, see `store::intents`): a problem, as the registry is quiescent, but not
+    /// orphans: the gateway's next start deletes their blobs, and so does `--repair`.
+    pub intents: u64,
+    /// How many of those `--repair` deleted.
+    pub intents_removed: u64,
     /// Files met under the blob root.
     pub files_scanned: u64,
     /// Registry entries whose blob is missing or of the wrong size.
@@ -162,7 +170,7 @@ pub struct FsckReport {
     pub min_age_secs: u64,
     /// Whether `--delete-orphan-parts` was given.
     pub delete_orphan_parts: bool,
-    /// Problems left: bad blobs, and orphans, orphan parts and temp files not removed.
+    /// Problems left: bad blobs, and orphans, orphan parts, temp files and intents not removed.
     pub problems: u64,
     /// What could not be checked or repaired (unreadable directories, failed deletes).
     pub errors: Vec<String>,
@@ -191,8 +199,15 @@ impl FsckReport {
         );
         let _ = writeln!(
             s,
-            "registry: {} buckets, {} objects, {} uploads in progress ({} parts), {} blobs queued for GC",
-            self.buckets, self.objects, self.uploads, self.parts, self.gc_queued
+            "registry: {} buckets, {} objects, {} uploads in progress ({} parts), {} blobs queued for GC, \
+             {} intents of uncommitted blobs ({} removed)",
+            self.buckets,
+            self.objects,
+            self.uploads,
+            self.parts,
+            self.gc_queued,
+            self.intents,
+            self.intents_removed
         );
         let _ = writeln!(s, "volume: {} files under the blob root", self.files_scanned);
         let _ = writeln!(s, "missing or damaged blobs: {}", self.bad_blobs.len());
@@ -314,11 +329,13 @@ pub fn check(registry: &Registry, store: &BlobStore, opts: FsckOptions) -> Resul
         ));
     } else if opts.repair {
         repair(store, opts, &mut report);
+        end_intents(registry, store, &mut report);
     }
     report.problems = report.bad_blobs.len() as u64
         + report.orphans.iter().filter(|o| !o.removed).count() as u64
         + report.orphan_parts.iter().filter(|o| !o.removed).count() as u64
-        + report.temps.iter().filter(|o| !o.removed).count() as u64;
+        + report.temps.iter().filter(|o| !o.removed).count() as u64
+        + (report.intents - report.intents_removed);
     Ok(report)
 }
 
@@ -326,10 +343,36 @@ fn reg_err(e: &metadata::Error) -> String {
     format!("reading the registry: {}", super::describe(e))
 }
 
-/// Every referenced blob path: objects and parts (whatever bucket they claim), and the GC
-/// queue.
+/// `--repair`: deletes the blobs of this store's intents and ends the intents (the registry is
+/// quiescent, so every intent is a dead writer's).
+fn end_intents(registry: &Registry, store: &BlobStore, report: &mut FsckReport) {
+    let intents = match registry.intents() {
+        Ok(i) => i,
+        Err(e) => return report.errors.push(reg_err(&e)),
+    };
+    for i in intents.iter().filter(|i| i.blob.volume == store.volume().name()) {
+        let path = &i.blob.path;
+        match store
+            .delete(path)
+            .map_err(|e| e.to_string())
+            .and_then(|()| registry.intent_end(path).map_err(|e| reg_err(&e)))
+        {
+            Ok(()) => report.intents_removed += 1,
+            Err(e) => report
+                .errors
+                .push(format!("removing the blob of intent {path}: {e}")),
+        }
+    }
+}
+
+/// Every referenced blob path: objects and parts (whatever bucket they claim), the GC queue, and
+/// the intents of uncommitted blobs.
 fn references(registry: &Registry, report: &mut FsckReport) -> metadata::Result<HashSet<String>> {
     let mut refs = HashSet::new();
+    for intent in registry.intents()? {
+        report.intents += 1;
+        refs.insert(intent.blob.path);
+    }
     for blob in registry.referenced_blobs() {
         refs.insert(blob?.path);
     }

@@ -209,7 +209,16 @@ impl From<io::Error> for S3Error {
     /// 503 with `Retry-After` so clients retry;
     /// and a full volume or quota, which is 507 `StorageFull` (as MinIO answers a full drive):
     /// retrying at once cannot help, and a plain 500 would hide the cause from the client.
+    /// A registry error carried by an I/O error (a blob's intent, `store::intents`) keeps its own
+    /// mapping.
     fn from(e: io::Error) -> S3Error {
+        type Inner = dyn std::error::Error + Send + Sync;
+        if e.get_ref().is_some_and(<Inner>::is::<metadata::Error>) {
+            if let Some(Ok(reg)) = e.into_inner().map(<Inner>::downcast::<metadata::Error>) {
+                return S3Error::from(*reg);
+            }
+            return S3Error::internal("registry error");
+        }
         if matches!(e.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT)) {
             return S3Error {
                 source: Some(Box::new(e)),
@@ -334,6 +343,13 @@ mod tests {
         }
         let e: S3Error = io::Error::from_raw_os_error(libc::EIO).into();
         assert_eq!((e.code, e.status()), (Code::InternalError, 500));
+        // A registry error carried by an I/O error (a blob intent that could not be recorded)
+        // keeps the registry's mapping.
+        let reg = metadata::Error::Unavailable("connection refused".into());
+        let e: S3Error = io::Error::other(reg).into();
+        assert_eq!((e.code, e.status()), (Code::ServiceUnavailable, 503));
+        let e: S3Error = io::Error::other(metadata::Error::NoSuchBucket).into();
+        assert_eq!((e.code, e.status()), (Code::NoSuchBucket, 404));
         assert!(
             !e.message.contains("Input/output"),
             "the cause must not reach the client"

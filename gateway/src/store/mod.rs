@@ -12,12 +12,15 @@
 //! A writer dropped before [`BlobWriter::finish`] unlinks its temp file, and one whose rename
 //! failed also unlinks the final name (a rename cut off by a lost connection may have happened),
 //! so a failed or interrupted upload leaves nothing; a crash leaves at most a temp file, which the sweep
-//! removes after an hour, or an unreferenced blob, which `gateway fsck --repair` removes.
+//! removes (at once when it was this node's, else after an hour), or a blob renamed but not yet
+//! committed, whose intent ([`intents`], recorded durably before the rename) the sweep finds and
+//! deletes the same way.
 //! Every call here blocks: async callers go through `crate::blocking`. Walking the layout (for
 //! `fsck`, `reindex` and the stale-temp sweep) is in [`scan`]. Blobs opened for reading stay
 //! open for the next read, up to a bound ([`open`]).
 
 pub mod bucket_xattr;
+pub mod intents;
 pub mod meta;
 pub mod open;
 pub mod scan;
@@ -198,6 +201,7 @@ pub struct BlobStore {
     uncertain: Arc<UncertainBlobs>,
     timings: GfapiTimings,
     owner: Arc<scan::TempOwner>,
+    intents: Option<intents::IntentLog>,
 }
 
 impl BlobStore {
@@ -214,7 +218,23 @@ impl BlobStore {
             uncertain: Arc::default(),
             timings: GfapiTimings::detached(),
             owner: Arc::new(scan::TempOwner::new("")),
+            intents: None,
         })
+    }
+
+    /// Records an intent in `log` for every new blob of this store (see [`intents`]); without
+    /// one (tools, tests of the store alone) a crash between rename and commit leaves an orphan.
+    #[must_use]
+    pub fn with_intents(mut self, log: intents::IntentLog) -> BlobStore {
+        self.intents = Some(log);
+        self
+    }
+
+    /// Ends the intent of the blob at `path` (its file is gone).
+    pub fn end_intent(&self, path: &str) {
+        if let Some(log) = &self.intents {
+            log.end(path);
+        }
     }
 
     /// Names this store's temp files after gateway node `node` (see [`scan::TempOwner`]).
@@ -363,6 +383,19 @@ impl BlobStore {
         let id = hex::encode(rand::random::<[u8; 16]>());
         let dir = self.bucket_dir(bucket_id).join(&id[..2]);
         let tmp = dir.join(self.owner.temp_name(&id));
+        let path = dir.join(&id);
+        let intent = match &self.intents {
+            Some(log) => Some((
+                log.clone(),
+                log.begin(&path.to_string_lossy(), self.vol.name(), self.owner.tag())?,
+            )),
+            None => None,
+        };
+        let end_intent = |intent: &Option<(intents::IntentLog, intents::PendingIntent)>| {
+            if let Some((log, _)) = intent {
+                log.end(&path.to_string_lossy());
+            }
+        };
         let create = |tmp: &Path| {
             self.timings
                 .time(GfapiCall::Create, || self.vol.create_new(tmp, 0o644))
@@ -380,15 +413,17 @@ impl BlobStore {
             // refuses the changelog xattr after the entry exists; a lost connection leaves the
             // outcome unknown): the name is ours alone, so it goes to the sweeper's retries.
             self.left.push(tmp.clone());
+            end_intent(&intent);
         })?;
         Ok(BlobWriter {
             vol: self.vol.clone(),
             left: self.left.clone(),
             timings: self.timings.clone(),
             file: Some(file),
-            path: dir.join(&id),
+            path,
             tmp,
             len: 0,
+            intent,
         })
     }
 
@@ -467,6 +502,8 @@ pub struct BlobWriter {
     tmp: PathBuf,
     path: PathBuf,
     len: u64,
+    /// The intent of the final name, durable before the rename; the commit ends it.
+    intent: Option<(intents::IntentLog, intents::PendingIntent)>,
 }
 
 impl BlobWriter {
@@ -518,6 +555,9 @@ impl BlobWriter {
             }
             self.timings.time(GfapiCall::Fsync, || file.sync_all())?;
             file.close()?;
+            if let Some((_, pending)) = &mut self.intent {
+                pending.wait()?;
+            }
             self.timings.time(GfapiCall::Rename, || {
                 self.vol.rename_sibling(&self.tmp, &self.path)
             })
@@ -528,11 +568,15 @@ impl BlobWriter {
             // (its outcome is unknown), and heal would then bring the final name back as an
             // orphan. The name is this writer's alone (random), so removing it is always safe.
             let path = std::mem::take(&mut self.path);
-            self.remove_later(path);
+            if self.remove_later(path.clone()) {
+                self.end_intent(&path);
+            }
+            self.intent = None; // kept until the file is surely gone
             return Err(e);
         }
         let path = self.path.to_string_lossy().into_owned();
         self.tmp = PathBuf::new(); // nothing to clean up any more
+        self.intent = None; // the commit ends it
         Ok((path, self.len))
     }
 }
@@ -544,6 +588,9 @@ impl Drop for BlobWriter {
         }
         if !self.tmp.as_os_str().is_empty() {
             self.remove_tmp();
+            // The final name was never made: nothing for the intent to guard.
+            let path = self.path.clone();
+            self.end_intent(&path);
         }
     }
 }
@@ -560,13 +607,21 @@ impl BlobWriter {
     /// reached. `ENOENT` is not believed here: a write fails mostly because the volume lost its
     /// quorum, and then a lookup may answer `ENOENT` for a file the bricks hold; the sweeper
     /// asks again once the volume accepts writes ([`BlobStore::remove_left_temps`]).
-    fn remove_later(&self, path: PathBuf) {
+    fn remove_later(&self, path: PathBuf) -> bool {
         match self.timings.time(GfapiCall::Unlink, || self.vol.unlink(&path)) {
-            Ok(()) => {}
+            Ok(()) => true,
             Err(e) => {
                 tracing::debug!(path = %path.display(), error = %e, "removing a failed write's file: retried later");
                 self.left.push(path);
+                false
             }
+        }
+    }
+
+    /// Ends the intent of `path`, if this writer recorded one.
+    fn end_intent(&self, path: &Path) {
+        if let Some((log, _)) = &self.intent {
+            log.end(&path.to_string_lossy());
         }
     }
 }

@@ -49,7 +49,18 @@ impl TempOwner {
 
     /// The temp name of blob `id` written by this owner.
     pub fn temp_name(&self, id: &str) -> String {
-        format!("{TEMP_PREFIX}{}-{}.{id}", self.node, self.boot)
+        format!("{TEMP_PREFIX}{}.{id}", self.tag())
+    }
+
+    /// This owner as `<node>-<boot>`, as it is spelled in temp names and blob intents.
+    pub fn tag(&self) -> String {
+        format!("{}-{}", self.node, self.boot)
+    }
+
+    /// True if `tag` (see [`TempOwner::tag`]) names an earlier boot of this node.
+    pub fn is_earlier_boot(&self, tag: &str) -> bool {
+        tag.split_once('-')
+            .is_some_and(|(node, boot)| node == self.node && boot != self.boot)
     }
 
     /// The owner spelled in temp file name `name`, if it has one.

@@ -130,6 +130,60 @@ async fn killed_mid_put_leaves_no_object_and_restarts_clean() {
         leftovers.iter().any(|n| n.starts_with(".tmp.")),
         "no temp file: {leftovers:?}"
     );
+    // The cut PUT recorded its blob's intent, durably, while its body streamed (the killed
+    // process flushed nothing at exit). Then forge what a kill between a blob's rename and its
+    // commit leaves: a blob under its final name that no record references, with its intent.
+    let tmp = blob_paths(&root)
+        .await
+        .into_iter()
+        .find(|p| p.rsplit('/').next().unwrap().starts_with(".tmp."))
+        .unwrap();
+    let (fan_dir, tmp_name) = tmp.rsplit_once('/').unwrap();
+    let owner = tmp_name
+        .strip_prefix(".tmp.")
+        .unwrap()
+        .split('.')
+        .next()
+        .unwrap()
+        .to_owned();
+    let uncommitted = format!(
+        "{fan_dir}/{}",
+        &tmp_name[tmp_name.len() - 32..tmp_name.len() - 30].repeat(16)
+    );
+    {
+        let r = metadata::Registry::open(&reg).unwrap();
+        let intents = r.intents().unwrap();
+        assert!(
+            intents
+                .iter()
+                .any(|i| i.owner == owner && i.blob.path.starts_with(fan_dir)),
+            "the cut PUT's intent is not in the registry: {intents:?} (owner {owner})"
+        );
+        let (vol, path) = (volume(), uncommitted.clone());
+        let vol_name = vol.name().to_owned();
+        tokio::task::spawn_blocking(move || vol.create_new(&path, 0o644).unwrap().write_all_at(b"abc", 0))
+            .await
+            .unwrap()
+            .unwrap();
+        let intent = metadata::Intent {
+            blob: metadata::BlobRef {
+                path: uncommitted.clone(),
+                size: 0,
+                volume: vol_name,
+            },
+            owner: owner.clone(),
+            // Recent: it must go because its writer is gone, not by age.
+            since_ms: u64::try_from(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_millis(),
+            )
+            .unwrap(),
+        };
+        r.intent_begin(&intent).unwrap();
+        r.flush().unwrap();
+    }
 
     let restarted = spawn(&reg, &root, port, admin);
     let e = c
@@ -160,10 +214,12 @@ async fn killed_mid_put_leaves_no_object_and_restarts_clean() {
     let l = c.list_objects_v2().bucket("crash").send().await.unwrap();
     assert_eq!(l.contents().len(), 8);
     // The restarted gateway removed the temp file its killed predecessor left (temp names carry
-    // the gateway node and process), at start: wait for that pass.
+    // the gateway node and process) and the blob of its predecessor's intent, at start: wait
+    // for that pass.
+    let forged = uncommitted.rsplit('/').next().unwrap().to_owned();
     let mut left = blob_dir_names(&root).await;
     for _ in 0..300 {
-        if !left.iter().any(|n| n.starts_with(".tmp.")) {
+        if !left.iter().any(|n| n.starts_with(".tmp.") || *n == forged) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -172,6 +228,10 @@ async fn killed_mid_put_leaves_no_object_and_restarts_clean() {
     assert!(
         !left.iter().any(|n| n.starts_with(".tmp.")),
         "temp file left: {left:?}"
+    );
+    assert!(
+        !left.contains(&forged),
+        "the uncommitted blob of an intent was left: {left:?}"
     );
     assert_eq!(left.len(), 8, "blobs under final names: {left:?}");
     let e = c
@@ -183,11 +243,26 @@ async fn killed_mid_put_leaves_no_object_and_restarts_clean() {
         .unwrap_err();
     assert_eq!(code(&e).as_deref(), Some("NoSuchKey"));
     drop(restarted);
+    let r = metadata::Registry::open(&reg).unwrap();
+    assert_eq!(
+        r.intents().unwrap(),
+        vec![],
+        "intents left after the restart's pass"
+    );
     remove_root(root).await;
 }
 
 /// The names of every file in the fan-out directories under blob root `root`.
 async fn blob_dir_names(root: &str) -> Vec<String> {
+    blob_paths(root)
+        .await
+        .into_iter()
+        .map(|p| p.rsplit('/').next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// The paths of every file in the fan-out directories under blob root `root`.
+async fn blob_paths(root: &str) -> Vec<String> {
     let vol = volume();
     let root = root.to_owned();
     tokio::task::spawn_blocking(move || {
@@ -200,7 +275,7 @@ async fn blob_dir_names(root: &str) -> Vec<String> {
             for fan in vol.read_dir(&bdir).into_iter().flatten().flatten() {
                 let fdir = format!("{bdir}/{}", fan.name.to_string_lossy());
                 for f in vol.read_dir(&fdir).into_iter().flatten().flatten() {
-                    names.push(f.name.to_string_lossy().into_owned());
+                    names.push(format!("{fdir}/{}", f.name.to_string_lossy()));
                 }
             }
         }

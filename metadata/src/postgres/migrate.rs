@@ -12,7 +12,10 @@ use super::{get, pg, rows};
 use crate::{Error, Result};
 
 /// The migrations, in order: (version, name, SQL).
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../../migrations/0001_init.sql")),
+    (2, "intents", include_str!("../../migrations/0002_intents.sql")),
+];
 
 /// Advisory lock key of the migrations ("gs3mig" in ASCII).
 const LOCK_KEY: i64 = 0x0000_6773_336d_6967;

@@ -44,8 +44,8 @@ use tokio_postgres::{NoTls, Row};
 use crate::backend::{Backend, BlobIter, ObjectRows};
 use crate::export::Record;
 use crate::{
-    BlobRef, BucketRecord, BucketStats, Error, EventEntry, ObjectRecord, PartRecord, PutCondition, Result,
-    Upload, UploadRecord,
+    BlobRef, BucketRecord, BucketStats, Error, EventEntry, Intent, ObjectRecord, PartRecord, PutCondition,
+    Result, Upload, UploadRecord,
 };
 
 /// How many times a transaction that hit a serialization failure or a deadlock is run again.
@@ -433,6 +433,18 @@ impl Backend for PgBackend {
 
     fn referenced_blobs(&self) -> BlobIter {
         Box::new(queue::Referenced::new(self.shared.clone()))
+    }
+
+    fn intent_begin(&self, intent: &Intent) -> Result<()> {
+        self.intent_put(intent)
+    }
+
+    fn intent_end(&self, path: &str) -> Result<()> {
+        self.intent_remove(path)
+    }
+
+    fn intents(&self) -> Result<Vec<Intent>> {
+        self.intent_all()
     }
 
     fn append_event(&self, received: u64, body: &[u8]) -> Result<u64> {

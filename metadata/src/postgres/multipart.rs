@@ -87,6 +87,7 @@ impl PgBackend {
             {
                 return Err(Error::NoSuchUpload);
             }
+            exec(&tx, "DELETE FROM intents WHERE path = $1", &[&rec.blob.path]).await?;
             loop {
                 let old = row(
                     &tx,

@@ -341,6 +341,8 @@ impl PgBackend {
         transaction!(self, |tx| {
             lock_live_bucket(&tx, bucket).await?;
             let old = write_row(&tx, bucket, key, &value, cond).await?;
+            let paths: Vec<&str> = keep.iter().copied().collect();
+            exec(&tx, "DELETE FROM intents WHERE path = ANY($1)", &[&paths]).await?;
             if let Some(old) = &old {
                 queue_blobs(&tx, &old.blobs, &keep).await?;
             }

@@ -1,6 +1,6 @@
 //! The GC queue, the inventory of referenced blobs and the event history, in SQL.
 //!
-//! Owns the statements on `gc` and `events`. A sweeper claims queue entries with `UPDATE ...
+//! Owns the statements on `gc`, `intents` and `events`. A sweeper claims queue entries with `UPDATE ...
 //! WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)` setting a lease (`claimed_until`, on the
 //! server's clock, so gateways' clocks do not matter): two sweepers never get one entry while its
 //! lease runs, and an entry whose claimer died is handed out again when the lease ends. It must
@@ -13,8 +13,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::namespace::queue_blobs;
 use super::{exec, get, id_of, row, rows, sql_id, sql_limit, transaction, with_client, PgBackend, Shared};
-use crate::codec::decode;
-use crate::{BlobRef, EventEntry, ObjectRecord, PartRecord, Result};
+use crate::codec::{decode, encode};
+use crate::{BlobRef, EventEntry, Intent, ObjectRecord, PartRecord, Result};
 
 /// Rows fetched per round trip by [`Referenced`].
 const PAGE: i64 = 1000;
@@ -102,6 +102,40 @@ impl PgBackend {
         transaction!(self, |tx| {
             queue_blobs(&tx, blobs, &std::collections::HashSet::new()).await
         })
+    }
+
+    /// See `Registry::intent_begin`.
+    pub(super) fn intent_put(&self, intent: &Intent) -> Result<()> {
+        let value = encode(intent)?;
+        with_client!(self, |c| {
+            exec(
+                &c,
+                "INSERT INTO intents (path, value) VALUES ($1, $2) \
+                 ON CONFLICT (path) DO UPDATE SET value = EXCLUDED.value",
+                &[&intent.blob.path, &value],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    /// See `Registry::intent_end`.
+    pub(super) fn intent_remove(&self, path: &str) -> Result<()> {
+        with_client!(self, |c| {
+            exec(&c, "DELETE FROM intents WHERE path = $1", &[&path]).await?;
+            Ok(())
+        })
+    }
+
+    /// See `Registry::intents`.
+    pub(super) fn intent_all(&self) -> Result<Vec<Intent>> {
+        let found = with_client!(self, |c| {
+            rows(&c, "SELECT value FROM intents ORDER BY path", &[]).await
+        })?;
+        found
+            .iter()
+            .map(|r| decode("intent", get::<&[u8]>(r, 0)?))
+            .collect()
     }
 
     /// See `Registry::append_event`.

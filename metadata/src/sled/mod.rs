@@ -21,12 +21,14 @@
 //! | `meta`         | `schema`, `id_base`, `stats`                    | u32, u64, u32 (1: `stats` is complete) |
 //! | `events`       | event id (u64 BE)                               | receive time, body (`events`) |
 //! | `stats`        | bucket id (u64 BE) ++ shard (u8)                | [`BucketStats`] (`stats`)  |
+//! | `intents`      | blob path                                       | [`crate::Intent`] (`intents`) |
 
 mod buckets;
 mod events;
 mod export;
 mod flush;
 mod gc;
+mod intents;
 mod list;
 mod multipart;
 mod objects;
@@ -48,8 +50,8 @@ use crate::codec::{decode, encode};
 use crate::error::StorageExt;
 use crate::export::Record;
 use crate::{
-    BlobRef, BucketRecord, BucketStats, Error, EventEntry, ObjectRecord, PartRecord, PutCondition, Result,
-    Upload, UploadRecord,
+    BlobRef, BucketRecord, BucketStats, Error, EventEntry, Intent, ObjectRecord, PartRecord, PutCondition,
+    Result, Upload, UploadRecord,
 };
 
 /// Layout version of the trees (not of the values: those carry their own version byte). A registry
@@ -71,6 +73,7 @@ pub(crate) struct SledBackend {
     meta: sled::Tree,
     events: sled::Tree,
     stats: sled::Tree,
+    intents: sled::Tree,
     /// Added to sled's `generate_id` so ids stay above every id an import brought in (a fresh
     /// database's counter starts at zero).
     id_base: AtomicU64,
@@ -114,6 +117,7 @@ impl SledBackend {
             meta: tree("meta")?,
             events: tree("events")?,
             stats: tree("stats")?,
+            intents: tree("intents")?,
             id_base: AtomicU64::new(0),
             flush: flush::FlushGate::default(),
             gc_claims: Mutex::new(HashMap::new()),
@@ -345,6 +349,18 @@ impl Backend for SledBackend {
 
     fn referenced_blobs(&self) -> BlobIter {
         SledBackend::referenced_blobs(self)
+    }
+
+    fn intent_begin(&self, intent: &Intent) -> Result<()> {
+        SledBackend::intent_begin(self, intent)
+    }
+
+    fn intent_end(&self, path: &str) -> Result<()> {
+        SledBackend::intent_end(self, path)
+    }
+
+    fn intents(&self) -> Result<Vec<Intent>> {
+        SledBackend::intents(self)
     }
 
     fn append_event(&self, received: u64, body: &[u8]) -> Result<u64> {

@@ -18,6 +18,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 use sled::Transactional;
 
 use super::buckets::tx_live_bucket;
+use super::intents::tx_end_intents;
 use super::stats::{tx_account, tx_remove_bucket};
 use super::{abort, finish, tx_decode, tx_encode, SledBackend, TxResult};
 use crate::codec::{decode, escape_into, object_key, TERMINATOR};
@@ -118,22 +119,25 @@ impl SledBackend {
         let value = crate::codec::encode(rec)?;
         let keep = HashSet::from([rec.blob.path.as_str()]);
         let i = self;
-        finish((&i.uploads, &i.parts, &i.gc).transaction(|(uploads, parts, gc)| {
-            let Some(v) = uploads.get(upload_id.as_bytes())? else {
-                return abort(Error::NoSuchUpload);
-            };
-            let mut stored: StoredUpload = tx_decode("upload", &v)?;
-            stored.parts_version += 1;
-            uploads.insert(upload_id.as_bytes(), tx_encode::<_, Error>(&stored)?)?;
-            let old = parts.insert(key.as_slice(), value.as_slice())?;
-            let old = old
-                .map(|v| tx_decode::<PartRecord, Error>("part", &v))
-                .transpose()?;
-            if let Some(old) = &old {
-                self.tx_queue_blobs::<Error>(gc, [&old.blob], &keep)?;
-            }
-            Ok(old)
-        }))
+        finish(
+            (&i.uploads, &i.parts, &i.gc, &i.intents).transaction(|(uploads, parts, gc, intents)| {
+                let Some(v) = uploads.get(upload_id.as_bytes())? else {
+                    return abort(Error::NoSuchUpload);
+                };
+                tx_end_intents(intents, [rec.blob.path.as_str()])?;
+                let mut stored: StoredUpload = tx_decode("upload", &v)?;
+                stored.parts_version += 1;
+                uploads.insert(upload_id.as_bytes(), tx_encode::<_, Error>(&stored)?)?;
+                let old = parts.insert(key.as_slice(), value.as_slice())?;
+                let old = old
+                    .map(|v| tx_decode::<PartRecord, Error>("part", &v))
+                    .transpose()?;
+                if let Some(old) = &old {
+                    self.tx_queue_blobs::<Error>(gc, [&old.blob], &keep)?;
+                }
+                Ok(old)
+            }),
+        )
     }
 
     /// Parts of upload `upload_id` numbered above `after`, in order, at most `max`, and whether more

@@ -11,6 +11,7 @@ use sled::transaction::TransactionalTree;
 use sled::Transactional;
 
 use super::buckets::tx_live_bucket;
+use super::intents::tx_end_intents;
 use super::stats::tx_account;
 use super::{abort, finish, tx_decode, tx_encode, SledBackend, TxResult};
 use crate::codec::{decode, object_key};
@@ -48,7 +49,8 @@ impl SledBackend {
 
     /// Writes `rec` as `key` in bucket `bucket` if `cond` holds, atomically, and returns the record
     /// it replaced. The replaced record's blobs (except any `rec` still references) are queued for
-    /// GC in the same transaction. Fails with `NoSuchBucket` if the bucket is missing or being
+    /// GC in the same transaction, and the intents of its blobs end (`intents`). Fails with
+    /// `NoSuchBucket` if the bucket is missing or being
     /// deleted, `PreconditionFailed` if `cond` does not hold.
     pub fn put_object(
         &self,
@@ -62,8 +64,8 @@ impl SledBackend {
         let keep: HashSet<&str> = rec.blobs.iter().map(|b| b.path.as_str()).collect();
         let i = self;
         finish(
-            (&i.objects, &i.bucket_ids, &i.buckets, &i.gc, &i.stats).transaction(
-                |(objects, ids, buckets, gc, stats)| {
+            (&i.objects, &i.bucket_ids, &i.buckets, &i.gc, &i.stats, &i.intents).transaction(
+                |(objects, ids, buckets, gc, stats, intents)| {
                     tx_live_bucket(ids, buckets, bucket)?;
                     let old = objects
                         .get(&tree_key)?
@@ -73,6 +75,7 @@ impl SledBackend {
                         return abort(e);
                     }
                     objects.insert(tree_key.as_slice(), value.as_slice())?;
+                    tx_end_intents(intents, keep.iter().copied())?;
                     if let Some(old) = &old {
                         self.tx_queue_blobs::<Error>(gc, &old.blobs, &keep)?;
                     }

@@ -11,6 +11,7 @@
 mod buckets;
 mod durability;
 mod export;
+mod intents;
 mod listing;
 mod multipart;
 mod objects;

@@ -213,7 +213,8 @@ pub fn fill_from_blob(rec: &mut ObjectRecord, written: &WrittenBlob, mtime_ms: u
 /// failover can be durable on the promoted standby) and deleting the blob could leave a record
 /// without its bytes. The blob is kept; for an object (`object`: bucket id and key) the sweeper
 /// asks the registry again once it answers and deletes the blob if no record references it
-/// (`store::UncertainBlobs`); a part's blob stays for `gateway fsck` if its commit did not happen.
+/// (`store::UncertainBlobs`); a part's blob stays, with its intent, for the sweeper's intent pass
+/// (`sweeper::reclaim_intents`) after the gateway's next restart.
 pub fn discard_new_blob(store: &BlobStore, path: &str, err: &metadata::Error, object: Option<(u64, &[u8])>) {
     if matches!(err, metadata::Error::Unavailable(_)) {
         tracing::warn!(%path, error = %err, "registry commit outcome unknown: new blob kept");
@@ -226,7 +227,9 @@ pub fn discard_new_blob(store: &BlobStore, path: &str, err: &metadata::Error, ob
         }
         return;
     }
-    let _ = store.delete(path);
+    if store.delete(path).is_ok() {
+        store.end_intent(path);
+    }
 }
 
 /// Commits an object record (atomically with its condition) and makes it durable; if the
