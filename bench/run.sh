@@ -2,7 +2,9 @@
 # make bench: the same workloads, in one run, on the same local replica-3 volume, against
 #   raw     - the gfapi crate directly (N threads on one Volume): the ceiling;
 #   gateway - target/release/gateway with its own blob root and a temporary registry;
-#   peer    - s3s-fs 0.14.1 serving a FUSE mount of the same volume.
+#   peer    - s3s-fs 0.14.1 serving a FUSE mount of the same volume;
+#   gateway-pg - the same gateway with its registry on PostgreSQL (scripts/pg-up.sh's local server,
+#             or BENCH_PG_URL), in a database of its own (measured only when asked for).
 # Everything is prepared first (listing directory, registry, gateway, mount, s3s-fs); then ONE
 # `loadgen suite` runs the matrix with the workloads interleaved: each workload (e.g. PUT 4 KiB
 # c1) on raw, gateway and peer back to back, then the next one, so the drifting noise of a
@@ -13,6 +15,10 @@
 #
 # Environment:
 #   BENCH_QUICK=1          4 KiB and 1 MiB, concurrency 1 and 8, 2 s per workload (< 5 minutes)
+#   BENCH_REGISTRY=postgres  the registry comparison: gateway (sled) vs gateway-pg, PUT/GET 4 KiB
+#                          and LIST at concurrency 1, 8 and 32 (results in bench/results/<date>-registry)
+#   BENCH_PG_URL           PostgreSQL server for gateway-pg, e.g. the HA cluster of make ha
+#                          (default: scripts/pg-up.sh's; a database is created and dropped)
 #   BENCH_SYSTEMS          which systems, in their order within each workload
 #                          (default: "raw gateway peer")
 #   BENCH_DURATION         measured seconds per workload (default 5; quick 2)
@@ -29,11 +35,17 @@ ROOT=$PWD
 source scripts/gateway-lib.sh # free_port, wait_gone
 
 QUICK=${BENCH_QUICK:-0}
-SYSTEMS=${BENCH_SYSTEMS:-raw gateway peer}
+REGISTRY_RUN=$([ "${BENCH_REGISTRY:-}" = postgres ] && echo 1 || echo 0)
+if [ "$REGISTRY_RUN" = 1 ]; then
+  SYSTEMS=${BENCH_SYSTEMS:-gateway gateway-pg}
+else
+  SYSTEMS=${BENCH_SYSTEMS:-raw gateway peer}
+fi
 VOL=${GLUSTER_VOLUME:-s3vol}
 SERVER=${GLUSTER_HOST:-localhost}
 DATE=$(date -u +%Y-%m-%d)
 SUFFIX=$([ "$QUICK" = 1 ] && echo "-quick" || true)
+[ "$REGISTRY_RUN" = 1 ] && SUFFIX=-registry
 OUT=${BENCH_OUT:-bench/results/$DATE$SUFFIX}
 LARGE=${BENCH_LIST_LARGE:-1000000}
 SMALL=10000
@@ -56,10 +68,14 @@ mkdir -p "$WORK" "$OUT"
 : >"$WORK/run.log"
 [ "$(id -u)" = 0 ] || die "must run as root (the volume, the FUSE mount)"
 
-GW_PID= PEER_PID=
+GW_PID= PEER_PID= PG_PID= PG_DB= PG_BASE=
+# psql on PG_BASE's server, database postgres.
+pg_admin() { psql "${PG_BASE%/*}/postgres" -qAt -v ON_ERROR_STOP=1 -c "$1"; }
 cleanup() {
   set +e
   [ -n "$GW_PID" ] && kill -TERM "$GW_PID" 2>/dev/null && wait_gone "$GW_PID" 30
+  [ -n "$PG_PID" ] && kill -TERM "$PG_PID" 2>/dev/null && wait_gone "$PG_PID" 30
+  [ -n "$PG_DB" ] && pg_admin "DROP DATABASE IF EXISTS $PG_DB" >/dev/null 2>&1
   [ -n "$PEER_PID" ] && kill -TERM "$PEER_PID" 2>/dev/null && wait_gone "$PEER_PID" 10
   if mountpoint -q "$MNT" 2>/dev/null; then umount "$MNT" || umount -l "$MNT"; fi
   rmdir "$MNT" 2>/dev/null
@@ -86,11 +102,12 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 say "machine: $MACHINE"
 say "load average at start: $(load)"
 CONTEXT=(--context "Machine: $MACHINE")
-CONTEXT+=(--context "Command: \`make bench\`$([ "$QUICK" = 1 ] && echo " (BENCH_QUICK=1)"), run $RUN, $(date -u '+%Y-%m-%d %H:%M UTC')")
+CONTEXT+=(--context "Command: \`make bench\`$([ "$QUICK" = 1 ] && echo " (BENCH_QUICK=1)")$([ "$REGISTRY_RUN" = 1 ] && echo " (BENCH_REGISTRY=postgres)"), run $RUN, $(date -u '+%Y-%m-%d %H:%M UTC')")
 
 SUITE_ARGS=(--volume "$VOL" --volfile-server "$SERVER" --raw-root "$VROOT/raw" --csv "$WORK/results.csv"
   --access-key "$AK" --secret-key "$SK")
 [ "$QUICK" = 1 ] && SUITE_ARGS+=(--quick)
+[ "$REGISTRY_RUN" = 1 ] && SUITE_ARGS+=(--sizes 4k --concs 1,8,32 --list-concs 1,8,32)
 [ -n "${BENCH_DURATION:-}" ] && SUITE_ARGS+=(--duration "$BENCH_DURATION")
 
 # 3. The peer binary (before anything is measured: building it would load the machine).
@@ -141,6 +158,27 @@ for sys in $SYSTEMS; do
       --list "gateway:list10k=$SMALL" --list "gateway:list1m=$LARGE")
     MEASURED+=(gateway)
     ;;
+  gateway-pg)
+    PG_BASE=${BENCH_PG_URL:-$(bash scripts/pg-up.sh)}
+    PG_DB=gs3_bench_$(date -u +%Y%m%d%H%M%S)_$$
+    pg_admin "CREATE DATABASE $PG_DB" || die "creating database $PG_DB on ${PG_BASE%/*}"
+    base=${PG_BASE%%\?*}; query=${PG_BASE#"$base"}
+    PG_URL="${base%/*}/$PG_DB$query"
+    say "seeding the gateway-pg registry (PostgreSQL database $PG_DB): list10k ($SMALL keys) and list1m ($LARGE keys), bulk import"
+    "$LOADGEN" seed --volume "$VOL" --volfile-server "$SERVER" --registry "$PG_URL" \
+      --blob-root "$VROOT/gwpg" --owner bench --bucket "list10k=$SMALL" --bucket "list1m=$LARGE" 2>&1 | tee -a "$WORK/run.log" >&2
+    port=$(free_port 19150); admin=$(free_port $((port + 1)))
+    GLUSTERS3_LOG=warn "$GATEWAY" serve --listen "127.0.0.1:$port" --admin-listen "127.0.0.1:$admin" \
+      --volume "$VOL" --volfile-server "$SERVER:24007" --registry "$PG_URL" \
+      --blob-root "$VROOT/gwpg" --user "$AK:$SK:bench:Bench" >"$WORK/gateway-pg.log" 2>&1 &
+    PG_PID=$!
+    for _ in $(seq 1 300); do grep -qs "listening on" "$WORK/gateway-pg.log" && break; kill -0 $PG_PID || break; sleep 0.1; done
+    grep -q "listening on" "$WORK/gateway-pg.log" || die "gateway-pg did not start: $(tail -3 "$WORK/gateway-pg.log")"
+    SUITE_SYS+=(--system "gateway-pg=127.0.0.1:$port" --pid "gateway-pg=$PG_PID"
+      --list "gateway-pg:list10k=$SMALL" --list "gateway-pg:list1m=$LARGE")
+    MEASURED+=(gateway-pg)
+    CONTEXT+=(--context "gateway-pg: the same gateway binary with its registry in PostgreSQL database $PG_DB on ${PG_BASE%%\?*} ($(psql "$PG_URL" -qAt -c 'SHOW server_version' 2>/dev/null | head -1), synchronous_commit $(psql "$PG_URL" -qAt -c 'SHOW synchronous_commit' 2>/dev/null), synchronous_standby_names '$(psql "$PG_URL" -qAt -c 'SHOW synchronous_standby_names' 2>/dev/null)')")
+    ;;
   peer)
     if [ -z "$PEER_WHY" ] && [ -z "$S3S" ]; then PEER_WHY="no s3s-fs binary"; fi
     if [ -z "$PEER_WHY" ]; then
@@ -172,7 +210,7 @@ for sys in $SYSTEMS; do
       CONTEXT+=(--context "Peer not measured: $PEER_WHY")
     fi
     ;;
-  *) die "unknown system $sys (raw, gateway, peer)" ;;
+  *) die "unknown system $sys (raw, gateway, peer, gateway-pg)" ;;
   esac
 done
 [ ${#MEASURED[@]} -gt 0 ] || die "no system to measure (BENCH_SYSTEMS=\"$SYSTEMS\")"
@@ -193,6 +231,9 @@ if [ -n "$GW_PID" ]; then
   kill -TERM "$GW_PID" 2>/dev/null || true; wait_gone "$GW_PID" 30; GW_PID=
   rm -rf "$WORK/registry"
 fi
+if [ -n "$PG_PID" ]; then
+  kill -TERM "$PG_PID" 2>/dev/null || true; wait_gone "$PG_PID" 30; PG_PID=
+fi
 if [ -n "$PEER_PID" ]; then
   kill -TERM "$PEER_PID" 2>/dev/null || true; wait_gone "$PEER_PID" 10; PEER_PID=
   umount "$MNT" || umount -l "$MNT"
@@ -202,7 +243,7 @@ fi
 cp "$WORK/results.csv" "$OUT/results.csv"
 CONTEXT+=(--context "Peer = s3s-fs $S3S_VERSION on a FUSE mount; its RSS/CPU columns in the CSV include the FUSE client process. Raw = this load generator's own process.")
 CONTEXT+=(--context "Total wall time of the run (build included): $(( $(date +%s) - started ))s")
-update_readme=$([ "$QUICK" != 1 ] && [ "${BENCH_README:-1}" != 0 ] && echo 1 || echo 0)
+update_readme=$([ "$QUICK" != 1 ] && [ "$REGISTRY_RUN" != 1 ] && [ "${BENCH_README:-1}" != 0 ] && echo 1 || echo 0)
 if [ ! -x bench/.venv/bin/python ] || ! bench/.venv/bin/python -c 'import matplotlib' 2>/dev/null; then
   say "installing matplotlib into bench/.venv (PyPI)"
   { python3 -m venv bench/.venv && bench/.venv/bin/pip install -q matplotlib; } >"$WORK/venv.log" 2>&1 \

@@ -4,9 +4,9 @@
 # and stopped here. The load (`loadgen soak`) overwrites and deletes over a bounded key space
 # (SOAK_CONC x SOAK_KEYS keys, 0 B to 6 MiB, multipart uploads included), checks every GET
 # against the ledger of what it last had acknowledged, and samples the gateway's VmRSS, open fds,
-# threads and the request rate every SOAK_INTERVAL seconds; after the warm-up (10% of the run, at
+# threads, GC queue length (admin /metrics) and the request rate every SOAK_INTERVAL seconds; after the warm-up (10% of the run, at
 # least 60 s) the resident set's least-squares slope must stay under SOAK_RSS_MAX_MIB_H MiB/h
-# (judged when 20 minutes or more are left after the warm-up), fds and threads must show no upward
+# (judged when 20 minutes or more are left after the warm-up), fds, threads and the GC queue must show no upward
 # trend and come back at rest after the load (the rules: bench/src/trend.rs). After the load every
 # key is read back (`loadgen verify`: deleted keys must be gone) and `gateway fsck` runs on the
 # stopped gateway. Writes soak-results/<time>.md (and <time>.csv: every sample). Not part of
@@ -92,7 +92,7 @@ mkdir -p "$(dirname "$OUT")"
 rc=0
 "$LOADGEN" soak --endpoint "127.0.0.1:$port" --access-key "$AK" --secret-key "$SK" --bucket soak \
   --ledger "$WORK/ledger.jsonl" --workers "$CONC" --secs "$SECS" --keys-per-worker "$KEYS" \
-  --pid "$GW_PID" --interval-secs "$INTERVAL" --rss-max-mib-per-hour "$RSS_MAX" --seed "$$" \
+  --pid "$GW_PID" --admin "127.0.0.1:$admin" --interval-secs "$INTERVAL" --rss-max-mib-per-hour "$RSS_MAX" --seed "$$" \
   --report "$OUT" "${CONTEXT[@]}" >"$WORK/soak.json" 2> >(tee "$WORK/soak.log" >&2) || rc=$?
 [ -s "$OUT" ] || { KEEP=1; say "no report (loadgen soak exit $rc): $(tail -3 "$WORK/soak.log")"; exit 2; }
 [ "$rc" = 0 ] || KEEP=1

@@ -187,6 +187,10 @@ struct SoakArgs {
     /// The gateway process to sample.
     #[arg(long)]
     pid: u32,
+    /// The gateway's admin address (IP:PORT): its `/metrics` give the GC queue's length, which
+    /// must stay flat like the process's counts.
+    #[arg(long)]
+    admin: Option<std::net::SocketAddr>,
     /// Seconds between samples.
     #[arg(long, default_value_t = 10.0)]
     interval_secs: f64,
@@ -275,6 +279,7 @@ fn soak(a: &SoakArgs) -> Result<(), String> {
         },
         keys_per_worker: a.keys_per_worker,
         pid: a.pid,
+        admin: a.admin,
         interval: Duration::from_secs_f64(a.interval_secs.clamp(0.1, 3600.0)),
         warmup_s: a.warmup_secs.unwrap_or((a.secs * 0.1).max(60.0)),
         limits: trend::Limits {
@@ -559,9 +564,9 @@ struct RunArgs {
 struct SeedArgs {
     #[command(flatten)]
     vol: VolumeArgs,
-    /// The gateway's registry directory.
+    /// The gateway's registry: a directory (sled) or a `postgres://` URL (an empty database).
     #[arg(long)]
-    registry: PathBuf,
+    registry: String,
     /// The gateway's blob root on the volume.
     #[arg(long)]
     blob_root: String,

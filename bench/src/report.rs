@@ -348,6 +348,9 @@ RSS it began with; CPU % of one core).\n\n",
             errs(p),
         );
     }
+    if recs.iter().any(|r| r.system == "gateway-pg") {
+        s.push_str(&registry_table(&workloads, &get));
+    }
     s.push_str("\nTargets:\n\n| target | measured | met |\n|---|---|---|\n");
     for v in verdicts(recs) {
         let met = match v.met {
@@ -370,6 +373,36 @@ RSS it began with; CPU % of one core).\n\n",
     }
     let client: f64 = recs.iter().map(|r| r.client_cpu_s).sum();
     let _ = writeln!(s, "\nLoad generator CPU over all measured phases: {client:.1} s.");
+    s
+}
+
+/// The registry comparison (`BENCH_REGISTRY=postgres`): the gateway on sled (`gateway`) beside
+/// the same gateway on PostgreSQL (`gateway-pg`), per workload both measured, with the ratio of
+/// throughputs (PostgreSQL's over sled's: below 1 is slower).
+fn registry_table<'a>(workloads: &[String], get: &dyn Fn(&str, &str) -> Option<&'a Rec>) -> String {
+    let mut s = String::from(
+        "\nRegistry: the gateway on sled (`gateway`) and on PostgreSQL (`gateway-pg`), same volume, same binary.\n\n\
+| workload | sled ops/s | PostgreSQL ops/s | PostgreSQL/sled | sled p50 | PostgreSQL p50 | sled p99 | PostgreSQL p99 | errors s/p |\n\
+|---|---:|---:|---:|---:|---:|---:|---:|---|\n",
+    );
+    for wl in workloads {
+        let (Some(g), Some(p)) = (get("gateway", wl), get("gateway-pg", wl)) else {
+            continue;
+        };
+        let _ = writeln!(
+            s,
+            "| {wl} | {} | {} | {} | {} | {} | {} | {} | {}/{} |",
+            fmt_num(g.ops_s),
+            fmt_num(p.ops_s),
+            ratio(Some(p.ops_s), Some(g.ops_s)),
+            fmt_num(g.p50_ms),
+            fmt_num(p.p50_ms),
+            fmt_num(g.p99_ms),
+            fmt_num(p.p99_ms),
+            g.errors,
+            p.errors,
+        );
+    }
     s
 }
 

@@ -54,6 +54,8 @@ pub struct SoakSpec {
     pub keys_per_worker: usize,
     /// The gateway process to sample.
     pub pid: u32,
+    /// The gateway's admin address, for the GC queue's length (none: not sampled).
+    pub admin: Option<std::net::SocketAddr>,
     /// Time between samples.
     pub interval: Duration,
     /// Samples before this many seconds are not judged.
@@ -554,6 +556,27 @@ impl Worker {
     }
 }
 
+/// The gateway's `glusters3_gc_queue_blobs` gauge from `/metrics` at `admin` (0 when it cannot be
+/// read: the sample then shows a flat queue, and the other series still judge the run). Blocking.
+fn gc_queue_len(admin: std::net::SocketAddr) -> u64 {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect_timeout(&admin, Duration::from_secs(2)) else {
+        return 0;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut body = String::new();
+    if s.write_all(b"GET /metrics HTTP/1.0\r\nHost: admin\r\n\r\n")
+        .is_err()
+        || s.read_to_string(&mut body).is_err()
+    {
+        return 0;
+    }
+    body.lines()
+        .find_map(|l| l.strip_prefix("glusters3_gc_queue_blobs "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map_or(0, |v| v as u64)
+}
+
 /// Samples the gateway every interval until the load ends; a process gone ends it (`false`).
 async fn sampler(
     sh: Arc<Shared>,
@@ -581,11 +604,18 @@ async fn sampler(
             return (out, false);
         }
         let dt: f64 = t_s - last_t;
+        let gc_queue = match sh.spec.admin {
+            Some(admin) => tokio::task::spawn_blocking(move || gc_queue_len(admin))
+                .await
+                .unwrap_or(0),
+            None => 0,
+        };
         out.push(Sample {
             t_s,
             rss_kib,
             fds: pid.fds(),
             threads: pid.threads(),
+            gc_queue,
             rate: if dt > 0.0 { (n - last_n) as f64 / dt } else { 0.0 },
             errors: sh.errors.load(Ordering::Relaxed),
         });

@@ -172,13 +172,14 @@ fn scratch_registry(
     Ok((scratch, ids))
 }
 
-/// Seeds `buckets` (name, key count) into the (empty) registry at `registry_dir`, owned by
+/// Seeds `buckets` (name, key count) into the (empty) registry `registry` (a sled directory or a
+/// `postgres://` URL), owned by
 /// `owner`, through the registry's bulk path (`Registry::import`): a scratch registry gets each
 /// bucket and one real object `k0000000` (its blob written on the volume by the gateway's own
 /// `BlobStore`), its export is expanded to N object records per bucket that all reference that
 /// blob, and the result is imported. Checked afterwards by reading the last key back.
 pub fn seed(
-    registry_dir: &Path,
+    registry: &str,
     vol: Volume,
     blob_root: &str,
     owner: &str,
@@ -217,9 +218,13 @@ pub fn seed(
             expanded.push((f, 1, None));
         }
     }
-    std::fs::create_dir_all(registry_dir).map_err(|e| e.to_string())?;
-    let reg =
-        Registry::open(registry_dir).map_err(|e| format!("registry {}: {e}", registry_dir.display()))?;
+    let reg = if registry.starts_with("postgres://") || registry.starts_with("postgresql://") {
+        Registry::open_url(registry)
+    } else {
+        std::fs::create_dir_all(registry).map_err(|e| e.to_string())?;
+        Registry::open(Path::new(registry))
+    }
+    .map_err(|e| format!("registry {registry}: {e}"))?;
     let mut source = Expander {
         head,
         frames: expanded,

@@ -20,6 +20,8 @@ pub struct Sample {
     pub fds: u64,
     /// Threads.
     pub threads: u64,
+    /// Blobs queued for the garbage sweep (the gateway's gauge; 0 when not sampled).
+    pub gc_queue: u64,
     /// Requests completed in the interval before this sample, per second.
     pub rate: f64,
     /// Unexpected errors so far (all requests that were not what the load expected).
@@ -289,6 +291,13 @@ pub fn judge(samples: &[Sample], warmup_s: f64, limits: &Limits) -> Vec<Series> 
             &pts(&|s| s.threads as f64),
             limits,
         ),
+        judge_series(
+            "blobs queued for GC",
+            "blobs",
+            Kind::Count,
+            &pts(&|s| s.gc_queue as f64),
+            limits,
+        ),
         judge_series("request rate", "req/s", Kind::Info, &pts(&|s| s.rate), limits),
     ]
 }
@@ -329,7 +338,7 @@ pub fn series_table(series: &[Series], limits: &Limits) -> String {
 /// At most `rows` samples (evenly spaced, the first and the last included) as a Markdown table.
 pub fn samples_table(samples: &[Sample], rows: usize) -> String {
     let mut out = String::from(
-        "| t (s) | RSS (MiB) | fds | threads | req/s | errors so far |\n|---|---|---|---|---|---|\n",
+        "| t (s) | RSS (MiB) | fds | threads | GC queue | req/s | errors so far |\n|---|---|---|---|---|---|---|\n",
     );
     let n = samples.len();
     let step = n.div_ceil(rows.max(2)).max(1);
@@ -337,11 +346,12 @@ pub fn samples_table(samples: &[Sample], rows: usize) -> String {
         if i % step == 0 || i + 1 == n {
             let _ = writeln!(
                 out,
-                "| {:.0} | {:.1} | {} | {} | {:.1} | {} |",
+                "| {:.0} | {:.1} | {} | {} | {} | {:.1} | {} |",
                 s.t_s,
                 s.rss_kib as f64 / 1024.0,
                 s.fds,
                 s.threads,
+                s.gc_queue,
                 s.rate,
                 s.errors
             );
@@ -352,12 +362,12 @@ pub fn samples_table(samples: &[Sample], rows: usize) -> String {
 
 /// All samples as CSV.
 pub fn samples_csv(samples: &[Sample]) -> String {
-    let mut out = String::from("t_s,rss_kib,fds,threads,req_per_s,errors\n");
+    let mut out = String::from("t_s,rss_kib,fds,threads,gc_queue,req_per_s,errors\n");
     for s in samples {
         let _ = writeln!(
             out,
-            "{:.1},{},{},{},{:.2},{}",
-            s.t_s, s.rss_kib, s.fds, s.threads, s.rate, s.errors
+            "{:.1},{},{},{},{},{:.2},{}",
+            s.t_s, s.rss_kib, s.fds, s.threads, s.gc_queue, s.rate, s.errors
         );
     }
     out
@@ -394,6 +404,7 @@ mod tests {
                     rss_kib: (rss_mib(i, t) * 1024.0) as u64,
                     fds: fds(i),
                     threads: 40,
+                    gc_queue: 3,
                     rate: 50.0,
                     errors: 0,
                 }
@@ -529,7 +540,8 @@ mod tests {
         let s = samples(10, 10.0, |_, _| 100.0, |_| 40);
         let v = judge(&s, 60.0, &lim);
         assert!(v[0].failure.as_deref().unwrap_or_default().contains("no verdict"));
-        assert!(v[3].failure.is_none(), "the rate is reported only");
+        assert!(v[4].failure.is_none(), "the rate is reported only");
+        assert_eq!(v[3].name, "blobs queued for GC");
         let falling: Vec<Sample> = samples(100, 10.0, |_, _| 100.0, |_| 40)
             .into_iter()
             .enumerate()
@@ -538,7 +550,28 @@ mod tests {
                 s
             })
             .collect();
-        assert!(judge(&falling, 60.0, &lim)[3].failure.is_none());
+        assert!(judge(&falling, 60.0, &lim)[4].failure.is_none());
+        // A GC queue that grows (garbage produced faster than the sweeper deletes it) fails the
+        // run; one that hovers does not.
+        let piling: Vec<Sample> = samples(100, 10.0, |_, _| 100.0, |_| 40)
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut s)| {
+                s.gc_queue = 10 * i as u64;
+                s
+            })
+            .collect();
+        let v = judge(&piling, 60.0, &lim);
+        assert!(v[3].failure.is_some(), "{:?}", v[3]);
+        let hovering: Vec<Sample> = samples(100, 10.0, |_, _| 100.0, |_| 40)
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut s)| {
+                s.gc_queue = [0, 256, 40, 0, 120][i % 5];
+                s
+            })
+            .collect();
+        assert!(judge(&hovering, 60.0, &lim)[3].failure.is_none());
     }
 
     #[test]
