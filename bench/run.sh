@@ -162,6 +162,10 @@ for sys in $SYSTEMS; do
     PG_BASE=${BENCH_PG_URL:-$(bash scripts/pg-up.sh)}
     PG_DB=gs3_bench_$(date -u +%Y%m%d%H%M%S)_$$
     pg_admin "CREATE DATABASE $PG_DB" || die "creating database $PG_DB on ${PG_BASE%/*}"
+    # Durable commits, as the gateway's acknowledgements require (pg-up.sh's test server turns
+    # synchronous_commit off for the test suite's speed; a cluster's synchronous standby applies
+    # through 'on' as well).
+    pg_admin "ALTER DATABASE $PG_DB SET synchronous_commit = on"
     base=${PG_BASE%%\?*}; query=${PG_BASE#"$base"}
     PG_URL="${base%/*}/$PG_DB$query"
     say "seeding the gateway-pg registry (PostgreSQL database $PG_DB): list10k ($SMALL keys) and list1m ($LARGE keys), bulk import"
