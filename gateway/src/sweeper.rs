@@ -278,6 +278,18 @@ pub fn start(state: Arc<AppState>) -> background::Handle {
                     tracing::warn!(error = %e, "sweeper: task");
                 }
             }
+            for log in state
+                .stores
+                .all()
+                .filter_map(|s| s.intent_log())
+                .filter(|l| l.has_unended())
+            {
+                // Intents of failed writes whose end did not reach the registry.
+                let log = log.clone();
+                if let Err(e) = blocking::run(move || log.retry_ends()).await {
+                    tracing::warn!(error = %e, "sweeper: task");
+                }
+            }
             for store in state.stores.all().filter(|s| !s.left_temps().is_empty()) {
                 // Temp files of writes that failed while the volume was unreachable.
                 let store = store.clone();

@@ -14,7 +14,7 @@
 
 use std::io;
 use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -24,6 +24,9 @@ use metadata::{BlobRef, Intent, Registry};
 /// never came back); a single PUT or part never takes this long.
 pub const INTENT_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
 
+/// Intents kept for [`IntentLog::retry_ends`] at most; past it, the 24-hour rule gets the rest.
+const UNENDED_MAX: usize = 10_000;
+
 /// A writer's request to the flusher: where to answer.
 type FlushWaiter = mpsc::SyncSender<Result<(), String>>;
 
@@ -32,6 +35,10 @@ type FlushWaiter = mpsc::SyncSender<Result<(), String>>;
 pub struct IntentLog {
     registry: Registry,
     flusher: Arc<mpsc::Sender<FlushWaiter>>,
+    /// Intents of failed writes whose removal failed (the registry did not answer), or whose
+    /// recording had an unknown outcome (a commit cut off by a failover can be durable on the
+    /// promoted standby): ended by the sweeper once the registry answers ([`IntentLog::retry_ends`]).
+    unended: Arc<Mutex<Vec<String>>>,
 }
 
 impl std::fmt::Debug for IntentLog {
@@ -60,6 +67,7 @@ impl IntentLog {
         Ok(IntentLog {
             registry,
             flusher: Arc::new(tx),
+            unended: Arc::default(),
         })
     }
 
@@ -78,7 +86,11 @@ impl IntentLog {
             owner,
             since_ms,
         };
-        self.registry.intent_begin(&intent).map_err(io::Error::other)?;
+        if let Err(e) = self.registry.intent_begin(&intent) {
+            // No file has the name yet, so ending the intent later is always right.
+            self.unended_push(path.to_owned());
+            return Err(io::Error::other(e));
+        }
         let (tx, rx) = mpsc::sync_channel(1);
         self.flusher
             .send(tx)
@@ -90,8 +102,39 @@ impl IntentLog {
     /// effort: an intent left behind is reclaimed later, and deleting a missing file is fine.
     pub fn end(&self, path: &str) {
         if let Err(e) = self.registry.intent_end(path) {
-            tracing::debug!(%path, error = %e, "ending a blob intent: left for the sweeper");
+            tracing::debug!(%path, error = %e, "ending a blob intent: retried by the sweeper");
+            self.unended_push(path.to_owned());
         }
+    }
+
+    fn unended_push(&self, path: String) {
+        let mut g = self.unended.lock().unwrap_or_else(PoisonError::into_inner);
+        if g.len() < UNENDED_MAX {
+            g.push(path);
+        }
+    }
+
+    /// Ends the intents whose end failed earlier; those that fail again wait for the next call.
+    /// Returns how many ended. Blocking (the sweeper's pass).
+    pub fn retry_ends(&self) -> usize {
+        let paths = std::mem::take(&mut *self.unended.lock().unwrap_or_else(PoisonError::into_inner));
+        let mut ended = 0;
+        for path in paths {
+            match self.registry.intent_end(&path) {
+                Ok(()) => ended += 1,
+                Err(_) => self.unended_push(path),
+            }
+        }
+        ended
+    }
+
+    /// Whether intents wait for [`IntentLog::retry_ends`].
+    pub fn has_unended(&self) -> bool {
+        !self
+            .unended
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_empty()
     }
 }
 

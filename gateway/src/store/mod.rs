@@ -230,6 +230,11 @@ impl BlobStore {
         self
     }
 
+    /// This store's intent log, if it records intents.
+    pub fn intent_log(&self) -> Option<&intents::IntentLog> {
+        self.intents.as_ref()
+    }
+
     /// Ends the intent of the blob at `path` (its file is gone).
     pub fn end_intent(&self, path: &str) {
         if let Some(log) = &self.intents {
