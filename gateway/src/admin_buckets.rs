@@ -149,6 +149,7 @@ mod tests {
             created_ms,
             tags: Vec::new(),
             volume: String::new(),
+            versioning: metadata::Versioning::Unversioned,
         }
     }
 

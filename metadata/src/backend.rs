@@ -14,12 +14,24 @@ use std::time::Duration;
 
 use crate::export::Record;
 use crate::{
-    BlobRef, BucketRecord, BucketStats, EventEntry, Intent, ObjectRecord, PartRecord, PutCondition, Result,
-    Upload, UploadRecord,
+    BlobRef, BucketRecord, BucketStats, Committed, Deleted, EventEntry, Intent, ObjectRecord, PartRecord,
+    PutCondition, Result, Upload, UploadRecord, Versioning,
 };
 
 /// Object rows of one bucket in key order: (key without the bucket, encoded [`ObjectRecord`]).
 pub(crate) type ObjectRows<'a> = Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>)>> + 'a>;
+
+/// Where a scan of `versions` starts (see [`Backend::scan_versions`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum VersionsFrom<'a> {
+    /// The versions of every key from this one on.
+    Key(&'a [u8]),
+    /// The versions of the keys after this one.
+    AfterKey(&'a [u8]),
+    /// The versions of this key older than the version (order stamp, stored id), then those of
+    /// the keys after it.
+    After(&'a [u8], u64, &'a str),
+}
 
 /// Every referenced blob, see [`Backend::referenced_blobs`].
 pub(crate) type BlobIter = Box<dyn Iterator<Item = Result<BlobRef>> + Send>;
@@ -46,6 +58,7 @@ pub(crate) trait Backend: Send + Sync {
     ) -> Result<BucketRecord>;
     fn set_bucket_tags(&self, name: &str, tags: &[(String, String)]) -> Result<()>;
     fn get_bucket(&self, name: &str) -> Result<Option<BucketRecord>>;
+    fn set_bucket_versioning(&self, name: &str, state: Versioning) -> Result<()>;
     fn list_buckets(
         &self,
         owner: Option<&str>,
@@ -61,14 +74,27 @@ pub(crate) trait Backend: Send + Sync {
         key: &[u8],
         rec: &ObjectRecord,
         cond: &PutCondition,
-    ) -> Result<Option<ObjectRecord>>;
+    ) -> Result<Committed>;
     fn set_object_tags(
         &self,
         bucket: u64,
         key: &[u8],
         tags: &[(String, String)],
     ) -> Result<Option<ObjectRecord>>;
-    fn delete_object(&self, bucket: u64, key: &[u8], cond: &PutCondition) -> Result<Option<ObjectRecord>>;
+    fn delete_object(&self, bucket: u64, key: &[u8], cond: &PutCondition) -> Result<Deleted>;
+    fn delete_version(&self, bucket: u64, key: &[u8], label: &str) -> Result<Option<ObjectRecord>>;
+    fn get_version(&self, bucket: u64, key: &[u8], label: &str) -> Result<Option<ObjectRecord>>;
+    fn latest_version(&self, bucket: u64, key: &[u8]) -> Result<Option<ObjectRecord>>;
+    /// The ordered range scan of `versions` that version listing runs on: rows (key, encoded
+    /// record) of bucket `bucket` from `from` on whose key starts with `prefix`, by key, then
+    /// newest first. `batch` as for [`Backend::scan_objects`].
+    fn scan_versions<'a>(
+        &'a self,
+        bucket: u64,
+        from: VersionsFrom<'_>,
+        prefix: &[u8],
+        batch: usize,
+    ) -> Result<ObjectRows<'a>>;
     /// The ordered range-scan primitive of listing: rows of bucket `bucket` from `lower` on
     /// whose key starts with `prefix`, in key order. `batch` is how many rows the caller expects
     /// to read before it seeks elsewhere or stops (an engine that fetches in round trips fetches
@@ -94,12 +120,7 @@ pub(crate) trait Backend: Send + Sync {
         max: usize,
     ) -> Result<(Vec<Upload>, bool)>;
     fn abort_upload(&self, upload_id: &str) -> Result<()>;
-    fn complete_upload(
-        &self,
-        upload_id: &str,
-        rec: &ObjectRecord,
-        cond: &PutCondition,
-    ) -> Result<Option<ObjectRecord>>;
+    fn complete_upload(&self, upload_id: &str, rec: &ObjectRecord, cond: &PutCondition) -> Result<Committed>;
 
     fn gc_pending(&self, max: usize) -> Result<Vec<(u64, BlobRef)>>;
     fn gc_claim(&self, max: usize, lease: Duration) -> Result<Vec<(u64, BlobRef)>>;
@@ -121,7 +142,7 @@ pub(crate) trait Backend: Send + Sync {
     fn bucket_stats(&self, bucket: u64) -> Result<BucketStats>;
     fn all_bucket_stats(&self) -> Result<BTreeMap<u64, BucketStats>>;
 
-    /// Hands every bucket, object, upload, part and GC entry to `sink`, in that order.
+    /// Hands every bucket, object, version, upload, part and GC entry to `sink`, in that order.
     fn export_records(&self, sink: &mut dyn FnMut(Record) -> Result<()>) -> Result<()>;
     /// Fills an empty registry ([`crate::Error::ImportTargetNotEmpty`] otherwise) with the
     /// records `next` yields until `Ok(None)`, keeps later ids above every imported id, and

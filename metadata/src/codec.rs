@@ -67,6 +67,51 @@ pub(crate) fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
+/// `versions` key: `bucket id ++ escaped key ++ TERMINATOR ++ !seq (u64 BE) ++ version id`, so a
+/// bucket's versions sort by key, then newest first. Shared by the sled tree and the export order.
+pub(crate) fn version_key(bucket: u64, key: &[u8], seq: u64, version_id: &str) -> Vec<u8> {
+    let mut out = key_versions_prefix(bucket, key);
+    out.extend_from_slice(&(!seq).to_be_bytes());
+    out.extend_from_slice(version_id.as_bytes());
+    out
+}
+
+/// The start of every `versions` key of `key`: `bucket id ++ escaped key ++ TERMINATOR`.
+pub(crate) fn key_versions_prefix(bucket: u64, key: &[u8]) -> Vec<u8> {
+    let mut out = versions_prefix(bucket, key);
+    out.extend_from_slice(&TERMINATOR);
+    out
+}
+
+/// The start of every `versions` key whose object key starts with `prefix`.
+pub(crate) fn versions_prefix(bucket: u64, prefix: &[u8]) -> Vec<u8> {
+    let mut out = bucket.to_be_bytes().to_vec();
+    escape_into(&mut out, prefix);
+    out
+}
+
+/// Splits a `versions` key (without its bucket id) into the object key and the rest (the order
+/// stamp and version id).
+pub(crate) fn split_escaped(bytes: &[u8]) -> Result<(Vec<u8>, &[u8])> {
+    let mut key = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == 0 {
+            match bytes.get(i + 1) {
+                Some(1) => key.push(0),
+                Some(0) => return Ok((key, &bytes[i + 2..])),
+                _ => break,
+            }
+            i += 2;
+        } else {
+            key.push(b);
+            i += 1;
+        }
+    }
+    Err(Error::Corrupt("escaped key without its terminator".to_owned()))
+}
+
 /// Appends `key` escaped so that `escape(a) ++ TERMINATOR ++ x` sorts like `(a, x)`: `0x00` becomes
 /// `0x00 0x01` and the terminator is `0x00 0x00`. The escape is prefix-preserving, so a scan for
 /// keys starting with `p` is a scan for entries starting with `escape(p)` (no terminator).
@@ -175,6 +220,20 @@ mod tests {
         encoded.sort();
         let after: Vec<usize> = encoded.iter().map(|(_, i)| *i).collect();
         assert_eq!(before, after);
+    }
+
+    #[test]
+    fn version_keys_sort_by_key_then_newest_first() {
+        let a = version_key(1, b"a", 5, "x");
+        let a_old = version_key(1, b"a", 4, "x");
+        let a0 = version_key(1, b"a\0", 9, "x");
+        let b = version_key(1, b"b", 1, "x");
+        assert!(a < a_old && a_old < a0 && a0 < b);
+        let (key, rest) = split_escaped(&a0[8..]).unwrap();
+        assert_eq!(key, b"a\0");
+        assert_eq!(&rest[..8], &(!9u64).to_be_bytes());
+        assert!(a0.starts_with(&versions_prefix(1, b"a")));
+        assert!(split_escaped(b"abc").is_err());
     }
 
     #[test]

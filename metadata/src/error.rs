@@ -30,6 +30,9 @@ pub enum Error {
     /// The multipart upload does not exist: never created, completed or aborted (S3 `NoSuchUpload`).
     #[error("the multipart upload does not exist")]
     NoSuchUpload,
+    /// A version id names no version of the key (S3 `NoSuchVersion`).
+    #[error("the version does not exist")]
+    NoSuchVersion,
     /// `import` was called on a registry that already holds data.
     #[error("import needs an empty registry")]
     ImportTargetNotEmpty,

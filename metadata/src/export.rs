@@ -3,7 +3,7 @@
 //! Owns the stream format, which is how the registry moves to another engine (sled <-> PostgreSQL)
 //! or gets snapshotted to the volume: the magic line `glusters3-registry-export`, a format version
 //! byte, then frames of `tag (u8) ++ length (u32 BE) ++ body`, where a body is a versioned value
-//! (bucket, object, upload, part, GC entry), and a final frame of tag 0 whose body is the record
+//! (bucket, object, noncurrent version, upload, part, GC entry), and a final frame of tag 0 whose body is the record
 //! count (u64 BE), so a truncated stream is detected. Derived data (the `stats` counters) is not
 //! exported; import recomputes it. It must not depend on any engine's storage format: engines
 //! hand records over as [`Record`]s ([`crate::backend::Backend::export_records`] /
@@ -31,6 +31,7 @@ const TAG_OBJECT: u8 = 2;
 const TAG_UPLOAD: u8 = 3;
 const TAG_PART: u8 = 4;
 const TAG_GC: u8 = 5;
+const TAG_VERSION: u8 = 6;
 
 /// An object with its place.
 #[derive(Serialize, Deserialize, Default)]
@@ -72,6 +73,8 @@ pub(crate) enum Record {
     Bucket(StoredBucket),
     /// An object.
     Object(ExportObject),
+    /// A version that is not current, or a delete marker (in `versions`).
+    Version(ExportObject),
     /// An upload in progress.
     Upload(ExportUpload),
     /// A part of an upload in progress.
@@ -117,6 +120,7 @@ fn write_record(w: &mut impl Write, record: Record) -> Result<()> {
             write_frame(w, TAG_BUCKET, &encode(&bucket)?)
         }
         Record::Object(o) => write_frame(w, TAG_OBJECT, &encode(&o)?),
+        Record::Version(o) => write_frame(w, TAG_VERSION, &encode(&o)?),
         Record::Upload(u) => write_frame(w, TAG_UPLOAD, &encode(&u)?),
         Record::Part(p) => write_frame(w, TAG_PART, &encode(&p)?),
         Record::Gc(g) => write_frame(w, TAG_GC, &encode(&g)?),
@@ -165,6 +169,7 @@ fn read_record(r: &mut impl Read, count: u64) -> Result<Option<Record>> {
             Record::Bucket(bucket)
         }
         TAG_OBJECT => Record::Object(decode("exported object", &body)?),
+        TAG_VERSION => Record::Version(decode("exported version", &body)?),
         TAG_UPLOAD => {
             let u: ExportUpload = decode("exported upload", &body)?;
             if !valid_upload_id(&u.id) {

@@ -25,6 +25,7 @@ mod sled;
 mod stats;
 mod stored;
 mod types;
+mod versions;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -36,9 +37,11 @@ pub use crate::sled::{DEFAULT_CACHE_BYTES, LOCK_WAIT};
 pub use error::{BoxError, Error, Result};
 pub use stats::{BucketStats, STATS_SHARDS};
 pub use types::{
-    BlobRef, BucketRecord, EventEntry, Intent, ListEntry, ListPage, ListQuery, ObjectRecord, PartRecord,
-    PutCondition, Upload, UploadRecord,
+    BlobRef, BucketRecord, Committed, Deleted, EventEntry, Intent, ListEntry, ListPage, ListQuery,
+    ObjectRecord, PartRecord, PutCondition, Upload, UploadRecord, VersionEntry, VersionPage, VersionQuery,
+    Versioning,
 };
+pub use versions::NULL_VERSION;
 
 use backend::Backend;
 
@@ -182,6 +185,18 @@ impl Registry {
         self.backend.set_bucket_tags(name, tags)
     }
 
+    /// Sets the versioning state of bucket `name` (`Enabled` or `Suspended`: a bucket never goes
+    /// back to `Unversioned`, which this refuses with [`Error::Corrupt`]). Fails with
+    /// `NoSuchBucket` if the bucket is missing or being deleted.
+    pub fn set_bucket_versioning(&self, name: &str, state: Versioning) -> Result<()> {
+        if state == Versioning::Unversioned {
+            return Err(Error::Corrupt(
+                "a bucket cannot go back to unversioned".to_owned(),
+            ));
+        }
+        self.backend.set_bucket_versioning(name, state)
+    }
+
     /// Looks bucket `name` up. A bucket whose delete is in progress is still returned.
     pub fn get_bucket(&self, name: &str) -> Result<Option<BucketRecord>> {
         self.backend.get_bucket(name)
@@ -208,14 +223,23 @@ impl Registry {
         self.backend.delete_bucket(name)
     }
 
-    /// The record of `key` in bucket `bucket`, if any.
+    /// The current record of `key` in bucket `bucket`, if any (none when its latest version is a
+    /// delete marker).
     pub fn get_object(&self, bucket: u64, key: &[u8]) -> Result<Option<ObjectRecord>> {
         self.backend.get_object(bucket, key)
     }
 
-    /// Writes `rec` as `key` in bucket `bucket` if `cond` holds, atomically, and returns the record
-    /// it replaced. The replaced record's blobs (except any `rec` still references) are queued for
-    /// GC in the same transaction, and the intents of `rec`'s blobs end ([`Intent`]). Fails with
+    /// Writes `rec` as the new version of `key` in bucket `bucket` if `cond` holds on the current
+    /// record, atomically, giving it a version id and order stamp (`rec`'s are ignored) by the
+    /// bucket's versioning state:
+    ///
+    /// - unversioned: `rec` replaces the current record, whose blobs (except any `rec` still
+    ///   references) are queued for GC;
+    /// - enabled: `rec` gets a new id, and the current record becomes a noncurrent version;
+    /// - suspended: `rec` is the `null` version, replacing the old `null` version (current or not,
+    ///   its blobs queued for GC); a current version with an id becomes noncurrent.
+    ///
+    /// The intents of `rec`'s blobs end in the same transaction ([`Intent`]). Fails with
     /// `NoSuchBucket` if the bucket is missing or being deleted, `PreconditionFailed` if `cond`
     /// does not hold.
     pub fn put_object(
@@ -224,7 +248,7 @@ impl Registry {
         key: &[u8],
         rec: &ObjectRecord,
         cond: &PutCondition,
-    ) -> Result<Option<ObjectRecord>> {
+    ) -> Result<Committed> {
         self.backend.put_object(bucket, key, rec, cond)
     }
 
@@ -242,16 +266,33 @@ impl Registry {
         self.backend.set_object_tags(bucket, key, tags)
     }
 
-    /// Deletes `key` from bucket `bucket` if `cond` holds, atomically, queueing its blobs for GC, and
-    /// returns the deleted record (`None`: nothing to delete, which is not an error unless `cond`
-    /// requires the object). Fails with `NoSuchBucket` if the bucket is missing or being deleted.
-    pub fn delete_object(
-        &self,
-        bucket: u64,
-        key: &[u8],
-        cond: &PutCondition,
-    ) -> Result<Option<ObjectRecord>> {
+    /// Deletes `key` from bucket `bucket` if `cond` holds on the current record, atomically: in an
+    /// unversioned bucket the object goes and its blobs are queued for GC; in a versioned one a
+    /// delete marker becomes the latest version (with a new id when enabled; as the `null`
+    /// version when suspended, destroying the old `null` version). Deleting a missing key is not
+    /// an error (a versioned bucket still gets its marker). Fails with `NoSuchBucket` if the
+    /// bucket is missing or being deleted, `PreconditionFailed` if `cond` does not hold.
+    pub fn delete_object(&self, bucket: u64, key: &[u8], cond: &PutCondition) -> Result<Deleted> {
         self.backend.delete_object(bucket, key, cond)
+    }
+
+    /// Deletes version `version_id` (S3 form: `null` names the null version) of `key` for good,
+    /// atomically, queueing its blobs for GC; when it was the latest, the next newest version
+    /// becomes current (unless it is a delete marker). Returns the removed version (`None`: no
+    /// such version, not an error, as in S3).
+    pub fn delete_version(&self, bucket: u64, key: &[u8], version_id: &str) -> Result<Option<ObjectRecord>> {
+        self.backend.delete_version(bucket, key, version_id)
+    }
+
+    /// Version `version_id` (S3 form) of `key`, current or not, delete markers included.
+    pub fn get_version(&self, bucket: u64, key: &[u8], version_id: &str) -> Result<Option<ObjectRecord>> {
+        self.backend.get_version(bucket, key, version_id)
+    }
+
+    /// The latest version of `key`: the current record, else the delete marker that hides it
+    /// (`delete_marker` set), else `None`.
+    pub fn latest_version(&self, bucket: u64, key: &[u8]) -> Result<Option<ObjectRecord>> {
+        self.backend.latest_version(bucket, key)
     }
 
     /// Starts a multipart upload of `rec.key` in bucket `bucket` and returns its id (URL-safe,
@@ -321,16 +362,16 @@ impl Registry {
     }
 
     /// Completes upload `upload_id` as object `rec` (whose blobs are the chosen parts' blobs, in
-    /// order) if `cond` holds on the current object, atomically: writes the object (and counts
-    /// it), removes the upload and its parts, and queues for GC the replaced object's blobs and
-    /// the blobs of parts `rec` does not use. Returns the replaced object. Fails with
-    /// `NoSuchUpload`, `NoSuchBucket` or `PreconditionFailed` (then nothing changes).
+    /// order) if `cond` holds on the current object, atomically: writes the object as
+    /// [`Registry::put_object`] does, removes the upload and its parts, and queues for GC the
+    /// blobs of parts `rec` does not use. Fails with `NoSuchUpload`, `NoSuchBucket` or
+    /// `PreconditionFailed` (then nothing changes).
     pub fn complete_upload(
         &self,
         upload_id: &str,
         rec: &ObjectRecord,
         cond: &PutCondition,
-    ) -> Result<Option<ObjectRecord>> {
+    ) -> Result<Committed> {
         if !stored::valid_upload_id(upload_id) {
             return Err(Error::NoSuchUpload);
         }

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{BucketRecord, Error, ObjectRecord, PutCondition, Result, UploadRecord};
+use crate::{BucketRecord, Error, ObjectRecord, PutCondition, Result, UploadRecord, Versioning};
 
 /// Length of an upload id: 32 lowercase hex digits (a 64-bit sequence number, then 64 random bits).
 pub(crate) const UPLOAD_ID_LEN: usize = 32;
@@ -40,6 +40,8 @@ pub(crate) struct StoredBucket {
     /// The volume of its blobs. Absent in records written before several volumes: empty, the
     /// default volume.
     pub(crate) volume: String,
+    /// Versioning state. Absent in records written before versioning: unversioned.
+    pub(crate) versioning: Versioning,
 }
 
 impl StoredBucket {
@@ -53,6 +55,7 @@ impl StoredBucket {
             created_ms: self.created_ms,
             tags: self.tags.clone(),
             volume: self.volume.clone(),
+            versioning: self.versioning,
         }
     }
 }

@@ -25,6 +25,21 @@ pub struct BucketRecord {
     /// The Gluster volume holding the bucket's blobs (empty: the gateway's default volume, for
     /// buckets created before a gateway served several volumes).
     pub volume: String,
+    /// The bucket's versioning state.
+    pub versioning: Versioning,
+}
+
+/// A bucket's versioning state (`PutBucketVersioning`). A bucket that was once versioned never
+/// goes back to [`Versioning::Unversioned`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Versioning {
+    /// Never versioned: a write replaces the object, a delete removes it.
+    #[default]
+    Unversioned,
+    /// Every write and delete adds a version with a new id; older versions stay.
+    Enabled,
+    /// Writes and deletes replace the `null` version; versions with ids stay.
+    Suspended,
 }
 
 /// A reference to one blob file on the volume.
@@ -93,6 +108,95 @@ pub struct ObjectRecord {
     /// The object's tags (key, value), in order. Changed in place by
     /// [`Registry::set_object_tags`](crate::Registry::set_object_tags), which keeps the rest.
     pub tags: Vec<(String, String)>,
+    /// The version id the registry gave this version (empty: the `null` version, which every
+    /// object of an unversioned bucket is).
+    pub version_id: String,
+    /// True for a delete marker (no bytes, no blobs).
+    pub delete_marker: bool,
+    /// The version's place among the key's versions: higher is newer (microseconds since the
+    /// epoch at the commit, strictly increasing within a registry process; 0 in records written
+    /// before versioning, which order by `mtime_ms`).
+    pub seq: u64,
+}
+
+impl ObjectRecord {
+    /// The version id as S3 shows it (`null` for the null version).
+    pub fn version_label(&self) -> &str {
+        if self.version_id.is_empty() {
+            crate::versions::NULL_VERSION
+        } else {
+            &self.version_id
+        }
+    }
+}
+
+/// What a write committed ([`crate::Registry::put_object`], [`crate::Registry::complete_upload`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Committed {
+    /// The record the write destroyed (replaced in an unversioned bucket, or the `null` version a
+    /// suspended bucket overwrote); `None` when the old version was kept or there was none.
+    pub replaced: Option<ObjectRecord>,
+    /// The new version's id as S3 shows it (`null` in a suspended bucket); `None` in an
+    /// unversioned bucket.
+    pub version_id: Option<String>,
+}
+
+/// What a delete did ([`crate::Registry::delete_object`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Deleted {
+    /// The record removed for good (an unversioned object, or the `null` version a suspended
+    /// bucket's delete replaced with a marker).
+    pub removed: Option<ObjectRecord>,
+    /// The delete marker created, in a versioned bucket (its id as S3 shows it).
+    pub marker: Option<String>,
+}
+
+/// A `ListObjectVersions` request.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct VersionQuery {
+    /// Only keys starting with these bytes.
+    pub prefix: Vec<u8>,
+    /// Roll keys up into common prefixes (as in [`ListQuery`]).
+    pub delimiter: Option<Vec<u8>>,
+    /// `key-marker`: start after this key (or, with `version_marker`, after that version of it).
+    pub key_marker: Option<Vec<u8>>,
+    /// `version-id-marker` (S3 form, `null` accepted): start after this version of `key_marker`.
+    pub version_marker: Option<String>,
+    /// Maximum entries (versions, markers and common prefixes together).
+    pub max: usize,
+}
+
+/// One `ListObjectVersions` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "pages hold at most ~1000 entries; boxing would cost an allocation per version"
+)]
+pub enum VersionEntry {
+    /// A version or delete marker (see `delete_marker`) of a key, and whether it is the latest.
+    Version {
+        /// The key.
+        key: Vec<u8>,
+        /// The version.
+        record: ObjectRecord,
+        /// True for the key's latest version.
+        is_latest: bool,
+    },
+    /// A common prefix.
+    CommonPrefix(Vec<u8>),
+}
+
+/// One page of `ListObjectVersions`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct VersionPage {
+    /// Entries in S3 order: keys ascending, each key's versions newest first.
+    pub entries: Vec<VersionEntry>,
+    /// True only if more entries follow.
+    pub truncated: bool,
+    /// When truncated: the `key-marker` to continue from.
+    pub next_key_marker: Option<Vec<u8>>,
+    /// When truncated after a version: its id, the `version-id-marker` to continue from.
+    pub next_version_marker: Option<String>,
 }
 
 /// A condition a write or delete must satisfy, checked atomically with the write.

@@ -15,6 +15,7 @@ use crate::{Error, Result};
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/0001_init.sql")),
     (2, "intents", include_str!("../../migrations/0002_intents.sql")),
+    (3, "versions", include_str!("../../migrations/0003_versions.sql")),
 ];
 
 /// Advisory lock key of the migrations ("gs3mig" in ASCII).

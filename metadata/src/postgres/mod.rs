@@ -12,13 +12,14 @@
 //! Tables (`0001_init.sql`): `buckets` (id, name bytea unique, owner, value), `objects`
 //! (bucket_id, key bytea, value), `uploads` (id, bucket_id, key, value), `parts` (upload_id,
 //! part, value), `gc` (id, value, claimed_until), `bucket_stats` (bucket_id, shard, objects,
-//! bytes), `events` (id, received, body); sequences `registry_ids` (bucket, upload and queue ids)
+//! bytes), `events` (id, received, body), `intents` (`0002`), `versions` (bucket_id, key, seq,
+//! version_id, value; `0003`); sequences `registry_ids` (bucket, upload and queue ids)
 //! and `event_ids`. Values are the versioned `MessagePack` records of `codec`.
 //!
 //! Concurrency, all transactions at READ COMMITTED: a write under a bucket locks the bucket row
-//! `FOR SHARE`, then the object row `FOR UPDATE`; a new key is `INSERT ... ON CONFLICT DO
-//! NOTHING` (so `If-None-Match: *` has exactly one winner), and a lost insert race re-reads the
-//! winner's row. `delete_bucket` locks the bucket row `FOR UPDATE`, which waits for the writes
+//! `FOR SHARE`, then takes the key's advisory lock (so `If-None-Match: *` has exactly one
+//! winner, and a version is never lost between two writers), then the object row `FOR UPDATE`
+//! (`versions`). `delete_bucket` locks the bucket row `FOR UPDATE`, which waits for the writes
 //! holding it and excludes new ones, then checks emptiness. Multipart: `put_part` locks its upload
 //! `FOR SHARE`, complete and abort lock it `FOR UPDATE`, so a completion sees every part that
 //! landed before it. The GC queue is claimed with `FOR UPDATE SKIP LOCKED` and a lease column.
@@ -30,6 +31,7 @@ mod multipart;
 mod namespace;
 mod queue;
 mod transfer;
+mod versions;
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -41,11 +43,11 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
-use crate::backend::{Backend, BlobIter, ObjectRows};
+use crate::backend::{Backend, BlobIter, ObjectRows, VersionsFrom};
 use crate::export::Record;
 use crate::{
-    BlobRef, BucketRecord, BucketStats, Error, EventEntry, Intent, ObjectRecord, PartRecord, PutCondition,
-    Result, Upload, UploadRecord,
+    BlobRef, BucketRecord, BucketStats, Committed, Deleted, Error, EventEntry, Intent, ObjectRecord,
+    PartRecord, PutCondition, Result, Upload, UploadRecord, Versioning,
 };
 
 /// How many times a transaction that hit a serialization failure or a deadlock is run again.
@@ -317,6 +319,10 @@ impl Backend for PgBackend {
         self.bucket(name)
     }
 
+    fn set_bucket_versioning(&self, name: &str, state: Versioning) -> Result<()> {
+        self.set_versioning(name, state)
+    }
+
     fn list_buckets(
         &self,
         owner: Option<&str>,
@@ -340,7 +346,7 @@ impl Backend for PgBackend {
         key: &[u8],
         rec: &ObjectRecord,
         cond: &PutCondition,
-    ) -> Result<Option<ObjectRecord>> {
+    ) -> Result<Committed> {
         self.write_object(bucket, key, rec, cond)
     }
 
@@ -353,8 +359,32 @@ impl Backend for PgBackend {
         self.object_tags(bucket, key, tags)
     }
 
-    fn delete_object(&self, bucket: u64, key: &[u8], cond: &PutCondition) -> Result<Option<ObjectRecord>> {
+    fn delete_object(&self, bucket: u64, key: &[u8], cond: &PutCondition) -> Result<Deleted> {
         self.remove_object(bucket, key, cond)
+    }
+
+    fn delete_version(&self, bucket: u64, key: &[u8], label: &str) -> Result<Option<ObjectRecord>> {
+        self.remove_version(bucket, key, label)
+    }
+
+    fn get_version(&self, bucket: u64, key: &[u8], label: &str) -> Result<Option<ObjectRecord>> {
+        self.version(bucket, key, label)
+    }
+
+    fn latest_version(&self, bucket: u64, key: &[u8]) -> Result<Option<ObjectRecord>> {
+        self.latest(bucket, key)
+    }
+
+    fn scan_versions<'a>(
+        &'a self,
+        bucket: u64,
+        from: VersionsFrom<'_>,
+        prefix: &[u8],
+        batch: usize,
+    ) -> Result<ObjectRows<'a>> {
+        Ok(Box::new(versions::VersionScan::new(
+            self, bucket, from, prefix, batch,
+        )))
     }
 
     fn scan_objects<'a>(
@@ -398,12 +428,7 @@ impl Backend for PgBackend {
         self.abort(upload_id)
     }
 
-    fn complete_upload(
-        &self,
-        upload_id: &str,
-        rec: &ObjectRecord,
-        cond: &PutCondition,
-    ) -> Result<Option<ObjectRecord>> {
+    fn complete_upload(&self, upload_id: &str, rec: &ObjectRecord, cond: &PutCondition) -> Result<Committed> {
         self.complete(upload_id, rec, cond)
     }
 

@@ -9,11 +9,13 @@
 
 use std::collections::HashSet;
 
-use super::namespace::{account, lock_live_bucket, queue_blobs, write_row};
+use super::namespace::{lock_live_bucket, queue_blobs};
+use super::versions::{change_key, lock_bucket_mode, Needs};
 use super::{exec, get, id_of, row, rows, sql_id, sql_limit, transaction, with_client, PgBackend};
 use crate::codec::{decode, encode, prefix_successor};
 use crate::stored::{new_upload_id, StoredUpload};
-use crate::{Error, ObjectRecord, PartRecord, PutCondition, Result, Upload, UploadRecord};
+use crate::versions;
+use crate::{Committed, Error, ObjectRecord, PartRecord, PutCondition, Result, Upload, UploadRecord};
 
 /// An upload row (`id, value`) as the public record.
 fn upload_of(r: &tokio_postgres::Row) -> Result<Upload> {
@@ -219,8 +221,7 @@ impl PgBackend {
         upload_id: &str,
         rec: &ObjectRecord,
         cond: &PutCondition,
-    ) -> Result<Option<ObjectRecord>> {
-        let value = encode(rec)?;
+    ) -> Result<Committed> {
         let keep: HashSet<&str> = rec.blobs.iter().map(|b| b.path.as_str()).collect();
         let id = upload_id.as_bytes();
         transaction!(self, |tx| {
@@ -229,7 +230,7 @@ impl PgBackend {
                 .await?
                 .ok_or(Error::NoSuchUpload)?;
             let bucket = id_of(get(&bucket, 0)?)?;
-            lock_live_bucket(&tx, bucket).await?;
+            lock_bucket_mode(&tx, bucket).await?;
             let upload = row(
                 &tx,
                 "SELECT id, value FROM uploads WHERE id = $1 FOR UPDATE",
@@ -239,23 +240,19 @@ impl PgBackend {
             .ok_or(Error::NoSuchUpload)?;
             let upload = upload_of(&upload)?;
             let key = upload.record.key.as_slice();
-            let old = write_row(&tx, bucket, key, &value, cond).await?;
+            let committed = change_key(&tx, bucket, key, Needs::Write, "", &[], |view| {
+                versions::plan_put(view, rec.clone(), cond)
+            })
+            .await?;
             let parts = rows(
                 &tx,
                 "DELETE FROM parts WHERE upload_id = $1 RETURNING value",
                 &[&id],
             )
             .await?;
-            let dropped = part_blobs(&parts)?;
-            queue_blobs(
-                &tx,
-                dropped.iter().chain(old.iter().flat_map(|o| &o.blobs)),
-                &keep,
-            )
-            .await?;
-            account(&tx, bucket, key, old.as_ref(), Some(rec)).await?;
+            queue_blobs(&tx, &part_blobs(&parts)?, &keep).await?;
             exec(&tx, "DELETE FROM uploads WHERE id = $1", &[&id]).await?;
-            Ok(old)
+            Ok(committed)
         })
     }
 }

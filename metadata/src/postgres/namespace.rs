@@ -15,8 +15,8 @@ use deadpool_postgres::GenericClient;
 use super::{exec, get, id_of, row, rows, sql_id, sql_limit, transaction, with_client, PgBackend};
 use crate::codec::{decode, encode, prefix_successor};
 use crate::stats::shard;
-use crate::stored::{check_condition, StoredBucket};
-use crate::{BlobRef, BucketRecord, BucketStats, Error, ObjectRecord, PutCondition, Result};
+use crate::stored::StoredBucket;
+use crate::{BlobRef, BucketRecord, BucketStats, Error, ObjectRecord, Result, Versioning};
 
 /// Largest batch a scan fetches in one round trip.
 const MAX_SCAN_BATCH: usize = 1000;
@@ -45,49 +45,6 @@ async fn lock_object(tx: &impl GenericClient, bucket: i64, key: &[u8]) -> Result
     )
     .await?;
     r.map(|r| decode("object", get::<&[u8]>(&r, 0)?)).transpose()
-}
-
-/// Inside a transaction (bucket locked): writes `value` as the object if `cond` holds on the
-/// current record, and returns that record. A key nobody holds is inserted with `ON CONFLICT DO
-/// NOTHING`: if a concurrent transaction inserted it first, the insert waits for it and does
-/// nothing, and the loop re-reads (and locks) the winner's row, so `If-None-Match: *` has one
-/// winner and a replaced record is never missed.
-pub(super) async fn write_row(
-    tx: &impl GenericClient,
-    bucket: u64,
-    key: &[u8],
-    value: &[u8],
-    cond: &PutCondition,
-) -> Result<Option<ObjectRecord>> {
-    let bucket = sql_id(bucket);
-    let mut old = if *cond == PutCondition::IfNoneMatchAny {
-        None
-    } else {
-        lock_object(tx, bucket, key).await?
-    };
-    loop {
-        check_condition(cond, old.as_ref())?;
-        if old.is_some() {
-            exec(
-                tx,
-                "UPDATE objects SET value = $3 WHERE bucket_id = $1 AND key = $2",
-                &[&bucket, &key, &value],
-            )
-            .await?;
-            return Ok(old);
-        }
-        let inserted = exec(
-            tx,
-            "INSERT INTO objects (bucket_id, key, value) VALUES ($1, $2, $3) \
-             ON CONFLICT (bucket_id, key) DO NOTHING",
-            &[&bucket, &key, &value],
-        )
-        .await?;
-        if inserted == 1 {
-            return Ok(None);
-        }
-        old = lock_object(tx, bucket, key).await?;
-    }
 }
 
 /// Inside a transaction: appends `blobs` to the GC queue, except those whose path is in `keep`
@@ -180,6 +137,7 @@ impl PgBackend {
                     deleting: false,
                     tags: Vec::new(),
                     volume: volume.to_owned(),
+                    versioning: Versioning::Unversioned,
                 };
                 let inserted = exec(
                     &tx,
@@ -284,9 +242,14 @@ impl PgBackend {
             .ok_or(Error::NoSuchBucket)?;
             let bucket = bucket_record(&r)?;
             let id = sql_id(bucket.id);
-            if row(&tx, "SELECT 1 FROM objects WHERE bucket_id = $1 LIMIT 1", &[&id])
-                .await?
-                .is_some()
+            if row(
+                &tx,
+                "SELECT 1 FROM objects WHERE bucket_id = $1 \
+                 UNION ALL SELECT 1 FROM versions WHERE bucket_id = $1 LIMIT 1",
+                &[&id],
+            )
+            .await?
+            .is_some()
             {
                 return Err(Error::BucketNotEmpty);
             }
@@ -328,29 +291,6 @@ impl PgBackend {
         })
     }
 
-    /// See `Registry::put_object`.
-    pub(super) fn write_object(
-        &self,
-        bucket: u64,
-        key: &[u8],
-        rec: &ObjectRecord,
-        cond: &PutCondition,
-    ) -> Result<Option<ObjectRecord>> {
-        let value = encode(rec)?;
-        let keep: HashSet<&str> = rec.blobs.iter().map(|b| b.path.as_str()).collect();
-        transaction!(self, |tx| {
-            lock_live_bucket(&tx, bucket).await?;
-            let old = write_row(&tx, bucket, key, &value, cond).await?;
-            let paths: Vec<&str> = keep.iter().copied().collect();
-            exec(&tx, "DELETE FROM intents WHERE path = ANY($1)", &[&paths]).await?;
-            if let Some(old) = &old {
-                queue_blobs(&tx, &old.blobs, &keep).await?;
-            }
-            account(&tx, bucket, key, old.as_ref(), Some(rec)).await?;
-            Ok(old)
-        })
-    }
-
     /// See `Registry::set_object_tags`.
     pub(super) fn object_tags(
         &self,
@@ -373,31 +313,6 @@ impl PgBackend {
                 .await?;
             }
             Ok(Some(rec))
-        })
-    }
-
-    /// See `Registry::delete_object`.
-    pub(super) fn remove_object(
-        &self,
-        bucket: u64,
-        key: &[u8],
-        cond: &PutCondition,
-    ) -> Result<Option<ObjectRecord>> {
-        transaction!(self, |tx| {
-            lock_live_bucket(&tx, bucket).await?;
-            let old = lock_object(&tx, sql_id(bucket), key).await?;
-            check_condition(cond, old.as_ref())?;
-            if let Some(old) = &old {
-                exec(
-                    &tx,
-                    "DELETE FROM objects WHERE bucket_id = $1 AND key = $2",
-                    &[&sql_id(bucket), &key],
-                )
-                .await?;
-                queue_blobs(&tx, &old.blobs, &HashSet::new()).await?;
-                account(&tx, bucket, key, Some(old), None).await?;
-            }
-            Ok(old)
         })
     }
 

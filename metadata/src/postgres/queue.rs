@@ -215,12 +215,25 @@ impl PgBackend {
 
 /// Which table [`Referenced`] is walking.
 enum Phase {
-    Objects { bucket: i64, key: Vec<u8> },
-    Parts { upload: Vec<u8>, part: i64 },
+    Objects {
+        bucket: i64,
+        key: Vec<u8>,
+    },
+    Versions {
+        bucket: i64,
+        key: Vec<u8>,
+        seq: i64,
+        id: String,
+    },
+    Parts {
+        upload: Vec<u8>,
+        part: i64,
+    },
     Done,
 }
 
-/// Every referenced blob, by pages of [`PAGE`] rows walked in key order (objects, then parts).
+/// Every referenced blob, by pages of [`PAGE`] rows walked in key order (objects, versions, then
+/// parts).
 pub(super) struct Referenced {
     shared: Arc<Shared>,
     phase: Phase,
@@ -262,6 +275,39 @@ impl Referenced {
                     Some(last) if found.len() == PAGE as usize => {
                         *bucket = get(last, 0)?;
                         *key = get(last, 1)?;
+                    }
+                    _ => {
+                        self.phase = Phase::Versions {
+                            bucket: -1,
+                            key: Vec::new(),
+                            seq: -1,
+                            id: String::new(),
+                        };
+                    }
+                }
+            }
+            Phase::Versions { bucket, key, seq, id } => {
+                let found = shared.block_on(async {
+                    let c = shared.client().await?;
+                    rows(
+                        &c,
+                        "SELECT bucket_id, key, seq, version_id, value FROM versions \
+                         WHERE (bucket_id, key, seq, version_id) > ($1, $2, $3, $4) \
+                         ORDER BY bucket_id, key, seq, version_id LIMIT $5",
+                        &[&*bucket, &*key, &*seq, &*id, &PAGE],
+                    )
+                    .await
+                })?;
+                for r in &found {
+                    let rec: ObjectRecord = decode("version", get::<&[u8]>(r, 4)?)?;
+                    self.pending.extend(rec.blobs);
+                }
+                match found.last() {
+                    Some(last) if found.len() == PAGE as usize => {
+                        *bucket = get(last, 0)?;
+                        *key = get(last, 1)?;
+                        *seq = get(last, 2)?;
+                        *id = get(last, 3)?;
                     }
                     _ => {
                         self.phase = Phase::Parts {

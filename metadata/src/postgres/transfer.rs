@@ -57,6 +57,35 @@ async fn export_objects(tx: &impl GenericClient, sink: &mut dyn FnMut(Record) ->
     }
 }
 
+/// Hands every noncurrent version to `sink`, in (bucket, key, seq, id) order.
+async fn export_versions(tx: &impl GenericClient, sink: &mut dyn FnMut(Record) -> Result<()>) -> Result<()> {
+    let (mut bucket, mut key, mut seq, mut id) = (-1i64, Vec::<u8>::new(), -1i64, String::new());
+    loop {
+        let page = rows(
+            tx,
+            "SELECT bucket_id, key, seq, version_id, value FROM versions \
+             WHERE (bucket_id, key, seq, version_id) > ($1, $2, $3, $4) \
+             ORDER BY bucket_id, key, seq, version_id LIMIT $5",
+            &[&bucket, &key, &seq, &id, &PAGE],
+        )
+        .await?;
+        for r in &page {
+            bucket = get(r, 0)?;
+            key = get(r, 1)?;
+            seq = get(r, 2)?;
+            id = get(r, 3)?;
+            sink(Record::Version(ExportObject {
+                bucket: id_of(bucket)?,
+                key: key.clone(),
+                record: decode("version", get::<&[u8]>(r, 4)?)?,
+            }))?;
+        }
+        if page.len() < PAGE as usize {
+            return Ok(());
+        }
+    }
+}
+
 /// Hands every upload, then every part, to `sink`.
 async fn export_uploads(tx: &impl GenericClient, sink: &mut dyn FnMut(Record) -> Result<()>) -> Result<()> {
     let mut id = Vec::<u8>::new();
@@ -158,6 +187,21 @@ async fn import_one(
             *row = row.changed(None, Some(&o.record));
             Ok(0)
         }
+        Record::Version(o) => {
+            exec(
+                tx,
+                "INSERT INTO versions (bucket_id, key, seq, version_id, value) VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    &sql_id(o.bucket),
+                    &o.key,
+                    &i64::try_from(o.record.seq).unwrap_or(i64::MAX),
+                    &o.record.version_id,
+                    &encode(&o.record)?,
+                ],
+            )
+            .await?;
+            Ok(0)
+        }
         Record::Upload(u) => {
             exec(
                 tx,
@@ -208,6 +252,7 @@ impl PgBackend {
                 .map_err(pg)?;
             export_buckets(&tx, sink).await?;
             export_objects(&tx, sink).await?;
+            export_versions(&tx, sink).await?;
             export_uploads(&tx, sink).await?;
             export_gc(&tx, sink).await?;
             tx.commit().await.map_err(pg)
@@ -223,6 +268,7 @@ impl PgBackend {
             let busy = row(
                 &tx,
                 "SELECT 1 WHERE EXISTS (SELECT 1 FROM buckets) OR EXISTS (SELECT 1 FROM objects) \
+                 OR EXISTS (SELECT 1 FROM versions) \
                  OR EXISTS (SELECT 1 FROM uploads) OR EXISTS (SELECT 1 FROM parts) \
                  OR EXISTS (SELECT 1 FROM gc) OR EXISTS (SELECT 1 FROM bucket_stats)",
                 &[],

@@ -15,7 +15,7 @@ use super::{abort, finish, tx_decode, tx_encode, SledBackend, TxResult};
 use crate::codec::decode;
 use crate::error::StorageExt;
 use crate::stored::StoredBucket;
-use crate::{BucketRecord, Error, Result};
+use crate::{BucketRecord, Error, Result, Versioning};
 
 /// Inside a transaction: fails with `NoSuchBucket` unless bucket `id` exists and is not being
 /// deleted. Every transaction that adds records under a bucket calls this, which is what makes the
@@ -24,7 +24,7 @@ pub(crate) fn tx_live_bucket<E: From<Error>>(
     bucket_ids: &TransactionalTree,
     buckets: &TransactionalTree,
     id: u64,
-) -> TxResult<(), E> {
+) -> TxResult<Versioning, E> {
     let Some(name) = bucket_ids.get(id.to_be_bytes())? else {
         return abort(Error::NoSuchBucket);
     };
@@ -38,7 +38,7 @@ pub(crate) fn tx_live_bucket<E: From<Error>>(
     if bucket.deleting || bucket.id != id {
         return abort(Error::NoSuchBucket);
     }
-    Ok(())
+    Ok(bucket.versioning)
 }
 
 impl SledBackend {
@@ -77,6 +77,7 @@ impl SledBackend {
                 deleting: false,
                 tags: Vec::new(),
                 volume: volume.to_owned(),
+                versioning: Versioning::Unversioned,
             };
             buckets.insert(name.as_bytes(), tx_encode::<_, Error>(&stored)?)?;
             ids.insert(&stored.id.to_be_bytes(), tx_encode::<_, Error>(&stored.name)?)?;
@@ -153,6 +154,7 @@ impl SledBackend {
     pub fn delete_bucket(&self, name: &str) -> Result<BucketRecord> {
         let bucket = self.mark_deleting(name)?;
         let removed = match self.bucket_has_objects(bucket.id) {
+            Ok(false) if self.bucket_has_versions(bucket.id)? => Err(Error::BucketNotEmpty),
             Ok(false) => self.remove_bucket_with_uploads(name, bucket.id),
             Ok(true) => Err(Error::BucketNotEmpty),
             Err(e) => Err(e),

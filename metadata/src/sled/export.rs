@@ -9,14 +9,14 @@ use std::sync::atomic::Ordering;
 
 use super::multipart::{index_key, part_key};
 use super::{SledBackend, META_ID_BASE};
-use crate::codec::{decode, encode, object_key, read_u64, BUCKET_ID_LEN};
+use crate::codec::{decode, encode, object_key, read_u64, split_escaped, version_key, BUCKET_ID_LEN};
 use crate::error::StorageExt;
 use crate::export::{upload_seq, ExportGc, ExportObject, ExportPart, ExportUpload, Record};
 use crate::stored::{StoredBucket, UPLOAD_ID_LEN};
 use crate::{Error, Result};
 
 impl SledBackend {
-    /// Hands every record to `sink`: buckets, objects, uploads, parts, GC entries.
+    /// Hands every record to `sink`: buckets, objects, versions, uploads, parts, GC entries.
     pub(crate) fn export_records(&self, sink: &mut dyn FnMut(Record) -> Result<()>) -> Result<()> {
         for item in &self.buckets {
             let (_, v) = item.storage()?;
@@ -28,6 +28,15 @@ impl SledBackend {
                 bucket: read_u64("object key", &k)?,
                 key: k[BUCKET_ID_LEN..].to_vec(),
                 record: decode("object", &v)?,
+            }))?;
+        }
+        for item in &self.versions {
+            let (k, v) = item.storage()?;
+            let (key, _) = split_escaped(&k[BUCKET_ID_LEN..])?;
+            sink(Record::Version(ExportObject {
+                bucket: read_u64("version key", &k)?,
+                key,
+                record: decode("version", &v)?,
             }))?;
         }
         for item in &self.uploads {
@@ -104,6 +113,11 @@ impl SledBackend {
                 self.objects
                     .insert(object_key(o.bucket, &o.key), encode(&o.record)?)
                     .storage()?;
+                Ok(0)
+            }
+            Record::Version(o) => {
+                let key = version_key(o.bucket, &o.key, o.record.seq, &o.record.version_id);
+                self.versions.insert(key, encode(&o.record)?).storage()?;
                 Ok(0)
             }
             Record::Upload(u) => {

@@ -17,7 +17,8 @@ use crate::{BlobRef, ObjectRecord, PartRecord, Result};
 
 /// Iterator over every blob referenced by an object or a part (see [`SledBackend::referenced_blobs`]).
 struct ReferencedBlobs {
-    objects: sled::Iter,
+    /// `objects`, then `versions` (records of one shape).
+    objects: std::iter::Chain<sled::Iter, sled::Iter>,
     parts: sled::Iter,
     pending: std::vec::IntoIter<BlobRef>,
 }
@@ -97,12 +98,12 @@ impl SledBackend {
         )
     }
 
-    /// Every blob referenced by an object or by a part of an in-progress upload, for `fsck`: a file
+    /// Every blob referenced by an object, a noncurrent version or a part of an in-progress upload, for `fsck`: a file
     /// on the volume that is neither here nor in the GC queue is an orphan. The iteration is not a
     /// snapshot: run it against a quiescent registry, or re-check candidates before deleting.
     pub fn referenced_blobs(&self) -> BlobIter {
         Box::new(ReferencedBlobs {
-            objects: self.objects.iter(),
+            objects: self.objects.iter().chain(self.versions.iter()),
             parts: self.parts.iter(),
             pending: Vec::new().into_iter(),
         })

@@ -10,14 +10,14 @@ use sled::transaction::TransactionalTree;
 use super::{SledBackend, TxResult};
 use crate::codec::{decode, encode};
 use crate::error::StorageExt;
-use crate::{Error, Intent, Result};
+use crate::{Intent, Result};
 
 /// Inside a commit's transaction: removes the intents of `paths` (missing ones are fine: a blob
 /// reused from an earlier record has none).
-pub(super) fn tx_end_intents<'a>(
+pub(super) fn tx_end_intents<'a, E>(
     intents: &TransactionalTree,
     paths: impl IntoIterator<Item = &'a str>,
-) -> TxResult<(), Error> {
+) -> TxResult<(), E> {
     for path in paths {
         intents.remove(path.as_bytes())?;
     }

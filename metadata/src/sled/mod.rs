@@ -22,6 +22,7 @@
 //! | `events`       | event id (u64 BE)                               | receive time, body (`events`) |
 //! | `stats`        | bucket id (u64 BE) ++ shard (u8)                | [`BucketStats`] (`stats`)  |
 //! | `intents`      | blob path                                       | [`crate::Intent`] (`intents`) |
+//! | `versions`     | bucket id ++ escaped key ++ `00 00` ++ !seq (u64 BE) ++ version id | [`ObjectRecord`] (`objects`) |
 
 mod buckets;
 mod events;
@@ -45,13 +46,13 @@ use sled::transaction::{
     ConflictableTransactionError, ConflictableTransactionResult, TransactionError, TransactionalTree,
 };
 
-use crate::backend::{Backend, BlobIter, ObjectRows};
+use crate::backend::{Backend, BlobIter, ObjectRows, VersionsFrom};
 use crate::codec::{decode, encode};
 use crate::error::StorageExt;
 use crate::export::Record;
 use crate::{
-    BlobRef, BucketRecord, BucketStats, Error, EventEntry, Intent, ObjectRecord, PartRecord, PutCondition,
-    Result, Upload, UploadRecord,
+    BlobRef, BucketRecord, BucketStats, Committed, Deleted, Error, EventEntry, Intent, ObjectRecord,
+    PartRecord, PutCondition, Result, Upload, UploadRecord, Versioning,
 };
 
 /// Layout version of the trees (not of the values: those carry their own version byte). A registry
@@ -74,6 +75,9 @@ pub(crate) struct SledBackend {
     events: sled::Tree,
     stats: sled::Tree,
     intents: sled::Tree,
+    versions: sled::Tree,
+    /// Writers of one key take its stripe (see `objects`).
+    key_locks: Vec<Mutex<()>>,
     /// Added to sled's `generate_id` so ids stay above every id an import brought in (a fresh
     /// database's counter starts at zero).
     id_base: AtomicU64,
@@ -118,6 +122,8 @@ impl SledBackend {
             events: tree("events")?,
             stats: tree("stats")?,
             intents: tree("intents")?,
+            versions: tree("versions")?,
+            key_locks: (0..objects::KEY_LOCKS).map(|_| Mutex::new(())).collect(),
             id_base: AtomicU64::new(0),
             flush: flush::FlushGate::default(),
             gc_claims: Mutex::new(HashMap::new()),
@@ -171,6 +177,18 @@ pub const DEFAULT_CACHE_BYTES: u64 = 16 << 20;
 /// it only as an `Other` I/O error with this message).
 fn lock_busy(e: &sled::Error) -> bool {
     matches!(e, sled::Error::Io(io) if io.to_string().starts_with("could not acquire lock"))
+}
+
+/// Why a transaction aborted: a real error, or a stale snapshot taken outside it (retry).
+pub(crate) enum Abort {
+    Error(Error),
+    Stale,
+}
+
+impl From<Error> for Abort {
+    fn from(e: Error) -> Self {
+        Abort::Error(e)
+    }
 }
 
 /// What a transaction closure returns.
@@ -232,6 +250,10 @@ impl Backend for SledBackend {
         SledBackend::get_bucket(self, name)
     }
 
+    fn set_bucket_versioning(&self, name: &str, state: Versioning) -> Result<()> {
+        SledBackend::set_bucket_versioning(self, name, state)
+    }
+
     fn list_buckets(
         &self,
         owner: Option<&str>,
@@ -255,7 +277,7 @@ impl Backend for SledBackend {
         key: &[u8],
         rec: &ObjectRecord,
         cond: &PutCondition,
-    ) -> Result<Option<ObjectRecord>> {
+    ) -> Result<Committed> {
         SledBackend::put_object(self, bucket, key, rec, cond)
     }
 
@@ -268,8 +290,30 @@ impl Backend for SledBackend {
         SledBackend::set_object_tags(self, bucket, key, tags)
     }
 
-    fn delete_object(&self, bucket: u64, key: &[u8], cond: &PutCondition) -> Result<Option<ObjectRecord>> {
+    fn delete_object(&self, bucket: u64, key: &[u8], cond: &PutCondition) -> Result<Deleted> {
         SledBackend::delete_object(self, bucket, key, cond)
+    }
+
+    fn delete_version(&self, bucket: u64, key: &[u8], label: &str) -> Result<Option<ObjectRecord>> {
+        SledBackend::delete_version(self, bucket, key, label)
+    }
+
+    fn get_version(&self, bucket: u64, key: &[u8], label: &str) -> Result<Option<ObjectRecord>> {
+        SledBackend::get_version(self, bucket, key, label)
+    }
+
+    fn latest_version(&self, bucket: u64, key: &[u8]) -> Result<Option<ObjectRecord>> {
+        SledBackend::latest_version(self, bucket, key)
+    }
+
+    fn scan_versions<'a>(
+        &'a self,
+        bucket: u64,
+        from: VersionsFrom<'_>,
+        prefix: &[u8],
+        _batch: usize,
+    ) -> Result<ObjectRows<'a>> {
+        Ok(self.scan_version_rows(bucket, from, prefix))
     }
 
     fn scan_objects<'a>(
@@ -313,12 +357,7 @@ impl Backend for SledBackend {
         SledBackend::abort_upload(self, upload_id)
     }
 
-    fn complete_upload(
-        &self,
-        upload_id: &str,
-        rec: &ObjectRecord,
-        cond: &PutCondition,
-    ) -> Result<Option<ObjectRecord>> {
+    fn complete_upload(&self, upload_id: &str, rec: &ObjectRecord, cond: &PutCondition) -> Result<Committed> {
         SledBackend::complete_upload(self, upload_id, rec, cond)
     }
 

@@ -19,24 +19,14 @@ use sled::Transactional;
 
 use super::buckets::tx_live_bucket;
 use super::intents::tx_end_intents;
-use super::stats::{tx_account, tx_remove_bucket};
-use super::{abort, finish, tx_decode, tx_encode, SledBackend, TxResult};
-use crate::codec::{decode, escape_into, object_key, TERMINATOR};
+use super::objects::Needs;
+use super::stats::tx_remove_bucket;
+use super::{abort, finish, tx_decode, tx_encode, Abort, SledBackend, TxResult};
+use crate::codec::{decode, escape_into, TERMINATOR};
 use crate::error::StorageExt;
-use crate::stored::{check_condition, new_upload_id, valid_upload_id, StoredUpload, UPLOAD_ID_LEN};
-use crate::{Error, ObjectRecord, PartRecord, PutCondition, Result, Upload, UploadRecord};
-
-/// Why a multipart transaction aborted: a real error, or a stale part snapshot (retry).
-enum Abort {
-    Error(Error),
-    Stale,
-}
-
-impl From<Error> for Abort {
-    fn from(e: Error) -> Self {
-        Abort::Error(e)
-    }
-}
+use crate::stored::{new_upload_id, valid_upload_id, StoredUpload, UPLOAD_ID_LEN};
+use crate::versions;
+use crate::{Committed, Error, ObjectRecord, PartRecord, PutCondition, Result, Upload, UploadRecord};
 
 /// `upload_index` key: bucket id ++ escaped key ++ terminator ++ upload id (sorts by key, then by
 /// upload id, i.e. by initiation order).
@@ -288,13 +278,21 @@ impl SledBackend {
         upload_id: &str,
         rec: &ObjectRecord,
         cond: &PutCondition,
-    ) -> Result<Option<ObjectRecord>> {
-        let value = crate::codec::encode(rec)?;
+    ) -> Result<Committed> {
+        let upload = self.get_upload(upload_id)?.ok_or(Error::NoSuchUpload)?;
+        let (bucket, key) = (upload.bucket, upload.record.key);
         let keep: HashSet<&str> = rec.blobs.iter().map(|b| b.path.as_str()).collect();
         let i = self;
-        self.retry_stale(upload_id, |version, keys| {
-            (
+        let _lock = self.lock_key(bucket, &key);
+        loop {
+            let view = self.read_view(bucket, &key, Needs::Write, "")?;
+            let mode = view.mode;
+            let current = view.current.clone();
+            let (plan, committed) = versions::plan_put(view, rec.clone(), cond)?;
+            let (version, keys) = self.snapshot_parts(upload_id)?;
+            let r = (
                 &i.objects,
+                &i.versions,
                 &i.bucket_ids,
                 &i.buckets,
                 &i.gc,
@@ -303,30 +301,33 @@ impl SledBackend {
                 &i.parts,
                 &i.stats,
             )
-                .transaction(|(objects, ids, buckets, gc, uploads, index, parts, stats)| {
-                    let stored = tx_current_upload(uploads, upload_id, version)?;
-                    tx_live_bucket(ids, buckets, stored.bucket)?;
-                    let object_key = object_key(stored.bucket, &stored.record.key);
-                    let old = objects
-                        .get(&object_key)?
-                        .map(|v| tx_decode::<ObjectRecord, Abort>("object", &v))
-                        .transpose()?;
-                    if let Err(e) = check_condition(cond, old.as_ref()) {
-                        return abort(e);
-                    }
-                    objects.insert(object_key.as_slice(), value.as_slice())?;
-                    let taken = Self::tx_take_parts(parts, keys)?;
-                    let dropped = taken
-                        .iter()
-                        .map(|p| &p.blob)
-                        .chain(old.iter().flat_map(|o| &o.blobs));
-                    self.tx_queue_blobs::<Abort>(gc, dropped, &keep)?;
-                    tx_account::<Abort>(stats, stored.bucket, &stored.record.key, old.as_ref(), Some(rec))?;
-                    uploads.remove(upload_id.as_bytes())?;
-                    index.remove(index_key(stored.bucket, &stored.record.key, upload_id))?;
-                    Ok(old)
-                })
-        })
+                .transaction(
+                    |(objects, versions, ids, buckets, gc, uploads, index, parts, stats)| {
+                        tx_current_upload(uploads, upload_id, version)?;
+                        self.tx_apply(
+                            (objects, versions, ids, buckets),
+                            gc,
+                            stats,
+                            bucket,
+                            &key,
+                            mode,
+                            current.as_ref(),
+                            &plan,
+                        )?;
+                        let taken = Self::tx_take_parts(parts, &keys)?;
+                        self.tx_queue_blobs::<Abort>(gc, taken.iter().map(|p| &p.blob), &keep)?;
+                        uploads.remove(upload_id.as_bytes())?;
+                        index.remove(index_key(bucket, &key, upload_id))?;
+                        Ok(())
+                    },
+                );
+            match r {
+                Ok(()) => return Ok(committed),
+                Err(TransactionError::Abort(Abort::Stale)) => {}
+                Err(TransactionError::Abort(Abort::Error(e))) => return Err(e),
+                Err(TransactionError::Storage(e)) => return Err(Error::Storage(Box::new(e))),
+            }
+        }
     }
 
     /// Step (3) of [`SledBackend::delete_bucket`], for bucket `name` (id `id`, already marked

@@ -18,6 +18,7 @@ mod objects;
 mod pg;
 mod stats;
 mod tags;
+mod versions;
 
 use metadata::{BlobRef, ObjectRecord, Registry};
 

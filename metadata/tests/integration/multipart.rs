@@ -67,7 +67,7 @@ fn parts_replace_list_and_complete() {
     let replaced = reg
         .complete_upload(&id, &done, &PutCondition::IfMatch("old".into()))
         .unwrap();
-    assert_eq!(replaced.map(|o| o.etag), Some("old".to_owned()));
+    assert_eq!(replaced.replaced.map(|o| o.etag), Some("old".to_owned()));
     assert_eq!(reg.get_object(b.id, b"movie").unwrap(), Some(done.clone()));
     let mut queued = gc_paths(&reg);
     queued.sort();

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Barrier};
 use std::thread;
 
-use metadata::{Error, ObjectRecord, PutCondition, UploadRecord};
+use metadata::{Committed, Deleted, Error, PutCondition, UploadRecord};
 
 use crate::{blob, gc_paths, object, registry};
 
@@ -15,7 +15,9 @@ fn put_get_replace_delete_queue_blobs() {
     assert_eq!(reg.get_object(b.id, b"k").unwrap(), None);
     let first = object("e1", "/b1");
     assert_eq!(
-        reg.put_object(b.id, b"k", &first, &PutCondition::None).unwrap(),
+        reg.put_object(b.id, b"k", &first, &PutCondition::None)
+            .unwrap()
+            .replaced,
         None
     );
     assert_eq!(reg.get_object(b.id, b"k").unwrap(), Some(first.clone()));
@@ -23,7 +25,9 @@ fn put_get_replace_delete_queue_blobs() {
 
     let second = object("e2", "/b2");
     assert_eq!(
-        reg.put_object(b.id, b"k", &second, &PutCondition::None).unwrap(),
+        reg.put_object(b.id, b"k", &second, &PutCondition::None)
+            .unwrap()
+            .replaced,
         Some(first)
     );
     assert_eq!(gc_paths(&reg), ["/b1"]);
@@ -36,11 +40,18 @@ fn put_get_replace_delete_queue_blobs() {
     assert_eq!(gc_paths(&reg), ["/b1"]);
 
     assert_eq!(
-        reg.delete_object(b.id, b"k", &PutCondition::None).unwrap(),
+        reg.delete_object(b.id, b"k", &PutCondition::None)
+            .unwrap()
+            .removed,
         Some(relabelled)
     );
     assert_eq!(gc_paths(&reg), ["/b1", "/b2"]);
-    assert_eq!(reg.delete_object(b.id, b"k", &PutCondition::None).unwrap(), None);
+    assert_eq!(
+        reg.delete_object(b.id, b"k", &PutCondition::None)
+            .unwrap()
+            .removed,
+        None
+    );
 
     let pending = reg.gc_pending(1).unwrap();
     assert_eq!(pending.len(), 1);
@@ -52,7 +63,8 @@ fn put_get_replace_delete_queue_blobs() {
 fn conditions_are_enforced() {
     let reg = registry();
     let b = reg.create_bucket("b", "o", "r", 1).unwrap();
-    let pf = |r: Result<Option<ObjectRecord>, Error>| matches!(r, Err(Error::PreconditionFailed));
+    let pf = |r: Result<Committed, Error>| matches!(r, Err(Error::PreconditionFailed));
+    let pfd = |r: Result<Deleted, Error>| matches!(r, Err(Error::PreconditionFailed));
     assert!(pf(reg.put_object(
         b.id,
         b"k",
@@ -86,7 +98,7 @@ fn conditions_are_enforced() {
         &PutCondition::IfMatch("e1".into()),
     )
     .unwrap();
-    assert!(pf(reg.delete_object(
+    assert!(pfd(reg.delete_object(
         b.id,
         b"k",
         &PutCondition::IfMatch("e1".into())
@@ -131,7 +143,8 @@ fn exactly_one_of_eight_racing_if_none_match_writers_wins() {
         assert_eq!(winners.len(), 1, "round {round}: {results:?}");
         assert!(results
             .iter()
-            .all(|(_, r)| matches!(r, Ok(None) | Err(Error::PreconditionFailed))));
+            .all(|(_, r)| matches!(r, Ok(c) if c.replaced.is_none())
+                || matches!(r, Err(Error::PreconditionFailed))));
         let stored = reg.get_object(b.id, key.as_bytes()).unwrap().unwrap();
         assert_eq!(stored.etag, format!("t{}", winners[0]));
     }

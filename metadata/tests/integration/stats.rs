@@ -81,7 +81,7 @@ fn complete(
     if done.is_err() {
         reg.abort_upload(&up).unwrap();
     }
-    done
+    done.map(|c| c.replaced)
 }
 
 #[test]
@@ -274,7 +274,11 @@ fn random_operations_match_a_model() {
             }
             _ => {
                 let r = reg.delete_object(bucket, &key, &PutCondition::None).unwrap();
-                assert_eq!(r.map(|o| o.size), model.remove(&(bucket, key)), "step {step}");
+                assert_eq!(
+                    r.removed.map(|o| o.size),
+                    model.remove(&(bucket, key)),
+                    "step {step}"
+                );
             }
         }
         for b in buckets {
