@@ -69,20 +69,28 @@ impl Ctx {
     }
 
     /// Looks up a bucket the caller may use and an object record in it, in one trip to the
-    /// blocking pool (GET, HEAD, a copy source). Bucket errors come first, as in [`Ctx::bucket`],
-    /// so a caller never learns about keys of a bucket it may not use.
+    /// blocking pool (GET, HEAD, a copy source): version `version` (S3 form) when given, else
+    /// the latest version, which in a versioned bucket may be a delete marker. Bucket errors come
+    /// first, as in [`Ctx::bucket`], so a caller never learns about keys of a bucket it may not
+    /// use.
     pub async fn bucket_and_object(
         &self,
         name: &str,
         key: &str,
+        version: Option<&str>,
     ) -> S3Result<(BucketRecord, Option<metadata::ObjectRecord>)> {
         let reg = self.state.registry.clone();
         let (n, k) = (name.to_owned(), key.as_bytes().to_vec());
+        let version = version.map(str::to_owned);
         let (b, rec) = blocking::try_run(move || {
             let Some(b) = reg.get_bucket(&n)? else {
                 return Ok((None, None));
             };
-            let rec = reg.get_object(b.id, &k)?;
+            let rec = match &version {
+                Some(v) => reg.get_version(b.id, &k, v)?,
+                None if b.versioning == metadata::Versioning::Unversioned => reg.get_object(b.id, &k)?,
+                None => reg.latest_version(b.id, &k)?,
+            };
             Ok((Some(b), rec))
         })
         .await?;
@@ -294,14 +302,17 @@ fn auth_error(e: &sigv4::AuthError) -> S3Error {
 }
 
 async fn dispatch(ctx: &Ctx, endpoint: Endpoint, body: RequestBody) -> S3Result<S3Response> {
-    use handlers::{bucket, copy, list, multipart, object, tagging};
+    use handlers::{bucket, copy, list, multipart, object, tagging, versioning};
     match endpoint {
         Endpoint::ListBuckets => bucket::list_buckets(ctx).await,
         Endpoint::CreateBucket { bucket } => bucket::create_bucket(ctx, &bucket, body).await,
         Endpoint::DeleteBucket { bucket } => bucket::delete_bucket(ctx, &bucket).await,
         Endpoint::HeadBucket { bucket } => bucket::head_bucket(ctx, &bucket).await,
         Endpoint::GetBucketLocation { bucket } => bucket::get_bucket_location(ctx, &bucket).await,
-        Endpoint::GetBucketVersioning { bucket } => bucket::get_bucket_versioning(ctx, &bucket).await,
+        Endpoint::GetBucketVersioning { bucket } => versioning::get_bucket_versioning(ctx, &bucket).await,
+        Endpoint::PutBucketVersioning { bucket } => {
+            versioning::put_bucket_versioning(ctx, &bucket, body).await
+        }
         Endpoint::ListObjects { bucket } => list::list_objects_v1(ctx, &bucket).await,
         Endpoint::ListObjectsV2 { bucket } => list::list_objects_v2(ctx, &bucket).await,
         Endpoint::ListObjectVersions { bucket } => list::list_object_versions(ctx, &bucket).await,

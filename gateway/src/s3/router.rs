@@ -30,6 +30,9 @@ pub enum Endpoint {
     GetBucketVersioning {
         bucket: String,
     },
+    PutBucketVersioning {
+        bucket: String,
+    },
     ListObjects {
         bucket: String,
     },
@@ -129,6 +132,7 @@ impl Endpoint {
             Endpoint::HeadBucket { .. } => "HeadBucket",
             Endpoint::GetBucketLocation { .. } => "GetBucketLocation",
             Endpoint::GetBucketVersioning { .. } => "GetBucketVersioning",
+            Endpoint::PutBucketVersioning { .. } => "PutBucketVersioning",
             Endpoint::ListObjects { .. } => "ListObjects",
             Endpoint::ListObjectsV2 { .. } => "ListObjectsV2",
             Endpoint::ListObjectVersions { .. } => "ListObjectVersions",
@@ -298,6 +302,7 @@ fn route_bucket(req: &RequestInfo, method: &Method, bucket: String) -> S3Result<
     match method {
         Method::Get if req.has_query("location") => return Ok(Endpoint::GetBucketLocation { bucket }),
         Method::Get if req.has_query("versioning") => return Ok(Endpoint::GetBucketVersioning { bucket }),
+        Method::Put if req.has_query("versioning") => return Ok(Endpoint::PutBucketVersioning { bucket }),
         Method::Get if req.has_query("versions") => return Ok(Endpoint::ListObjectVersions { bucket }),
         Method::Get if req.has_query("uploads") => return Ok(Endpoint::ListMultipartUploads { bucket }),
         Method::Post if req.has_query("delete") => return Ok(Endpoint::DeleteObjects { bucket }),
@@ -469,6 +474,12 @@ mod tests {
                 "versioning",
                 &[],
                 Endpoint::GetBucketVersioning { bucket: b() },
+            ),
+            (
+                "PUT",
+                "versioning",
+                &[],
+                Endpoint::PutBucketVersioning { bucket: b() },
             ),
             ("GET", "", &[], Endpoint::ListObjects { bucket: b() }),
             (

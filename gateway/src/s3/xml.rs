@@ -1033,6 +1033,31 @@ impl CreateBucketConfiguration {
     }
 }
 
+impl VersioningConfiguration {
+    /// Parses a `PutBucketVersioning` body: `<Status>` and `<MfaDelete>` as sent (trimmed), each
+    /// at most once; their values are the caller's to check.
+    ///
+    /// # Errors
+    /// [`XmlError`] when the body is not well-formed XML, has another root element, or repeats
+    /// an element.
+    pub fn from_xml(body: &[u8]) -> Result<Self, XmlError> {
+        let (mut status, mut mfa_delete) = (None, None);
+        for child in parse_element_tree(body)?.into_root_children("VersioningConfiguration")? {
+            match child.name.as_str() {
+                "Status" => set_once(&mut status, child, "Status")?,
+                "MfaDelete" => set_once(&mut mfa_delete, child, "MfaDelete")?,
+                _ => {}
+            }
+        }
+        let trim = |v: Option<String>| v.map(|v| trim_xml_whitespace(&v).to_owned());
+        Ok(Self {
+            xmlns: Xmlns,
+            status: trim(status),
+            mfa_delete: trim(mfa_delete),
+        })
+    }
+}
+
 /// `DeleteObjects` request body.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]

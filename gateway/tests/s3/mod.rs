@@ -17,4 +17,5 @@ mod post_object;
 mod recovery;
 mod robustness;
 mod tagging;
+mod versioning;
 mod volumes;

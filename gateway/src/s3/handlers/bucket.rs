@@ -1,5 +1,5 @@
 //! Bucket operations: CreateBucket, DeleteBucket, HeadBucket, ListBuckets,
-//! GetBucketLocation, GetBucketVersioning. S3 semantics only (name rules, location
+//! GetBucketLocation. S3 semantics only (name rules, location
 //! constraint, ownership); records through the registry, directories through the blob store,
 //! XML through `s3::xml`.
 
@@ -167,13 +167,6 @@ pub async fn get_bucket_location(ctx: &Ctx, name: &str) -> S3Result<S3Response> 
     Ok(S3Response::xml(
         xml::LocationConstraint::for_region(location).to_xml(),
     ))
-}
-
-/// GetBucketVersioning: versioning is never enabled here, which S3 reports as an empty
-/// configuration (clients call this before listing or deleting).
-pub async fn get_bucket_versioning(ctx: &Ctx, name: &str) -> S3Result<S3Response> {
-    ctx.bucket(name).await?;
-    Ok(S3Response::xml(xml::VersioningConfiguration::default().to_xml()))
 }
 
 /// ListBuckets: the caller's buckets in name order, with `max-buckets` and

@@ -12,7 +12,7 @@ use crate::s3::handlers::multipart::ChecksumFields;
 use crate::s3::handlers::object::{
     commit_or_discard, fill_from_blob, meta_builder, record_from_headers, write_condition, MAX_PUT_SIZE,
 };
-use crate::s3::handlers::tagging;
+use crate::s3::handlers::{tagging, versioning};
 use crate::s3::request::{decode_path, RequestInfo};
 use crate::s3::response::S3Response;
 use crate::s3::xml;
@@ -28,21 +28,22 @@ pub struct Source {
     pub rec: ObjectRecord,
     /// The store (volume) of the source bucket.
     pub store: crate::store::BlobStore,
+    /// `x-amz-copy-source-version-id` to answer: the source's version when its bucket has been
+    /// versioned or the request named a version.
+    pub version_header: Option<String>,
+    /// True when the request named the source version.
+    pub named_version: bool,
 }
 
 /// Reads `x-amz-copy-source` (`bucket/key` or `/bucket/key`, URL-encoded, optionally with
-/// `?versionId=null`), checks the caller may read it and evaluates the copy conditions.
+/// `?versionId=<id>`), checks the caller may read it and evaluates the copy conditions.
 pub async fn source(ctx: &Ctx) -> S3Result<Source> {
     let raw = ctx.req.header("x-amz-copy-source").unwrap_or("");
     let (path, query) = raw.split_once('?').unwrap_or((raw, ""));
-    if let Some(v) = query.strip_prefix("versionId=") {
-        if v != "null" {
-            return Err(S3Error::with_message(
-                Code::NoSuchVersion,
-                "The specified version does not exist.",
-            ));
-        }
-    }
+    let version = query
+        .strip_prefix("versionId=")
+        .map(|v| versioning::parse_version_id(v, "x-amz-copy-source"))
+        .transpose()?;
     // A source key that is not UTF-8 once decoded cannot name an object: InvalidURI, as a
     // request path with such a key.
     let decoded = decode_path(path.trim_start_matches('/')).ok_or_else(|| S3Error::new(Code::InvalidURI))?;
@@ -55,12 +56,20 @@ pub async fn source(ctx: &Ctx) -> S3Result<Source> {
                 "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
             )
         })?;
-    let (b, rec) = ctx.bucket_and_object(bucket, key).await?;
-    let rec = rec.ok_or_else(|| S3Error::new(Code::NoSuchKey).extra("Key", key.to_owned()))?;
+    let (b, rec) = ctx.bucket_and_object(bucket, key, version.as_deref()).await?;
+    if version.is_some() && rec.as_ref().is_some_and(|r| r.delete_marker) {
+        return Err(S3Error::with_message(
+            Code::InvalidRequest,
+            "The source of a copy request may not specifically refer to a delete marker by version id.",
+        ));
+    }
+    let rec = versioning::addressed(bucket, key, version.as_deref(), rec)?;
     check_copy_conditions(&ctx.req, &rec)?;
     Ok(Source {
         bucket: bucket.to_owned(),
         key: key.to_owned(),
+        version_header: versioning::version_header(&b, &rec).map(|(_, v)| v),
+        named_version: version.is_some(),
         rec,
         store: ctx.store(&b)?,
     })
@@ -142,18 +151,10 @@ pub fn parse_source_range(r: &str, size: u64) -> S3Result<(u64, u64)> {
     Ok((a, b + 1))
 }
 
-/// CopyObject.
-pub async fn copy_object(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Response> {
-    let b = ctx.bucket(bucket).await?;
-    let src = source(ctx).await?;
-    if src.rec.size > MAX_PUT_SIZE {
-        return Err(S3Error::with_message(
-            Code::InvalidRequest,
-            "The specified copy source is larger than the maximum allowable size for a copy source: 5368709120",
-        ));
-    }
-    let replace = match ctx
-        .req
+/// The metadata and tagging directives of a copy: whether each is `REPLACE` (else `COPY`, the
+/// default).
+fn directives(req: &RequestInfo) -> S3Result<(bool, bool)> {
+    let replace = match req
         .header("x-amz-metadata-directive")
         .map(str::to_ascii_uppercase)
         .as_deref()
@@ -168,8 +169,7 @@ pub async fn copy_object(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Respo
             .extra("ArgumentName", "x-amz-metadata-directive"))
         }
     };
-    let replace_tags = match ctx
-        .req
+    let replace_tags = match req
         .header("x-amz-tagging-directive")
         .map(str::to_ascii_uppercase)
         .as_deref()
@@ -182,16 +182,30 @@ pub async fn copy_object(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Respo
                     .extra("ArgumentName", "x-amz-tagging-directive")
                     .extra(
                         "ArgumentValue",
-                        ctx.req.header("x-amz-tagging-directive").unwrap_or("").to_owned(),
+                        req.header("x-amz-tagging-directive").unwrap_or("").to_owned(),
                     ),
             )
         }
     };
+    Ok((replace, replace_tags))
+}
+
+/// CopyObject.
+pub async fn copy_object(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Response> {
+    let b = ctx.bucket(bucket).await?;
+    let src = source(ctx).await?;
+    if src.rec.size > MAX_PUT_SIZE {
+        return Err(S3Error::with_message(
+            Code::InvalidRequest,
+            "The specified copy source is larger than the maximum allowable size for a copy source: 5368709120",
+        ));
+    }
+    let (replace, replace_tags) = directives(&ctx.req)?;
     let checksum_alg = ctx
         .req
         .header("x-amz-checksum-algorithm")
         .and_then(Algorithm::parse);
-    if src.bucket == bucket && src.key == key && !replace && checksum_alg.is_none() {
+    if src.bucket == bucket && src.key == key && !replace && checksum_alg.is_none() && !src.named_version {
         return Err(S3Error::with_message(
             Code::InvalidRequest,
             "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
@@ -235,7 +249,7 @@ pub async fn copy_object(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Respo
     let written = copy_blobs(range, &ctx.store(&b)?, b.id, exp, meta).await?;
     fill_from_blob(&mut rec, &written, mtime);
     let doc = copy_result(mtime, &rec.etag, &rec.checksums);
-    commit_or_discard(ctx, &b, key, rec, cond, written.path).await?;
+    let version = commit_or_discard(ctx, &b, key, rec, cond, written.path).await?;
     ctx.state.events.object(
         ctx,
         "ObjectCreated:Copy",
@@ -243,7 +257,11 @@ pub async fn copy_object(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Respo
         key,
         Some((written.digest.len, &hex::encode(written.digest.md5))),
     );
-    Ok(S3Response::xml(doc.to_xml()))
+    let mut resp = versioning::with_version(S3Response::xml(doc.to_xml()), version);
+    if let Some(v) = src.version_header {
+        resp = resp.header("x-amz-copy-source-version-id", v);
+    }
+    Ok(resp)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine as _;
-use metadata::{ListEntry, ListPage, ListQuery, ObjectRecord, PutCondition};
+use metadata::{ListEntry, ListPage, ListQuery, ObjectRecord, PutCondition, VersionEntry, VersionQuery};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::blocking;
@@ -13,6 +13,7 @@ use crate::s3::body::RequestBody;
 use crate::s3::checksum::{BodyHasher, Expectations};
 use crate::s3::dates::iso8601;
 use crate::s3::error::{Code, S3Error, S3Result};
+use crate::s3::handlers::versioning;
 use crate::s3::response::S3Response;
 use crate::s3::xml;
 use crate::s3::Ctx;
@@ -240,7 +241,8 @@ pub async fn list_objects_v2(ctx: &Ctx, bucket: &str) -> S3Result<S3Response> {
     Ok(S3Response::xml(doc.to_xml()))
 }
 
-/// ListObjectVersions: buckets are unversioned, so every object is its one version `null`.
+/// ListObjectVersions: every version and delete marker, keys ascending and each key's versions
+/// newest first, with `key-marker` / `version-id-marker` paging (a page costs O(page)).
 pub async fn list_object_versions(ctx: &Ctx, bucket: &str) -> S3Result<S3Response> {
     let p = Params::from(ctx)?;
     let key_marker = ctx.req.query("key-marker").unwrap_or("").to_owned();
@@ -249,56 +251,86 @@ pub async fn list_object_versions(ctx: &Ctx, bucket: &str) -> S3Result<S3Respons
         return Err(S3Error::with_message(
             Code::InvalidArgument,
             "A version-id marker cannot be specified without a key marker.",
-        ));
+        )
+        .extra("ArgumentName", "version-id-marker")
+        .extra("ArgumentValue", vid_marker));
     }
-    let page = scan(
-        ctx,
-        bucket,
-        &p,
-        (!key_marker.is_empty()).then(|| key_marker.clone()),
-    )
+    if !vid_marker.is_empty() {
+        versioning::parse_version_id(&vid_marker, "version-id-marker")?;
+    }
+    let b = ctx.bucket(bucket).await?;
+    let reg = ctx.state.registry.clone();
+    let q = VersionQuery {
+        prefix: p.prefix.as_bytes().to_vec(),
+        delimiter: p.delimiter.as_ref().map(|d| d.as_bytes().to_vec()),
+        key_marker: (!key_marker.is_empty()).then(|| key_marker.as_bytes().to_vec()),
+        version_marker: (!vid_marker.is_empty()).then(|| vid_marker.clone()),
+        max: p.max_keys,
+    };
+    let page = blocking::try_run(move || match reg.list_versions(b.id, &q) {
+        Err(metadata::Error::NoSuchVersion) => Err(S3Error::with_message(
+            Code::InvalidArgument,
+            "Invalid version id specified",
+        )
+        .extra("ArgumentName", "version-id-marker")),
+        other => Ok(other?),
+    })
     .await?;
-    let truncated = page.truncated;
     let o = owner(ctx);
     let mut entries = Vec::new();
     let mut common_prefixes = Vec::new();
     for e in page.entries {
         match e {
-            ListEntry::Object(key, rec) => {
-                let key = String::from_utf8_lossy(&key).into_owned();
-                entries.push(xml::VersionEntry::Version(xml::ObjectVersion {
-                    key: p.enc(&key),
-                    version_id: "null".into(),
-                    is_latest: true,
-                    last_modified: iso8601(rec.mtime_ms),
-                    etag: format!("\"{}\"", rec.etag),
-                    checksum_algorithm: rec.checksums.iter().map(|(a, _)| a.clone()).collect(),
-                    checksum_type: rec.checksum_type.clone().filter(|_| !rec.checksums.is_empty()),
-                    size: rec.size,
-                    storage_class: "STANDARD".into(),
-                    owner: Some(o.clone()),
-                }));
+            VersionEntry::Version {
+                key,
+                record: rec,
+                is_latest,
+            } => {
+                let key = p.enc(&String::from_utf8_lossy(&key));
+                let version_id = rec.version_label().to_owned();
+                let last_modified = iso8601(rec.mtime_ms);
+                entries.push(if rec.delete_marker {
+                    xml::VersionEntry::DeleteMarker(xml::DeleteMarkerEntry {
+                        key,
+                        version_id,
+                        is_latest,
+                        last_modified,
+                        owner: Some(o.clone()),
+                    })
+                } else {
+                    xml::VersionEntry::Version(xml::ObjectVersion {
+                        key,
+                        version_id,
+                        is_latest,
+                        last_modified,
+                        etag: format!("\"{}\"", rec.etag),
+                        checksum_algorithm: rec.checksums.iter().map(|(a, _)| a.clone()).collect(),
+                        checksum_type: rec.checksum_type.clone().filter(|_| !rec.checksums.is_empty()),
+                        size: rec.size,
+                        storage_class: "STANDARD".into(),
+                        owner: Some(o.clone()),
+                    })
+                });
             }
-            ListEntry::CommonPrefix(cp) => {
+            VersionEntry::CommonPrefix(cp) => {
                 common_prefixes.push(xml::CommonPrefix {
                     prefix: p.enc(&String::from_utf8_lossy(&cp)),
                 });
             }
         }
     }
-    let next = page.next_marker.map(|m| String::from_utf8_lossy(&m).into_owned());
     let doc = xml::ListVersionsResult {
         xmlns: xml::Xmlns,
         name: bucket.to_owned(),
         prefix: p.enc(&p.prefix),
         key_marker: p.enc(&key_marker),
         version_id_marker: vid_marker,
-        next_key_marker: next.as_deref().filter(|_| truncated).map(|m| p.enc(m)),
-        next_version_id_marker: truncated.then(|| "null".to_owned()),
+        next_key_marker: page.next_key_marker.map(|m| p.enc(&String::from_utf8_lossy(&m))),
+        next_version_id_marker: page.next_version_marker,
         max_keys: u32::try_from(p.max_keys).unwrap_or(1000),
         delimiter: p.delimiter.as_deref().map(|d| p.enc(d)),
         encoding_type: p.encoding_type(),
-        is_truncated: truncated,
+        is_truncated: page.truncated,
         entries,
         common_prefixes,
     };
@@ -343,7 +375,10 @@ pub async fn delete_objects(ctx: &Ctx, bucket: &str, body: RequestBody) -> S3Res
                 code: code.as_str().to_owned(),
                 message: msg.to_owned(),
             };
-            if o.version_id.as_deref().is_some_and(|v| v != "null") {
+            if o.version_id
+                .as_deref()
+                .is_some_and(|v| !metadata::is_version_id(v))
+            {
                 errors.push(fail(Code::NoSuchVersion, "The specified version does not exist."));
                 continue;
             }
@@ -355,12 +390,21 @@ pub async fn delete_objects(ctx: &Ctx, bucket: &str, body: RequestBody) -> S3Res
                 Some(e) => PutCondition::IfMatch(e.trim_matches('"').to_owned()),
                 None => PutCondition::None,
             };
-            match reg.delete_object(b.id, o.key.as_bytes(), &cond) {
-                Ok(_) => deleted.push(xml::Deleted {
+            let outcome = match &o.version_id {
+                Some(v) => reg.delete_version(b.id, o.key.as_bytes(), v).map(|removed| {
+                    let marker = removed.as_ref().is_some_and(|r| r.delete_marker);
+                    (marker, marker.then(|| v.clone()))
+                }),
+                None => reg
+                    .delete_object(b.id, o.key.as_bytes(), &cond)
+                    .map(|d| (d.marker.is_some(), d.marker)),
+            };
+            match outcome {
+                Ok((delete_marker, delete_marker_version_id)) => deleted.push(xml::Deleted {
                     key: o.key.clone(),
                     version_id: o.version_id.clone(),
-                    delete_marker: false,
-                    delete_marker_version_id: None,
+                    delete_marker,
+                    delete_marker_version_id,
                 }),
                 Err(metadata::Error::PreconditionFailed) => {
                     errors.push(fail(

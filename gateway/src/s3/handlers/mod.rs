@@ -7,3 +7,4 @@ pub mod list;
 pub mod multipart;
 pub mod object;
 pub mod tagging;
+pub mod versioning;

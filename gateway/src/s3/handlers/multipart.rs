@@ -14,7 +14,7 @@ use crate::s3::checksum::{Algorithm, Expectations};
 use crate::s3::dates::{iso8601, now_ms};
 use crate::s3::error::{Code, S3Error, S3Result};
 use crate::s3::handlers::object::{blob_meta, record_from_headers, write_condition, MAX_PUT_SIZE};
-use crate::s3::handlers::{copy, list};
+use crate::s3::handlers::{copy, list, versioning};
 use crate::s3::response::S3Response;
 use crate::s3::xml;
 use crate::s3::Ctx;
@@ -299,12 +299,10 @@ pub fn multipart_etag<'a>(etags: impl Iterator<Item = &'a str>) -> Option<String
     Some(format!("{}-{n}", hex::encode(h.finalize())))
 }
 
-/// CompleteMultipartUpload.
-pub async fn complete(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -> S3Result<S3Response> {
-    let b = ctx.bucket(bucket).await?;
-    let id = ctx.req.query("uploadId").unwrap_or("").to_owned();
-    let doc = body.collect(4 << 20).await?;
-    let req = xml::CompleteMultipartUpload::from_xml(&doc)
+/// The part list of a `CompleteMultipartUpload` body, and its (number, unquoted ETag) pairs:
+/// at least one part, numbers strictly ascending.
+fn requested_parts(doc: &[u8]) -> S3Result<(xml::CompleteMultipartUpload, Vec<(u32, String)>)> {
+    let req = xml::CompleteMultipartUpload::from_xml(doc)
         .map_err(|e| S3Error::with_message(Code::MalformedXML, e.to_string()))?;
     if req.parts.is_empty() {
         return Err(S3Error::with_message(
@@ -320,6 +318,14 @@ pub async fn complete(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -> 
     if wanted.windows(2).any(|w| w[0].0 >= w[1].0) {
         return Err(S3Error::new(Code::InvalidPartOrder));
     }
+    Ok((req, wanted))
+}
+
+/// CompleteMultipartUpload.
+pub async fn complete(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -> S3Result<S3Response> {
+    let b = ctx.bucket(bucket).await?;
+    let id = ctx.req.query("uploadId").unwrap_or("").to_owned();
+    let (req, wanted) = requested_parts(&body.collect(4 << 20).await?)?;
     let cond = write_condition(&ctx.req)?;
     let Some(etag) = multipart_etag(wanted.iter().map(|(_, e)| e.as_str())) else {
         return Err(S3Error::new(Code::InvalidPart));
@@ -368,16 +374,15 @@ pub async fn complete(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -> 
         }
         let reg = ctx.state.registry.clone();
         let rec2 = rec.clone();
-        let committed = blocking::try_run(move || {
-            reg.complete_upload(&id, &rec2, &cond).map_err(|e| match e {
+        let version = blocking::try_run(move || {
+            let committed = reg.complete_upload(&id, &rec2, &cond).map_err(|e| match e {
                 metadata::Error::NoSuchUpload => no_such_upload(&id),
                 e => e.into(),
             })?;
             reg.flush()?;
-            Ok(())
+            Ok(committed.version_id)
         })
-        .await;
-        committed?;
+        .await?;
         let numbers: Vec<u32> = wanted.iter().map(|(n, _)| *n).collect();
         mark_parts(ctx, &b.name, key, &numbers, &rec).await;
         ctx.state.events.object(
@@ -387,7 +392,10 @@ pub async fn complete(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -> 
             key,
             Some((rec.size, &rec.etag)),
         );
-        Ok(complete_response(bucket, key, &rec))
+        Ok(versioning::with_version(
+            complete_response(bucket, key, &rec),
+            version,
+        ))
     }
     .await;
     match result {

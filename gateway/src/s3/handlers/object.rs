@@ -15,7 +15,7 @@ use crate::s3::checksum::BodyDigest;
 use crate::s3::checksum::{Algorithm, Expectations};
 use crate::s3::dates::{http_date, now_ms, parse_http_date};
 use crate::s3::error::{Code, S3Error, S3Result};
-use crate::s3::handlers::tagging;
+use crate::s3::handlers::{tagging, versioning};
 use crate::s3::request::RequestInfo;
 use crate::s3::response::{Body, S3Response};
 use crate::s3::Ctx;
@@ -145,7 +145,7 @@ pub async fn put_object(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -
     fill_from_blob(&mut rec, &written, mtime);
     let etag = rec.etag.clone();
     let checksum = written.digest.checksum.clone();
-    commit_or_discard(ctx, &b, key, rec, cond, written.path).await?;
+    let version = commit_or_discard(ctx, &b, key, rec, cond, written.path).await?;
     ctx.state.events.object(
         ctx,
         "ObjectCreated:Put",
@@ -154,7 +154,10 @@ pub async fn put_object(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -
         Some((written.digest.len, &etag)),
     );
 
-    let mut resp = S3Response::empty(200).header("etag", format!("\"{etag}\""));
+    let mut resp = versioning::with_version(
+        S3Response::empty(200).header("etag", format!("\"{etag}\"")),
+        version,
+    );
     if let Some((alg, value)) = checksum {
         resp = resp
             .header(alg.header(), value)
@@ -233,7 +236,8 @@ pub fn discard_new_blob(store: &BlobStore, path: &str, err: &metadata::Error, ob
 }
 
 /// Commits an object record (atomically with its condition) and makes it durable; if the
-/// commit fails, the new blob goes ([`discard_new_blob`]).
+/// commit fails, the new blob goes ([`discard_new_blob`]). Returns the new version's id (S3
+/// form) in a bucket that has been versioned.
 pub async fn commit_or_discard(
     ctx: &Ctx,
     b: &BucketRecord,
@@ -241,7 +245,7 @@ pub async fn commit_or_discard(
     rec: ObjectRecord,
     cond: PutCondition,
     blob_path: String,
-) -> S3Result<()> {
+) -> S3Result<Option<String>> {
     let reg = ctx.state.registry.clone();
     let store = ctx.store(b)?;
     let bucket_id = b.id;
@@ -249,12 +253,11 @@ pub async fn commit_or_discard(
     blocking::try_run(move || {
         let res = reg
             .put_object(bucket_id, &key, &rec, &cond)
-            .and_then(|_| reg.flush());
-        if let Err(e) = res {
+            .and_then(|c| reg.flush().map(|()| c.version_id));
+        res.map_err(|e| {
             discard_new_blob(&store, &blob_path, &e, Some((bucket_id, &key)));
-            return Err(S3Error::from(e));
-        }
-        Ok(())
+            S3Error::from(e)
+        })
     })
     .await
 }
@@ -438,14 +441,12 @@ fn object_headers(ctx: &Ctx, key: &str, rec: &ObjectRecord, whole: bool) -> Vec<
     h
 }
 
-/// Looks up an object record, checking bucket ownership first.
-async fn lookup(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<ObjectRecord> {
-    let (_, rec) = ctx.bucket_and_object(bucket, key).await?;
-    rec.ok_or_else(|| {
-        S3Error::new(Code::NoSuchKey)
-            .resource(format!("/{bucket}/{key}"))
-            .extra("Key", key.to_owned())
-    })
+/// Looks up the object version a GET or HEAD addresses, checking bucket ownership first.
+async fn lookup(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<(BucketRecord, ObjectRecord)> {
+    let version = versioning::version_param(ctx)?;
+    let (b, rec) = ctx.bucket_and_object(bucket, key, version.as_deref()).await?;
+    let rec = versioning::addressed(bucket, key, version.as_deref(), rec)?;
+    Ok((b, rec))
 }
 
 /// Which part of the object a GET/HEAD serves: the whole, a range, or a `?partNumber=`.
@@ -487,7 +488,7 @@ fn select(ctx: &Ctx, rec: &ObjectRecord) -> S3Result<Option<ByteRange>> {
 
 /// GetObject and HeadObject.
 pub async fn get_object(ctx: &Ctx, bucket: &str, key: &str, head: bool) -> S3Result<S3Response> {
-    let rec = lookup(ctx, bucket, key).await?;
+    let (b, rec) = lookup(ctx, bucket, key).await?;
     check_read_conditions(&ctx.req, &rec)?;
     let range = select(ctx, &rec)?;
     let whole = range.is_none()
@@ -497,6 +498,9 @@ pub async fn get_object(ctx: &Ctx, bucket: &str, key: &str, head: bool) -> S3Res
                 end: rec.size,
             });
     let mut headers = object_headers(ctx, key, &rec, whole);
+    if let Some((name, value)) = versioning::version_header(&b, &rec) {
+        headers.push((name.into(), value));
+    }
     let (status, start, end) = match range {
         Some(r) if ctx.req.query("partNumber").is_some() => {
             headers.push((
@@ -536,26 +540,42 @@ pub async fn get_object(ctx: &Ctx, bucket: &str, key: &str, head: bool) -> S3Res
     })
 }
 
-/// DeleteObject: 204 whether or not the key existed. The blobs go to the garbage queue in
-/// the same registry transaction and are removed by the sweeper.
+/// DeleteObject: 204 whether or not the key existed. Unversioned, the blobs go to the garbage
+/// queue in the same registry transaction and are removed by the sweeper; versioned, a delete
+/// marker is added, or with `versionId` that version goes for good.
 pub async fn delete_object(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Response> {
     let b = ctx.bucket(bucket).await?;
+    let version = versioning::version_param(ctx)?;
     let cond = match ctx.req.header("if-match") {
         Some(m) => PutCondition::IfMatch(unquote(m).to_owned()),
         None => PutCondition::None,
     };
     let reg = ctx.state.registry.clone();
     let k = key.as_bytes().to_vec();
-    blocking::try_run(move || {
-        reg.delete_object(b.id, &k, &cond)?;
+    let v = version.clone();
+    let (removed, marker) = blocking::try_run(move || {
+        let out = match &v {
+            Some(v) => (reg.delete_version(b.id, &k, v)?, None),
+            None => {
+                let d = reg.delete_object(b.id, &k, &cond)?;
+                (d.removed, d.marker)
+            }
+        };
         reg.flush()?;
-        Ok(())
+        Ok(out)
     })
     .await?;
-    ctx.state
-        .events
-        .object(ctx, "ObjectRemoved:Delete", bucket, key, None);
-    Ok(S3Response::empty(204))
+    let event = if marker.is_some() {
+        "ObjectRemoved:DeleteMarkerCreated"
+    } else {
+        "ObjectRemoved:Delete"
+    };
+    ctx.state.events.object(ctx, event, bucket, key, None);
+    let mut resp = S3Response::empty(204);
+    for (name, value) in versioning::delete_headers(version.as_deref(), removed.as_ref(), marker.as_deref()) {
+        resp = resp.header(name, value);
+    }
+    Ok(resp)
 }
 
 #[cfg(test)]

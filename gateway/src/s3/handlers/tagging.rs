@@ -19,6 +19,7 @@ use percent_encoding::percent_decode;
 use crate::blocking;
 use crate::s3::body::RequestBody;
 use crate::s3::error::{Code, S3Error, S3Result};
+use crate::s3::handlers::versioning;
 use crate::s3::response::S3Response;
 use crate::s3::xml;
 use crate::s3::Ctx;
@@ -178,20 +179,34 @@ fn no_such_key(bucket: &str, key: &str) -> S3Error {
         .extra("Key", key.to_owned())
 }
 
-/// Replaces the tags of the current object and then of its blobs' xattrs.
-async fn set_object_tags(ctx: &Ctx, b: BucketRecord, key: &str, tags: Tags) -> S3Result<()> {
+/// Replaces the tags of the current object and then of its blobs' xattrs. With a `versionId`,
+/// that version must be the current one: tagging a noncurrent version is not implemented (501).
+/// Returns the `x-amz-version-id` to answer.
+async fn set_object_tags(ctx: &Ctx, b: BucketRecord, key: &str, tags: Tags) -> S3Result<Option<String>> {
+    let version = versioning::version_param(ctx)?;
     let (id, bucket) = (b.id, b.name.as_str());
     let reg = ctx.state.registry.clone();
     let k = key.as_bytes().to_vec();
+    let v = version.clone();
     let rec = blocking::try_run(move || {
+        if let Some(v) = &v {
+            let current = reg.get_object(id, &k)?;
+            if current.is_none_or(|c| c.version_label() != v) {
+                return Err(match reg.get_version(id, &k, v)? {
+                    Some(_) => S3Error::not_implemented("Tagging a noncurrent version"),
+                    None => S3Error::new(Code::NoSuchVersion).extra("VersionId", v.clone()),
+                });
+            }
+        }
         let rec = reg.set_object_tags(id, &k, &tags)?;
         reg.flush()?;
         Ok(rec)
     })
     .await?
     .ok_or_else(|| no_such_key(bucket, key))?;
+    let header = versioning::version_header(&b, &rec).map(|(_, v)| v);
     retag_blobs(ctx, id, bucket, key, rec).await;
-    Ok(())
+    Ok(header)
 }
 
 /// Writes the record's tags into its blobs' xattrs, so `gateway reindex` keeps them. Runs
@@ -252,22 +267,27 @@ pub async fn put_object_tagging(
 ) -> S3Result<S3Response> {
     let b = ctx.bucket(bucket).await?;
     let tags = read_document(body, Target::Object).await?;
-    set_object_tags(ctx, b, key, tags).await?;
-    Ok(S3Response::empty(200))
+    let version = set_object_tags(ctx, b, key, tags).await?;
+    Ok(versioning::with_version(S3Response::empty(200), version))
 }
 
 /// GetObjectTagging: the object's tag set (`<TagSet/>` when it has none).
 pub async fn get_object_tagging(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Response> {
-    let (_, rec) = ctx.bucket_and_object(bucket, key).await?;
-    let rec = rec.ok_or_else(|| no_such_key(bucket, key))?;
-    Ok(S3Response::xml(document(&rec.tags)))
+    let version = versioning::version_param(ctx)?;
+    let (b, rec) = ctx.bucket_and_object(bucket, key, version.as_deref()).await?;
+    let rec = versioning::addressed(bucket, key, version.as_deref(), rec)?;
+    let header = versioning::version_header(&b, &rec).map(|(_, v)| v);
+    Ok(versioning::with_version(
+        S3Response::xml(document(&rec.tags)),
+        header,
+    ))
 }
 
 /// DeleteObjectTagging: removes the object's tags (204).
 pub async fn delete_object_tagging(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Response> {
     let b = ctx.bucket(bucket).await?;
-    set_object_tags(ctx, b, key, Tags::new()).await?;
-    Ok(S3Response::empty(204))
+    let version = set_object_tags(ctx, b, key, Tags::new()).await?;
+    Ok(versioning::with_version(S3Response::empty(204), version))
 }
 
 async fn set_bucket_tags(ctx: &Ctx, b: BucketRecord, tags: Tags) -> S3Result<()> {

@@ -37,7 +37,7 @@ use crate::s3::error::{Code, S3Error, S3Result};
 use crate::s3::handlers::object::{
     commit_or_discard, fill_from_blob, meta_builder, MAX_PUT_SIZE, MAX_USER_META,
 };
-use crate::s3::handlers::tagging;
+use crate::s3::handlers::{tagging, versioning};
 use crate::s3::request::RequestInfo;
 use crate::s3::response::S3Response;
 use crate::s3::router::MAX_KEY_LEN;
@@ -134,9 +134,11 @@ pub async fn post_object(
     .await?;
     fill_from_blob(&mut rec, &written, mtime);
     let etag = format!("\"{}\"", rec.etag);
-    commit_or_discard(&ctx, &b, &key, rec, PutCondition::None, written.path).await?;
-
-    Ok(success_response(&ctx.req, &fields, bucket, &key, &etag))
+    let version = commit_or_discard(&ctx, &b, &key, rec, PutCondition::None, written.path).await?;
+    Ok(versioning::with_version(
+        success_response(&ctx.req, &fields, bucket, &key, &etag),
+        version,
+    ))
 }
 
 /// The value of a form field (name in lowercase).
