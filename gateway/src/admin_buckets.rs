@@ -150,6 +150,7 @@ mod tests {
             tags: Vec::new(),
             volume: String::new(),
             versioning: metadata::Versioning::Unversioned,
+            configs: Vec::new(),
         }
     }
 

@@ -13,9 +13,10 @@ use std::ops::Bound;
 use std::time::Duration;
 
 use crate::export::Record;
+use crate::versions::LockCheck;
 use crate::{
-    BlobRef, BucketRecord, BucketStats, Committed, Deleted, EventEntry, Intent, ObjectRecord, PartRecord,
-    PutCondition, Result, Upload, UploadRecord, Versioning,
+    BlobRef, BucketInit, BucketRecord, BucketStats, Committed, Deleted, EventEntry, Intent, ObjectRecord,
+    PartRecord, PutCondition, Result, Upload, UploadRecord, Versioning,
 };
 
 /// Object rows of one bucket in key order: (key without the bucket, encoded [`ObjectRecord`]).
@@ -55,7 +56,9 @@ pub(crate) trait Backend: Send + Sync {
         region: &str,
         volume: &str,
         now_ms: u64,
+        init: &BucketInit,
     ) -> Result<BucketRecord>;
+    fn set_bucket_config(&self, name: &str, kind: &str, value: Option<&str>) -> Result<()>;
     fn set_bucket_tags(&self, name: &str, tags: &[(String, String)]) -> Result<()>;
     fn get_bucket(&self, name: &str) -> Result<Option<BucketRecord>>;
     fn set_bucket_versioning(&self, name: &str, state: Versioning) -> Result<()>;
@@ -82,7 +85,20 @@ pub(crate) trait Backend: Send + Sync {
         tags: &[(String, String)],
     ) -> Result<Option<ObjectRecord>>;
     fn delete_object(&self, bucket: u64, key: &[u8], cond: &PutCondition) -> Result<Deleted>;
-    fn delete_version(&self, bucket: u64, key: &[u8], label: &str) -> Result<Option<ObjectRecord>>;
+    fn delete_version(
+        &self,
+        bucket: u64,
+        key: &[u8],
+        label: &str,
+        lock: LockCheck,
+    ) -> Result<Option<ObjectRecord>>;
+    fn update_version(
+        &self,
+        bucket: u64,
+        key: &[u8],
+        label: Option<&str>,
+        change: &(dyn Fn(&mut ObjectRecord) -> Result<()> + Sync),
+    ) -> Result<Option<ObjectRecord>>;
     fn get_version(&self, bucket: u64, key: &[u8], label: &str) -> Result<Option<ObjectRecord>>;
     fn latest_version(&self, bucket: u64, key: &[u8]) -> Result<Option<ObjectRecord>>;
     /// The ordered range scan of `versions` that version listing runs on: rows (key, encoded

@@ -30,6 +30,13 @@ pub enum Error {
     /// The multipart upload does not exist: never created, completed or aborted (S3 `NoSuchUpload`).
     #[error("the multipart upload does not exist")]
     NoSuchUpload,
+    /// Object lock forbids deleting the version (a legal hold or an unexpired retention).
+    #[error("the object version is locked")]
+    ObjectLocked,
+    /// A caller's change of a record refused it (see `Registry::update_version`); the caller
+    /// knows why.
+    #[error("the change was refused: {0}")]
+    Refused(String),
     /// A version id names no version of the key (S3 `NoSuchVersion`).
     #[error("the version does not exist")]
     NoSuchVersion,

@@ -37,11 +37,11 @@ pub use crate::sled::{DEFAULT_CACHE_BYTES, LOCK_WAIT};
 pub use error::{BoxError, Error, Result};
 pub use stats::{BucketStats, STATS_SHARDS};
 pub use types::{
-    BlobRef, BucketRecord, Committed, Deleted, EventEntry, Intent, ListEntry, ListPage, ListQuery,
-    ObjectRecord, PartRecord, PutCondition, Upload, UploadRecord, VersionEntry, VersionPage, VersionQuery,
-    Versioning,
+    BlobRef, BucketInit, BucketRecord, Committed, Deleted, EventEntry, Intent, ListEntry, ListPage,
+    ListQuery, ObjectRecord, PartRecord, PutCondition, Upload, UploadRecord, VersionEntry, VersionPage,
+    VersionQuery, Versioning,
 };
-pub use versions::NULL_VERSION;
+pub use versions::{is_version_id, LockCheck, NULL_VERSION};
 
 use backend::Backend;
 
@@ -163,7 +163,7 @@ impl Registry {
     /// fails with [`Error::BucketAlreadyExists`] carrying the existing owner, so the caller can
     /// answer `BucketAlreadyOwnedByYou` or `BucketAlreadyExists`.
     pub fn create_bucket(&self, name: &str, owner: &str, region: &str, now_ms: u64) -> Result<BucketRecord> {
-        self.backend.create_bucket(name, owner, region, "", now_ms)
+        self.create_bucket_on(name, owner, region, "", now_ms)
     }
 
     /// [`Registry::create_bucket`] for a bucket whose blobs live on `volume` (empty: the
@@ -176,7 +176,28 @@ impl Registry {
         volume: &str,
         now_ms: u64,
     ) -> Result<BucketRecord> {
-        self.backend.create_bucket(name, owner, region, volume, now_ms)
+        self.create_bucket_with(name, owner, region, volume, now_ms, &BucketInit::default())
+    }
+
+    /// [`Registry::create_bucket_on`] with an initial versioning state and configuration
+    /// documents, all in the one creating transaction.
+    pub fn create_bucket_with(
+        &self,
+        name: &str,
+        owner: &str,
+        region: &str,
+        volume: &str,
+        now_ms: u64,
+        init: &BucketInit,
+    ) -> Result<BucketRecord> {
+        self.backend
+            .create_bucket(name, owner, region, volume, now_ms, init)
+    }
+
+    /// Sets (`Some`) or removes (`None`) bucket `name`'s configuration document of `kind`,
+    /// atomically. Fails with `NoSuchBucket` if the bucket is missing or being deleted.
+    pub fn set_bucket_config(&self, name: &str, kind: &str, value: Option<&str>) -> Result<()> {
+        self.backend.set_bucket_config(name, kind, value)
     }
 
     /// Replaces the tag set of bucket `name` (empty: removes it), atomically. Fails with
@@ -279,9 +300,33 @@ impl Registry {
     /// Deletes version `version_id` (S3 form: `null` names the null version) of `key` for good,
     /// atomically, queueing its blobs for GC; when it was the latest, the next newest version
     /// becomes current (unless it is a delete marker). Returns the removed version (`None`: no
-    /// such version, not an error, as in S3).
-    pub fn delete_version(&self, bucket: u64, key: &[u8], version_id: &str) -> Result<Option<ObjectRecord>> {
-        self.backend.delete_version(bucket, key, version_id)
+    /// such version, not an error, as in S3). A version object lock protects at `lock.now_ms`
+    /// ([`ObjectRecord::locked`]) stays, and the call fails with [`Error::ObjectLocked`].
+    pub fn delete_version(
+        &self,
+        bucket: u64,
+        key: &[u8],
+        version_id: &str,
+        lock: LockCheck,
+    ) -> Result<Option<ObjectRecord>> {
+        self.backend.delete_version(bucket, key, version_id, lock)
+    }
+
+    /// Changes version `version_id` (S3 form; `None`: the current record) of `key` in place with
+    /// `change`, atomically with the other writers of the key, and returns the changed record
+    /// (`None`: no such version or no current record). `change` may run more than once (engine
+    /// retries) and must give the same result each time; an error it returns is returned and
+    /// nothing changes. For metadata a version carries beside its bytes (object lock, tags):
+    /// its blobs, ETag, size and version id must not change. Delete markers are not changed
+    /// (`None`).
+    pub fn update_version(
+        &self,
+        bucket: u64,
+        key: &[u8],
+        version_id: Option<&str>,
+        change: &(dyn Fn(&mut ObjectRecord) -> Result<()> + Sync),
+    ) -> Result<Option<ObjectRecord>> {
+        self.backend.update_version(bucket, key, version_id, change)
     }
 
     /// Version `version_id` (S3 form) of `key`, current or not, delete markers included.

@@ -42,6 +42,19 @@ pub(crate) struct StoredBucket {
     pub(crate) volume: String,
     /// Versioning state. Absent in records written before versioning: unversioned.
     pub(crate) versioning: Versioning,
+    /// Configuration documents by kind, sorted. Absent in older records: none.
+    pub(crate) configs: Vec<(String, String)>,
+}
+
+impl StoredBucket {
+    /// Sets (`Some`) or removes (`None`) the configuration document of `kind`.
+    pub(crate) fn set_config(&mut self, kind: &str, value: Option<&str>) {
+        self.configs.retain(|(k, _)| k != kind);
+        if let Some(v) = value {
+            self.configs.push((kind.to_owned(), v.to_owned()));
+            self.configs.sort();
+        }
+    }
 }
 
 impl StoredBucket {
@@ -56,6 +69,7 @@ impl StoredBucket {
             tags: self.tags.clone(),
             volume: self.volume.clone(),
             versioning: self.versioning,
+            configs: self.configs.clone(),
         }
     }
 }

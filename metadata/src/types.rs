@@ -27,6 +27,28 @@ pub struct BucketRecord {
     pub volume: String,
     /// The bucket's versioning state.
     pub versioning: Versioning,
+    /// Configuration documents by kind (for example `object-lock`, `lifecycle`), sorted by kind.
+    /// The registry stores them opaque; the gateway owns their format.
+    pub configs: Vec<(String, String)>,
+}
+
+impl BucketRecord {
+    /// The configuration document of `kind`, if set.
+    pub fn config(&self, kind: &str) -> Option<&str> {
+        self.configs
+            .iter()
+            .find(|(k, _)| k == kind)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What a bucket starts with besides its name and owner ([`crate::Registry::create_bucket_with`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BucketInit {
+    /// Initial versioning state.
+    pub versioning: Versioning,
+    /// Initial configuration documents (kind, document).
+    pub configs: Vec<(String, String)>,
 }
 
 /// A bucket's versioning state (`PutBucketVersioning`). A bucket that was once versioned never
@@ -113,6 +135,12 @@ pub struct ObjectRecord {
     pub version_id: String,
     /// True for a delete marker (no bytes, no blobs).
     pub delete_marker: bool,
+    /// Object lock retention mode (`GOVERNANCE` or `COMPLIANCE`), if the version has one.
+    pub lock_mode: Option<String>,
+    /// Retain-until time of the retention, milliseconds since the epoch (0: none).
+    pub lock_until_ms: u64,
+    /// Object lock legal hold.
+    pub legal_hold: bool,
     /// The version's place among the key's versions: higher is newer (microseconds since the
     /// epoch at the commit, strictly increasing within a registry process; 0 in records written
     /// before versioning, which order by `mtime_ms`).
@@ -120,6 +148,18 @@ pub struct ObjectRecord {
 }
 
 impl ObjectRecord {
+    /// True if object lock forbids deleting this version at `now_ms`: a legal hold, or a
+    /// retention not yet expired (a `GOVERNANCE` one only when `bypass_governance` is false).
+    pub fn locked(&self, now_ms: u64, bypass_governance: bool) -> bool {
+        let retained = self.lock_until_ms > now_ms
+            && match self.lock_mode.as_deref() {
+                Some("COMPLIANCE") => true,
+                Some(_) => !bypass_governance,
+                None => false,
+            };
+        self.legal_hold || retained
+    }
+
     /// The version id as S3 shows it (`null` for the null version).
     pub fn version_label(&self) -> &str {
         if self.version_id.is_empty() {
@@ -295,6 +335,12 @@ pub struct UploadRecord {
     pub checksum_type: Option<String>,
     /// Tags for the final object (`x-amz-tagging` at creation).
     pub tags: Vec<(String, String)>,
+    /// Object lock mode for the final object.
+    pub lock_mode: Option<String>,
+    /// Object lock retain-until for the final object, milliseconds (0: none).
+    pub lock_until_ms: u64,
+    /// Object lock legal hold for the final object.
+    pub legal_hold: bool,
 }
 
 /// An in-progress multipart upload.

@@ -55,6 +55,12 @@ pub(crate) fn seq_of(version_id: &str) -> Option<u64> {
     u64::from_str_radix(&version_id[..16], 16).ok()
 }
 
+/// True if `label` has the shape of a version id this registry hands out, or is `null`: any
+/// other string can name no version (S3 answers it `InvalidArgument`, not `NoSuchVersion`).
+pub fn is_version_id(label: &str) -> bool {
+    label == NULL_VERSION || seq_of(label).is_some()
+}
+
 /// The stored form of an S3 version id: `null` is the empty id.
 pub(crate) fn stored_id(label: &str) -> &str {
     if label == NULL_VERSION {
@@ -250,8 +256,20 @@ pub(crate) fn plan_delete(view: KeyView, cond: &PutCondition, now_ms: u64) -> Re
 /// The delete of version `label` (S3 form) over `view` (with `newest` and `target` read): removes
 /// it for good and, if it was the latest, makes the next newest version current unless that is
 /// a delete marker. Returns the removed record (`None`: no such version, not an error).
-pub(crate) fn plan_delete_version(view: KeyView, label: &str) -> (Plan, Option<ObjectRecord>) {
+pub(crate) fn plan_delete_version(
+    view: KeyView,
+    label: &str,
+    lock: LockCheck,
+) -> Result<(Plan, Option<ObjectRecord>)> {
     let id = stored_id(label);
+    let addressed = view
+        .current
+        .as_ref()
+        .filter(|c| c.version_id == id)
+        .or(view.target.as_ref());
+    if addressed.is_some_and(|r| r.locked(lock.now_ms, lock.bypass_governance)) {
+        return Err(crate::Error::ObjectLocked);
+    }
     let mut plan = Plan::default();
     let promote = |plan: &mut Plan, newest: &[ObjectRecord], skip: Option<&ObjectRecord>| {
         let next = newest.iter().find(|v| Some(*v) != skip);
@@ -266,10 +284,10 @@ pub(crate) fn plan_delete_version(view: KeyView, label: &str) -> (Plan, Option<O
     if let Some(cur) = view.current.as_ref().filter(|c| c.version_id == id) {
         plan.garbage.clone_from(&cur.blobs);
         promote(&mut plan, &view.newest, None);
-        return (plan, view.current);
+        return Ok((plan, view.current));
     }
     let Some(target) = view.target else {
-        return (plan, None);
+        return Ok((plan, None));
     };
     plan.garbage.clone_from(&target.blobs);
     plan.remove.push(target.clone());
@@ -277,7 +295,16 @@ pub(crate) fn plan_delete_version(view: KeyView, label: &str) -> (Plan, Option<O
     if was_latest {
         promote(&mut plan, &view.newest, Some(&target));
     }
-    (plan, Some(target))
+    Ok((plan, Some(target)))
+}
+
+/// What the delete of one version checks against object lock.
+#[derive(Debug, Clone, Copy)]
+pub struct LockCheck {
+    /// The time of the delete, milliseconds since the epoch.
+    pub now_ms: u64,
+    /// `x-amz-bypass-governance-retention: true` (from a caller allowed to use it).
+    pub bypass_governance: bool,
 }
 
 /// The blobs of `old` that `new` does not reference.
@@ -292,6 +319,46 @@ fn unshared(old: &ObjectRecord, new: &ObjectRecord) -> Vec<BlobRef> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const NOW: LockCheck = LockCheck {
+        now_ms: 1_000,
+        bypass_governance: false,
+    };
+
+    #[test]
+    fn locked_versions_are_not_deleted() {
+        let mut cur = obj("0000000000000002aaaaaaaa", "b");
+        cur.lock_mode = Some("GOVERNANCE".into());
+        cur.lock_until_ms = 2_000;
+        let v = |cur: &ObjectRecord| view(Versioning::Enabled, Some(cur.clone()));
+        assert!(matches!(
+            plan_delete_version(v(&cur), &cur.version_id, NOW),
+            Err(crate::Error::ObjectLocked)
+        ));
+        let bypass = LockCheck {
+            bypass_governance: true,
+            ..NOW
+        };
+        assert!(plan_delete_version(v(&cur), &cur.version_id, bypass).is_ok());
+        let later = LockCheck { now_ms: 2_000, ..NOW };
+        assert!(
+            plan_delete_version(v(&cur), &cur.version_id, later).is_ok(),
+            "expired"
+        );
+        cur.lock_mode = Some("COMPLIANCE".into());
+        assert!(
+            plan_delete_version(v(&cur), &cur.version_id, bypass).is_err(),
+            "compliance"
+        );
+        cur.lock_mode = None;
+        cur.legal_hold = true;
+        assert!(
+            plan_delete_version(v(&cur), &cur.version_id, bypass).is_err(),
+            "legal hold"
+        );
+        // A delete without a version id only adds a marker: allowed.
+        assert!(plan_delete(v(&cur), &PutCondition::None, 5).is_ok());
+    }
 
     fn obj(id: &str, blob: &str) -> ObjectRecord {
         ObjectRecord {
@@ -383,7 +450,7 @@ mod tests {
         let mut v = view(Versioning::Enabled, None);
         v.newest = vec![marker.clone(), demote(cur.clone())];
         v.target = Some(marker.clone());
-        let (plan, removed) = plan_delete_version(v, &marker.version_id);
+        let (plan, removed) = plan_delete_version(v, &marker.version_id, NOW).unwrap();
         assert_eq!(removed, Some(marker));
         assert_eq!(plan.current, Current::Set(demote(cur)));
         assert!(plan.garbage.is_empty());
@@ -395,7 +462,7 @@ mod tests {
         let cur = obj("0000000000000002aaaaaaaa", "b");
         let mut v = view(Versioning::Enabled, Some(cur.clone()));
         v.newest = vec![old.clone()];
-        let (plan, removed) = plan_delete_version(v, &cur.version_id);
+        let (plan, removed) = plan_delete_version(v, &cur.version_id, NOW).unwrap();
         assert_eq!(removed, Some(cur));
         assert_eq!(plan.remove, vec![old.clone()]);
         assert_eq!(plan.current, Current::Set(old));

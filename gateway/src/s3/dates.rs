@@ -45,6 +45,13 @@ pub fn iso8601(ms: u64) -> String {
     )
 }
 
+/// Parses an ISO 8601 / RFC 3339 time (`2030-01-01T00:00:00Z`, `2030-01-01T00:00:00.000Z`, an
+/// offset) into milliseconds since the epoch; `None` for anything else or a time before 1970.
+pub fn parse_iso8601(s: &str) -> Option<u64> {
+    let t = time::OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339).ok()?;
+    u64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;

@@ -57,6 +57,7 @@ codes! {
     InvalidAccessKeyId => 403, "The AWS Access Key Id you provided does not exist in our records.";
     InvalidArgument => 400, "Invalid Argument";
     InvalidBucketName => 400, "The specified bucket is not valid.";
+    InvalidBucketState => 409, "The request is not valid with the current state of the bucket.";
     InvalidDigest => 400, "The Content-MD5 you specified is not valid.";
     InvalidLocationConstraint => 400, "The specified location constraint is not valid.";
     InvalidPartNumber => 400, "The requested partnumber is not satisfiable";
@@ -79,6 +80,9 @@ codes! {
     MissingSecurityHeader => 400, "Your request was missing a required header.";
     NoSuchBucket => 404, "The specified bucket does not exist";
     NoSuchKey => 404, "The specified key does not exist.";
+    NoSuchLifecycleConfiguration => 404, "The lifecycle configuration does not exist";
+    NoSuchObjectLockConfiguration => 404, "The specified object does not have a ObjectLock configuration";
+    ObjectLockConfigurationNotFoundError => 404, "Object Lock configuration does not exist for this bucket";
     NoSuchVersion => 404, "The specified version does not exist.";
     NoSuchTagSet => 404, "The TagSet does not exist";
     NoSuchUpload => 404, "The specified multipart upload does not exist. The upload ID might be invalid, or the multipart upload might have been aborted or completed.";
@@ -245,6 +249,11 @@ impl From<metadata::Error> for S3Error {
             M::PreconditionFailed => S3Error::new(Code::PreconditionFailed),
             M::NoSuchUpload => S3Error::new(Code::NoSuchUpload),
             M::OperationAborted => S3Error::new(Code::OperationAborted),
+            M::ObjectLocked => S3Error::with_message(
+                Code::AccessDenied,
+                "Access Denied because object protected by object lock.",
+            ),
+            M::NoSuchVersion => S3Error::new(Code::NoSuchVersion),
             // BucketAlreadyExists needs the caller's identity to tell it from
             // BucketAlreadyOwnedByYou; the bucket handler does that before converting.
             M::BucketAlreadyExists { .. } => S3Error::new(Code::BucketAlreadyExists),

@@ -302,7 +302,7 @@ fn auth_error(e: &sigv4::AuthError) -> S3Error {
 }
 
 async fn dispatch(ctx: &Ctx, endpoint: Endpoint, body: RequestBody) -> S3Result<S3Response> {
-    use handlers::{bucket, copy, list, multipart, object, tagging, versioning};
+    use handlers::{bucket, copy, list, multipart, object, object_lock, tagging, versioning};
     match endpoint {
         Endpoint::ListBuckets => bucket::list_buckets(ctx).await,
         Endpoint::CreateBucket { bucket } => bucket::create_bucket(ctx, &bucket, body).await,
@@ -312,6 +312,24 @@ async fn dispatch(ctx: &Ctx, endpoint: Endpoint, body: RequestBody) -> S3Result<
         Endpoint::GetBucketVersioning { bucket } => versioning::get_bucket_versioning(ctx, &bucket).await,
         Endpoint::PutBucketVersioning { bucket } => {
             versioning::put_bucket_versioning(ctx, &bucket, body).await
+        }
+        Endpoint::PutObjectLockConfiguration { bucket } => {
+            object_lock::put_object_lock_configuration(ctx, &bucket, body).await
+        }
+        Endpoint::GetObjectLockConfiguration { bucket } => {
+            object_lock::get_object_lock_configuration(ctx, &bucket).await
+        }
+        Endpoint::PutObjectRetention { bucket, key } => {
+            object_lock::put_object_retention(ctx, &bucket, &key, body).await
+        }
+        Endpoint::GetObjectRetention { bucket, key } => {
+            object_lock::get_object_retention(ctx, &bucket, &key).await
+        }
+        Endpoint::PutObjectLegalHold { bucket, key } => {
+            object_lock::put_object_legal_hold(ctx, &bucket, &key, body).await
+        }
+        Endpoint::GetObjectLegalHold { bucket, key } => {
+            object_lock::get_object_legal_hold(ctx, &bucket, &key).await
         }
         Endpoint::ListObjects { bucket } => list::list_objects_v1(ctx, &bucket).await,
         Endpoint::ListObjectsV2 { bucket } => list::list_objects_v2(ctx, &bucket).await,

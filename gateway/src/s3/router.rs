@@ -116,6 +116,41 @@ pub enum Endpoint {
     DeleteBucketTagging {
         bucket: String,
     },
+    GetObjectLockConfiguration {
+        bucket: String,
+    },
+    PutObjectLockConfiguration {
+        bucket: String,
+    },
+    GetBucketLifecycleConfiguration {
+        bucket: String,
+    },
+    PutBucketLifecycleConfiguration {
+        bucket: String,
+    },
+    DeleteBucketLifecycleConfiguration {
+        bucket: String,
+    },
+    GetObjectRetention {
+        bucket: String,
+        key: String,
+    },
+    PutObjectRetention {
+        bucket: String,
+        key: String,
+    },
+    GetObjectLegalHold {
+        bucket: String,
+        key: String,
+    },
+    PutObjectLegalHold {
+        bucket: String,
+        key: String,
+    },
+    GetObjectAttributes {
+        bucket: String,
+        key: String,
+    },
     /// A known S3 operation this gateway does not implement (answered 501).
     Unsupported {
         operation: &'static str,
@@ -156,6 +191,16 @@ impl Endpoint {
             Endpoint::PutBucketTagging { .. } => "PutBucketTagging",
             Endpoint::GetBucketTagging { .. } => "GetBucketTagging",
             Endpoint::DeleteBucketTagging { .. } => "DeleteBucketTagging",
+            Endpoint::GetObjectLockConfiguration { .. } => "GetObjectLockConfiguration",
+            Endpoint::PutObjectLockConfiguration { .. } => "PutObjectLockConfiguration",
+            Endpoint::GetBucketLifecycleConfiguration { .. } => "GetBucketLifecycleConfiguration",
+            Endpoint::PutBucketLifecycleConfiguration { .. } => "PutBucketLifecycleConfiguration",
+            Endpoint::DeleteBucketLifecycleConfiguration { .. } => "DeleteBucketLifecycleConfiguration",
+            Endpoint::GetObjectRetention { .. } => "GetObjectRetention",
+            Endpoint::PutObjectRetention { .. } => "PutObjectRetention",
+            Endpoint::GetObjectLegalHold { .. } => "GetObjectLegalHold",
+            Endpoint::PutObjectLegalHold { .. } => "PutObjectLegalHold",
+            Endpoint::GetObjectAttributes { .. } => "GetObjectAttributes",
             Endpoint::Unsupported { operation } => operation,
         }
     }
@@ -303,6 +348,21 @@ fn route_bucket(req: &RequestInfo, method: &Method, bucket: String) -> S3Result<
         Method::Get if req.has_query("location") => return Ok(Endpoint::GetBucketLocation { bucket }),
         Method::Get if req.has_query("versioning") => return Ok(Endpoint::GetBucketVersioning { bucket }),
         Method::Put if req.has_query("versioning") => return Ok(Endpoint::PutBucketVersioning { bucket }),
+        Method::Get if req.has_query("object-lock") => {
+            return Ok(Endpoint::GetObjectLockConfiguration { bucket })
+        }
+        Method::Put if req.has_query("object-lock") => {
+            return Ok(Endpoint::PutObjectLockConfiguration { bucket })
+        }
+        Method::Get if req.has_query("lifecycle") => {
+            return Ok(Endpoint::GetBucketLifecycleConfiguration { bucket })
+        }
+        Method::Put if req.has_query("lifecycle") => {
+            return Ok(Endpoint::PutBucketLifecycleConfiguration { bucket })
+        }
+        Method::Delete if req.has_query("lifecycle") => {
+            return Ok(Endpoint::DeleteBucketLifecycleConfiguration { bucket })
+        }
         Method::Get if req.has_query("versions") => return Ok(Endpoint::ListObjectVersions { bucket }),
         Method::Get if req.has_query("uploads") => return Ok(Endpoint::ListMultipartUploads { bucket }),
         Method::Post if req.has_query("delete") => return Ok(Endpoint::DeleteObjects { bucket }),
@@ -341,6 +401,22 @@ fn route_bucket(req: &RequestInfo, method: &Method, bucket: String) -> S3Result<
 
 fn route_object(req: &RequestInfo, method: &Method, bucket: String, key: String) -> S3Result<Endpoint> {
     let upload = req.has_query("uploadId");
+    match method {
+        Method::Get | Method::Head if req.has_query("retention") => {
+            return Ok(Endpoint::GetObjectRetention { bucket, key })
+        }
+        Method::Put if req.has_query("retention") => return Ok(Endpoint::PutObjectRetention { bucket, key }),
+        Method::Get | Method::Head if req.has_query("legal-hold") => {
+            return Ok(Endpoint::GetObjectLegalHold { bucket, key })
+        }
+        Method::Put if req.has_query("legal-hold") => {
+            return Ok(Endpoint::PutObjectLegalHold { bucket, key })
+        }
+        Method::Get | Method::Head if req.has_query("attributes") => {
+            return Ok(Endpoint::GetObjectAttributes { bucket, key })
+        }
+        _ => {}
+    }
     if req.has_query("tagging") {
         match method {
             Method::Get => return Ok(Endpoint::GetObjectTagging { bucket, key }),

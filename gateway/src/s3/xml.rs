@@ -1331,6 +1331,187 @@ fn parse_bool(value: &str, element: &'static str) -> Result<bool, XmlError> {
     }
 }
 
+/// `<DefaultRetention>` of an object lock rule: a mode and exactly one of days or years.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DefaultRetention {
+    /// `GOVERNANCE` or `COMPLIANCE`, as sent (the caller checks).
+    pub mode: String,
+    /// Retention in days.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days: Option<u32>,
+    /// Retention in years.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub years: Option<u32>,
+}
+
+/// `<Rule>` of an object lock configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ObjectLockRule {
+    /// The default retention of new versions.
+    pub default_retention: DefaultRetention,
+}
+
+/// `<ObjectLockConfiguration>`: `PutObjectLockConfiguration` body and
+/// `GetObjectLockConfiguration` response (also the stored form of a bucket's configuration).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ObjectLockConfiguration {
+    /// Root namespace attribute.
+    #[serde(rename = "@xmlns")]
+    pub xmlns: Xmlns,
+    /// `Enabled` (the only value S3 accepts), as sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object_lock_enabled: Option<String>,
+    /// The default retention rule, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<ObjectLockRule>,
+}
+
+response_document!(ObjectLockConfiguration, "ObjectLockConfiguration");
+
+/// Parses an optional whole number of `element`.
+fn parse_u32(value: Option<String>, element: &'static str) -> Result<Option<u32>, XmlError> {
+    value
+        .map(|v| {
+            trim_xml_whitespace(&v)
+                .parse()
+                .map_err(|_| XmlError::InvalidValue {
+                    element,
+                    value: v.clone(),
+                })
+        })
+        .transpose()
+}
+
+impl ObjectLockConfiguration {
+    /// Parses an `<ObjectLockConfiguration>` document; values are the caller's to check.
+    ///
+    /// # Errors
+    /// [`XmlError`] when the body is not well-formed, has another root, repeats an element, or
+    /// has `Days`/`Years` that are not whole numbers.
+    pub fn from_xml(body: &[u8]) -> Result<Self, XmlError> {
+        let (mut enabled, mut rule) = (None, None);
+        for child in parse_element_tree(body)?.into_root_children(Self::ROOT)? {
+            match child.name.as_str() {
+                "ObjectLockEnabled" => set_once(&mut enabled, child, "ObjectLockEnabled")?,
+                "Rule" => {
+                    if rule.is_some() {
+                        return Err(XmlError::Duplicate("Rule"));
+                    }
+                    let mut retention = None;
+                    for r in child.into_children()? {
+                        if r.name == "DefaultRetention" {
+                            if retention.is_some() {
+                                return Err(XmlError::Duplicate("DefaultRetention"));
+                            }
+                            let (mut mode, mut days, mut years) = (None, None, None);
+                            for f in r.into_children()? {
+                                match f.name.as_str() {
+                                    "Mode" => set_once(&mut mode, f, "Mode")?,
+                                    "Days" => set_once(&mut days, f, "Days")?,
+                                    "Years" => set_once(&mut years, f, "Years")?,
+                                    _ => {}
+                                }
+                            }
+                            retention = Some(DefaultRetention {
+                                mode: mode
+                                    .map(|m| trim_xml_whitespace(&m).to_owned())
+                                    .unwrap_or_default(),
+                                days: parse_u32(days, "Days")?,
+                                years: parse_u32(years, "Years")?,
+                            });
+                        }
+                    }
+                    rule = Some(ObjectLockRule {
+                        default_retention: retention.ok_or(XmlError::Missing("DefaultRetention"))?,
+                    });
+                }
+                _ => {}
+            }
+        }
+        Ok(Self {
+            xmlns: Xmlns,
+            object_lock_enabled: enabled.map(|e| trim_xml_whitespace(&e).to_owned()),
+            rule,
+        })
+    }
+}
+
+/// `<Retention>`: `PutObjectRetention` body and `GetObjectRetention` response.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Retention {
+    /// Root namespace attribute.
+    #[serde(rename = "@xmlns")]
+    pub xmlns: Xmlns,
+    /// `GOVERNANCE` or `COMPLIANCE`, as sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    /// ISO 8601 time, as sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retain_until_date: Option<String>,
+}
+
+response_document!(Retention, "Retention");
+
+impl Retention {
+    /// Parses a `<Retention>` document (both elements optional: an empty one removes a
+    /// retention).
+    ///
+    /// # Errors
+    /// [`XmlError`] when the body is not well-formed, has another root or repeats an element.
+    pub fn from_xml(body: &[u8]) -> Result<Self, XmlError> {
+        let (mut mode, mut until) = (None, None);
+        for child in parse_element_tree(body)?.into_root_children(Self::ROOT)? {
+            match child.name.as_str() {
+                "Mode" => set_once(&mut mode, child, "Mode")?,
+                "RetainUntilDate" => set_once(&mut until, child, "RetainUntilDate")?,
+                _ => {}
+            }
+        }
+        let trim = |v: Option<String>| v.map(|v| trim_xml_whitespace(&v).to_owned());
+        Ok(Self {
+            xmlns: Xmlns,
+            mode: trim(mode),
+            retain_until_date: trim(until),
+        })
+    }
+}
+
+/// `<LegalHold>`: `PutObjectLegalHold` body and `GetObjectLegalHold` response.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LegalHold {
+    /// Root namespace attribute.
+    #[serde(rename = "@xmlns")]
+    pub xmlns: Xmlns,
+    /// `ON` or `OFF`, as sent.
+    pub status: String,
+}
+
+response_document!(LegalHold, "LegalHold");
+
+impl LegalHold {
+    /// Parses a `<LegalHold>` document.
+    ///
+    /// # Errors
+    /// [`XmlError`] when the body is not well-formed, has another root, has no `<Status>` or two.
+    pub fn from_xml(body: &[u8]) -> Result<Self, XmlError> {
+        let mut status = None;
+        for child in parse_element_tree(body)?.into_root_children(Self::ROOT)? {
+            if child.name == "Status" {
+                set_once(&mut status, child, "Status")?;
+            }
+        }
+        Ok(Self {
+            xmlns: Xmlns,
+            status: trim_xml_whitespace(&status.ok_or(XmlError::Missing("Status"))?).to_owned(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@ mod crash;
 mod events;
 mod listing;
 mod multipart;
+mod object_lock;
 mod objects;
 mod open_blobs;
 mod ops_e2e;

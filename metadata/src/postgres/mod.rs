@@ -45,9 +45,10 @@ use tokio_postgres::{NoTls, Row};
 
 use crate::backend::{Backend, BlobIter, ObjectRows, VersionsFrom};
 use crate::export::Record;
+use crate::versions::LockCheck;
 use crate::{
-    BlobRef, BucketRecord, BucketStats, Committed, Deleted, Error, EventEntry, Intent, ObjectRecord,
-    PartRecord, PutCondition, Result, Upload, UploadRecord, Versioning,
+    BlobRef, BucketInit, BucketRecord, BucketStats, Committed, Deleted, Error, EventEntry, Intent,
+    ObjectRecord, PartRecord, PutCondition, Result, Upload, UploadRecord, Versioning,
 };
 
 /// How many times a transaction that hit a serialization failure or a deadlock is run again.
@@ -307,12 +308,17 @@ impl Backend for PgBackend {
         region: &str,
         volume: &str,
         now_ms: u64,
+        init: &BucketInit,
     ) -> Result<BucketRecord> {
-        self.create_bucket_on(name, owner, region, volume, now_ms)
+        self.create_bucket_on(name, owner, region, volume, now_ms, init)
+    }
+
+    fn set_bucket_config(&self, name: &str, kind: &str, value: Option<&str>) -> Result<()> {
+        self.modify_bucket(name, &|b| b.set_config(kind, value))
     }
 
     fn set_bucket_tags(&self, name: &str, tags: &[(String, String)]) -> Result<()> {
-        self.bucket_tags(name, tags)
+        self.modify_bucket(name, &|b| b.tags = tags.to_vec())
     }
 
     fn get_bucket(&self, name: &str) -> Result<Option<BucketRecord>> {
@@ -320,7 +326,7 @@ impl Backend for PgBackend {
     }
 
     fn set_bucket_versioning(&self, name: &str, state: Versioning) -> Result<()> {
-        self.set_versioning(name, state)
+        self.modify_bucket(name, &|b| b.versioning = state)
     }
 
     fn list_buckets(
@@ -363,8 +369,24 @@ impl Backend for PgBackend {
         self.remove_object(bucket, key, cond)
     }
 
-    fn delete_version(&self, bucket: u64, key: &[u8], label: &str) -> Result<Option<ObjectRecord>> {
-        self.remove_version(bucket, key, label)
+    fn delete_version(
+        &self,
+        bucket: u64,
+        key: &[u8],
+        label: &str,
+        lock: LockCheck,
+    ) -> Result<Option<ObjectRecord>> {
+        self.remove_version(bucket, key, label, lock)
+    }
+
+    fn update_version(
+        &self,
+        bucket: u64,
+        key: &[u8],
+        label: Option<&str>,
+        change: &(dyn Fn(&mut ObjectRecord) -> Result<()> + Sync),
+    ) -> Result<Option<ObjectRecord>> {
+        self.change_version(bucket, key, label, change)
     }
 
     fn get_version(&self, bucket: u64, key: &[u8], label: &str) -> Result<Option<ObjectRecord>> {

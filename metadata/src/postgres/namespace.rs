@@ -16,7 +16,7 @@ use super::{exec, get, id_of, row, rows, sql_id, sql_limit, transaction, with_cl
 use crate::codec::{decode, encode, prefix_successor};
 use crate::stats::shard;
 use crate::stored::StoredBucket;
-use crate::{BlobRef, BucketRecord, BucketStats, Error, ObjectRecord, Result, Versioning};
+use crate::{BlobRef, BucketInit, BucketRecord, BucketStats, Error, ObjectRecord, Result};
 
 /// Largest batch a scan fetches in one round trip.
 const MAX_SCAN_BATCH: usize = 1000;
@@ -123,6 +123,7 @@ impl PgBackend {
         region: &str,
         volume: &str,
         now_ms: u64,
+        init: &BucketInit,
     ) -> Result<BucketRecord> {
         transaction!(self, |tx| {
             loop {
@@ -137,7 +138,8 @@ impl PgBackend {
                     deleting: false,
                     tags: Vec::new(),
                     volume: volume.to_owned(),
-                    versioning: Versioning::Unversioned,
+                    versioning: init.versioning,
+                    configs: init.configs.clone(),
                 };
                 let inserted = exec(
                     &tx,
@@ -164,7 +166,13 @@ impl PgBackend {
     }
 
     /// See `Registry::set_bucket_tags`.
-    pub(super) fn bucket_tags(&self, name: &str, tags: &[(String, String)]) -> Result<()> {
+    /// Changes bucket `name`'s stored record with `change` (tags, versioning, configuration
+    /// documents), under its row lock.
+    pub(super) fn modify_bucket(
+        &self,
+        name: &str,
+        change: &(dyn Fn(&mut StoredBucket) + Sync),
+    ) -> Result<()> {
         transaction!(self, |tx| {
             let r = row(
                 &tx,
@@ -174,7 +182,7 @@ impl PgBackend {
             .await?
             .ok_or(Error::NoSuchBucket)?;
             let mut bucket = bucket_record(&r)?;
-            bucket.tags = tags.to_vec();
+            change(&mut bucket);
             exec(
                 &tx,
                 "UPDATE buckets SET value = $2 WHERE name = $1",

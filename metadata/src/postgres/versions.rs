@@ -18,7 +18,7 @@ use super::{exec, get, row, rows, sql_id, sql_limit, transaction, with_client, P
 use crate::backend::VersionsFrom;
 use crate::codec::{decode, encode, prefix_successor};
 use crate::stored::StoredBucket;
-use crate::versions::{self, stored_id, Current, KeyView, Plan};
+use crate::versions::{self, stored_id, Current, KeyView, LockCheck, Plan};
 use crate::{Committed, Deleted, Error, ObjectRecord, PutCondition, Result, Versioning};
 
 /// Largest batch a version scan fetches in one round trip.
@@ -225,12 +225,64 @@ impl PgBackend {
         bucket: u64,
         key: &[u8],
         label: &str,
+        lock: LockCheck,
     ) -> Result<Option<ObjectRecord>> {
         transaction!(self, |tx| {
             change_key(&tx, bucket, key, Needs::Version, label, &[], |view| {
-                Ok(versions::plan_delete_version(view, label))
+                versions::plan_delete_version(view, label, lock)
             })
             .await
+        })
+    }
+
+    /// See `Registry::update_version`.
+    pub(super) fn change_version(
+        &self,
+        bucket: u64,
+        key: &[u8],
+        label: Option<&str>,
+        change: &(dyn Fn(&mut ObjectRecord) -> Result<()> + Sync),
+    ) -> Result<Option<ObjectRecord>> {
+        transaction!(self, |tx| {
+            lock_bucket_mode(&tx, bucket).await?;
+            exec(&tx, "SELECT pg_advisory_xact_lock($1)", &[&key_lock(bucket, key)]).await?;
+            let b = sql_id(bucket);
+            let current = lock_current(&tx, bucket, key).await?;
+            let in_objects = match (label, &current) {
+                (None, Some(_)) => true,
+                (None, None) => return Ok(None),
+                (Some(l), Some(c)) => c.version_id == stored_id(l),
+                (Some(_), None) => false,
+            };
+            let mut rec = if in_objects {
+                current.ok_or(Error::NoSuchVersion)?
+            } else {
+                match find(&tx, bucket, key, label.unwrap_or_default()).await? {
+                    Some(v) => v,
+                    None => return Ok(None),
+                }
+            };
+            if rec.delete_marker {
+                return Ok(None);
+            }
+            change(&mut rec)?;
+            if in_objects {
+                exec(
+                    &tx,
+                    "UPDATE objects SET value = $3 WHERE bucket_id = $1 AND key = $2",
+                    &[&b, &key, &encode(&rec)?],
+                )
+                .await?;
+            } else {
+                exec(
+                    &tx,
+                    "UPDATE versions SET value = $5 WHERE bucket_id = $1 AND key = $2 AND seq = $3 \
+                     AND version_id = $4",
+                    &[&b, &key, &sql_seq(rec.seq), &rec.version_id, &encode(&rec)?],
+                )
+                .await?;
+            }
+            Ok(Some(rec))
         })
     }
 
@@ -266,28 +318,6 @@ impl PgBackend {
                 return Ok(Some(decode("object", get::<&[u8]>(&r, 0)?)?));
             }
             Ok(newest(&c, bucket, key, 1).await?.into_iter().next())
-        })
-    }
-
-    /// See `Registry::set_bucket_versioning`.
-    pub(super) fn set_versioning(&self, name: &str, state: Versioning) -> Result<()> {
-        transaction!(self, |tx| {
-            let r = row(
-                &tx,
-                "SELECT value FROM buckets WHERE name = $1 FOR UPDATE",
-                &[&name.as_bytes()],
-            )
-            .await?
-            .ok_or(Error::NoSuchBucket)?;
-            let mut bucket: StoredBucket = decode("bucket", get::<&[u8]>(&r, 0)?)?;
-            bucket.versioning = state;
-            exec(
-                &tx,
-                "UPDATE buckets SET value = $2 WHERE name = $1",
-                &[&name.as_bytes(), &encode(&bucket)?],
-            )
-            .await?;
-            Ok(())
         })
     }
 }

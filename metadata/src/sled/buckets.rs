@@ -15,7 +15,7 @@ use super::{abort, finish, tx_decode, tx_encode, SledBackend, TxResult};
 use crate::codec::decode;
 use crate::error::StorageExt;
 use crate::stored::StoredBucket;
-use crate::{BucketRecord, Error, Result, Versioning};
+use crate::{BucketInit, BucketRecord, Error, Result, Versioning};
 
 /// Inside a transaction: fails with `NoSuchBucket` unless bucket `id` exists and is not being
 /// deleted. Every transaction that adds records under a bucket calls this, which is what makes the
@@ -47,7 +47,7 @@ impl SledBackend {
     /// answer `BucketAlreadyOwnedByYou` or `BucketAlreadyExists`.
     #[cfg(test)]
     pub fn create_bucket(&self, name: &str, owner: &str, region: &str, now_ms: u64) -> Result<BucketRecord> {
-        self.create_bucket_on(name, owner, region, "", now_ms)
+        self.create_bucket_on(name, owner, region, "", now_ms, &BucketInit::default())
     }
 
     /// [`SledBackend::create_bucket`] for a bucket whose blobs live on `volume` (empty: the
@@ -59,6 +59,7 @@ impl SledBackend {
         region: &str,
         volume: &str,
         now_ms: u64,
+        init: &BucketInit,
     ) -> Result<BucketRecord> {
         let i = self;
         finish((&i.buckets, &i.bucket_ids).transaction(|(buckets, ids)| {
@@ -77,7 +78,8 @@ impl SledBackend {
                 deleting: false,
                 tags: Vec::new(),
                 volume: volume.to_owned(),
-                versioning: Versioning::Unversioned,
+                versioning: init.versioning,
+                configs: init.configs.clone(),
             };
             buckets.insert(name.as_bytes(), tx_encode::<_, Error>(&stored)?)?;
             ids.insert(&stored.id.to_be_bytes(), tx_encode::<_, Error>(&stored.name)?)?;
@@ -88,6 +90,12 @@ impl SledBackend {
     /// Replaces the tag set of bucket `name` (empty: removes it), atomically. Fails with
     /// `NoSuchBucket` if the bucket is missing or being deleted.
     pub fn set_bucket_tags(&self, name: &str, tags: &[(String, String)]) -> Result<()> {
+        self.modify_bucket(name, &|b| b.tags = tags.to_vec())
+    }
+
+    /// Changes bucket `name`'s stored record with `change`, atomically (tags, versioning,
+    /// configuration documents). Fails with `NoSuchBucket` if it is missing or being deleted.
+    pub(crate) fn modify_bucket(&self, name: &str, change: &dyn Fn(&mut StoredBucket)) -> Result<()> {
         finish(self.buckets.transaction(|buckets| {
             let Some(v) = buckets.get(name.as_bytes())? else {
                 return abort(Error::NoSuchBucket);
@@ -96,7 +104,7 @@ impl SledBackend {
             if bucket.deleting {
                 return abort(Error::NoSuchBucket);
             }
-            bucket.tags = tags.to_vec();
+            change(&mut bucket);
             buckets.insert(name.as_bytes(), tx_encode::<_, Error>(&bucket)?)?;
             Ok(())
         }))

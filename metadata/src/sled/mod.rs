@@ -50,9 +50,10 @@ use crate::backend::{Backend, BlobIter, ObjectRows, VersionsFrom};
 use crate::codec::{decode, encode};
 use crate::error::StorageExt;
 use crate::export::Record;
+use crate::versions::LockCheck;
 use crate::{
-    BlobRef, BucketRecord, BucketStats, Committed, Deleted, Error, EventEntry, Intent, ObjectRecord,
-    PartRecord, PutCondition, Result, Upload, UploadRecord, Versioning,
+    BlobRef, BucketInit, BucketRecord, BucketStats, Committed, Deleted, Error, EventEntry, Intent,
+    ObjectRecord, PartRecord, PutCondition, Result, Upload, UploadRecord, Versioning,
 };
 
 /// Layout version of the trees (not of the values: those carry their own version byte). A registry
@@ -238,8 +239,13 @@ impl Backend for SledBackend {
         region: &str,
         volume: &str,
         now_ms: u64,
+        init: &BucketInit,
     ) -> Result<BucketRecord> {
-        self.create_bucket_on(name, owner, region, volume, now_ms)
+        self.create_bucket_on(name, owner, region, volume, now_ms, init)
+    }
+
+    fn set_bucket_config(&self, name: &str, kind: &str, value: Option<&str>) -> Result<()> {
+        self.modify_bucket(name, &|b| b.set_config(kind, value))
     }
 
     fn set_bucket_tags(&self, name: &str, tags: &[(String, String)]) -> Result<()> {
@@ -251,7 +257,7 @@ impl Backend for SledBackend {
     }
 
     fn set_bucket_versioning(&self, name: &str, state: Versioning) -> Result<()> {
-        SledBackend::set_bucket_versioning(self, name, state)
+        self.modify_bucket(name, &|b| b.versioning = state)
     }
 
     fn list_buckets(
@@ -294,8 +300,24 @@ impl Backend for SledBackend {
         SledBackend::delete_object(self, bucket, key, cond)
     }
 
-    fn delete_version(&self, bucket: u64, key: &[u8], label: &str) -> Result<Option<ObjectRecord>> {
-        SledBackend::delete_version(self, bucket, key, label)
+    fn delete_version(
+        &self,
+        bucket: u64,
+        key: &[u8],
+        label: &str,
+        lock: LockCheck,
+    ) -> Result<Option<ObjectRecord>> {
+        SledBackend::delete_version(self, bucket, key, label, lock)
+    }
+
+    fn update_version(
+        &self,
+        bucket: u64,
+        key: &[u8],
+        label: Option<&str>,
+        change: &(dyn Fn(&mut ObjectRecord) -> Result<()> + Sync),
+    ) -> Result<Option<ObjectRecord>> {
+        SledBackend::update_version(self, bucket, key, label, change)
     }
 
     fn get_version(&self, bucket: u64, key: &[u8], label: &str) -> Result<Option<ObjectRecord>> {

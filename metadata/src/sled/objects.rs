@@ -22,7 +22,7 @@ use super::{abort, finish, tx_decode, tx_encode, Abort, SledBackend, TxResult};
 use crate::codec::{decode, key_versions_prefix, object_key, version_key};
 use crate::error::StorageExt;
 use crate::stored::StoredBucket;
-use crate::versions::{self, stored_id, Current, KeyView, Plan};
+use crate::versions::{self, stored_id, Current, KeyView, LockCheck, Plan};
 use crate::{BlobRef, Committed, Deleted, Error, ObjectRecord, PutCondition, Result, Versioning};
 
 /// How many stripes of key locks a registry has.
@@ -313,11 +313,58 @@ impl SledBackend {
     }
 
     /// Deletes version `label` of `key` for good (see `Registry::delete_version`).
-    pub fn delete_version(&self, bucket: u64, key: &[u8], label: &str) -> Result<Option<ObjectRecord>> {
+    pub fn delete_version(
+        &self,
+        bucket: u64,
+        key: &[u8],
+        label: &str,
+        lock: LockCheck,
+    ) -> Result<Option<ObjectRecord>> {
         let _lock = self.lock_key(bucket, key);
         self.plan_and_apply(bucket, key, Needs::Version, label, &[], |view| {
-            Ok(versions::plan_delete_version(view, label))
+            versions::plan_delete_version(view, label, lock)
         })
+    }
+
+    /// Changes version `label` (`None`: the current record) of `key` in place (see
+    /// `Registry::update_version`).
+    pub fn update_version(
+        &self,
+        bucket: u64,
+        key: &[u8],
+        label: Option<&str>,
+        change: &(dyn Fn(&mut ObjectRecord) -> Result<()> + Sync),
+    ) -> Result<Option<ObjectRecord>> {
+        let _lock = self.lock_key(bucket, key);
+        let current = self.get_object(bucket, key)?;
+        // Where the version lives: `objects` (the current record) or `versions`.
+        let (tree, tree_key) = match (label, &current) {
+            (None, Some(_)) => (&self.objects, object_key(bucket, key)),
+            (None, None) => return Ok(None),
+            (Some(l), Some(c)) if c.version_id == stored_id(l) => (&self.objects, object_key(bucket, key)),
+            (Some(l), _) => match self.find_version(bucket, key, l)? {
+                Some(v) => (&self.versions, version_key(bucket, key, v.seq, &v.version_id)),
+                None => return Ok(None),
+            },
+        };
+        let i = self;
+        finish(
+            (tree, &i.bucket_ids, &i.buckets).transaction(|(tree, ids, buckets)| {
+                tx_live_bucket::<Error>(ids, buckets, bucket)?;
+                let Some(v) = tree.get(&tree_key)? else {
+                    return Ok(None);
+                };
+                let mut rec = tx_decode::<ObjectRecord, Error>("object", &v)?;
+                if rec.delete_marker {
+                    return Ok(None);
+                }
+                if let Err(e) = change(&mut rec) {
+                    return abort(e);
+                }
+                tree.insert(tree_key.as_slice(), tx_encode::<_, Error>(&rec)?)?;
+                Ok(Some(rec))
+            }),
+        )
     }
 
     /// Version `label` of `key`, current or not (see `Registry::get_version`).
@@ -337,22 +384,6 @@ impl SledBackend {
             return Ok(Some(cur));
         }
         Ok(self.newest_versions(bucket, key, 1)?.into_iter().next())
-    }
-
-    /// Sets the versioning state of bucket `name` (`NoSuchBucket` if missing or being deleted).
-    pub fn set_bucket_versioning(&self, name: &str, state: Versioning) -> Result<()> {
-        finish(self.buckets.transaction(|buckets| {
-            let Some(v) = buckets.get(name.as_bytes())? else {
-                return abort(Error::NoSuchBucket);
-            };
-            let mut bucket: StoredBucket = tx_decode("bucket", &v)?;
-            if bucket.deleting {
-                return abort(Error::NoSuchBucket);
-            }
-            bucket.versioning = state;
-            buckets.insert(name.as_bytes(), tx_encode::<_, Error>(&bucket)?)?;
-            Ok(())
-        }))
     }
 
     /// True if bucket `id` holds any version in `versions`.

@@ -6,11 +6,16 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 
 use metadata::{
-    Error, ListQuery, ObjectRecord, PutCondition, Registry, VersionEntry, VersionQuery, Versioning,
-    NULL_VERSION,
+    Error, ListQuery, LockCheck, ObjectRecord, PutCondition, Registry, VersionEntry, VersionQuery,
+    Versioning, NULL_VERSION,
 };
 
 use crate::{gc_paths, object, registry};
+
+const NOW: LockCheck = LockCheck {
+    now_ms: 0,
+    bypass_governance: false,
+};
 
 /// Every version of bucket `b` as (key, version id, latest, marker), paging by `max`.
 fn all_versions(
@@ -156,10 +161,10 @@ fn delete_markers_hide_and_their_delete_restores() {
     reg.delete_object(b.id, b"never", &PutCondition::None).unwrap();
     assert_eq!(all_versions(&reg, b.id, 1000, None).len(), 4);
     // Removing the newest marker leaves the older one latest; removing that restores v1.
-    let gone = reg.delete_version(b.id, b"k", &d2).unwrap().unwrap();
+    let gone = reg.delete_version(b.id, b"k", &d2, NOW).unwrap().unwrap();
     assert!(gone.delete_marker);
     assert_eq!(reg.get_object(b.id, b"k").unwrap(), None);
-    reg.delete_version(b.id, b"k", &marker).unwrap().unwrap();
+    reg.delete_version(b.id, b"k", &marker, NOW).unwrap().unwrap();
     assert_eq!(reg.get_object(b.id, b"k").unwrap().unwrap().version_id, v1);
     let listed = all_versions(&reg, b.id, 1000, None);
     assert_eq!(listed.len(), 2);
@@ -170,7 +175,7 @@ fn delete_markers_hide_and_their_delete_restores() {
     );
     // An unknown version is not an error and changes nothing.
     assert_eq!(
-        reg.delete_version(b.id, b"k", "0000000000000001aaaaaaaa")
+        reg.delete_version(b.id, b"k", "0000000000000001aaaaaaaa", NOW)
             .unwrap(),
         None
     );
@@ -184,7 +189,7 @@ fn deleting_the_current_version_promotes_the_next_and_frees_its_blob() {
     reg.set_bucket_versioning("b", Versioning::Enabled).unwrap();
     let v1 = put(&reg, b.id, "k", "v1").unwrap();
     let v2 = put(&reg, b.id, "k", "v2").unwrap();
-    let removed = reg.delete_version(b.id, b"k", &v2).unwrap().unwrap();
+    let removed = reg.delete_version(b.id, b"k", &v2, NOW).unwrap().unwrap();
     assert_eq!(removed.etag, "v2");
     assert_eq!(gc_paths(&reg), ["/v2"]);
     assert_eq!(reg.get_object(b.id, b"k").unwrap().unwrap().version_id, v1);
@@ -194,7 +199,7 @@ fn deleting_the_current_version_promotes_the_next_and_frees_its_blob() {
     );
     // A noncurrent version goes without touching the current one.
     let v3 = put(&reg, b.id, "k", "v3").unwrap();
-    reg.delete_version(b.id, b"k", &v1).unwrap().unwrap();
+    reg.delete_version(b.id, b"k", &v1, NOW).unwrap().unwrap();
     assert_eq!(gc_paths(&reg), ["/v2", "/v1"]);
     assert_eq!(
         all_versions(&reg, b.id, 1000, None),
@@ -202,7 +207,7 @@ fn deleting_the_current_version_promotes_the_next_and_frees_its_blob() {
     );
     // The last version gone: the key is gone, and the bucket can be deleted.
     let v3 = reg.get_object(b.id, b"k").unwrap().unwrap().version_id;
-    reg.delete_version(b.id, b"k", &v3).unwrap().unwrap();
+    reg.delete_version(b.id, b"k", &v3, NOW).unwrap().unwrap();
     assert_eq!(reg.latest_version(b.id, b"k").unwrap(), None);
     reg.delete_bucket("b").unwrap();
 }

@@ -8,6 +8,7 @@ use crate::s3::body::RequestBody;
 use crate::s3::dates::{iso8601, now_ms};
 use crate::s3::error::{Code, S3Error, S3Result};
 use crate::s3::handlers::list::{decode_token, encode_token};
+use crate::s3::handlers::object_lock;
 use crate::s3::response::S3Response;
 use crate::s3::xml;
 use crate::s3::Ctx;
@@ -37,6 +38,30 @@ pub fn valid_bucket_name(name: &str) -> bool {
         && !name.contains("..")
         && !name.contains(".-")
         && !name.contains("-.")
+}
+
+/// What a new bucket starts with: `x-amz-bucket-object-lock-enabled: true` turns versioning and
+/// object lock on.
+fn bucket_init(ctx: &Ctx) -> S3Result<metadata::BucketInit> {
+    match ctx.req.header("x-amz-bucket-object-lock-enabled").map(str::trim) {
+        None => Ok(metadata::BucketInit::default()),
+        Some(v) if v.eq_ignore_ascii_case("false") => Ok(metadata::BucketInit::default()),
+        Some(v) if v.eq_ignore_ascii_case("true") => Ok(metadata::BucketInit {
+            versioning: metadata::Versioning::Enabled,
+            configs: vec![(
+                object_lock::CONFIG_KIND.to_owned(),
+                xml::ObjectLockConfiguration {
+                    object_lock_enabled: Some("Enabled".to_owned()),
+                    ..xml::ObjectLockConfiguration::default()
+                }
+                .to_xml(),
+            )],
+        }),
+        Some(_) => Err(S3Error::with_message(
+            Code::InvalidArgument,
+            "x-amz-bucket-object-lock-enabled must be true or false",
+        )),
+    }
 }
 
 /// CreateBucket: empty body or a `CreateBucketConfiguration`. Re-creating one's own bucket is
@@ -74,10 +99,11 @@ pub async fn create_bucket(ctx: &Ctx, name: &str, body: RequestBody) -> S3Result
         .get(&volume)
         .cloned()
         .ok_or_else(|| S3Error::unavailable(format!("Volume {volume} is not connected.")))?;
+    let init = bucket_init(ctx)?;
     let reg = ctx.state.registry.clone();
     let (n, owner) = (name.to_owned(), ctx.user.owner().to_owned());
     blocking::try_run(move || {
-        let b = match reg.create_bucket_on(&n, &owner, &region, &volume, now_ms()) {
+        let b = match reg.create_bucket_with(&n, &owner, &region, &volume, now_ms(), &init) {
             Ok(b) => b,
             // AWS's legacy us-east-1 behaviour: the owner's re-create succeeds, changing nothing.
             Err(metadata::Error::BucketAlreadyExists { owner: existing })

@@ -12,7 +12,7 @@ use crate::s3::handlers::multipart::ChecksumFields;
 use crate::s3::handlers::object::{
     commit_or_discard, fill_from_blob, meta_builder, record_from_headers, write_condition, MAX_PUT_SIZE,
 };
-use crate::s3::handlers::{tagging, versioning};
+use crate::s3::handlers::{object_lock, tagging, versioning};
 use crate::s3::request::{decode_path, RequestInfo};
 use crate::s3::response::S3Response;
 use crate::s3::xml;
@@ -231,6 +231,7 @@ pub async fn copy_object(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Respo
     } else {
         src.rec.tags.clone()
     };
+    object_lock::lock_for_write(ctx, &b, true)?.apply(&mut rec);
     let cond = write_condition(&ctx.req)?;
     // Keep the source's checksum algorithm unless another is asked for.
     let alg = checksum_alg.or_else(|| src.rec.checksums.first().and_then(|(a, _)| Algorithm::parse(a)));

@@ -10,10 +10,9 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::blocking;
 use crate::s3::body::RequestBody;
-use crate::s3::checksum::{BodyHasher, Expectations};
 use crate::s3::dates::iso8601;
 use crate::s3::error::{Code, S3Error, S3Result};
-use crate::s3::handlers::versioning;
+use crate::s3::handlers::{object_lock, versioning};
 use crate::s3::response::S3Response;
 use crate::s3::xml;
 use crate::s3::Ctx;
@@ -342,18 +341,8 @@ pub async fn list_object_versions(ctx: &Ctx, bucket: &str) -> S3Result<S3Respons
 /// verified before anything is deleted.
 pub async fn delete_objects(ctx: &Ctx, bucket: &str, body: RequestBody) -> S3Result<S3Response> {
     let b = ctx.bucket(bucket).await?;
-    let exp = Expectations::from_headers(&ctx.req)?;
-    let has_integrity = exp.md5.is_some() || exp.checksum.as_ref().is_some_and(|(_, v)| v.is_some());
-    if !has_integrity && body.sha256.is_none() {
-        return Err(S3Error::with_message(
-            Code::InvalidRequest,
-            "Missing required header for this request: Content-MD5 or x-amz-checksum-*",
-        ));
-    }
-    let doc = body.collect(2 << 20).await?;
-    let mut h = BodyHasher::new(exp);
-    h.update(&doc);
-    h.finish(None)?;
+    let doc = super::checked_body(ctx, body, 2 << 20).await?;
+    let lock = object_lock::lock_check(ctx);
     let req =
         xml::Delete::from_xml(&doc).map_err(|e| S3Error::with_message(Code::MalformedXML, e.to_string()))?;
     if req.objects.is_empty() || req.objects.len() > MAX_DELETE_KEYS {
@@ -391,10 +380,12 @@ pub async fn delete_objects(ctx: &Ctx, bucket: &str, body: RequestBody) -> S3Res
                 None => PutCondition::None,
             };
             let outcome = match &o.version_id {
-                Some(v) => reg.delete_version(b.id, o.key.as_bytes(), v).map(|removed| {
-                    let marker = removed.as_ref().is_some_and(|r| r.delete_marker);
-                    (marker, marker.then(|| v.clone()))
-                }),
+                Some(v) => reg
+                    .delete_version(b.id, o.key.as_bytes(), v, lock)
+                    .map(|removed| {
+                        let marker = removed.as_ref().is_some_and(|r| r.delete_marker);
+                        (marker, marker.then(|| v.clone()))
+                    }),
                 None => reg
                     .delete_object(b.id, o.key.as_bytes(), &cond)
                     .map(|d| (d.marker.is_some(), d.marker)),
@@ -406,6 +397,12 @@ pub async fn delete_objects(ctx: &Ctx, bucket: &str, body: RequestBody) -> S3Res
                     delete_marker,
                     delete_marker_version_id,
                 }),
+                Err(metadata::Error::ObjectLocked) => {
+                    errors.push(fail(
+                        Code::AccessDenied,
+                        "Access Denied because object protected by object lock.",
+                    ));
+                }
                 Err(metadata::Error::PreconditionFailed) => {
                     errors.push(fail(
                         Code::PreconditionFailed,

@@ -14,7 +14,7 @@ use crate::s3::checksum::{Algorithm, Expectations};
 use crate::s3::dates::{iso8601, now_ms};
 use crate::s3::error::{Code, S3Error, S3Result};
 use crate::s3::handlers::object::{blob_meta, record_from_headers, write_condition, MAX_PUT_SIZE};
-use crate::s3::handlers::{copy, list, versioning};
+use crate::s3::handlers::{copy, list, object_lock, versioning};
 use crate::s3::response::S3Response;
 use crate::s3::xml;
 use crate::s3::Ctx;
@@ -97,6 +97,7 @@ pub async fn create(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Response> 
             ))
         }
     };
+    let lock = object_lock::lock_for_write(ctx, &b, true)?;
     let upload = UploadRecord {
         key: key.as_bytes().to_vec(),
         initiated_ms: now_ms(),
@@ -113,6 +114,9 @@ pub async fn create(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Response> 
         checksum_type: ctype
             .clone()
             .or_else(|| alg.map(|a| default_checksum_type(a).to_owned())),
+        lock_mode: lock.mode,
+        lock_until_ms: lock.until_ms,
+        legal_hold: lock.legal_hold,
     };
     let reg = ctx.state.registry.clone();
     let id = blocking::try_run(move || {
@@ -466,6 +470,9 @@ fn record_from_upload(up: &UploadRecord, etag: String) -> ObjectRecord {
         expires: up.expires.clone(),
         user_meta: up.user_meta.clone(),
         tags: up.tags.clone(),
+        lock_mode: up.lock_mode.clone(),
+        lock_until_ms: up.lock_until_ms,
+        legal_hold: up.legal_hold,
         ..ObjectRecord::default()
     }
 }

@@ -15,7 +15,7 @@ use crate::s3::checksum::BodyDigest;
 use crate::s3::checksum::{Algorithm, Expectations};
 use crate::s3::dates::{http_date, now_ms, parse_http_date};
 use crate::s3::error::{Code, S3Error, S3Result};
-use crate::s3::handlers::{tagging, versioning};
+use crate::s3::handlers::{object_lock, tagging, versioning};
 use crate::s3::request::RequestInfo;
 use crate::s3::response::{Body, S3Response};
 use crate::s3::Ctx;
@@ -131,6 +131,8 @@ pub async fn put_object(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -
     let mut rec = record_from_headers(ctx)?;
     let cond = write_condition(&ctx.req)?;
     let exp = Expectations::from_headers(&ctx.req)?;
+    let integrity = exp.md5.is_some() || exp.checksum.is_some();
+    object_lock::lock_for_write(ctx, &b, integrity)?.apply(&mut rec);
 
     let mtime = now_ms();
     let written = write_blob(
@@ -501,6 +503,9 @@ pub async fn get_object(ctx: &Ctx, bucket: &str, key: &str, head: bool) -> S3Res
     if let Some((name, value)) = versioning::version_header(&b, &rec) {
         headers.push((name.into(), value));
     }
+    for (name, value) in object_lock::read_headers(&rec) {
+        headers.push((name.into(), value));
+    }
     let (status, start, end) = match range {
         Some(r) if ctx.req.query("partNumber").is_some() => {
             headers.push((
@@ -550,12 +555,13 @@ pub async fn delete_object(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Res
         Some(m) => PutCondition::IfMatch(unquote(m).to_owned()),
         None => PutCondition::None,
     };
+    let lock = object_lock::lock_check(ctx);
     let reg = ctx.state.registry.clone();
     let k = key.as_bytes().to_vec();
     let v = version.clone();
     let (removed, marker) = blocking::try_run(move || {
         let out = match &v {
-            Some(v) => (reg.delete_version(b.id, &k, v)?, None),
+            Some(v) => (reg.delete_version(b.id, &k, v, lock)?, None),
             None => {
                 let d = reg.delete_object(b.id, &k, &cond)?;
                 (d.removed, d.marker)

@@ -10,6 +10,7 @@ use crate::blocking;
 use crate::s3::body::RequestBody;
 use crate::s3::dates::http_date;
 use crate::s3::error::{Code, S3Error, S3Result};
+use crate::s3::handlers::object_lock;
 use crate::s3::response::S3Response;
 use crate::s3::xml;
 use crate::s3::Ctx;
@@ -20,7 +21,7 @@ const MAX_BODY: usize = 64 << 10;
 /// PutBucketVersioning: `Enabled` or `Suspended`. MFA delete is not implemented (501 when asked
 /// for); `Disabled` is accepted, as it is the only state there is.
 pub async fn put_bucket_versioning(ctx: &Ctx, name: &str, body: RequestBody) -> S3Result<S3Response> {
-    ctx.bucket(name).await?;
+    let b = ctx.bucket(name).await?;
     let doc = body.collect(MAX_BODY).await?;
     let conf = xml::VersioningConfiguration::from_xml(&doc)
         .map_err(|e| S3Error::with_message(Code::MalformedXML, e.to_string()))?;
@@ -33,6 +34,12 @@ pub async fn put_bucket_versioning(ctx: &Ctx, name: &str, body: RequestBody) -> 
     }
     let state = match conf.status.as_deref() {
         Some("Enabled") => Versioning::Enabled,
+        Some("Suspended") if object_lock::enabled(&b) => {
+            return Err(S3Error::with_message(
+                Code::InvalidBucketState,
+                "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.",
+            ))
+        }
         Some("Suspended") => Versioning::Suspended,
         _ => return Err(S3Error::new(Code::MalformedXML)),
     };
