@@ -223,6 +223,46 @@ async fn versions_are_kept_read_by_id_and_hidden_by_markers() {
     let got = c.get_object().bucket(&b).key("k").send().await.unwrap();
     assert_eq!(got.version_id(), Some(v1.as_str()));
 
+    // Tags of a noncurrent version change that version only.
+    let v3 = put(&c, &b, "k", b"three").await.unwrap();
+    let tagging = aws_sdk_s3::types::Tagging::builder()
+        .tag_set(
+            aws_sdk_s3::types::Tag::builder()
+                .key("old")
+                .value("yes")
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let tagged = c
+        .put_object_tagging()
+        .bucket(&b)
+        .key("k")
+        .version_id(&v1)
+        .tagging(tagging)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tagged.version_id(), Some(v1.as_str()));
+    let tags = |v: String| {
+        let c = c.clone();
+        let b = b.clone();
+        async move {
+            c.get_object_tagging()
+                .bucket(&b)
+                .key("k")
+                .version_id(v)
+                .send()
+                .await
+                .unwrap()
+                .tag_set()
+                .len()
+        }
+    };
+    assert_eq!(tags(v1.clone()).await, 1);
+    assert_eq!(tags(v3.clone()).await, 0);
+
     // Bad and unknown ids.
     let e = c
         .get_object()

@@ -261,7 +261,7 @@ async fn change_lock(
     if let Some(e) = refusal {
         return Err(e);
     }
-    rec.ok_or_else(|| versioning::addressed(bucket, key, version.as_deref(), None).unwrap_err())
+    rec.ok_or_else(|| versioning::missing(bucket, key, version.as_deref()))
 }
 
 /// PutObjectRetention: sets, extends, shortens or removes a version's retention. COMPLIANCE can

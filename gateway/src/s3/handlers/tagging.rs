@@ -173,15 +173,8 @@ fn document(tags: &[(String, String)]) -> String {
     .to_xml()
 }
 
-fn no_such_key(bucket: &str, key: &str) -> S3Error {
-    S3Error::new(Code::NoSuchKey)
-        .resource(format!("/{bucket}/{key}"))
-        .extra("Key", key.to_owned())
-}
-
-/// Replaces the tags of the current object and then of its blobs' xattrs. With a `versionId`,
-/// that version must be the current one: tagging a noncurrent version is not implemented (501).
-/// Returns the `x-amz-version-id` to answer.
+/// Replaces the tags of the current object (or, with `versionId`, of that version) and then of
+/// its blobs' xattrs. Returns the `x-amz-version-id` to answer.
 async fn set_object_tags(ctx: &Ctx, b: BucketRecord, key: &str, tags: Tags) -> S3Result<Option<String>> {
     let version = versioning::version_param(ctx)?;
     let (id, bucket) = (b.id, b.name.as_str());
@@ -189,21 +182,21 @@ async fn set_object_tags(ctx: &Ctx, b: BucketRecord, key: &str, tags: Tags) -> S
     let k = key.as_bytes().to_vec();
     let v = version.clone();
     let rec = blocking::try_run(move || {
-        if let Some(v) = &v {
-            let current = reg.get_object(id, &k)?;
-            if current.is_none_or(|c| c.version_label() != v) {
-                return Err(match reg.get_version(id, &k, v)? {
-                    Some(_) => S3Error::not_implemented("Tagging a noncurrent version"),
-                    None => S3Error::new(Code::NoSuchVersion).extra("VersionId", v.clone()),
-                });
-            }
-        }
-        let rec = reg.set_object_tags(id, &k, &tags)?;
+        let rec = match &v {
+            Some(v) => reg.update_version(id, &k, Some(v), &|r| {
+                r.tags.clone_from(&tags);
+                Ok(())
+            })?,
+            None => reg.set_object_tags(id, &k, &tags)?,
+        };
         reg.flush()?;
         Ok(rec)
     })
-    .await?
-    .ok_or_else(|| no_such_key(bucket, key))?;
+    .await?;
+    let rec = match rec {
+        Some(r) => r,
+        None => return Err(versioning::missing(bucket, key, version.as_deref())),
+    };
     let header = versioning::version_header(&b, &rec).map(|(_, v)| v);
     retag_blobs(ctx, id, bucket, key, rec).await;
     Ok(header)

@@ -137,13 +137,21 @@ pub fn addressed(
             Err(e)
         }
         (Some(r), _) => Ok(r),
-        (None, Some(v)) => Err(S3Error::new(Code::NoSuchVersion)
+        (None, version) => Err(missing(bucket, key, version)),
+    }
+}
+
+/// The error for a key (`version` `None`) or a version that does not exist.
+pub fn missing(bucket: &str, key: &str, version: Option<&str>) -> S3Error {
+    let resource = format!("/{bucket}/{key}");
+    match version {
+        Some(v) => S3Error::new(Code::NoSuchVersion)
             .resource(resource)
             .extra("Key", key.to_owned())
-            .extra("VersionId", v.to_owned())),
-        (None, None) => Err(S3Error::new(Code::NoSuchKey)
+            .extra("VersionId", v.to_owned()),
+        None => S3Error::new(Code::NoSuchKey)
             .resource(resource)
-            .extra("Key", key.to_owned())),
+            .extra("Key", key.to_owned()),
     }
 }
 
