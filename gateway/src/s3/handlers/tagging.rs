@@ -193,9 +193,8 @@ async fn set_object_tags(ctx: &Ctx, b: BucketRecord, key: &str, tags: Tags) -> S
         Ok(rec)
     })
     .await?;
-    let rec = match rec {
-        Some(r) => r,
-        None => return Err(versioning::missing(bucket, key, version.as_deref())),
+    let Some(rec) = rec else {
+        return Err(versioning::missing(bucket, key, version.as_deref()));
     };
     let header = versioning::version_header(&b, &rec).map(|(_, v)| v);
     retag_blobs(ctx, id, bucket, key, rec).await;
