@@ -63,6 +63,19 @@ impl User {
     }
 }
 
+/// The lifecycle worker's period from `lifecycle_interval_secs` (default an hour; 0: none) and
+/// the length of its day from `lifecycle_day_secs` (default 86,400, at least 1).
+fn lifecycle_times(interval_secs: Option<u64>, day_secs: Option<u64>) -> (Option<Duration>, Duration) {
+    let interval = match interval_secs.unwrap_or(3600) {
+        0 => None,
+        s => Some(Duration::from_secs(s)),
+    };
+    (
+        interval,
+        Duration::from_secs(day_secs.map_or(86_400, |d| d.max(1))),
+    )
+}
+
 /// The history's age bound from `events_max_age_hours` (default a week, at least an hour).
 fn events_max_age(hours: Option<u64>) -> Duration {
     Duration::from_secs(hours.unwrap_or(168).clamp(1, 24 * 365 * 10) * 3600)
@@ -97,6 +110,8 @@ struct FileConfig {
     gluster_cli_timeout_secs: Option<u64>,
     events_max: Option<usize>,
     events_max_age_hours: Option<u64>,
+    lifecycle_interval_secs: Option<u64>,
+    lifecycle_day_secs: Option<u64>,
     #[serde(default)]
     users: Vec<User>,
     #[serde(default)]
@@ -209,6 +224,14 @@ pub struct ServeArgs {
     /// Hours an event stays in the history (`events`) [default: 168].
     #[arg(long, env = "GLUSTERS3_EVENTS_MAX_AGE_HOURS")]
     pub events_max_age_hours: Option<u64>,
+    /// Seconds between two passes of the lifecycle worker; 0 never applies lifecycle rules
+    /// [default: 3600].
+    #[arg(long, env = "GLUSTERS3_LIFECYCLE_INTERVAL_SECS")]
+    pub lifecycle_interval_secs: Option<u64>,
+    /// Seconds in a lifecycle "day" (tests shorten it, like RGW's `rgw_lc_debug_interval`)
+    /// [default: 86400].
+    #[arg(long, env = "GLUSTERS3_LIFECYCLE_DAY_SECS")]
+    pub lifecycle_day_secs: Option<u64>,
     /// A user `ACCESS:SECRET[:OWNER[:DISPLAY]]` (repeatable; comma-separated in the env).
     #[arg(long = "user", env = "GLUSTERS3_USERS", value_delimiter = ',')]
     pub users: Vec<String>,
@@ -270,6 +293,10 @@ pub struct Config {
     pub events_max: usize,
     /// Longest an event stays in the history (`events`).
     pub events_max_age: Duration,
+    /// Time between two passes of the lifecycle worker (`lifecycle`); `None`: no worker.
+    pub lifecycle_interval: Option<Duration>,
+    /// The length of a lifecycle "day".
+    pub lifecycle_day: Duration,
     /// Users.
     pub users: Vec<User>,
     /// Volumes served besides the default one `volume` (`[[volumes]]`, file only).
@@ -288,17 +315,26 @@ impl Config {
         Self::resolve(args, false)
     }
 
-    fn resolve(args: &ServeArgs, need_users: bool) -> Result<Config, String> {
-        let mut file: FileConfig = match &args.config {
+    /// The configuration file named by `--config` (empty when none).
+    fn file(args: &ServeArgs) -> Result<FileConfig, String> {
+        match &args.config {
             Some(p) => {
                 let text = std::fs::read_to_string(p).map_err(|e| format!("reading {}: {e}", p.display()))?;
-                toml::from_str(&text).map_err(|e| format!("parsing {}: {e}", p.display()))?
+                toml::from_str(&text).map_err(|e| format!("parsing {}: {e}", p.display()))
             }
-            None => FileConfig::default(),
-        };
+            None => Ok(FileConfig::default()),
+        }
+    }
+
+    fn resolve(args: &ServeArgs, need_users: bool) -> Result<Config, String> {
+        let mut file = Self::file(args)?;
         let (gluster_cli, cluster_refresh, gluster_cli_timeout) = Self::cluster(&file);
         let file_volumes = std::mem::take(&mut file.volumes);
         let users = Self::users(args, file.users, need_users)?;
+        let (lifecycle_interval, lifecycle_day) = lifecycle_times(
+            args.lifecycle_interval_secs.or(file.lifecycle_interval_secs),
+            args.lifecycle_day_secs.or(file.lifecycle_day_secs),
+        );
         let pick = |flag: &Vec<String>, file: Option<Vec<String>>, default: &[&str]| -> Vec<String> {
             if flag.is_empty() {
                 file.unwrap_or_else(|| default.iter().map(|s| (*s).to_owned()).collect())
@@ -381,6 +417,8 @@ impl Config {
             gluster_cli_timeout,
             events_max: args.events_max.or(file.events_max).unwrap_or(10_000).max(1),
             events_max_age: events_max_age(args.events_max_age_hours.or(file.events_max_age_hours)),
+            lifecycle_interval,
+            lifecycle_day,
             users,
             volumes,
         })

@@ -19,6 +19,7 @@ pub mod events;
 pub mod gluster;
 pub mod heap;
 pub mod http;
+pub mod lifecycle;
 pub mod logging;
 pub mod metrics;
 pub mod recovery;
@@ -127,6 +128,7 @@ pub struct Running {
     admin: actix_web::dev::ServerHandle,
     tasks: Vec<tokio::task::JoinHandle<io::Result<()>>>,
     sweeper: background::Handle,
+    lifecycle: Option<background::Handle>,
     trimmer: Option<background::Handle>,
     cluster_task: background::Handle,
     /// The cluster collector (`gluster`): [`gluster::Collector::refresh_now`] asks for a refresh.
@@ -144,6 +146,9 @@ impl Running {
             let _ = t.await;
         }
         self.sweeper.stop().await;
+        if let Some(t) = self.lifecycle {
+            t.stop().await;
+        }
         if let Some(t) = self.trimmer {
             t.stop().await;
         }
@@ -229,6 +234,7 @@ pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
     let handles = (s3.handle(), admin.handle());
     let tasks = vec![tokio::spawn(s3), tokio::spawn(admin)];
     let sweeper = sweeper::start(state.clone());
+    let lifecycle = lifecycle::start(state.clone());
     let trimmer = heap::start(config.heap_trim);
     let cluster_task = gluster::collector::start(cluster.clone());
     Ok(Running {
@@ -239,6 +245,7 @@ pub async fn start(config: Config, vol: gfapi::Volume) -> io::Result<Running> {
         admin: handles.1,
         tasks,
         sweeper,
+        lifecycle,
         trimmer,
         cluster_task,
         cluster,

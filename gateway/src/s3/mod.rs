@@ -302,7 +302,7 @@ fn auth_error(e: &sigv4::AuthError) -> S3Error {
 }
 
 async fn dispatch(ctx: &Ctx, endpoint: Endpoint, body: RequestBody) -> S3Result<S3Response> {
-    use handlers::{bucket, copy, list, multipart, object, object_lock, tagging, versioning};
+    use handlers::{bucket, copy, lifecycle, list, multipart, object, object_lock, tagging, versioning};
     match endpoint {
         Endpoint::ListBuckets => bucket::list_buckets(ctx).await,
         Endpoint::CreateBucket { bucket } => bucket::create_bucket(ctx, &bucket, body).await,
@@ -312,6 +312,15 @@ async fn dispatch(ctx: &Ctx, endpoint: Endpoint, body: RequestBody) -> S3Result<
         Endpoint::GetBucketVersioning { bucket } => versioning::get_bucket_versioning(ctx, &bucket).await,
         Endpoint::PutBucketVersioning { bucket } => {
             versioning::put_bucket_versioning(ctx, &bucket, body).await
+        }
+        Endpoint::PutBucketLifecycleConfiguration { bucket } => {
+            lifecycle::put_bucket_lifecycle_configuration(ctx, &bucket, body).await
+        }
+        Endpoint::GetBucketLifecycleConfiguration { bucket } => {
+            lifecycle::get_bucket_lifecycle_configuration(ctx, &bucket).await
+        }
+        Endpoint::DeleteBucketLifecycleConfiguration { bucket } => {
+            lifecycle::delete_bucket_lifecycle_configuration(ctx, &bucket).await
         }
         Endpoint::PutObjectLockConfiguration { bucket } => {
             object_lock::put_object_lock_configuration(ctx, &bucket, body).await

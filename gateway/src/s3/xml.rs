@@ -1512,6 +1512,278 @@ impl LegalHold {
     }
 }
 
+/// `<Tag>` of a lifecycle filter (same shape as a tagging `<Tag>`).
+pub type FilterTag = Tag;
+
+/// `<And>` of a lifecycle filter: every condition must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LifecycleAnd {
+    /// Key prefix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    /// Tags the object must carry.
+    #[serde(rename = "Tag")]
+    pub tags: Vec<FilterTag>,
+    /// Only objects larger than this many bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object_size_greater_than: Option<u64>,
+    /// Only objects smaller than this many bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object_size_less_than: Option<u64>,
+}
+
+/// `<Filter>` of a lifecycle rule: at most one of its children (AWS's rule), `And` for several.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LifecycleFilter {
+    /// Key prefix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    /// One tag.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<FilterTag>,
+    /// Several conditions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub and: Option<LifecycleAnd>,
+    /// Only objects larger than this many bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object_size_greater_than: Option<u64>,
+    /// Only objects smaller than this many bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object_size_less_than: Option<u64>,
+}
+
+/// `<Expiration>` of a lifecycle rule.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LifecycleExpiration {
+    /// Days after creation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days: Option<u32>,
+    /// A date (ISO 8601, midnight UTC), as sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// Remove delete markers that hide nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expired_object_delete_marker: Option<bool>,
+}
+
+/// `<NoncurrentVersionExpiration>` of a lifecycle rule.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NoncurrentVersionExpiration {
+    /// Days after a version became noncurrent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub noncurrent_days: Option<u32>,
+    /// How many newer noncurrent versions are kept whatever their age.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub newer_noncurrent_versions: Option<u32>,
+}
+
+/// `<AbortIncompleteMultipartUpload>` of a lifecycle rule.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AbortIncompleteMultipartUpload {
+    /// Days after initiation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days_after_initiation: Option<u32>,
+}
+
+/// One `<Rule>` of a lifecycle configuration. Values are as sent; `s3::lifecycle` validates.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LifecycleRule {
+    /// Rule id.
+    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The rule's filter (absent: the legacy `Prefix` or every object).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<LifecycleFilter>,
+    /// Legacy rule-level prefix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    /// `Enabled` or `Disabled`.
+    pub status: String,
+    /// Expiration of current versions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiration: Option<LifecycleExpiration>,
+    /// Expiration of noncurrent versions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub noncurrent_version_expiration: Option<NoncurrentVersionExpiration>,
+    /// Abort of old multipart uploads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub abort_incomplete_multipart_upload: Option<AbortIncompleteMultipartUpload>,
+    /// Names of actions present that this gateway does not implement (`Transition`, ...).
+    #[serde(skip)]
+    pub unsupported: Vec<String>,
+}
+
+/// `<LifecycleConfiguration>`: `PutBucketLifecycleConfiguration` body and the Get response (also
+/// the stored form of a bucket's rules).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LifecycleConfiguration {
+    /// Root namespace attribute.
+    #[serde(rename = "@xmlns")]
+    pub xmlns: Xmlns,
+    /// The rules.
+    #[serde(rename = "Rule")]
+    pub rules: Vec<LifecycleRule>,
+}
+
+response_document!(LifecycleConfiguration, "LifecycleConfiguration");
+
+/// Parses an optional whole number of bytes of `element`.
+fn parse_u64(value: Option<String>, element: &'static str) -> Result<Option<u64>, XmlError> {
+    value
+        .map(|v| {
+            trim_xml_whitespace(&v)
+                .parse()
+                .map_err(|_| XmlError::InvalidValue {
+                    element,
+                    value: v.clone(),
+                })
+        })
+        .transpose()
+}
+
+impl LifecycleConfiguration {
+    /// Parses a `<LifecycleConfiguration>` document (structure only; values are checked by the
+    /// caller).
+    ///
+    /// # Errors
+    /// [`XmlError`] when the body is not well-formed, has another root, repeats an element that
+    /// may appear once, or has a number that is not one.
+    pub fn from_xml(body: &[u8]) -> Result<Self, XmlError> {
+        let mut rules = Vec::new();
+        for child in parse_element_tree(body)?.into_root_children(Self::ROOT)? {
+            if child.name == "Rule" {
+                rules.push(LifecycleRule::from_element(child)?);
+            }
+        }
+        Ok(Self { xmlns: Xmlns, rules })
+    }
+}
+
+impl LifecycleRule {
+    fn from_element(element: Element) -> Result<Self, XmlError> {
+        let mut rule = LifecycleRule::default();
+        let (mut id, mut status, mut prefix) = (None, None, None);
+        for child in element.into_children()? {
+            match child.name.as_str() {
+                "ID" => set_once(&mut id, child, "ID")?,
+                "Status" => set_once(&mut status, child, "Status")?,
+                "Prefix" => set_once(&mut prefix, child, "Prefix")?,
+                "Filter" => {
+                    if rule.filter.is_some() {
+                        return Err(XmlError::Duplicate("Filter"));
+                    }
+                    rule.filter = Some(LifecycleFilter::from_element(child)?);
+                }
+                "Expiration" => {
+                    let (mut days, mut date, mut marker) = (None, None, None);
+                    for f in child.into_children()? {
+                        match f.name.as_str() {
+                            "Days" => set_once(&mut days, f, "Days")?,
+                            "Date" => set_once(&mut date, f, "Date")?,
+                            "ExpiredObjectDeleteMarker" => {
+                                set_once(&mut marker, f, "ExpiredObjectDeleteMarker")?;
+                            }
+                            _ => {}
+                        }
+                    }
+                    rule.expiration = Some(LifecycleExpiration {
+                        days: parse_u32(days, "Days")?,
+                        date: date.map(|d| trim_xml_whitespace(&d).to_owned()),
+                        expired_object_delete_marker: marker
+                            .map(|m| parse_bool(&m, "ExpiredObjectDeleteMarker"))
+                            .transpose()?,
+                    });
+                }
+                "NoncurrentVersionExpiration" => {
+                    let (mut days, mut newer) = (None, None);
+                    for f in child.into_children()? {
+                        match f.name.as_str() {
+                            "NoncurrentDays" => set_once(&mut days, f, "NoncurrentDays")?,
+                            "NewerNoncurrentVersions" => set_once(&mut newer, f, "NewerNoncurrentVersions")?,
+                            _ => {}
+                        }
+                    }
+                    rule.noncurrent_version_expiration = Some(NoncurrentVersionExpiration {
+                        noncurrent_days: parse_u32(days, "NoncurrentDays")?,
+                        newer_noncurrent_versions: parse_u32(newer, "NewerNoncurrentVersions")?,
+                    });
+                }
+                "AbortIncompleteMultipartUpload" => {
+                    let mut days = None;
+                    for f in child.into_children()? {
+                        if f.name == "DaysAfterInitiation" {
+                            set_once(&mut days, f, "DaysAfterInitiation")?;
+                        }
+                    }
+                    rule.abort_incomplete_multipart_upload = Some(AbortIncompleteMultipartUpload {
+                        days_after_initiation: parse_u32(days, "DaysAfterInitiation")?,
+                    });
+                }
+                other @ ("Transition" | "NoncurrentVersionTransition") => {
+                    rule.unsupported.push(other.to_owned());
+                }
+                _ => {}
+            }
+        }
+        rule.id = id.map(|i| trim_xml_whitespace(&i).to_owned());
+        trim_xml_whitespace(&status.ok_or(XmlError::Missing("Status"))?).clone_into(&mut rule.status);
+        rule.prefix = prefix;
+        Ok(rule)
+    }
+}
+
+impl LifecycleFilter {
+    fn from_element(element: Element) -> Result<Self, XmlError> {
+        let mut f = LifecycleFilter::default();
+        let (mut prefix, mut gt, mut lt) = (None, None, None);
+        for child in element.into_children()? {
+            match child.name.as_str() {
+                "Prefix" => set_once(&mut prefix, child, "Prefix")?,
+                "ObjectSizeGreaterThan" => set_once(&mut gt, child, "ObjectSizeGreaterThan")?,
+                "ObjectSizeLessThan" => set_once(&mut lt, child, "ObjectSizeLessThan")?,
+                "Tag" => {
+                    if f.tag.is_some() {
+                        return Err(XmlError::Duplicate("Tag"));
+                    }
+                    f.tag = Some(Tag::from_element(child)?);
+                }
+                "And" => {
+                    if f.and.is_some() {
+                        return Err(XmlError::Duplicate("And"));
+                    }
+                    let mut and = LifecycleAnd::default();
+                    let (mut p, mut g, mut l) = (None, None, None);
+                    for c in child.into_children()? {
+                        match c.name.as_str() {
+                            "Prefix" => set_once(&mut p, c, "Prefix")?,
+                            "ObjectSizeGreaterThan" => set_once(&mut g, c, "ObjectSizeGreaterThan")?,
+                            "ObjectSizeLessThan" => set_once(&mut l, c, "ObjectSizeLessThan")?,
+                            "Tag" => and.tags.push(Tag::from_element(c)?),
+                            _ => {}
+                        }
+                    }
+                    and.prefix = p;
+                    and.object_size_greater_than = parse_u64(g, "ObjectSizeGreaterThan")?;
+                    and.object_size_less_than = parse_u64(l, "ObjectSizeLessThan")?;
+                    f.and = Some(and);
+                }
+                _ => {}
+            }
+        }
+        f.prefix = prefix;
+        f.object_size_greater_than = parse_u64(gt, "ObjectSizeGreaterThan")?;
+        f.object_size_less_than = parse_u64(lt, "ObjectSizeLessThan")?;
+        Ok(f)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -88,6 +88,9 @@ impl Gw {
             gluster_cli_timeout: Duration::from_secs(10),
             events_max: 10_000,
             events_max_age: Duration::from_secs(168 * 3600),
+            // The lifecycle worker only runs where a test asks for it.
+            lifecycle_interval: None,
+            lifecycle_day: Duration::from_secs(86_400),
             volumes: Vec::new(),
             users: vec![
                 User {

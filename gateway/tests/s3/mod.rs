@@ -8,6 +8,7 @@ mod cluster;
 mod console;
 mod crash;
 mod events;
+mod lifecycle;
 mod listing;
 mod multipart;
 mod object_lock;

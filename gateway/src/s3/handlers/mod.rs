@@ -3,6 +3,7 @@
 
 pub mod bucket;
 pub mod copy;
+pub mod lifecycle;
 pub mod list;
 pub mod multipart;
 pub mod object;

@@ -289,7 +289,11 @@ pub async fn upload_part_copy(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3
         &checksums,
     ));
     store_part(ctx, store, &up.id, n, written).await?;
-    Ok(S3Response::xml(doc.to_xml()))
+    let resp = S3Response::xml(doc.to_xml());
+    Ok(match src.version_header {
+        Some(v) => resp.header("x-amz-copy-source-version-id", v),
+        None => resp,
+    })
 }
 
 /// The multipart ETag of a list of part ETags (hex MD5s): md5 of their bytes, then `-N`.

@@ -147,6 +147,7 @@ pub async fn put_object(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -
     fill_from_blob(&mut rec, &written, mtime);
     let etag = rec.etag.clone();
     let checksum = written.digest.checksum.clone();
+    let expiration = crate::lifecycle::expiration_header(&b, key, &rec, day_ms(ctx));
     let version = commit_or_discard(ctx, &b, key, rec, cond, written.path).await?;
     ctx.state.events.object(
         ctx,
@@ -160,12 +161,20 @@ pub async fn put_object(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -
         S3Response::empty(200).header("etag", format!("\"{etag}\"")),
         version,
     );
+    if let Some(exp) = expiration {
+        resp = resp.header("x-amz-expiration", exp);
+    }
     if let Some((alg, value)) = checksum {
         resp = resp
             .header(alg.header(), value)
             .header("x-amz-checksum-type", "FULL_OBJECT");
     }
     Ok(resp)
+}
+
+/// The length of a lifecycle day in milliseconds (configured; shortened in tests).
+fn day_ms(ctx: &Ctx) -> u64 {
+    u64::try_from(ctx.state.config.lifecycle_day.as_millis()).unwrap_or(86_400_000)
 }
 
 /// The blob xattr of an object from its record (size, ETag and mtime as filled in; blobs and
@@ -505,6 +514,9 @@ pub async fn get_object(ctx: &Ctx, bucket: &str, key: &str, head: bool) -> S3Res
     }
     for (name, value) in object_lock::read_headers(&rec) {
         headers.push((name.into(), value));
+    }
+    if let Some(exp) = crate::lifecycle::expiration_header(&b, key, &rec, day_ms(ctx)) {
+        headers.push(("x-amz-expiration".into(), exp));
     }
     let (status, start, end) = match range {
         Some(r) if ctx.req.query("partNumber").is_some() => {
