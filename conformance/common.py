@@ -188,16 +188,43 @@ def cleanup_bucket(s3, bucket, delete_bucket=True):
     except ClientError as e:
         if e.response["Error"]["Code"] != "NotImplemented":
             raise
-    keys = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        keys += [o["Key"] for o in page.get("Contents", [])]
-    for i in range(0, len(keys), 1000):
-        r = s3.delete_objects(
-            Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys[i : i + 1000]], "Quiet": True}
-        )
-        assert not r.get("Errors"), f"cleanup of {bucket}: {r['Errors'][:3]}"
+    if s3.get_bucket_versioning(Bucket=bucket).get("Status"):
+        # Deleting a key of a versioned (or suspended) bucket adds a delete marker: every
+        # version and marker goes by its id instead.
+        delete_all_versions(s3, bucket)
+    else:
+        keys = []
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            keys += [o["Key"] for o in page.get("Contents", [])]
+        _delete_batches(s3, bucket, [{"Key": k} for k in keys])
     if delete_bucket:
         s3.delete_bucket(Bucket=bucket)
+
+
+def _delete_batches(s3, bucket, objects):
+    for i in range(0, len(objects), 1000):
+        r = s3.delete_objects(Bucket=bucket, Delete={"Objects": objects[i : i + 1000], "Quiet": True})
+        assert not r.get("Errors"), f"cleanup of {bucket}: {r['Errors'][:3]}"
+
+
+def all_versions(s3, bucket, **kwargs):
+    """Every version and delete marker of `bucket` (ListObjectVersions through boto3's
+    paginator), as {"Key", "VersionId"} dicts, versions first."""
+    versions, markers = [], []
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, **kwargs):
+        versions += [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in page.get("Versions", [])]
+        markers += [{"Key": m["Key"], "VersionId": m["VersionId"]} for m in page.get("DeleteMarkers", [])]
+    return versions + markers
+
+
+def delete_all_versions(s3, bucket):
+    """Deletes every version and delete marker of `bucket` by its VersionId (DeleteObjects, 1,000
+    a request), which empties a versioned bucket for good so that DeleteBucket can succeed.
+    Lists everything first: a page's version-id marker must still exist when the next page is
+    asked for. Returns how many versions and markers were deleted."""
+    objects = all_versions(s3, bucket)
+    _delete_batches(s3, bucket, objects)
+    return len(objects)
 
 
 def urlopen_ok(req, timeout=30):

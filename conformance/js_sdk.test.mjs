@@ -3,7 +3,8 @@
 // forcePathStyle, commands sent with client.send, lib-storage's Upload for big bodies, getSignedUrl
 // for presigned URLs fetched with node's fetch. The SDK's defaults stay on (CRC32 checksums on
 // uploads, validated on downloads). Run by run.sh with `node --test`; the S3CONF_* variables name
-// the gateway and the data files.
+// the gateway and the data files. Bucket versioning: PutBucketVersioning, VersionId on
+// Get/Head/Delete/Copy, ListObjectVersions paged by hand (the SDK has no paginator for it).
 import { test as nodeTest, describe, after } from 'node:test'
 import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
@@ -22,13 +23,16 @@ import {
   DeleteObjectTaggingCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  GetBucketVersioningCommand,
   GetObjectTaggingCommand,
   HeadBucketCommand,
   HeadObjectCommand,
   ListBucketsCommand,
   ListMultipartUploadsCommand,
+  ListObjectVersionsCommand,
   ListObjectsV2Command,
   ListPartsCommand,
+  PutBucketVersioningCommand,
   PutObjectCommand,
   PutObjectTaggingCommand,
   UploadPartCommand,
@@ -148,13 +152,41 @@ async function emptyBucket(Bucket) {
   for (const u of ups.Uploads || []) {
     await client.send(new AbortMultipartUploadCommand({ Bucket, Key: u.Key, UploadId: u.UploadId }))
   }
-  const keys = await listKeys(Bucket)
-  for (let i = 0; i < keys.length; i += 1000) {
+  // A versioned (or suspended) bucket: every version and delete marker goes by its id (a
+  // delete without one would add a marker).
+  const versioned = (await client.send(new GetBucketVersioningCommand({ Bucket }))).Status
+  const objects = versioned
+    ? (await allVersions(Bucket)).map(({ Key, VersionId }) => ({ Key, VersionId }))
+    : (await listKeys(Bucket)).map((Key) => ({ Key }))
+  for (let i = 0; i < objects.length; i += 1000) {
     const r = await client.send(new DeleteObjectsCommand({
-      Bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true },
+      Bucket, Delete: { Objects: objects.slice(i, i + 1000), Quiet: true },
     }))
     assert.deepEqual(r.Errors || [], [], `emptying ${Bucket}`)
   }
+}
+
+// ListObjectVersions page by page (KeyMarker and VersionIdMarker from the previous page's
+// NextKeyMarker and NextVersionIdMarker), as users of the SDK write it.
+async function versionPages(Bucket, params = {}) {
+  const pages = []
+  let markers = {}
+  for (;;) {
+    const page = await client.send(new ListObjectVersionsCommand({ Bucket, ...params, ...markers }))
+    pages.push(page)
+    if (!page.IsTruncated) return pages
+    assert.ok(page.NextKeyMarker, 'a truncated page without NextKeyMarker')
+    markers = { KeyMarker: page.NextKeyMarker }
+    if (page.NextVersionIdMarker) markers.VersionIdMarker = page.NextVersionIdMarker
+    assert.ok(pages.length < 500, 'ListObjectVersions paging does not end')
+  }
+}
+// Every version and marker: [{ Key, VersionId, IsLatest, marker }], versions then markers.
+async function allVersions(Bucket, params = {}) {
+  const pages = await versionPages(Bucket, params)
+  const entry = (marker) => (v) => ({ Key: v.Key, VersionId: v.VersionId, IsLatest: v.IsLatest, marker })
+  return [...pages.flatMap((p) => (p.Versions || []).map(entry(false))),
+    ...pages.flatMap((p) => (p.DeleteMarkers || []).map(entry(true)))]
 }
 async function releaseBucket(Bucket, caseName) {
   await emptyBucket(Bucket)
@@ -410,6 +442,151 @@ btest('errors', async (Bucket) => {
   await assert.rejects(client.send(new GetObjectCommand({ Bucket: Bucket + '-nope', Key: 'k' })), errName('NoSuchBucket'))
   await assert.rejects(client.send(new DeleteBucketCommand({ Bucket: Bucket + '-nope' })), errName('NoSuchBucket'))
   await assert.rejects(makeClient('wrong').send(new ListObjectsV2Command({ Bucket })), errName('SignatureDoesNotMatch'))
+})
+
+// ------------------------------------------------------------------ versioning
+
+const VERSION_ID = /^[0-9a-f]{24}$/
+const setVersioning = async (Bucket, Status) => {
+  await client.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status } }))
+  assert.equal((await client.send(new GetBucketVersioningCommand({ Bucket }))).Status, Status)
+}
+const rejectsWith = (status, name, marker) => (e) => {
+  assert.equal(e.$metadata.httpStatusCode, status, `${e.name}: ${e.message}`)
+  if (name) assert.equal(e.name, name)
+  if (marker) assert.equal(e.$response?.headers?.['x-amz-delete-marker'], 'true')
+  return true
+}
+
+btest('versioning_round_trip', async (Bucket) => {
+  assert.equal((await client.send(new GetBucketVersioningCommand({ Bucket }))).Status, undefined)
+  await setVersioning(Bucket, 'Enabled')
+  const Key = 'v/a b+c.txt'
+  const bodies = new Map()
+  const ids = [] // newest first
+  for (const size of [0, 10, 70000]) {
+    const data = crypto.randomBytes(size)
+    const put = await client.send(new PutObjectCommand({ Bucket, Key, Body: data }))
+    assert.match(put.VersionId, VERSION_ID)
+    bodies.set(put.VersionId, data)
+    ids.unshift(put.VersionId)
+  }
+  assert.equal(new Set(ids).size, 3)
+  for (const [VersionId, data] of bodies) {
+    const r = await client.send(new GetObjectCommand({ Bucket, Key, VersionId }))
+    assert.equal(r.VersionId, VersionId)
+    assert.ok(Buffer.from(await r.Body.transformToByteArray()).equals(data), `bytes of ${VersionId}`)
+    const h = await client.send(new HeadObjectCommand({ Bucket, Key, VersionId }))
+    assert.equal(h.VersionId, VersionId)
+    assert.equal(h.ContentLength, data.length)
+  }
+  assert.equal((await client.send(new HeadObjectCommand({ Bucket, Key }))).VersionId, ids[0])
+  assert.deepEqual(await listKeys(Bucket), [Key])
+  // A delete marker.
+  const d = await client.send(new DeleteObjectCommand({ Bucket, Key }))
+  assert.equal(d.DeleteMarker, true)
+  assert.match(d.VersionId, VERSION_ID)
+  await assert.rejects(client.send(new GetObjectCommand({ Bucket, Key })), rejectsWith(404, 'NoSuchKey', true))
+  await assert.rejects(client.send(new HeadObjectCommand({ Bucket, Key })), rejectsWith(404, 'NotFound', true))
+  await assert.rejects(client.send(new GetObjectCommand({ Bucket, Key, VersionId: d.VersionId })),
+    rejectsWith(405, 'MethodNotAllowed', true))
+  await assert.rejects(client.send(new HeadObjectCommand({ Bucket, Key, VersionId: d.VersionId })), rejectsWith(405))
+  await assert.rejects(client.send(new GetObjectCommand({ Bucket, Key, VersionId: '0000000000000001deadbeef' })),
+    rejectsWith(404, 'NoSuchVersion'))
+  await assert.rejects(client.send(new GetObjectCommand({ Bucket, Key, VersionId: 'abc' })), rejectsWith(400, 'InvalidArgument'))
+  assert.deepEqual(await listKeys(Bucket), [])
+  assert.deepEqual(await allVersions(Bucket), [
+    ...ids.map((VersionId) => ({ Key, VersionId, IsLatest: false, marker: false })),
+    { Key, VersionId: d.VersionId, IsLatest: true, marker: true },
+  ])
+  // Deleting the marker by id restores the latest; deleting a version removes it for good.
+  const dm = await client.send(new DeleteObjectCommand({ Bucket, Key, VersionId: d.VersionId }))
+  assert.equal(dm.DeleteMarker, true)
+  assert.equal(dm.VersionId, d.VersionId)
+  assert.equal((await client.send(new HeadObjectCommand({ Bucket, Key }))).VersionId, ids[0])
+  const dv = await client.send(new DeleteObjectCommand({ Bucket, Key, VersionId: ids[0] }))
+  assert.equal(dv.VersionId, ids[0])
+  assert.ok(!dv.DeleteMarker)
+  const { res, body } = await getBytes(Bucket, Key)
+  assert.equal(res.VersionId, ids[1])
+  assert.ok(body.equals(bodies.get(ids[1])))
+  // Suspended: writes are the null version, each replacing the last.
+  await setVersioning(Bucket, 'Suspended')
+  for (const text of ['s1', 's2']) await client.send(new PutObjectCommand({ Bucket, Key, Body: text }))
+  const nul = await getBytes(Bucket, Key)
+  assert.equal(nul.res.VersionId, 'null')
+  assert.equal(nul.body.toString(), 's2')
+  assert.deepEqual((await allVersions(Bucket)).map((v) => [v.VersionId, v.IsLatest]), [['null', true], [ids[1], false], [ids[2], false]])
+})
+
+btest('list_object_versions_pages', async (Bucket) => {
+  await client.send(new PutObjectCommand({ Bucket, Key: 'a b', Body: 'null version' }))
+  await setVersioning(Bucket, 'Enabled')
+  for (const [Key, n] of [['a b', 2], ['a+b', 3], ['d/x', 1], ['d/y/z', 2], ['日本語/ファイル', 1]]) {
+    for (let i = 0; i < n; i++) await client.send(new PutObjectCommand({ Bucket, Key, Body: crypto.randomBytes(5) }))
+  }
+  for (const Key of ['a+b', 'd/x', 'gone']) await client.send(new DeleteObjectCommand({ Bucket, Key }))
+  const [whole] = await versionPages(Bucket)
+  assert.equal(whole.IsTruncated, false)
+  assert.equal((whole.Versions || []).length, 10)
+  assert.equal((whole.DeleteMarkers || []).length, 3)
+  const want = await allVersions(Bucket)
+  // Keys in byte order (each of the two lists).
+  for (const marker of [false, true]) {
+    const keys = want.filter((v) => v.marker === marker).map((v) => v.Key)
+    assert.deepEqual(keys, [...keys].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))))
+  }
+  for (const MaxKeys of [1, 2, 3, 5]) {
+    const pages = await versionPages(Bucket, { MaxKeys })
+    assert.equal(pages.length, Math.ceil(13 / MaxKeys), `MaxKeys ${MaxKeys}`)
+    for (const p of pages.slice(0, -1)) {
+      assert.equal((p.Versions || []).length + (p.DeleteMarkers || []).length, MaxKeys)
+    }
+    assert.deepEqual(await allVersions(Bucket, { MaxKeys }), want, `MaxKeys ${MaxKeys}`)
+  }
+  assert.deepEqual(await allVersions(Bucket, { MaxKeys: 1, Prefix: 'd/' }), want.filter((v) => v.Key.startsWith('d/')))
+  const top = await versionPages(Bucket, { MaxKeys: 1, Delimiter: '/' })
+  assert.deepEqual(top.flatMap((p) => (p.CommonPrefixes || []).map((c) => c.Prefix)), ['d/', '日本語/'])
+  assert.deepEqual(await allVersions(Bucket, { MaxKeys: 2, Delimiter: '/' }), want.filter((v) => !v.Key.includes('/')))
+})
+
+btest('versioning_delete_objects_and_copy', async (Bucket) => {
+  await setVersioning(Bucket, 'Enabled')
+  const put = async (Key, Body) => (await client.send(new PutObjectCommand({ Bucket, Key, Body }))).VersionId
+  const a1 = await put('src/a b', 'a one')
+  const a2 = await put('src/a b', 'a two')
+  // CopyObject of a named version (the version in CopySource, the key URL-encoded by the caller).
+  const c = await client.send(new CopyObjectCommand({
+    Bucket, Key: 'dst', CopySource: `${Bucket}/${encodeURIComponent('src/a b')}?versionId=${a1}`,
+  }))
+  assert.equal(c.CopySourceVersionId, a1)
+  assert.match(c.VersionId, VERSION_ID)
+  assert.equal((await getBytes(Bucket, 'dst')).body.toString(), 'a one')
+  const marker = (await client.send(new DeleteObjectCommand({ Bucket, Key: 'dst' }))).VersionId
+  const r = await client.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: [
+    { Key: 'src/a b', VersionId: a2 }, // the current version: a1 is current again
+    { Key: 'dst', VersionId: marker }, // a marker: the copy is back
+    { Key: 'other' }, // no version: a new marker
+  ] } }))
+  assert.deepEqual(r.Errors || [], [])
+  const got = Object.fromEntries(r.Deleted.map((d) => [d.Key, d]))
+  assert.equal(got['src/a b'].VersionId, a2)
+  assert.ok(!got['src/a b'].DeleteMarker)
+  assert.equal(got.dst.DeleteMarker, true)
+  assert.equal(got.dst.DeleteMarkerVersionId, marker)
+  assert.equal(got.other.DeleteMarker, true)
+  assert.match(got.other.DeleteMarkerVersionId, VERSION_ID)
+  assert.equal((await getBytes(Bucket, 'src/a b')).body.toString(), 'a one')
+  assert.equal((await getBytes(Bucket, 'dst')).body.toString(), 'a one')
+  assert.deepEqual((await listKeys(Bucket)).sort(), ['dst', 'src/a b'])
+  // Everything, by version: the bucket can be deleted afterwards (releaseBucket checks that).
+  const all = await allVersions(Bucket)
+  assert.equal(all.length, 3)
+  const q = await client.send(new DeleteObjectsCommand({
+    Bucket, Delete: { Objects: all.map(({ Key, VersionId }) => ({ Key, VersionId })), Quiet: true },
+  }))
+  assert.deepEqual(q.Errors || [], [])
+  assert.deepEqual(await allVersions(Bucket), [])
 })
 
 describe('js-sdk', { concurrency: Number(process.env.CONFORMANCE_JOBS || 3) }, () => {

@@ -405,3 +405,151 @@ def test_errors(awsenv, bucket, tmp_path):
     r = aws(bad, "s3", "ls", f"s3://{bucket}", ok=False)
     assert r.returncode != 0 and "SignatureDoesNotMatch" in r.stderr, r.stderr
     shutil.rmtree(tmp_path / "x", ignore_errors=True)
+
+
+# ------------------------------------------------------------------ versioning
+
+
+def _vid(out, what):
+    vid = out.get("VersionId")
+    assert vid and len(vid) == 24 and all(c in "0123456789abcdef" for c in vid), f"{what}: VersionId {vid!r}"
+    return vid
+
+
+def _version_entries(listing):
+    return (
+        [(v["Key"], v["VersionId"], v["IsLatest"]) for v in listing.get("Versions", [])],
+        [(m["Key"], m["VersionId"], m["IsLatest"]) for m in listing.get("DeleteMarkers", [])],
+    )
+
+
+def test_s3api_versioning_round_trip(awsenv, bucket, tmp_path):
+    s3api(awsenv, "put-bucket-versioning", "--bucket", bucket, "--versioning-configuration", "Status=Enabled")
+    assert s3api(awsenv, "get-bucket-versioning", "--bucket", bucket)["Status"] == "Enabled"
+    key = "v/a b+c.txt"
+    files, ids = {}, []
+    for n, size in enumerate((0, 10, 5000)):
+        f = tmp_path / f"v{n}"
+        f.write_bytes(os.urandom(size))
+        vid = _vid(s3api(awsenv, "put-object", "--bucket", bucket, "--key", key, "--body", str(f)), "put-object")
+        files[vid] = f
+        ids.insert(0, vid)
+    assert len(set(ids)) == 3
+    for vid, f in files.items():
+        out = tmp_path / "out"
+        r = s3api(awsenv, "get-object", "--bucket", bucket, "--key", key, "--version-id", vid, str(out))
+        assert r["VersionId"] == vid
+        common.assert_same_file(out, f)
+        h = s3api(awsenv, "head-object", "--bucket", bucket, "--key", key, "--version-id", vid)
+        assert (h["VersionId"], h["ContentLength"]) == (vid, f.stat().st_size)
+    assert head(awsenv, bucket, key)["VersionId"] == ids[0]
+    versions, markers = _version_entries(s3api(awsenv, "list-object-versions", "--bucket", bucket))
+    assert versions == [(key, v, i == 0) for i, v in enumerate(ids)] and markers == []
+    # A delete marker: the key is gone, its versions stay.
+    d = s3api(awsenv, "delete-object", "--bucket", bucket, "--key", key)
+    assert d.get("DeleteMarker") is True, d
+    marker = _vid(d, "delete-object")
+    r = aws(awsenv, "s3api", "get-object", "--bucket", bucket, "--key", key, str(tmp_path / "x"), ok=False)
+    assert r.returncode != 0 and "NoSuchKey" in r.stderr, r.stderr
+    r = aws(awsenv, "s3api", "get-object", "--bucket", bucket, "--key", key, "--version-id", marker,
+            str(tmp_path / "x"), ok=False)
+    assert r.returncode != 0 and "MethodNotAllowed" in r.stderr, r.stderr
+    assert listed_keys(awsenv, bucket) == []
+    assert "v/a b+c.txt" not in aws(awsenv, "s3", "ls", "--recursive", f"s3://{bucket}").stdout
+    versions, markers = _version_entries(s3api(awsenv, "list-object-versions", "--bucket", bucket))
+    assert versions == [(key, v, False) for v in ids] and markers == [(key, marker, True)]
+    # Deleting the marker restores the latest version; deleting a version removes it for good.
+    d = s3api(awsenv, "delete-object", "--bucket", bucket, "--key", key, "--version-id", marker)
+    assert (d.get("VersionId"), d.get("DeleteMarker")) == (marker, True), d
+    assert head(awsenv, bucket, key)["VersionId"] == ids[0]
+    d = s3api(awsenv, "delete-object", "--bucket", bucket, "--key", key, "--version-id", ids[0])
+    assert d.get("VersionId") == ids[0] and not d.get("DeleteMarker"), d
+    out = tmp_path / "out"
+    assert s3api(awsenv, "get-object", "--bucket", bucket, "--key", key, str(out))["VersionId"] == ids[1]
+    common.assert_same_file(out, files[ids[1]])
+    r = aws(awsenv, "s3api", "head-object", "--bucket", bucket, "--key", key, "--version-id", ids[0], ok=False)
+    assert r.returncode != 0 and "404" in r.stderr, r.stderr
+
+
+def test_s3api_list_object_versions_pages(awsenv, bucket, s3):
+    """aws-cli pages list-object-versions itself (botocore's paginator): every page size must
+    give the one-page listing."""
+    s3.put_object(Bucket=bucket, Key="dir/old", Body=b"null version")
+    s3api(awsenv, "put-bucket-versioning", "--bucket", bucket, "--versioning-configuration", "Status=Enabled")
+    for key, n in (("a b", 3), ("a+b", 2), ("dir/old", 2), ("dir/sub/x", 1), ("日本語/ファイル", 2)):
+        for _ in range(n):
+            s3.put_object(Bucket=bucket, Key=key, Body=os.urandom(10))
+    for key in ("a+b", "dir/sub/x", "gone"):
+        s3.delete_object(Bucket=bucket, Key=key)
+    full = s3.list_object_versions(Bucket=bucket)
+    assert not full["IsTruncated"]
+    want = _version_entries(full)
+    assert (len(want[0]), len(want[1])) == (11, 3)
+    assert want == _version_entries(s3api(awsenv, "list-object-versions", "--bucket", bucket))
+    for size in ("1", "2", "4"):
+        got = s3api(awsenv, "list-object-versions", "--bucket", bucket, "--page-size", size)
+        assert _version_entries(got) == want, f"--page-size {size}"
+    got = s3api(awsenv, "list-object-versions", "--bucket", bucket, "--prefix", "dir/", "--page-size", "1")
+    assert _version_entries(got) == tuple([e for e in w if e[0].startswith("dir/")] for w in want)
+    got = s3api(awsenv, "list-object-versions", "--bucket", bucket, "--delimiter", "/", "--page-size", "2")
+    assert [p["Prefix"] for p in got["CommonPrefixes"]] == ["dir/", "日本語/"]
+    assert _version_entries(got) == tuple([e for e in w if "/" not in e[0]] for w in want)
+
+
+def test_s3_rm_rb_versioned(awsenv, bucket_name, tmp_path):
+    """aws s3 rm adds delete markers in a versioned bucket; rb (even --force, which removes only
+    current objects) then fails with BucketNotEmpty, as on AWS, until every version is gone."""
+    aws(awsenv, "s3", "mb", f"s3://{bucket_name}")
+    s3api(awsenv, "put-bucket-versioning", "--bucket", bucket_name, "--versioning-configuration", "Status=Enabled")
+    f = tmp_path / "f"
+    for n in range(2):
+        f.write_bytes(os.urandom(100 + n))
+        for k in ("one", "dir/two"):
+            aws(awsenv, "s3", "cp", str(f), f"s3://{bucket_name}/{k}", "--no-progress")
+    aws(awsenv, "s3", "rm", "--recursive", f"s3://{bucket_name}")
+    assert aws(awsenv, "s3", "ls", "--recursive", f"s3://{bucket_name}").stdout.strip() == ""
+    listing = s3api(awsenv, "list-object-versions", "--bucket", bucket_name)
+    assert sorted((m["Key"], m["IsLatest"]) for m in listing["DeleteMarkers"]) == [("dir/two", True), ("one", True)]
+    assert len(listing["Versions"]) == 4 and not any(v["IsLatest"] for v in listing["Versions"])
+    refused = aws(awsenv, "s3", "rb", "--force", f"s3://{bucket_name}", ok=False)
+    assert refused.returncode != 0 and "BucketNotEmpty" in refused.stderr, refused.stderr
+    # A restore by copy of a version, then delete-objects of every version and marker.
+    old = listing["Versions"][-1]
+    c = s3api(awsenv, "copy-object", "--bucket", bucket_name, "--key", old["Key"],
+              "--copy-source", f"{bucket_name}/{old['Key']}?versionId={old['VersionId']}")
+    assert c["CopySourceVersionId"] == old["VersionId"]
+    _vid(c, "copy-object")
+    assert listed_keys(awsenv, bucket_name) == [old["Key"]]
+    listing = s3api(awsenv, "list-object-versions", "--bucket", bucket_name)
+    objects = [{"Key": e["Key"], "VersionId": e["VersionId"]} for e in listing["Versions"] + listing["DeleteMarkers"]]
+    assert len(objects) == 7
+    r = s3api(awsenv, "delete-objects", "--bucket", bucket_name, "--delete", json.dumps({"Objects": objects}))
+    assert not r.get("Errors")
+    assert sorted((d["Key"], d["VersionId"]) for d in r["Deleted"]) == sorted((o["Key"], o["VersionId"]) for o in objects)
+    assert sorted(d["DeleteMarkerVersionId"] for d in r["Deleted"] if d.get("DeleteMarker")) == sorted(
+        m["VersionId"] for m in listing["DeleteMarkers"])
+    aws(awsenv, "s3", "rb", f"s3://{bucket_name}")
+    assert bucket_name not in aws(awsenv, "s3", "ls").stdout
+
+
+def test_s3api_versioning_suspended(awsenv, bucket, tmp_path):
+    f = tmp_path / "f"
+    f.write_bytes(b"one")
+    s3api(awsenv, "put-bucket-versioning", "--bucket", bucket, "--versioning-configuration", "Status=Enabled")
+    v1 = _vid(s3api(awsenv, "put-object", "--bucket", bucket, "--key", "k", "--body", str(f)), "put-object")
+    s3api(awsenv, "put-bucket-versioning", "--bucket", bucket, "--versioning-configuration", "Status=Suspended")
+    assert s3api(awsenv, "get-bucket-versioning", "--bucket", bucket)["Status"] == "Suspended"
+    for body in (b"two", b"three"):
+        f.write_bytes(body)
+        put = s3api(awsenv, "put-object", "--bucket", bucket, "--key", "k", "--body", str(f))
+        assert put.get("VersionId") in (None, "null"), put
+        versions, markers = _version_entries(s3api(awsenv, "list-object-versions", "--bucket", bucket))
+        assert versions == [("k", "null", True), ("k", v1, False)] and markers == []
+    out = tmp_path / "out"
+    assert s3api(awsenv, "get-object", "--bucket", bucket, "--key", "k", "--version-id", "null", str(out))["VersionId"] == "null"
+    assert out.read_bytes() == b"three"
+    s3api(awsenv, "get-object", "--bucket", bucket, "--key", "k", "--version-id", v1, str(out))
+    assert out.read_bytes() == b"one"
+    r = aws(awsenv, "s3api", "put-bucket-versioning", "--bucket", bucket, "--versioning-configuration",
+            "Status=Enabled,MFADelete=Enabled", ok=False)
+    assert r.returncode != 0 and "NotImplemented" in r.stderr, r.stderr

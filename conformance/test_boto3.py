@@ -2,6 +2,9 @@
 (upload_file/download_file with a TransferConfig), paginators, presigned URLs used with urllib,
 presigned POST, and errors read from ClientError.response['Error']['Code'].
 
+Bucket versioning has a section of its own (test_versioning_*, test_*_version*): the cases there
+follow AWS's documented semantics with boto3's default settings.
+
 The cases marked old_boto3 also run in the boto3 1.35.x venv (before default checksums), so both
 payload modes are covered. Everything else needs current botocore."""
 
@@ -10,6 +13,7 @@ import datetime
 import hashlib
 import io
 import os
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -706,3 +710,763 @@ def test_upload_part_copy(s3, bucket):
     s3.complete_multipart_upload(Bucket=bucket, Key="assembled", UploadId=uid, MultipartUpload={"Parts": [
         {"PartNumber": 1, "ETag": p1["CopyPartResult"]["ETag"]}, {"PartNumber": 2, "ETag": p2["CopyPartResult"]["ETag"]}]})
     common.assert_same_bytes(s3.get_object(Bucket=bucket, Key="assembled")["Body"].read(), src)
+
+
+# ------------------------------------------------------------------ versioning
+
+# The gateway's version ids: 24 hex digits, ordered like their creation (AWS's are opaque).
+VERSION_ID = re.compile(r"[0-9a-f]{24}")
+# Well-formed for the gateway, names no version: NoSuchVersion (a malformed one: InvalidArgument).
+UNKNOWN_VERSION = "0000000000000001deadbeef"
+
+
+def _set_versioning(s3, bucket, status="Enabled"):
+    r = s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": status})
+    assert r["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert s3.get_bucket_versioning(Bucket=bucket).get("Status") == status
+
+
+def _vid(resp, what="the write"):
+    """The new version id of a write's answer (x-amz-version-id), checked."""
+    vid = resp.get("VersionId")
+    assert vid and VERSION_ID.fullmatch(vid), f"{what}: VersionId {vid!r}, want 24 hex digits"
+    return vid
+
+
+def _hdrs(e):
+    return e.value.response["ResponseMetadata"]["HTTPHeaders"]
+
+
+def _etag(body):
+    return '"' + hashlib.md5(body).hexdigest() + '"'
+
+
+class Versions:
+    """What ListObjectVersions must show: each key's versions and delete markers, newest first."""
+
+    def __init__(self):
+        self.keys = {}
+
+    def add(self, key, vid, marker=False):
+        self.keys.setdefault(key, []).insert(0, (vid, marker))
+
+    def remove(self, key, vid):
+        self.keys[key] = [e for e in self.keys[key] if e[0] != vid]
+        if not self.keys[key]:
+            del self.keys[key]
+
+    def entries(self, prefix="", after_key=None):
+        """(key, version id, is marker, is latest), keys in byte order, each newest first."""
+        out = []
+        for key in sorted(self.keys, key=str.encode):
+            if key.startswith(prefix) and (after_key is None or key.encode() > after_key.encode()):
+                out += [(key, vid, marker, i == 0) for i, (vid, marker) in enumerate(self.keys[key])]
+        return out
+
+
+def _split(page):
+    """A ListObjectVersions answer's versions and markers as Versions.entries() tuples (boto3
+    parses <Version> and <DeleteMarker> into two lists, so each keeps its own order)."""
+    versions = [(v["Key"], v["VersionId"], False, v["IsLatest"]) for v in page.get("Versions", [])]
+    markers = [(m["Key"], m["VersionId"], True, m["IsLatest"]) for m in page.get("DeleteMarkers", [])]
+    return versions, markers
+
+
+def _assert_listing(page, want, what="listing"):
+    versions, markers = _split(page)
+    assert versions == [e for e in want if not e[2]], f"{what}: Versions"
+    assert markers == [e for e in want if e[2]], f"{what}: DeleteMarkers"
+
+
+def _walk_versions(s3, bucket, max_keys, **kwargs):
+    """ListObjectVersions page by page, as a user's loop does: KeyMarker and VersionIdMarker from
+    the previous page's NextKeyMarker and NextVersionIdMarker."""
+    pages, markers = [], {}
+    while True:
+        page = s3.list_object_versions(Bucket=bucket, MaxKeys=max_keys, **markers, **kwargs)
+        pages.append(page)
+        if not page["IsTruncated"]:
+            return pages
+        assert page.get("NextKeyMarker"), f"page {len(pages)} is truncated but has no NextKeyMarker"
+        markers = {"KeyMarker": page["NextKeyMarker"]}
+        if page.get("NextVersionIdMarker"):
+            markers["VersionIdMarker"] = page["NextVersionIdMarker"]
+        assert len(pages) < 500, "ListObjectVersions paging does not end"
+
+
+def _assert_pages(pages, want, max_keys):
+    """Pages without a delimiter are consecutive slices of `want`, each full but the last, each
+    truncated one naming its last entry as the next markers."""
+    pos = 0
+    for n, page in enumerate(pages):
+        versions, markers = _split(page)
+        size = len(versions) + len(markers)
+        chunk = want[pos : pos + size]
+        _assert_listing(page, chunk, f"MaxKeys={max_keys} page {n}")
+        pos += size
+        assert page["MaxKeys"] == max_keys
+        if n < len(pages) - 1:
+            assert page["IsTruncated"] and size == max_keys, f"MaxKeys={max_keys} page {n}: {size} entries"
+            assert (page["NextKeyMarker"], page["NextVersionIdMarker"]) == chunk[-1][:2], f"page {n}"
+        else:
+            assert not page["IsTruncated"]
+    assert pos == len(want), f"MaxKeys={max_keys}: {pos} entries listed, want {len(want)}"
+
+
+def test_versioning_configuration(s3, bucket):
+    assert "Status" not in s3.get_bucket_versioning(Bucket=bucket)
+    _set_versioning(s3, bucket, "Enabled")
+    _set_versioning(s3, bucket, "Suspended")
+    _set_versioning(s3, bucket, "Enabled")
+    # botocore does not check the enum: the gateway gets the document as written.
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Bogus"})
+    assert (status(e), code(e)) == (400, "MalformedXML")
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled", "MFADelete": "Enabled"})
+    assert (status(e), code(e)) == (501, "NotImplemented")
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_versioning(Bucket=bucket + "-nope", VersioningConfiguration={"Status": "Enabled"})
+    assert code(e) == "NoSuchBucket"
+    other = common.boto3_client(common.AK2, common.SK2)
+    for call in (
+        lambda: other.get_bucket_versioning(Bucket=bucket),
+        lambda: other.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"}),
+    ):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert (status(e), code(e)) == (403, "AccessDenied")
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+
+
+@old_boto3
+def test_versioning_round_trip(s3, bucket):
+    key = "v/a b+ü.txt"
+    bodies = {"null": os.urandom(100)}
+    s3.put_object(Bucket=bucket, Key=key, Body=bodies["null"])  # before versioning: version null
+    _set_versioning(s3, bucket)
+    order = ["null"]  # newest first
+    for size in (0, 1, 1000, 70_000):
+        body = os.urandom(size)
+        put = s3.put_object(Bucket=bucket, Key=key, Body=body)
+        vid = _vid(put, f"PutObject of {size} bytes")
+        assert put["ETag"] == _etag(body)
+        bodies[vid] = body
+        order.insert(0, vid)
+    assert len(set(order)) == 5
+    assert order[:-1] == sorted(order[:-1], reverse=True), "version ids are not in creation order"
+    for vid, body in bodies.items():
+        got = s3.get_object(Bucket=bucket, Key=key, VersionId=vid)
+        assert got["VersionId"] == vid and got["ETag"] == _etag(body)
+        common.assert_same_bytes(got["Body"].read(), body, f"{key} version {vid}")
+        h = s3.head_object(Bucket=bucket, Key=key, VersionId=vid)
+        assert (h["VersionId"], h["ContentLength"], h["ETag"]) == (vid, len(body), _etag(body))
+    # Without a VersionId: the latest.
+    got = s3.get_object(Bucket=bucket, Key=key)
+    assert got["VersionId"] == order[0]
+    common.assert_same_bytes(got["Body"].read(), bodies[order[0]])
+    assert s3.head_object(Bucket=bucket, Key=key)["VersionId"] == order[0]
+    # A range of an older version.
+    r = s3.get_object(Bucket=bucket, Key=key, VersionId=order[1], Range="bytes=10-19")
+    assert r["ContentRange"] == "bytes 10-19/1000" and r["Body"].read() == bodies[order[1]][10:20]
+    # Listings of current objects show the latest only.
+    (obj,) = s3.list_objects_v2(Bucket=bucket)["Contents"]
+    assert (obj["Key"], obj["Size"], obj["ETag"]) == (key, 70_000, _etag(bodies[order[0]]))
+    assert [o["Key"] for o in s3.list_objects(Bucket=bucket)["Contents"]] == [key]
+    # Every version, newest first, the latest marked.
+    r = s3.list_object_versions(Bucket=bucket)
+    assert not r.get("DeleteMarkers") and not r["IsTruncated"]
+    assert [(v["Key"], v["VersionId"], v["IsLatest"]) for v in r["Versions"]] == [
+        (key, vid, i == 0) for i, vid in enumerate(order)]
+    assert [(v["Size"], v["ETag"]) for v in r["Versions"]] == [(len(bodies[v]), _etag(bodies[v])) for v in order]
+    # A well-formed id of no version: 404 NoSuchVersion; a malformed one: 400 InvalidArgument.
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key=key, VersionId=UNKNOWN_VERSION)
+    assert (status(e), code(e)) == (404, "NoSuchVersion")
+    with pytest.raises(ClientError) as e:
+        s3.head_object(Bucket=bucket, Key=key, VersionId=UNKNOWN_VERSION)
+    assert status(e) == 404
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key=key, VersionId="abc")
+    assert (status(e), code(e)) == (400, "InvalidArgument")
+    with pytest.raises(ClientError) as e:
+        s3.head_object(Bucket=bucket, Key=key, VersionId="abc")
+    assert status(e) == 400
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="v/other", VersionId=order[0])  # another key's version
+    assert (status(e), code(e)) == (404, "NoSuchVersion")
+
+
+def _post_form(s3v4, bucket, key, body):
+    post = s3v4.generate_presigned_post(bucket, key, ExpiresIn=300)
+    data, ctype = _multipart_form(post["fields"], "f.bin", body)
+    req = urllib.request.Request(post["url"], data=data, method="POST", headers={"Content-Type": ctype})
+    with common.urlopen_ok(req) as r:
+        assert r.status == 204
+        return r.headers.get("x-amz-version-id")
+
+
+def test_versioning_multipart_copy_post(s3, s3v4, bucket):
+    """CompleteMultipartUpload, CopyObject and POST uploads create versions too."""
+    _set_versioning(s3, bucket)
+    key = "w/all writes"
+    want = Versions()
+    bodies = {}
+    body = os.urandom(1000)
+    vid = _vid(s3.put_object(Bucket=bucket, Key=key, Body=body))
+    bodies[vid] = body
+    want.add(key, vid)
+    # Multipart.
+    parts = [os.urandom(5 * MiB), os.urandom(321)]
+    uid = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    etags = [s3.upload_part(Bucket=bucket, Key=key, UploadId=uid, PartNumber=n, Body=p)["ETag"]
+             for n, p in enumerate(parts, 1)]
+    done = s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=uid, MultipartUpload={
+        "Parts": [{"PartNumber": n, "ETag": e} for n, e in enumerate(etags, 1)]})
+    vid = _vid(done, "CompleteMultipartUpload")
+    bodies[vid] = b"".join(parts)
+    want.add(key, vid)
+    # Copy from another key.
+    other = os.urandom(777)
+    src_vid = _vid(s3.put_object(Bucket=bucket, Key="w/src", Body=other))
+    want.add("w/src", src_vid)
+    c = s3.copy_object(Bucket=bucket, Key=key, CopySource={"Bucket": bucket, "Key": "w/src"})
+    vid = _vid(c, "CopyObject")
+    assert c["CopySourceVersionId"] == src_vid
+    bodies[vid] = other
+    want.add(key, vid)
+    # A browser's POST upload.
+    body = os.urandom(2000)
+    vid = _post_form(s3v4, bucket, key, body)
+    assert vid and VERSION_ID.fullmatch(vid), f"POST: x-amz-version-id {vid!r}"
+    bodies[vid] = body
+    want.add(key, vid)
+    assert len(bodies) == 4
+    for vid, body in bodies.items():
+        got = s3.get_object(Bucket=bucket, Key=key, VersionId=vid)
+        assert got["VersionId"] == vid
+        common.assert_same_bytes(got["Body"].read(), body, f"version {vid}")
+    assert s3.get_object(Bucket=bucket, Key=key)["VersionId"] == vid
+    _assert_listing(s3.list_object_versions(Bucket=bucket), want.entries())
+
+
+@old_boto3
+def test_versioning_delete_marker(s3, bucket):
+    _set_versioning(s3, bucket)
+    key = "dm/日本語 key"
+    b1, b2 = os.urandom(100), os.urandom(200)
+    v1 = _vid(s3.put_object(Bucket=bucket, Key=key, Body=b1))
+    v2 = _vid(s3.put_object(Bucket=bucket, Key=key, Body=b2))
+    d = s3.delete_object(Bucket=bucket, Key=key)
+    assert d["ResponseMetadata"]["HTTPStatusCode"] == 204 and d.get("DeleteMarker") is True, d
+    marker = _vid(d, "DeleteObject")
+    assert marker not in (v1, v2)
+    # The key is gone for GET and HEAD: 404, with the marker named in the headers.
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key=key)
+    assert (status(e), code(e)) == (404, "NoSuchKey")
+    assert _hdrs(e).get("x-amz-delete-marker") == "true", _hdrs(e)
+    assert _hdrs(e).get("x-amz-version-id") == marker, _hdrs(e)
+    with pytest.raises(ClientError) as e:
+        s3.head_object(Bucket=bucket, Key=key)
+    assert status(e) == 404 and _hdrs(e).get("x-amz-delete-marker") == "true", _hdrs(e)
+    # The marker named by its id: 405.
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key=key, VersionId=marker)
+    assert (status(e), code(e)) == (405, "MethodNotAllowed")
+    assert _hdrs(e).get("x-amz-delete-marker") == "true", _hdrs(e)
+    with pytest.raises(ClientError) as e:
+        s3.head_object(Bucket=bucket, Key=key, VersionId=marker)
+    assert status(e) == 405 and _hdrs(e).get("x-amz-delete-marker") == "true", _hdrs(e)
+    # The versions are still there.
+    for vid, body in ((v1, b1), (v2, b2)):
+        common.assert_same_bytes(s3.get_object(Bucket=bucket, Key=key, VersionId=vid)["Body"].read(), body)
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+    assert not s3.list_objects(Bucket=bucket).get("Contents")
+    want = Versions()
+    for vid, m in ((v1, False), (v2, False), (marker, True)):
+        want.add(key, vid, m)
+    _assert_listing(s3.list_object_versions(Bucket=bucket), want.entries())
+    # Deleting again adds a second marker.
+    d2 = s3.delete_object(Bucket=bucket, Key=key)
+    marker2 = _vid(d2)
+    assert d2.get("DeleteMarker") is True and marker2 != marker
+    want.add(key, marker2, True)
+    _assert_listing(s3.list_object_versions(Bucket=bucket), want.entries())
+    # Deleting a marker by its id: the answer says it was a marker.
+    r = s3.delete_object(Bucket=bucket, Key=key, VersionId=marker2)
+    assert r["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert (r.get("VersionId"), r.get("DeleteMarker")) == (marker2, True), r
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key=key)
+    assert code(e) == "NoSuchKey"
+    # ...and the last one brings the previous version back.
+    r = s3.delete_object(Bucket=bucket, Key=key, VersionId=marker)
+    assert (r.get("VersionId"), r.get("DeleteMarker")) == (marker, True), r
+    got = s3.get_object(Bucket=bucket, Key=key)
+    assert got["VersionId"] == v2
+    common.assert_same_bytes(got["Body"].read(), b2)
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == [key]
+    want.remove(key, marker2)
+    want.remove(key, marker)
+    _assert_listing(s3.list_object_versions(Bucket=bucket), want.entries())
+    # A key that never existed gets a marker all the same.
+    d = s3.delete_object(Bucket=bucket, Key="never")
+    assert d.get("DeleteMarker") is True
+    want.add("never", _vid(d), True)
+    _assert_listing(s3.list_object_versions(Bucket=bucket), want.entries())
+
+
+def test_versioning_delete_version(s3, bucket):
+    _set_versioning(s3, bucket)
+    key = "dv/k"
+    bodies = [os.urandom(n) for n in (10, 20, 30)]
+    v1, v2, v3 = (_vid(s3.put_object(Bucket=bucket, Key=key, Body=b)) for b in bodies)
+    # A noncurrent version goes for good: no marker.
+    r = s3.delete_object(Bucket=bucket, Key=key, VersionId=v2)
+    assert r["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert r.get("VersionId") == v2 and not r.get("DeleteMarker"), r
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key=key, VersionId=v2)
+    assert (status(e), code(e)) == (404, "NoSuchVersion")
+    assert s3.get_object(Bucket=bucket, Key=key, VersionId=v1)["Body"].read() == bodies[0]
+    got = s3.get_object(Bucket=bucket, Key=key)
+    assert got["VersionId"] == v3 and got["Body"].read() == bodies[2]
+    # The current version: the previous one becomes current.
+    r = s3.delete_object(Bucket=bucket, Key=key, VersionId=v3)
+    assert r.get("VersionId") == v3 and not r.get("DeleteMarker"), r
+    got = s3.get_object(Bucket=bucket, Key=key)
+    assert got["VersionId"] == v1 and got["Body"].read() == bodies[0]
+    h = s3.head_object(Bucket=bucket, Key=key)
+    assert (h["VersionId"], h["ContentLength"]) == (v1, 10)
+    (obj,) = s3.list_objects_v2(Bucket=bucket)["Contents"]
+    assert (obj["Key"], obj["Size"]) == (key, 10)
+    r = s3.list_object_versions(Bucket=bucket)
+    assert [(v["VersionId"], v["IsLatest"]) for v in r["Versions"]] == [(v1, True)]
+    # The last version: the key is gone, without a marker.
+    s3.delete_object(Bucket=bucket, Key=key, VersionId=v1)
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key=key)
+    assert code(e) == "NoSuchKey" and "x-amz-delete-marker" not in _hdrs(e)
+    r = s3.list_object_versions(Bucket=bucket)
+    assert not r.get("Versions") and not r.get("DeleteMarkers")
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+    # Deleting a version that is gone already succeeds (AWS's deletes are idempotent).
+    r = s3.delete_object(Bucket=bucket, Key=key, VersionId=v1)
+    assert r["ResponseMetadata"]["HTTPStatusCode"] == 204
+    with pytest.raises(ClientError) as e:
+        s3.delete_object(Bucket=bucket, Key=key, VersionId="abc")
+    assert (status(e), code(e)) == (400, "InvalidArgument")
+
+
+def test_versioning_suspended(s3, bucket):
+    """Suspended: writes are the null version and replace it; versions with ids stay."""
+    key = "s/k"
+    want = Versions()
+    s3.put_object(Bucket=bucket, Key=key, Body=b"pre")  # unversioned: the null version
+    want.add(key, "null")
+    _set_versioning(s3, bucket, "Enabled")
+    v1 = _vid(s3.put_object(Bucket=bucket, Key=key, Body=b"one"))
+    want.add(key, v1)
+    _set_versioning(s3, bucket, "Suspended")
+    for body in (b"two", b"three"):
+        put = s3.put_object(Bucket=bucket, Key=key, Body=body)
+        assert put.get("VersionId") in (None, "null"), put.get("VersionId")
+        want.remove(key, "null")
+        want.add(key, "null")
+        h = s3.head_object(Bucket=bucket, Key=key)
+        assert (h["VersionId"], h["ContentLength"]) == ("null", len(body))
+        got = s3.get_object(Bucket=bucket, Key=key, VersionId="null")
+        assert got["VersionId"] == "null" and got["Body"].read() == body
+        _assert_listing(s3.list_object_versions(Bucket=bucket), want.entries(), f"after {body}")
+    assert s3.get_object(Bucket=bucket, Key=key, VersionId=v1)["Body"].read() == b"one"
+    # A delete: a null marker replaces the null version.
+    d = s3.delete_object(Bucket=bucket, Key=key)
+    assert d.get("DeleteMarker") is True and d.get("VersionId") in (None, "null"), d
+    want.remove(key, "null")
+    want.add(key, "null", True)
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key=key)
+    assert code(e) == "NoSuchKey" and _hdrs(e).get("x-amz-delete-marker") == "true"
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key=key, VersionId="null")
+    assert status(e) == 405
+    _assert_listing(s3.list_object_versions(Bucket=bucket), want.entries(), "after the delete")
+    # Another key written while suspended, then copied over while suspended: still one null.
+    s3.put_object(Bucket=bucket, Key="s/other", Body=b"x")
+    s3.copy_object(Bucket=bucket, Key="s/other", CopySource={"Bucket": bucket, "Key": key, "VersionId": v1})
+    want.add("s/other", "null")
+    got = s3.get_object(Bucket=bucket, Key="s/other")
+    assert got["VersionId"] == "null" and got["Body"].read() == b"one"
+    # Enabled again: new writes get ids, the null marker stays behind them.
+    _set_versioning(s3, bucket, "Enabled")
+    v4 = _vid(s3.put_object(Bucket=bucket, Key=key, Body=b"four"))
+    want.add(key, v4)
+    _assert_listing(s3.list_object_versions(Bucket=bucket), want.entries(), "enabled again")
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == b"four"
+
+
+def _fill_versions(s3, bucket):
+    """Several keys (hostile ones too) with versions, null versions and delete markers; returns
+    the model of what ListObjectVersions must show."""
+    want = Versions()
+    for key in ("a b", "dir/x"):
+        s3.put_object(Bucket=bucket, Key=key, Body=key.encode())  # before versioning: null
+        want.add(key, "null")
+    _set_versioning(s3, bucket)
+
+    def put(key):
+        want.add(key, _vid(s3.put_object(Bucket=bucket, Key=key, Body=common.body_for(key))))
+
+    def delete(key):
+        d = s3.delete_object(Bucket=bucket, Key=key)
+        assert d.get("DeleteMarker") is True
+        want.add(key, _vid(d), True)
+
+    for op, key in [
+        (put, "a b"), (put, "a b"),
+        (put, "a+b"), (put, "a+b"), (put, "a+b"), (delete, "a+b"),
+        (put, "100%"), (delete, "100%"), (put, "100%"),
+        (put, "dir/x"),
+        (put, "dir/y/z"), (put, "dir/y/z"),
+        (put, "日本語/ファイル"),
+        (delete, "zz"),
+    ]:
+        op(key)
+    return want
+
+
+def test_list_object_versions_paging(s3, bucket):
+    want = _fill_versions(s3, bucket)
+    everything = want.entries()
+    assert len(everything) == 16
+    full = s3.list_object_versions(Bucket=bucket)
+    assert not full["IsTruncated"] and "NextKeyMarker" not in full
+    _assert_listing(full, everything, "one page")
+    # Manual paging, as a user's loop does it, page sizes splitting keys' versions every way.
+    for max_keys in (1, 2, 3, 5, 16):
+        _assert_pages(_walk_versions(s3, bucket, max_keys), everything, max_keys)
+    # boto3's paginator: everything exactly once, in order.
+    for page_size in (1, 2, 7):
+        pages = list(s3.get_paginator("list_object_versions").paginate(
+            Bucket=bucket, PaginationConfig={"PageSize": page_size}))
+        assert len(pages) == -(-16 // page_size)
+        versions = [e for p in pages for e in _split(p)[0]]
+        markers = [e for p in pages for e in _split(p)[1]]
+        assert versions == [e for e in everything if not e[2]], f"PageSize={page_size}"
+        assert markers == [e for e in everything if e[2]], f"PageSize={page_size}"
+    merged = s3.get_paginator("list_object_versions").paginate(
+        Bucket=bucket, PaginationConfig={"PageSize": 3}).build_full_result()
+    _assert_listing(merged, everything, "build_full_result")
+    # MaxItems and StartingToken (a token over KeyMarker and VersionIdMarker): every version
+    # exactly once. (botocore counts and resumes MaxItems on the first result key, Versions,
+    # and drops the other keys' entries of a resumed page, DeleteMarkers included, whatever the
+    # server: only Versions are compared.)
+    versions, token = [], None
+    for _ in range(20):
+        cfg = {"MaxItems": 3, "PageSize": 2, **({"StartingToken": token} if token else {})}
+        r = s3.get_paginator("list_object_versions").paginate(Bucket=bucket, PaginationConfig=cfg).build_full_result()
+        versions += _split(r)[0]
+        token = r.get("NextToken")
+        if not token:
+            break
+    assert versions == [e for e in everything if not e[2]]
+    # Prefix.
+    for max_keys in (1, 1000):
+        _assert_pages(_walk_versions(s3, bucket, max_keys, Prefix="dir/"), want.entries("dir/"), max_keys)
+    # KeyMarker alone: the keys after it.
+    r = s3.list_object_versions(Bucket=bucket, KeyMarker="a+b")
+    _assert_listing(r, want.entries(after_key="a+b"), "KeyMarker")
+    # KeyMarker and VersionIdMarker: what follows that version.
+    aplusb = [e for e in everything if e[0] == "a+b"]
+    r = s3.list_object_versions(Bucket=bucket, KeyMarker="a+b", VersionIdMarker=aplusb[1][1])
+    _assert_listing(r, aplusb[2:] + want.entries(after_key="a+b"), "KeyMarker+VersionIdMarker")
+    r = s3.list_object_versions(Bucket=bucket, KeyMarker="a b", VersionIdMarker="null")
+    _assert_listing(r, want.entries(after_key="a b"), "VersionIdMarker=null")
+    with pytest.raises(ClientError) as e:
+        s3.list_object_versions(Bucket=bucket, VersionIdMarker=aplusb[1][1])
+    assert (status(e), code(e)) == (400, "InvalidArgument")
+    assert s3.list_object_versions(Bucket=bucket, MaxKeys=0).get("Versions") is None
+
+
+def test_list_object_versions_delimiter(s3, bucket):
+    want = _fill_versions(s3, bucket)
+    top = [e for e in want.entries() if "/" not in e[0]]
+    r = s3.list_object_versions(Bucket=bucket, Delimiter="/")
+    assert [p["Prefix"] for p in r["CommonPrefixes"]] == ["dir/", "日本語/"]
+    _assert_listing(r, top, "Delimiter=/")
+    # Paged: each common prefix once, counted in MaxKeys.
+    for max_keys in (1, 2, 3):
+        pages = _walk_versions(s3, bucket, max_keys, Delimiter="/")
+        assert [p["Prefix"] for pg in pages for p in pg.get("CommonPrefixes", [])] == ["dir/", "日本語/"], max_keys
+        assert [e for pg in pages for e in _split(pg)[0]] == [e for e in top if not e[2]], max_keys
+        assert [e for pg in pages for e in _split(pg)[1]] == [e for e in top if e[2]], max_keys
+        for pg in pages:
+            n = len(pg.get("Versions", [])) + len(pg.get("DeleteMarkers", [])) + len(pg.get("CommonPrefixes", []))
+            assert n <= max_keys and (n == max_keys or not pg["IsTruncated"]), (max_keys, n)
+        paginated = list(s3.get_paginator("list_object_versions").paginate(
+            Bucket=bucket, Delimiter="/", PaginationConfig={"PageSize": max_keys}))
+        assert [p["Prefix"] for pg in paginated for p in pg.get("CommonPrefixes", [])] == ["dir/", "日本語/"]
+        assert [e for pg in paginated for e in _split(pg)[0]] == [e for e in top if not e[2]], max_keys
+    r = s3.list_object_versions(Bucket=bucket, Prefix="dir/", Delimiter="/")
+    assert [p["Prefix"] for p in r["CommonPrefixes"]] == ["dir/y/"]
+    _assert_listing(r, want.entries("dir/x"), "Prefix=dir/ Delimiter=/")
+
+
+@old_boto3
+def test_delete_objects_versions(s3, bucket):
+    _set_versioning(s3, bucket)
+    want = Versions()
+    ids = {}
+    for key in ("k1", "k2", "k3", "m"):
+        for n in (1, 2):
+            ids[key, n] = _vid(s3.put_object(Bucket=bucket, Key=key, Body=f"{key} {n}".encode()))
+            want.add(key, ids[key, n])
+    d = s3.delete_object(Bucket=bucket, Key="m")
+    marker = _vid(d)
+    want.add("m", marker, True)
+    r = s3.delete_objects(Bucket=bucket, Delete={"Objects": [
+        {"Key": "k1", "VersionId": ids["k1", 1]},  # a noncurrent version
+        {"Key": "k2", "VersionId": ids["k2", 2]},  # the current version: k2's first is current again
+        {"Key": "m", "VersionId": marker},  # a delete marker: m's second is current again
+        {"Key": "k3"},  # no VersionId: a new delete marker
+    ]})
+    assert not r.get("Errors"), r["Errors"]
+    got = {d["Key"]: d for d in r["Deleted"]}
+    assert sorted(got) == ["k1", "k2", "k3", "m"]
+    assert got["k1"]["VersionId"] == ids["k1", 1] and not got["k1"].get("DeleteMarker"), got["k1"]
+    assert got["k2"]["VersionId"] == ids["k2", 2] and not got["k2"].get("DeleteMarker"), got["k2"]
+    assert got["m"].get("VersionId") == marker, got["m"]
+    assert got["m"].get("DeleteMarker") is True and got["m"].get("DeleteMarkerVersionId") == marker, got["m"]
+    assert "VersionId" not in got["k3"] and got["k3"].get("DeleteMarker") is True, got["k3"]
+    k3_marker = got["k3"].get("DeleteMarkerVersionId")
+    assert k3_marker and VERSION_ID.fullmatch(k3_marker), got["k3"]
+    want.remove("k1", ids["k1", 1])
+    want.remove("k2", ids["k2", 2])
+    want.remove("m", marker)
+    want.add("k3", k3_marker, True)
+    _assert_listing(s3.list_object_versions(Bucket=bucket), want.entries())
+    for key, body in (("k1", b"k1 2"), ("k2", b"k2 1"), ("m", b"m 2")):
+        assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == body, key
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="k3")
+    assert code(e) == "NoSuchKey"
+    assert sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]) == ["k1", "k2", "m"]
+    # Versions deleted already: deleted again, no error (AWS's deletes are idempotent).
+    r = s3.delete_objects(Bucket=bucket, Delete={"Objects": [
+        {"Key": "k1", "VersionId": ids["k1", 1]}, {"Key": "m", "VersionId": marker}]})
+    assert not r.get("Errors") and sorted(d["Key"] for d in r["Deleted"]) == ["k1", "m"], r
+    # Everything left, by version, quietly: the bucket is empty and can go.
+    left = common.all_versions(s3, bucket)
+    assert len(left) == len(want.entries()) == 7
+    r = s3.delete_objects(Bucket=bucket, Delete={"Objects": left, "Quiet": True})
+    assert not r.get("Deleted") and not r.get("Errors"), r
+    r = s3.list_object_versions(Bucket=bucket)
+    assert not r.get("Versions") and not r.get("DeleteMarkers")
+
+
+def test_copy_object_version(s3, bucket):
+    _set_versioning(s3, bucket)
+    src = "src/a b+c.txt"
+    b1, b2 = os.urandom(3000), os.urandom(4000)
+    v1 = _vid(s3.put_object(Bucket=bucket, Key=src, Body=b1, Metadata={"n": "1"}, ContentType="text/x-one"))
+    v2 = _vid(s3.put_object(Bucket=bucket, Key=src, Body=b2, Metadata={"n": "2"}))
+    r = s3.copy_object(Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": src, "VersionId": v1})
+    assert r["CopySourceVersionId"] == v1 and r["CopyObjectResult"]["ETag"] == _etag(b1)
+    dst1 = _vid(r, "CopyObject")
+    got = s3.get_object(Bucket=bucket, Key="dst")
+    assert got["VersionId"] == dst1 and got["Metadata"] == {"n": "1"} and got["ContentType"] == "text/x-one"
+    common.assert_same_bytes(got["Body"].read(), b1)
+    # Without a VersionId: the latest, and the answer names it.
+    r = s3.copy_object(Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": src})
+    assert r["CopySourceVersionId"] == v2 and _vid(r) not in (dst1, v2)
+    common.assert_same_bytes(s3.get_object(Bucket=bucket, Key="dst")["Body"].read(), b2)
+    # Restore: an older version copied onto its own key becomes the newest.
+    r = s3.copy_object(Bucket=bucket, Key=src, CopySource={"Bucket": bucket, "Key": src, "VersionId": v1})
+    assert r["CopySourceVersionId"] == v1
+    v3 = _vid(r, "restore")
+    got = s3.get_object(Bucket=bucket, Key=src)
+    assert got["VersionId"] == v3 and got["Metadata"] == {"n": "1"}
+    common.assert_same_bytes(got["Body"].read(), b1)
+    r = s3.list_object_versions(Bucket=bucket, Prefix=src)
+    assert [(v["VersionId"], v["IsLatest"]) for v in r["Versions"]] == [(v3, True), (v2, False), (v1, False)]
+    # boto3's managed copy with a VersionId (HeadObject of that version, then CopyObject).
+    s3.copy({"Bucket": bucket, "Key": src, "VersionId": v2}, bucket, "managed")
+    common.assert_same_bytes(s3.get_object(Bucket=bucket, Key="managed")["Body"].read(), b2)
+    # No such version; a delete marker latest; a delete marker named by its id.
+    with pytest.raises(ClientError) as e:
+        s3.copy_object(Bucket=bucket, Key="x", CopySource={"Bucket": bucket, "Key": src, "VersionId": UNKNOWN_VERSION})
+    assert (status(e), code(e)) == (404, "NoSuchVersion")
+    marker = _vid(s3.delete_object(Bucket=bucket, Key=src))
+    with pytest.raises(ClientError) as e:
+        s3.copy_object(Bucket=bucket, Key="x", CopySource={"Bucket": bucket, "Key": src})
+    assert (status(e), code(e)) == (404, "NoSuchKey")
+    with pytest.raises(ClientError) as e:
+        s3.copy_object(Bucket=bucket, Key="x", CopySource={"Bucket": bucket, "Key": src, "VersionId": marker})
+    assert (status(e), code(e)) == (400, "InvalidRequest")
+    # A version of a key whose latest is a marker can still be copied.
+    r = s3.copy_object(Bucket=bucket, Key="x", CopySource={"Bucket": bucket, "Key": src, "VersionId": v2})
+    assert r["CopySourceVersionId"] == v2
+    common.assert_same_bytes(s3.get_object(Bucket=bucket, Key="x")["Body"].read(), b2)
+
+
+def test_upload_part_copy_version(s3, bucket):
+    _set_versioning(s3, bucket)
+    b1, b2 = os.urandom(6 * MiB), os.urandom(100)
+    v1 = _vid(s3.put_object(Bucket=bucket, Key="big", Body=b1))
+    _vid(s3.put_object(Bucket=bucket, Key="big", Body=b2))
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="assembled")["UploadId"]
+    source = {"Bucket": bucket, "Key": "big", "VersionId": v1}
+    p1 = s3.upload_part_copy(Bucket=bucket, Key="assembled", UploadId=uid, PartNumber=1,
+                             CopySource=source, CopySourceRange=f"bytes=0-{5 * MiB - 1}")
+    p2 = s3.upload_part_copy(Bucket=bucket, Key="assembled", UploadId=uid, PartNumber=2,
+                             CopySource=source, CopySourceRange=f"bytes={5 * MiB}-{6 * MiB - 1}")
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="assembled", UploadId=uid, MultipartUpload={"Parts": [
+        {"PartNumber": 1, "ETag": p1["CopyPartResult"]["ETag"]}, {"PartNumber": 2, "ETag": p2["CopyPartResult"]["ETag"]}]})
+    _vid(done, "CompleteMultipartUpload")
+    common.assert_same_bytes(s3.get_object(Bucket=bucket, Key="assembled")["Body"].read(), b1)
+    # AWS names the source version in UploadPartCopy's answer (x-amz-copy-source-version-id).
+    assert p1.get("CopySourceVersionId") == v1, {k: v for k, v in p1.items() if k != "ResponseMetadata"}
+
+
+def test_versioned_bucket_not_empty(s3, bucket_name):
+    s3.create_bucket(Bucket=bucket_name)
+    _set_versioning(s3, bucket_name)
+    v1 = _vid(s3.put_object(Bucket=bucket_name, Key="x", Body=b"1"))
+    v2 = _vid(s3.put_object(Bucket=bucket_name, Key="x", Body=b"2"))
+    s3.delete_object(Bucket=bucket_name, Key="x")
+    assert s3.list_objects_v2(Bucket=bucket_name)["KeyCount"] == 0
+    with pytest.raises(ClientError) as e:
+        s3.delete_bucket(Bucket=bucket_name)
+    assert (status(e), code(e)) == (409, "BucketNotEmpty")
+    # Only a delete marker left: still not empty.
+    for vid in (v1, v2):
+        s3.delete_object(Bucket=bucket_name, Key="x", VersionId=vid)
+    with pytest.raises(ClientError) as e:
+        s3.delete_bucket(Bucket=bucket_name)
+    assert (status(e), code(e)) == (409, "BucketNotEmpty")
+    # A suspended bucket's null version counts too.
+    _set_versioning(s3, bucket_name, "Suspended")
+    s3.put_object(Bucket=bucket_name, Key="y", Body=b"y")
+    assert common.delete_all_versions(s3, bucket_name) == 2
+    s3.delete_bucket(Bucket=bucket_name)
+    with pytest.raises(ClientError) as e:
+        s3.head_bucket(Bucket=bucket_name)
+    assert code(e) == "404"
+
+
+def test_object_tagging_versions(s3, bucket):
+    _set_versioning(s3, bucket)
+    v1 = _vid(s3.put_object(Bucket=bucket, Key="t", Body=b"1", Tagging="a=1"))
+    v2 = _vid(s3.put_object(Bucket=bucket, Key="t", Body=b"2", Tagging="b=2"))
+    r = s3.get_object_tagging(Bucket=bucket, Key="t", VersionId=v1)
+    assert _tags(r) == [("a", "1")] and r.get("VersionId") == v1
+    r = s3.get_object_tagging(Bucket=bucket, Key="t")
+    assert _tags(r) == [("b", "2")] and r.get("VersionId") == v2
+    assert s3.head_object(Bucket=bucket, Key="t", VersionId=v1)["TagCount"] == 1
+    # The current version, named.
+    r = s3.put_object_tagging(Bucket=bucket, Key="t", VersionId=v2, Tagging={"TagSet": [{"Key": "c", "Value": "3"}]})
+    assert r.get("VersionId") == v2
+    assert _tags(s3.get_object_tagging(Bucket=bucket, Key="t")) == [("c", "3")]
+    assert _tags(s3.get_object_tagging(Bucket=bucket, Key="t", VersionId=v1)) == [("a", "1")]
+    # A noncurrent version: its tags change, the current version's stay.
+    r = s3.put_object_tagging(Bucket=bucket, Key="t", VersionId=v1, Tagging={"TagSet": [{"Key": "d", "Value": "4"}]})
+    assert r.get("VersionId") == v1
+    assert _tags(s3.get_object_tagging(Bucket=bucket, Key="t", VersionId=v1)) == [("d", "4")]
+    assert _tags(s3.get_object_tagging(Bucket=bucket, Key="t")) == [("c", "3")]
+    assert s3.head_object(Bucket=bucket, Key="t")["TagCount"] == 1
+    r = s3.delete_object_tagging(Bucket=bucket, Key="t", VersionId=v1)
+    assert r["ResponseMetadata"]["HTTPStatusCode"] == 204 and r.get("VersionId") == v1
+    assert _tags(s3.get_object_tagging(Bucket=bucket, Key="t", VersionId=v1)) == []
+    assert "TagCount" not in s3.head_object(Bucket=bucket, Key="t", VersionId=v1)
+    assert _tags(s3.get_object_tagging(Bucket=bucket, Key="t")) == [("c", "3")]
+    common.assert_same_bytes(s3.get_object(Bucket=bucket, Key="t", VersionId=v1)["Body"].read(), b"1")
+    with pytest.raises(ClientError) as e:
+        s3.get_object_tagging(Bucket=bucket, Key="t", VersionId=UNKNOWN_VERSION)
+    assert (status(e), code(e)) == (404, "NoSuchVersion")
+    with pytest.raises(ClientError) as e:
+        s3.put_object_tagging(Bucket=bucket, Key="t", VersionId=UNKNOWN_VERSION, Tagging={"TagSet": []})
+    assert (status(e), code(e)) == (404, "NoSuchVersion")
+
+
+def test_versioning_latest_after_deletes(s3, bucket):
+    """Which version is current after versions and markers in the middle or on top go."""
+    _set_versioning(s3, bucket)
+    v1 = _vid(s3.put_object(Bucket=bucket, Key="t", Body=b"1"))
+    m1 = _vid(s3.delete_object(Bucket=bucket, Key="t"))
+    v2 = _vid(s3.put_object(Bucket=bucket, Key="t", Body=b"2"))
+    # The newest version goes: the marker under it is current, the key is gone.
+    s3.delete_object(Bucket=bucket, Key="t", VersionId=v2)
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="t")
+    assert code(e) == "NoSuchKey" and _hdrs(e).get("x-amz-version-id") == m1, _hdrs(e)
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+    want = Versions()
+    want.add("t", v1)
+    want.add("t", m1, True)
+    _assert_listing(s3.list_object_versions(Bucket=bucket), want.entries())
+    # A noncurrent marker goes: the current version stays current.
+    v3 = _vid(s3.put_object(Bucket=bucket, Key="t", Body=b"3"))
+    r = s3.delete_object(Bucket=bucket, Key="t", VersionId=m1)
+    assert (r.get("VersionId"), r.get("DeleteMarker")) == (m1, True)
+    got = s3.get_object(Bucket=bucket, Key="t")
+    assert got["VersionId"] == v3 and got["Body"].read() == b"3"
+    want.remove("t", m1)
+    want.add("t", v3)
+    _assert_listing(s3.list_object_versions(Bucket=bucket), want.entries())
+    # A conditional create (If-None-Match: *) over a delete marker succeeds: there is no object.
+    _vid(s3.delete_object(Bucket=bucket, Key="t"))
+    _vid(s3.put_object(Bucket=bucket, Key="t", Body=b"4", IfNoneMatch="*"))
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="t", Body=b"5", IfNoneMatch="*")
+    assert (status(e), code(e)) == (412, "PreconditionFailed")
+    # The null version (written while suspended) deleted by its id once enabled again.
+    vx = _vid(s3.put_object(Bucket=bucket, Key="n", Body=b"x"))
+    _set_versioning(s3, bucket, "Suspended")
+    s3.put_object(Bucket=bucket, Key="n", Body=b"null")
+    _set_versioning(s3, bucket, "Enabled")
+    vn = _vid(s3.put_object(Bucket=bucket, Key="n", Body=b"after"))
+    r = s3.delete_object(Bucket=bucket, Key="n", VersionId="null")
+    assert r.get("VersionId") == "null" and not r.get("DeleteMarker"), r
+    r = s3.list_object_versions(Bucket=bucket, Prefix="n")
+    assert [(v["VersionId"], v["IsLatest"]) for v in r["Versions"]] == [(vn, True), (vx, False)]
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="n", VersionId="null")
+    assert (status(e), code(e)) == (404, "NoSuchVersion")
+
+
+def test_versioning_concurrent_puts(s3, bucket):
+    _set_versioning(s3, bucket)
+    with ThreadPoolExecutor(8) as pool:
+        ids = list(pool.map(
+            lambda i: _vid(s3.put_object(Bucket=bucket, Key="c", Body=f"body {i}".encode())), range(40)))
+    assert len(set(ids)) == 40
+    r = s3.list_object_versions(Bucket=bucket)
+    assert sorted(v["VersionId"] for v in r["Versions"]) == sorted(ids)
+    assert [v["IsLatest"] for v in r["Versions"]] == [True] + [False] * 39
+    latest = r["Versions"][0]["VersionId"]
+    assert latest == max(ids)  # the gateway's ids are ordered like the commits
+    got = s3.get_object(Bucket=bucket, Key="c")
+    assert got["VersionId"] == latest and got["Body"].read() == f"body {ids.index(latest)}".encode()
+
+
+def test_versioning_listings_skip_delete_markers(s3, bucket):
+    """ListObjects and ListObjectsV2 show current objects only: no marker, no prefix made of
+    markers alone, and pages full of live keys."""
+    _set_versioning(s3, bucket)
+    for i in range(10):
+        s3.put_object(Bucket=bucket, Key=f"p/{i}", Body=b"x")
+        s3.put_object(Bucket=bucket, Key=f"p/{i}", Body=b"xy")
+        if i % 2:
+            s3.delete_object(Bucket=bucket, Key=f"p/{i}")
+    s3.put_object(Bucket=bucket, Key="gone/x", Body=b"x")
+    s3.delete_object(Bucket=bucket, Key="gone/x")
+    live = [f"p/{i}" for i in range(0, 10, 2)]
+    for paginator in ("list_objects_v2", "list_objects"):
+        pages = list(s3.get_paginator(paginator).paginate(Bucket=bucket, PaginationConfig={"PageSize": 2}))
+        assert [o["Key"] for p in pages for o in p.get("Contents", [])] == live, paginator
+        assert all(o["Size"] == 2 for p in pages for o in p.get("Contents", []))
+        r = getattr(s3, paginator)(Bucket=bucket, Delimiter="/")
+        assert [p["Prefix"] for p in r.get("CommonPrefixes", [])] == ["p/"], paginator
+    assert s3.list_objects_v2(Bucket=bucket, Prefix="gone/")["KeyCount"] == 0

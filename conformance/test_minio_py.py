@@ -1,6 +1,7 @@
 """minio-py the way its users write it: Minio("host:port", access_key, secret_key, secure=False)
 with no region (the client asks GetBucketLocation), fput/fget, put_object with unknown length
-(multipart streaming), list_objects, stat, copy, remove_objects, presigned URLs."""
+(multipart streaming), list_objects, stat, copy, remove_objects, presigned URLs, bucket versioning
+(set/get_bucket_versioning, version_id on stat/get/remove/copy, list_objects(include_version=True))."""
 
 import datetime
 import hashlib
@@ -13,6 +14,7 @@ from minio import Minio
 from minio.commonconfig import REPLACE, ComposeSource, CopySource
 from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
+from minio.versioningconfig import ENABLED, SUSPENDED, VersioningConfig
 
 import common
 from common import HOSTILE_KEYS, MiB, SIZES
@@ -229,3 +231,138 @@ def test_presigned_get_put(mc, mbucket):
         common.check_content_type(r.headers["Content-Type"], key, None)
     url = mc.presigned_get_object(mbucket, "pre/plain.txt", response_headers={"response-content-type": "text/csv"})
     assert HTTP.request("GET", url).headers["Content-Type"] == "text/csv"
+
+
+# ------------------------------------------------------------------ versioning
+
+
+def _vid(vid, what):
+    assert vid and len(vid) == 24 and all(c in "0123456789abcdef" for c in vid), f"{what}: version id {vid!r}"
+    return vid
+
+
+def _read(mc, bucket, key, version_id=None):
+    resp = mc.get_object(bucket, key, version_id=version_id)
+    try:
+        return resp.read(), resp.headers.get("x-amz-version-id")
+    finally:
+        resp.close()
+        resp.release_conn()
+
+
+def _versions(objects):
+    """(name, version id, is latest, is delete marker) of list_objects(include_version=True)'s
+    objects. minio-py yields a page's versions, then its prefixes, then its delete markers: the
+    versions and the markers are returned apart, each in the server's order."""
+    objects = list(objects)
+    return (
+        [(o.object_name, o.version_id, o.is_latest) for o in objects if not o.is_delete_marker and not o.is_dir],
+        [(o.object_name, o.version_id, o.is_latest) for o in objects if o.is_delete_marker],
+    )
+
+
+def test_versioning_round_trip(mc, mbucket):
+    assert mc.get_bucket_versioning(mbucket).status in (None, "Off")
+    mc.set_bucket_versioning(mbucket, VersioningConfig(ENABLED))
+    assert mc.get_bucket_versioning(mbucket).status == "Enabled"
+    key = "v/a b+c.txt"
+    bodies, ids = {}, []  # ids newest first
+    for size in (0, 100, 6 * MiB):  # the last one multipart (put_object's part size: 5 MiB)
+        body = os.urandom(size)
+        r = mc.put_object(mbucket, key, io.BytesIO(body), -1 if size > 5 * MiB else size, part_size=5 * MiB)
+        vid = _vid(r.version_id, f"put_object of {size} bytes")
+        bodies[vid] = body
+        ids.insert(0, vid)
+    assert len(set(ids)) == 3
+    for vid, body in bodies.items():
+        st = mc.stat_object(mbucket, key, version_id=vid)
+        assert (st.version_id, st.size) == (vid, len(body))
+        got, header = _read(mc, mbucket, key, vid)
+        assert header == vid
+        common.assert_same_bytes(got, body, f"version {vid}")
+    assert mc.stat_object(mbucket, key).version_id == ids[0]
+    assert _versions(mc.list_objects(mbucket, recursive=True, include_version=True)) == (
+        [(key, v, "true" if i == 0 else "false") for i, v in enumerate(ids)], [])
+    with pytest.raises(S3Error) as e:
+        mc.stat_object(mbucket, key, version_id="0000000000000001deadbeef")
+    assert e.value.response.status == 404
+    # remove_object without a version: a delete marker.
+    mc.remove_object(mbucket, key)
+    versions, markers = _versions(mc.list_objects(mbucket, recursive=True, include_version=True))
+    assert versions == [(key, v, "false") for v in ids]
+    assert len(markers) == 1 and markers[0][0] == key and markers[0][2] == "true"
+    marker = _vid(markers[0][1], "delete marker")
+    assert list(mc.list_objects(mbucket, recursive=True)) == []
+    with pytest.raises(S3Error) as e:
+        mc.stat_object(mbucket, key)
+    assert e.value.code == "NoSuchKey" and e.value.response.headers.get("x-amz-delete-marker") == "true"
+    with pytest.raises(S3Error) as e:
+        mc.get_object(mbucket, key, version_id=marker)
+    assert e.value.code == "MethodNotAllowed" and e.value.response.status == 405
+    # remove_object with a version: the marker (the key is back), then a version for good.
+    mc.remove_object(mbucket, key, version_id=marker)
+    assert mc.stat_object(mbucket, key).version_id == ids[0]
+    mc.remove_object(mbucket, key, version_id=ids[0])
+    assert mc.stat_object(mbucket, key).version_id == ids[1]
+    assert _read(mc, mbucket, key)[0] == bodies[ids[1]]
+    with pytest.raises(S3Error) as e:
+        mc.stat_object(mbucket, key, version_id=ids[0])
+    assert e.value.response.status == 404
+    # Suspended: the null version, replaced by each write.
+    mc.set_bucket_versioning(mbucket, VersioningConfig(SUSPENDED))
+    assert mc.get_bucket_versioning(mbucket).status == "Suspended"
+    for body in (b"s1", b"s2"):
+        r = mc.put_object(mbucket, key, io.BytesIO(body), len(body))
+        assert r.version_id in (None, "null")
+        assert mc.stat_object(mbucket, key).version_id == "null"
+    assert _versions(mc.list_objects(mbucket, recursive=True, include_version=True)) == (
+        [(key, "null", "true"), (key, ids[1], "false"), (key, ids[2], "false")], [])
+    assert _read(mc, mbucket, key, "null")[0] == b"s2"
+
+
+def test_versioning_copy_and_remove_objects(mc, mbucket):
+    mc.set_bucket_versioning(mbucket, VersioningConfig(ENABLED))
+    b1, b2 = os.urandom(1000), os.urandom(2000)
+    v1 = _vid(mc.put_object(mbucket, "src", io.BytesIO(b1), len(b1), metadata={"n": "1"}).version_id, "put")
+    _vid(mc.put_object(mbucket, "src", io.BytesIO(b2), len(b2)).version_id, "put")
+    r = mc.copy_object(mbucket, "dst", CopySource(mbucket, "src", version_id=v1))
+    dst = _vid(r.version_id, "copy_object")
+    st = mc.stat_object(mbucket, "dst")
+    assert st.version_id == dst and st.size == 1000 and st.metadata.get("x-amz-meta-n") == "1"
+    assert _read(mc, mbucket, "dst")[0] == b1
+    # Restore: the old version copied onto its own key.
+    r = mc.copy_object(mbucket, "src", CopySource(mbucket, "src", version_id=v1))
+    assert mc.stat_object(mbucket, "src").version_id == _vid(r.version_id, "restore")
+    assert _read(mc, mbucket, "src")[0] == b1
+    mc.remove_object(mbucket, "dst")  # a marker
+    everything = list(mc.list_objects(mbucket, recursive=True, include_version=True))
+    assert len(everything) == 5 and sum(o.is_delete_marker for o in everything) == 1
+    # remove_objects with version ids: everything, markers included.
+    errors = list(mc.remove_objects(mbucket, [DeleteObject(o.object_name, o.version_id) for o in everything]))
+    assert errors == []
+    assert list(mc.list_objects(mbucket, recursive=True, include_version=True)) == []
+    mc.remove_bucket(mbucket)  # empty once every version is gone
+    assert not mc.bucket_exists(mbucket)
+
+
+def test_versioning_list_pages(mc, mbucket, s3):
+    """minio-py's own paging loop over ListObjectVersions (NextKeyMarker and NextVersionIdMarker
+    fed back as key-marker and version-id-marker). list_objects always asks for 1,000 entries,
+    so the loop is driven with small pages through _list_objects, the method it delegates to."""
+    s3.put_object(Bucket=mbucket, Key="a b", Body=b"null")
+    mc.set_bucket_versioning(mbucket, VersioningConfig(ENABLED))
+    for key, n in (("a b", 2), ("a+b", 3), ("d/x", 1), ("d/y/z", 2), ("日本語/ファイル", 1)):
+        for _ in range(n):
+            mc.put_object(mbucket, key, io.BytesIO(b"x"), 1)
+    mc.remove_object(mbucket, "a+b")
+    mc.remove_object(mbucket, "gone")
+    want = _versions(mc.list_objects(mbucket, recursive=True, include_version=True))
+    assert (len(want[0]), len(want[1])) == (10, 2)
+    assert want[0] == sorted(want[0], key=lambda e: e[0].encode())
+    for max_keys in (1, 2, 3):
+        got = _versions(mc._list_objects(mbucket, include_version=True, max_keys=max_keys))
+        assert got == want, f"max_keys={max_keys}"
+    # With the "/" delimiter (recursive=False): prefixes once each.
+    top = list(mc._list_objects(mbucket, include_version=True, max_keys=1, delimiter="/"))
+    assert [o.object_name for o in top if o.is_dir] == ["d/", "日本語/"]
+    assert _versions(top) == tuple([e for e in w if "/" not in e[0]] for w in want)
