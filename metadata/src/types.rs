@@ -127,6 +127,9 @@ pub struct ObjectRecord {
     pub blobs: Vec<BlobRef>,
     /// Part sizes for a multipart object (empty for a simple PUT), for `?partNumber=` reads.
     pub parts: Vec<u64>,
+    /// Each part's checksums (algorithm, base64), in part order, for a multipart object stored
+    /// with checksums (GetObjectAttributes); empty otherwise.
+    pub part_checksums: Vec<Vec<(String, String)>>,
     /// The object's tags (key, value), in order. Changed in place by
     /// [`Registry::set_object_tags`](crate::Registry::set_object_tags), which keeps the rest.
     pub tags: Vec<(String, String)>,

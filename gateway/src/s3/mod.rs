@@ -302,7 +302,9 @@ fn auth_error(e: &sigv4::AuthError) -> S3Error {
 }
 
 async fn dispatch(ctx: &Ctx, endpoint: Endpoint, body: RequestBody) -> S3Result<S3Response> {
-    use handlers::{bucket, copy, lifecycle, list, multipart, object, object_lock, tagging, versioning};
+    use handlers::{
+        attributes, bucket, copy, lifecycle, list, multipart, object, object_lock, tagging, versioning,
+    };
     match endpoint {
         Endpoint::ListBuckets => bucket::list_buckets(ctx).await,
         Endpoint::CreateBucket { bucket } => bucket::create_bucket(ctx, &bucket, body).await,
@@ -321,6 +323,9 @@ async fn dispatch(ctx: &Ctx, endpoint: Endpoint, body: RequestBody) -> S3Result<
         }
         Endpoint::DeleteBucketLifecycleConfiguration { bucket } => {
             lifecycle::delete_bucket_lifecycle_configuration(ctx, &bucket).await
+        }
+        Endpoint::GetObjectAttributes { bucket, key } => {
+            attributes::get_object_attributes(ctx, &bucket, &key).await
         }
         Endpoint::PutObjectLockConfiguration { bucket } => {
             object_lock::put_object_lock_configuration(ctx, &bucket, body).await

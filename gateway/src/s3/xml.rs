@@ -1784,6 +1784,101 @@ impl LifecycleFilter {
     }
 }
 
+/// Checksums of a GetObjectAttributes answer (object or part).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AttributeChecksums {
+    /// Base64 CRC32.
+    #[serde(rename = "ChecksumCRC32", skip_serializing_if = "Option::is_none")]
+    pub crc32: Option<String>,
+    /// Base64 CRC32C.
+    #[serde(rename = "ChecksumCRC32C", skip_serializing_if = "Option::is_none")]
+    pub crc32c: Option<String>,
+    /// Base64 CRC64NVME.
+    #[serde(rename = "ChecksumCRC64NVME", skip_serializing_if = "Option::is_none")]
+    pub crc64nvme: Option<String>,
+    /// Base64 SHA-1.
+    #[serde(rename = "ChecksumSHA1", skip_serializing_if = "Option::is_none")]
+    pub sha1: Option<String>,
+    /// Base64 SHA-256.
+    #[serde(rename = "ChecksumSHA256", skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// `FULL_OBJECT` or `COMPOSITE` (object checksums only).
+    #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
+    pub checksum_type: Option<String>,
+}
+
+/// One `<Part>` of GetObjectAttributes' `ObjectParts`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AttributePart {
+    /// Base64 CRC32.
+    #[serde(rename = "ChecksumCRC32", skip_serializing_if = "Option::is_none")]
+    pub crc32: Option<String>,
+    /// Base64 CRC32C.
+    #[serde(rename = "ChecksumCRC32C", skip_serializing_if = "Option::is_none")]
+    pub crc32c: Option<String>,
+    /// Base64 CRC64NVME.
+    #[serde(rename = "ChecksumCRC64NVME", skip_serializing_if = "Option::is_none")]
+    pub crc64nvme: Option<String>,
+    /// Base64 SHA-1.
+    #[serde(rename = "ChecksumSHA1", skip_serializing_if = "Option::is_none")]
+    pub sha1: Option<String>,
+    /// Base64 SHA-256.
+    #[serde(rename = "ChecksumSHA256", skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Part number.
+    pub part_number: u32,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// `ObjectParts` of GetObjectAttributes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AttributeParts {
+    /// How many parts the object has (AWS names the element `PartsCount`).
+    #[serde(rename = "PartsCount")]
+    pub total_parts_count: u32,
+    /// The request's part number marker.
+    pub part_number_marker: u32,
+    /// Where the next page starts, when truncated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_part_number_marker: Option<u32>,
+    /// The page size.
+    pub max_parts: u32,
+    /// Whether more parts follow.
+    pub is_truncated: bool,
+    /// The parts of this page (only for objects stored with checksums, as AWS).
+    #[serde(rename = "Part")]
+    pub parts: Vec<AttributePart>,
+}
+
+/// `GetObjectAttributes` response: only the attributes asked for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetObjectAttributesResponse {
+    /// Root namespace attribute.
+    #[serde(rename = "@xmlns")]
+    pub xmlns: Xmlns,
+    /// `ETag`, unquoted.
+    #[serde(rename = "ETag", skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    /// The object's checksum.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<AttributeChecksums>,
+    /// The parts of a multipart object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object_parts: Option<AttributeParts>,
+    /// Storage class.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage_class: Option<String>,
+    /// Size in bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object_size: Option<u64>,
+}
+
+response_document!(GetObjectAttributesResponse, "GetObjectAttributesResponse");
+
 #[cfg(test)]
 mod tests {
     use super::*;

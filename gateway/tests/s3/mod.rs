@@ -2,6 +2,7 @@
 
 mod admin;
 mod admin_buckets;
+mod attributes;
 mod auth;
 mod buckets;
 mod cluster;

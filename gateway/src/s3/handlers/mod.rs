@@ -1,6 +1,7 @@
 //! Handlers, one module per family of operations. Each takes the request context and returns
 //! an `S3Response` or an `S3Error`; none formats XML or touches actix.
 
+pub mod attributes;
 pub mod bucket;
 pub mod copy;
 pub mod lifecycle;

@@ -373,6 +373,9 @@ pub async fn complete(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -> 
         rec.size = chosen.iter().map(|p| p.size).sum();
         rec.parts = chosen.iter().map(|p| p.size).collect();
         rec.blobs = chosen.iter().map(|p| p.blob.clone()).collect();
+        if chosen.iter().any(|p| !p.checksums.is_empty()) {
+            rec.part_checksums = chosen.iter().map(|p| p.checksums.clone()).collect();
+        }
         if let Some(alg) = up.record.checksum_algorithm.as_deref().and_then(Algorithm::parse) {
             let full = up.record.checksum_type.as_deref() == Some("FULL_OBJECT");
             if let Some((value, kind)) = combined_checksum(alg, full, &chosen) {
