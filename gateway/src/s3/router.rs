@@ -557,6 +557,36 @@ mod tests {
                 &[],
                 Endpoint::PutBucketVersioning { bucket: b() },
             ),
+            (
+                "GET",
+                "object-lock",
+                &[],
+                Endpoint::GetObjectLockConfiguration { bucket: b() },
+            ),
+            (
+                "PUT",
+                "object-lock",
+                &[],
+                Endpoint::PutObjectLockConfiguration { bucket: b() },
+            ),
+            (
+                "GET",
+                "lifecycle",
+                &[],
+                Endpoint::GetBucketLifecycleConfiguration { bucket: b() },
+            ),
+            (
+                "PUT",
+                "lifecycle",
+                &[],
+                Endpoint::PutBucketLifecycleConfiguration { bucket: b() },
+            ),
+            (
+                "DELETE",
+                "lifecycle",
+                &[],
+                Endpoint::DeleteBucketLifecycleConfiguration { bucket: b() },
+            ),
             ("GET", "", &[], Endpoint::ListObjects { bucket: b() }),
             (
                 "GET",
@@ -729,6 +759,51 @@ mod tests {
                 "tagging",
                 &[],
                 Endpoint::GetObjectTagging {
+                    bucket: b(),
+                    key: k(),
+                },
+            ),
+            (
+                "GET",
+                "retention",
+                &[],
+                Endpoint::GetObjectRetention {
+                    bucket: b(),
+                    key: k(),
+                },
+            ),
+            (
+                "PUT",
+                "retention",
+                &[],
+                Endpoint::PutObjectRetention {
+                    bucket: b(),
+                    key: k(),
+                },
+            ),
+            (
+                "GET",
+                "legal-hold",
+                &[],
+                Endpoint::GetObjectLegalHold {
+                    bucket: b(),
+                    key: k(),
+                },
+            ),
+            (
+                "PUT",
+                "legal-hold",
+                &[],
+                Endpoint::PutObjectLegalHold {
+                    bucket: b(),
+                    key: k(),
+                },
+            ),
+            (
+                "GET",
+                "attributes",
+                &[],
+                Endpoint::GetObjectAttributes {
                     bucket: b(),
                     key: k(),
                 },

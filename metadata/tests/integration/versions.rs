@@ -428,3 +428,81 @@ fn versions_survive_export_and_import() {
     );
     assert!(matches!(dst.delete_bucket("b"), Err(Error::BucketNotEmpty)));
 }
+
+#[test]
+fn locked_versions_refuse_deletes_and_update_version_changes_in_place() {
+    let reg = registry();
+    let b = reg.create_bucket("b", "o", "r", 1).unwrap();
+    reg.set_bucket_versioning("b", Versioning::Enabled).unwrap();
+    let v1 = put(&reg, b.id, "k", "v1").unwrap();
+    let v2 = put(&reg, b.id, "k", "v2").unwrap();
+    // Lock the noncurrent v1 (GOVERNANCE until 1000) and hold the current v2.
+    let changed = reg
+        .update_version(b.id, b"k", Some(&v1), &|r| {
+            r.lock_mode = Some("GOVERNANCE".to_owned());
+            r.lock_until_ms = 1000;
+            Ok(())
+        })
+        .unwrap()
+        .unwrap();
+    assert_eq!(changed.version_id, v1);
+    reg.update_version(b.id, b"k", None, &|r| {
+        r.legal_hold = true;
+        Ok(())
+    })
+    .unwrap()
+    .unwrap();
+    assert!(reg.get_object(b.id, b"k").unwrap().unwrap().legal_hold);
+    assert_eq!(
+        reg.get_version(b.id, b"k", &v1).unwrap().unwrap().lock_until_ms,
+        1000
+    );
+    // A refused change changes nothing.
+    let refused = reg.update_version(b.id, b"k", Some(&v1), &|r| {
+        r.lock_until_ms = 0;
+        Err(Error::Refused("no".to_owned()))
+    });
+    assert!(matches!(refused, Err(Error::Refused(_))));
+    assert_eq!(
+        reg.get_version(b.id, b"k", &v1).unwrap().unwrap().lock_until_ms,
+        1000
+    );
+    assert_eq!(
+        reg.update_version(b.id, b"k", Some("0000000000000001aaaaaaaa"), &|_| Ok(()))
+            .unwrap(),
+        None
+    );
+
+    let at = |now_ms, bypass_governance| LockCheck {
+        now_ms,
+        bypass_governance,
+    };
+    assert!(matches!(
+        reg.delete_version(b.id, b"k", &v1, at(500, false)),
+        Err(Error::ObjectLocked)
+    ));
+    assert!(matches!(
+        reg.delete_version(b.id, b"k", &v2, at(500, true)),
+        Err(Error::ObjectLocked)
+    ));
+    // A marker is always allowed; the locked versions are still there.
+    reg.delete_object(b.id, b"k", &PutCondition::None).unwrap();
+    assert_eq!(all_versions(&reg, b.id, 10, None).len(), 3);
+    assert!(gc_paths(&reg).is_empty());
+    // Governance bypassed, or expired: v1 goes.
+    reg.delete_version(b.id, b"k", &v1, at(500, true))
+        .unwrap()
+        .unwrap();
+    assert_eq!(gc_paths(&reg), ["/v1"]);
+    // The hold lifted: v2 goes.
+    reg.update_version(b.id, b"k", Some(&v2), &|r| {
+        r.legal_hold = false;
+        Ok(())
+    })
+    .unwrap()
+    .unwrap();
+    reg.delete_version(b.id, b"k", &v2, at(500, false))
+        .unwrap()
+        .unwrap();
+    assert_eq!(gc_paths(&reg), ["/v1", "/v2"]);
+}
