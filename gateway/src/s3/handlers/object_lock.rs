@@ -76,6 +76,14 @@ fn bypass(ctx: &Ctx) -> bool {
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
 }
 
+/// Lock parameters sent to a bucket without object lock.
+fn no_lock_configuration() -> S3Error {
+    S3Error::with_message(
+        Code::InvalidRequest,
+        "Bucket is missing Object Lock Configuration",
+    )
+}
+
 fn invalid(msg: &'static str) -> S3Error {
     S3Error::with_message(Code::InvalidArgument, msg)
 }
@@ -107,10 +115,7 @@ pub fn lock_for_write(ctx: &Ctx, b: &BucketRecord, integrity: bool) -> S3Result<
         });
     }
     if !enabled(b) {
-        return Err(S3Error::with_message(
-            Code::InvalidRequest,
-            "Bucket is missing Object Lock Configuration",
-        ));
+        return Err(no_lock_configuration());
     }
     if !integrity {
         return Err(S3Error::with_message(
@@ -226,10 +231,7 @@ async fn change_lock(
 ) -> S3Result<ObjectRecord> {
     let b = ctx.bucket(bucket).await?;
     if !enabled(&b) {
-        return Err(S3Error::with_message(
-            Code::InvalidRequest,
-            "Bucket is missing Object Lock Configuration",
-        ));
+        return Err(no_lock_configuration());
     }
     let version = versioning::version_param(ctx)?;
     let reg = ctx.state.registry.clone();
@@ -374,10 +376,7 @@ async fn read_version(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<ObjectReco
     let version = versioning::version_param(ctx)?;
     let (b, rec) = ctx.bucket_and_object(bucket, key, version.as_deref()).await?;
     if !enabled(&b) {
-        return Err(S3Error::with_message(
-            Code::InvalidRequest,
-            "Bucket is missing Object Lock Configuration",
-        ));
+        return Err(no_lock_configuration());
     }
     versioning::addressed(bucket, key, version.as_deref(), rec)
 }
