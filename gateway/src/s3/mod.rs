@@ -8,6 +8,7 @@ pub mod chunked;
 pub mod dates;
 pub mod error;
 pub mod handlers;
+pub mod lifecycle;
 pub mod post_object;
 pub mod request;
 pub mod response;

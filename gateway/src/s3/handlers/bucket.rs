@@ -8,7 +8,7 @@ use crate::s3::body::RequestBody;
 use crate::s3::dates::{iso8601, now_ms};
 use crate::s3::error::{Code, S3Error, S3Result};
 use crate::s3::handlers::list::{decode_token, encode_token};
-use crate::s3::handlers::object_lock;
+use crate::s3::handlers::versioning;
 use crate::s3::response::S3Response;
 use crate::s3::xml;
 use crate::s3::Ctx;
@@ -49,7 +49,7 @@ fn bucket_init(ctx: &Ctx) -> S3Result<metadata::BucketInit> {
         Some(v) if v.eq_ignore_ascii_case("true") => Ok(metadata::BucketInit {
             versioning: metadata::Versioning::Enabled,
             configs: vec![(
-                object_lock::CONFIG_KIND.to_owned(),
+                versioning::LOCK_CONFIG_KIND.to_owned(),
                 xml::ObjectLockConfiguration {
                     object_lock_enabled: Some("Enabled".to_owned()),
                     ..xml::ObjectLockConfiguration::default()

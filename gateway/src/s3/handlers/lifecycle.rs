@@ -1,12 +1,12 @@
 //! Put/Get/DeleteBucketLifecycleConfiguration: the bucket's rules, validated by
-//! [`crate::lifecycle::parse`] and stored as the bucket's `lifecycle` configuration document.
+//! [`crate::s3::lifecycle::parse`] and stored as the bucket's `lifecycle` configuration document.
 //! Applying them is the lifecycle worker's ([`crate::lifecycle`]). Must not format XML or touch
 //! actix types.
 
 use crate::blocking;
-use crate::lifecycle::{self, CONFIG_KIND};
 use crate::s3::body::RequestBody;
 use crate::s3::error::{Code, S3Error, S3Result};
+use crate::s3::lifecycle::{self, CONFIG_KIND};
 use crate::s3::response::S3Response;
 use crate::s3::Ctx;
 

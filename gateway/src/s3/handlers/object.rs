@@ -147,7 +147,7 @@ pub async fn put_object(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -
     fill_from_blob(&mut rec, &written, mtime);
     let etag = rec.etag.clone();
     let checksum = written.digest.checksum.clone();
-    let expiration = crate::lifecycle::expiration_header(&b, key, &rec, day_ms(ctx));
+    let expiration = crate::s3::lifecycle::expiration_header(&b, key, &rec, day_ms(ctx));
     let version = commit_or_discard(ctx, &b, key, rec, cond, written.path).await?;
     ctx.state.events.object(
         ctx,
@@ -515,7 +515,7 @@ pub async fn get_object(ctx: &Ctx, bucket: &str, key: &str, head: bool) -> S3Res
     for (name, value) in object_lock::read_headers(&rec) {
         headers.push((name.into(), value));
     }
-    if let Some(exp) = crate::lifecycle::expiration_header(&b, key, &rec, day_ms(ctx)) {
+    if let Some(exp) = crate::s3::lifecycle::expiration_header(&b, key, &rec, day_ms(ctx)) {
         headers.push(("x-amz-expiration".into(), exp));
     }
     let (status, start, end) = match range {

@@ -14,13 +14,10 @@ use crate::blocking;
 use crate::s3::body::RequestBody;
 use crate::s3::dates::{iso8601, now_ms, parse_iso8601};
 use crate::s3::error::{Code, S3Error, S3Result};
-use crate::s3::handlers::versioning;
+use crate::s3::handlers::versioning::{self, lock_enabled, LOCK_CONFIG_KIND};
 use crate::s3::response::S3Response;
 use crate::s3::xml;
 use crate::s3::Ctx;
-
-/// The bucket configuration kind that holds the object lock configuration.
-pub const CONFIG_KIND: &str = "object-lock";
 
 /// Largest configuration body read.
 const MAX_BODY: usize = 64 << 10;
@@ -48,14 +45,9 @@ impl NewLock {
     }
 }
 
-/// True if bucket `b` has object lock.
-pub fn enabled(b: &BucketRecord) -> bool {
-    b.config(CONFIG_KIND).is_some()
-}
-
 /// The default retention of bucket `b`: (mode, duration in milliseconds).
 fn default_retention(b: &BucketRecord) -> Option<(String, u64)> {
-    let conf = xml::ObjectLockConfiguration::from_xml(b.config(CONFIG_KIND)?.as_bytes()).ok()?;
+    let conf = xml::ObjectLockConfiguration::from_xml(b.config(LOCK_CONFIG_KIND)?.as_bytes()).ok()?;
     let r = conf.rule?.default_retention;
     let days = u64::from(r.days.unwrap_or(0)) + u64::from(r.years.unwrap_or(0)) * 365;
     Some((r.mode, days * DAY_MS))
@@ -114,7 +106,7 @@ pub fn lock_for_write(ctx: &Ctx, b: &BucketRecord, integrity: bool) -> S3Result<
             None => NewLock::default(),
         });
     }
-    if !enabled(b) {
+    if !lock_enabled(b) {
         return Err(no_lock_configuration());
     }
     if !integrity {
@@ -194,7 +186,7 @@ pub async fn put_object_lock_configuration(ctx: &Ctx, name: &str, body: RequestB
             _ => return Err(S3Error::new(Code::MalformedXML)),
         }
     }
-    if !enabled(&b) && b.versioning != Versioning::Enabled {
+    if !lock_enabled(&b) && b.versioning != Versioning::Enabled {
         return Err(S3Error::with_message(
             Code::InvalidBucketState,
             "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration",
@@ -204,7 +196,7 @@ pub async fn put_object_lock_configuration(ctx: &Ctx, name: &str, body: RequestB
     let reg = ctx.state.registry.clone();
     let n = name.to_owned();
     blocking::try_run(move || {
-        reg.set_bucket_config(&n, CONFIG_KIND, Some(&stored))?;
+        reg.set_bucket_config(&n, LOCK_CONFIG_KIND, Some(&stored))?;
         reg.flush()?;
         Ok(())
     })
@@ -215,7 +207,7 @@ pub async fn put_object_lock_configuration(ctx: &Ctx, name: &str, body: RequestB
 /// GetObjectLockConfiguration.
 pub async fn get_object_lock_configuration(ctx: &Ctx, name: &str) -> S3Result<S3Response> {
     let b = ctx.bucket(name).await?;
-    let stored = b.config(CONFIG_KIND).ok_or_else(|| {
+    let stored = b.config(LOCK_CONFIG_KIND).ok_or_else(|| {
         S3Error::new(Code::ObjectLockConfigurationNotFoundError).extra("BucketName", name.to_owned())
     })?;
     Ok(S3Response::xml(stored.to_owned()))
@@ -230,7 +222,7 @@ async fn change_lock(
     change: impl Fn(&mut ObjectRecord) -> S3Result<()> + Send + Sync + 'static,
 ) -> S3Result<ObjectRecord> {
     let b = ctx.bucket(bucket).await?;
-    if !enabled(&b) {
+    if !lock_enabled(&b) {
         return Err(no_lock_configuration());
     }
     let version = versioning::version_param(ctx)?;
@@ -375,7 +367,7 @@ pub async fn get_object_legal_hold(ctx: &Ctx, bucket: &str, key: &str) -> S3Resu
 async fn read_version(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<ObjectRecord> {
     let version = versioning::version_param(ctx)?;
     let (b, rec) = ctx.bucket_and_object(bucket, key, version.as_deref()).await?;
-    if !enabled(&b) {
+    if !lock_enabled(&b) {
         return Err(no_lock_configuration());
     }
     versioning::addressed(bucket, key, version.as_deref(), rec)

@@ -10,10 +10,18 @@ use crate::blocking;
 use crate::s3::body::RequestBody;
 use crate::s3::dates::http_date;
 use crate::s3::error::{Code, S3Error, S3Result};
-use crate::s3::handlers::object_lock;
 use crate::s3::response::S3Response;
 use crate::s3::xml;
 use crate::s3::Ctx;
+
+/// The bucket configuration kind that holds the object lock configuration (`object_lock`). A
+/// bucket with object lock stays versioned.
+pub const LOCK_CONFIG_KIND: &str = "object-lock";
+
+/// True if bucket `b` has object lock.
+pub fn lock_enabled(b: &BucketRecord) -> bool {
+    b.config(LOCK_CONFIG_KIND).is_some()
+}
 
 /// Largest `PutBucketVersioning` body read.
 const MAX_BODY: usize = 64 << 10;
@@ -34,7 +42,7 @@ pub async fn put_bucket_versioning(ctx: &Ctx, name: &str, body: RequestBody) -> 
     }
     let state = match conf.status.as_deref() {
         Some("Enabled") => Versioning::Enabled,
-        Some("Suspended") if object_lock::enabled(&b) => {
+        Some("Suspended") if lock_enabled(&b) => {
             return Err(S3Error::with_message(
                 Code::InvalidBucketState,
                 "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.",
