@@ -41,7 +41,7 @@ pub use types::{
     ListQuery, ObjectRecord, PartRecord, PutCondition, Upload, UploadRecord, VersionEntry, VersionPage,
     VersionQuery, Versioning,
 };
-pub use versions::{is_version_id, LockCheck, NULL_VERSION};
+pub use versions::{is_version_id, new_version, LockCheck, NULL_VERSION};
 
 use backend::Backend;
 

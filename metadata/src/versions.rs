@@ -41,6 +41,14 @@ pub(crate) fn next_seq() -> u64 {
     }
 }
 
+/// A new (order stamp, version id) pair for a version a caller names before its commit (the
+/// gateway writes it into the blob's xattr, so `reindex` can restore versions):
+/// [`crate::Registry::put_object`] keeps it in an enabled bucket.
+pub fn new_version() -> (u64, String) {
+    let seq = next_seq();
+    (seq, new_version_id(seq))
+}
+
 /// A new version id for stamp `seq` (URL-safe, unique, ordered like the stamps).
 pub(crate) fn new_version_id(seq: u64) -> String {
     format!("{seq:016x}{:08x}", rand::random::<u32>())
@@ -151,6 +159,7 @@ pub(crate) fn plan_put(
     let mut plan = Plan::default();
     let mut committed = crate::Committed::default();
     rec.delete_marker = false;
+    let (given_seq, given_id) = (rec.seq, std::mem::take(&mut rec.version_id));
     // An unversioned record keeps stamp 0 (ordered by its mtime if versioning starts later).
     rec.seq = if view.mode == Versioning::Unversioned {
         0
@@ -166,14 +175,22 @@ pub(crate) fn plan_put(
             }
         }
         Versioning::Enabled => {
-            rec.version_id = new_version_id(rec.seq);
+            if given_seq != 0 && seq_of(&given_id) == Some(given_seq) {
+                // Named by the caller before the commit (and written into its blob's xattr).
+                rec.seq = given_seq;
+                rec.version_id = given_id;
+            } else {
+                rec.version_id = new_version_id(rec.seq);
+            }
             committed.version_id = Some(rec.version_id.clone());
             if let Some(old) = view.current {
                 plan.add.push(demote(old));
             }
         }
         Versioning::Suspended => {
-            rec.version_id.clear();
+            if given_seq != 0 {
+                rec.seq = given_seq;
+            }
             committed.version_id = Some(NULL_VERSION.to_owned());
             replace_null(
                 &mut plan,
@@ -419,6 +436,25 @@ mod tests {
         assert!(c.replaced.is_none());
         let id = c.version_id.unwrap();
         assert!(matches!(plan.current, Current::Set(r) if r.version_id == id));
+    }
+
+    #[test]
+    fn a_version_named_before_the_commit_is_kept_when_enabled_only() {
+        let (seq, id) = new_version();
+        let mut rec = obj("", "b");
+        rec.seq = seq;
+        rec.version_id.clone_from(&id);
+        let (plan, c) = plan_put(view(Versioning::Enabled, None), rec.clone(), &PutCondition::None).unwrap();
+        assert_eq!(c.version_id.as_deref(), Some(id.as_str()));
+        assert!(matches!(plan.current, Current::Set(r) if r.seq == seq));
+        // A forged pair (stamp and id disagree) is replaced.
+        rec.seq = seq + 1;
+        let (_, c) = plan_put(view(Versioning::Enabled, None), rec.clone(), &PutCondition::None).unwrap();
+        assert_ne!(c.version_id.as_deref(), Some(id.as_str()));
+        // Unversioned: neither is kept.
+        let (plan, c) = plan_put(view(Versioning::Unversioned, None), rec, &PutCondition::None).unwrap();
+        assert_eq!(c.version_id, None);
+        assert!(matches!(plan.current, Current::Set(r) if r.seq == 0 && r.version_id.is_empty()));
     }
 
     #[test]

@@ -7,7 +7,10 @@
 //! A simple blob is one candidate; the parts a Complete marked form one candidate once all
 //! `parts` positions are present with the recorded sizes. When several candidates claim the
 //! same bucket and key, the newest mtime wins (ties: the larger ETag, then path) and the others'
-//! blobs are queued for the GC sweep of the next gateway. Parts of unfinished uploads, blobs
+//! blobs are queued for the GC sweep of the next gateway, except in a versioned bucket: blobs
+//! whose xattr names a version (`version_id`, `seq`) all come back as that key's versions, in
+//! their order, with the newest of the others as the `null` version, and the bucket comes back
+//! versioned (enabled). Delete markers have no blob and do not come back. Parts of unfinished uploads, blobs
 //! without a usable xattr and incomplete multipart sets are reported and left alone (`fsck`
 //! then sees them as orphans).
 //!
@@ -201,6 +204,8 @@ impl ReindexReport {
 struct Candidate {
     rec: ObjectRecord,
     old_dir: u64,
+    /// The blob was written in a versioned bucket (its xattr names the version).
+    versioned: bool,
 }
 
 impl Candidate {
@@ -257,8 +262,9 @@ struct Found {
     sets: HashMap<(String, String, String, u64), PartSet>,
 }
 
-/// Winners per bucket name (with their keys), and the blobs of the superseded candidates.
-type Resolved = (BTreeMap<String, Vec<(String, Candidate)>>, Vec<BlobRef>);
+/// What comes back per bucket name: per key, its versions oldest first (one when unversioned);
+/// and the blobs of the superseded candidates.
+type Resolved = (BTreeMap<String, Vec<(String, Vec<Candidate>)>>, Vec<BlobRef>);
 
 /// Rebuilds the empty `registry` from `store` (see the module doc).
 pub fn rebuild(
@@ -317,6 +323,50 @@ pub fn rebuild(
     }
     registry.flush().map_err(|e| reg_err(&e))?;
     Ok(report)
+}
+
+/// Writes the keys of bucket `b`: each key's versions oldest first, the bucket put in the state
+/// each version was written in (enabled for a version with an id, suspended for the null
+/// version), and left enabled when it held versions. Returns how many keys were written.
+fn write_objects(
+    registry: &Registry,
+    b: &metadata::BucketRecord,
+    objects: &[(String, Vec<Candidate>)],
+    report: &mut ReindexReport,
+) -> u64 {
+    let mut state = metadata::Versioning::Unversioned;
+    let mut count = 0;
+    for (key, versions) in objects {
+        let mut ok = true;
+        for c in versions {
+            let want = match (c.versioned, c.rec.version_id.is_empty()) {
+                (false, _) if state == metadata::Versioning::Unversioned => state,
+                (false, _) | (true, true) => metadata::Versioning::Suspended,
+                (true, false) => metadata::Versioning::Enabled,
+            };
+            if want != state {
+                if let Err(e) = registry.set_bucket_versioning(&b.name, want) {
+                    report.errors.push(format!("versioning of {}: {e}", b.name));
+                }
+                state = want;
+            }
+            match registry.put_object(b.id, key.as_bytes(), &c.rec, &PutCondition::None) {
+                Ok(_) if !c.rec.parts.is_empty() => report.multipart_objects += 1,
+                Ok(_) => {}
+                Err(e) => {
+                    ok = false;
+                    report.errors.push(format!("writing {}/{key}: {e}", b.name));
+                }
+            }
+        }
+        count += u64::from(ok);
+    }
+    if state == metadata::Versioning::Suspended {
+        if let Err(e) = registry.set_bucket_versioning(&b.name, metadata::Versioning::Enabled) {
+            report.errors.push(format!("versioning of {}: {e}", b.name));
+        }
+    }
+    count
 }
 
 fn reg_err(e: &metadata::Error) -> String {
@@ -387,11 +437,16 @@ fn classify(f: BlobFile, meta: BlobMeta, id: u64, found: &mut Found, report: &mu
                 }],
                 ..ObjectRecord::default()
             };
+            let (rec, versioned) = with_version(rec, meta.version_id, meta.seq);
             found
                 .candidates
                 .entry((meta.bucket, meta.key))
                 .or_default()
-                .push(Candidate { rec, old_dir: id });
+                .push(Candidate {
+                    rec,
+                    old_dir: id,
+                    versioned,
+                });
         }
         Some(BlobRole::CompletedPart) => {
             let part_size = meta.part_size.unwrap_or(0);
@@ -467,6 +522,7 @@ fn resolve(mut found: Found, report: &mut ReindexReport) -> Resolved {
             blobs: set.slots.into_values().collect(),
             ..ObjectRecord::default()
         };
+        let (rec, versioned) = with_version(rec, set.meta.version_id, set.meta.seq);
         found
             .candidates
             .entry((bucket, key))
@@ -474,20 +530,67 @@ fn resolve(mut found: Found, report: &mut ReindexReport) -> Resolved {
             .push(Candidate {
                 rec,
                 old_dir: set.old_dir,
+                versioned,
             });
     }
-    let mut buckets: BTreeMap<String, Vec<(String, Candidate)>> = BTreeMap::new();
+    let mut buckets: BTreeMap<String, Vec<(String, Vec<Candidate>)>> = BTreeMap::new();
     let mut losers = Vec::new();
     for ((bucket, key), mut list) in found.candidates {
         list.sort_by(|a, b| b.rank().cmp(&a.rank()));
-        let mut list = list.into_iter();
-        let Some(winner) = list.next() else { continue };
-        for l in list {
+        let (kept, lost) = keep(list);
+        for l in lost {
             losers.extend(l.rec.blobs);
         }
-        buckets.entry(bucket).or_default().push((key, winner));
+        if !kept.is_empty() {
+            buckets.entry(bucket).or_default().push((key, kept));
+        }
     }
     (buckets, losers)
+}
+
+/// The version a blob's xattr names, set on its record; and whether it names one.
+fn with_version(mut rec: ObjectRecord, version_id: Option<String>, seq: Option<u64>) -> (ObjectRecord, bool) {
+    match (version_id, seq) {
+        (Some(v), Some(seq)) if metadata::is_version_id(&v) => {
+            rec.version_id = if v == metadata::NULL_VERSION {
+                String::new()
+            } else {
+                v
+            };
+            rec.seq = seq;
+            (rec, true)
+        }
+        _ => (rec, false),
+    }
+}
+
+/// Of one key's candidates (newest first), those that come back, oldest first, and the rest:
+/// without versions, the newest; with versions, every version with an id (once) and the newest
+/// of the others (a key has one `null` version).
+fn keep(list: Vec<Candidate>) -> (Vec<Candidate>, Vec<Candidate>) {
+    let (mut kept, mut lost) = (Vec::new(), Vec::new());
+    let versioned = list.iter().any(|c| c.versioned);
+    let mut ids = std::collections::HashSet::new();
+    let mut null_kept = false;
+    for c in list {
+        let with_id = versioned && !c.rec.version_id.is_empty();
+        if with_id && ids.insert(c.rec.version_id.clone()) {
+            kept.push(c);
+        } else if !with_id && !null_kept {
+            null_kept = true;
+            kept.push(c);
+        } else {
+            lost.push(c);
+        }
+    }
+    kept.sort_by_key(|c| {
+        if c.rec.seq == 0 {
+            c.rec.mtime_ms * 1000
+        } else {
+            c.rec.seq
+        }
+    });
+    (kept, lost)
 }
 
 /// The record that decides bucket `name`'s owner: the newest directory's (ids grow) that
@@ -504,11 +607,15 @@ fn write(
     store: &BlobStore,
     default: (&str, &str),
     records: &BTreeMap<u64, BucketXattr>,
-    buckets: BTreeMap<String, Vec<(String, Candidate)>>,
+    buckets: BTreeMap<String, Vec<(String, Vec<Candidate>)>>,
     report: &mut ReindexReport,
 ) {
     for (name, objects) in buckets {
-        let oldest = objects.iter().map(|(_, c)| c.rec.mtime_ms).min().unwrap_or(0);
+        let oldest = objects
+            .iter()
+            .flat_map(|(_, v)| v.iter().map(|c| c.rec.mtime_ms))
+            .min()
+            .unwrap_or(0);
         let (owner, region, created, owner_from) = match bucket_record(records, &name) {
             Some(x) => (x.owner.as_str(), x.region.as_str(), x.created_ms, "volume"),
             None => (default.0, default.1, oldest, "default"),
@@ -532,22 +639,11 @@ fn write(
         }
         let mut old_dirs: Vec<String> = objects
             .iter()
-            .map(|(_, c)| format!("{:016x}", c.old_dir))
+            .flat_map(|(_, v)| v.iter().map(|c| format!("{:016x}", c.old_dir)))
             .collect();
         old_dirs.sort_unstable();
         old_dirs.dedup();
-        let mut count = 0;
-        for (key, c) in &objects {
-            match registry.put_object(b.id, key.as_bytes(), &c.rec, &PutCondition::None) {
-                Ok(_) => {
-                    count += 1;
-                    if !c.rec.parts.is_empty() {
-                        report.multipart_objects += 1;
-                    }
-                }
-                Err(e) => report.errors.push(format!("writing {name}/{key}: {e}")),
-            }
-        }
+        let count = write_objects(registry, &b, &objects, report);
         report.objects += count;
         report.buckets.push(ReindexedBucket {
             name,

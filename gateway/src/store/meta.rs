@@ -8,7 +8,8 @@
 //! later must be optional too. It comes in three shapes:
 //!
 //! - the blob of a PUT, POST or Copy: `v`, `bucket`, `key`, `size`, `etag`, `mtime_ms`, and
-//!   when set `content_type`, `meta` (the `x-amz-meta-*` pairs) and `tags` (the object's tags);
+//!   when set `content_type`, `meta` (the `x-amz-meta-*` pairs), `tags` (the object's tags) and,
+//!   in a versioned bucket, `version_id` and `seq`;
 //! - a part of an unfinished upload: `v`, `bucket`, `key`, `part`, `size` (the part's);
 //! - a part of a completed upload: the first shape for the whole object, plus `part`, `index`
 //!   (its 0-based position in the object), `parts` (their count) and `part_size`.
@@ -64,6 +65,12 @@ pub struct BlobMeta {
     /// Size of this part blob (completed parts).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub part_size: Option<u64>,
+    /// The object version's id (`null` for the null version), when its bucket was versioned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    /// The version's order stamp (see `metadata::ObjectRecord::seq`), with `version_id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
 }
 
 /// What a blob is, according to its xattr.

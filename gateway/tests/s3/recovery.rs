@@ -743,3 +743,106 @@ async fn fsck_reports_missing_and_short_blobs_and_repair_keeps_them() {
     remove_root(other_root).await;
     remove_root(root).await;
 }
+
+/// Reindex of a versioned bucket: every version whose blob names it comes back, with its id,
+/// its bytes and its order; the null version written before versioning too; the bucket comes
+/// back versioned. (Delete markers have no blob: they do not come back.)
+#[actix_web::test]
+async fn reindex_restores_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reg_a, reg_b) = (dir.path().join("a"), dir.path().join("b"));
+    let pid = std::process::id();
+    let root = format!("/.s3-fsck-{pid}-reindex-versions");
+    let b = format!("rxv-{pid}");
+    let (gw, port) = spawn(&reg_a, &root);
+    let c = client(port);
+    c.create_bucket().bucket(&b).send().await.unwrap();
+    let put = |body: &'static str| {
+        let (c, b) = (c.clone(), b.clone());
+        async move {
+            c.put_object()
+                .bucket(&b)
+                .key("k")
+                .body(body.as_bytes().to_vec().into())
+                .send()
+                .await
+                .unwrap()
+                .version_id()
+                .map(str::to_owned)
+        }
+    };
+    assert_eq!(put("before versioning").await, None);
+    c.put_bucket_versioning()
+        .bucket(&b)
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let v1 = put("one").await.unwrap();
+    let v2 = put("two").await.unwrap();
+    let listing = |c: Client, b: String| async move {
+        let v = c.list_object_versions().bucket(&b).send().await.unwrap();
+        v.versions()
+            .iter()
+            .map(|x| {
+                (
+                    x.version_id().unwrap().to_owned(),
+                    x.is_latest().unwrap(),
+                    x.size().unwrap(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let before = listing(c.clone(), b.clone()).await;
+    assert_eq!(before.len(), 3);
+    gw.stop();
+
+    let (code, r) = tool_json("reindex", &reg_b, &root, &[]).await;
+    assert_eq!(code, 0, "{r}");
+    assert!(
+        strays(&r, "superseded_queued").is_empty(),
+        "no version may be queued for GC: {r}"
+    );
+    let (gw, port) = spawn(&reg_b, &root);
+    let c = client(port);
+    assert_eq!(listing(c.clone(), b.clone()).await, before);
+    for (id, body) in [
+        (v1.as_str(), "one"),
+        (v2.as_str(), "two"),
+        ("null", "before versioning"),
+    ] {
+        let got = c
+            .get_object()
+            .bucket(&b)
+            .key("k")
+            .version_id(id)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            got.body.collect().await.unwrap().into_bytes().as_ref(),
+            body.as_bytes()
+        );
+    }
+    let vers = c.get_bucket_versioning().bucket(&b).send().await.unwrap();
+    assert_eq!(
+        vers.status(),
+        Some(&aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+    );
+    for (id, _, _) in &before {
+        c.delete_object()
+            .bucket(&b)
+            .key("k")
+            .version_id(id)
+            .send()
+            .await
+            .unwrap();
+    }
+    c.delete_bucket().bucket(&b).send().await.unwrap();
+    gw.stop();
+    remove_root(root).await;
+}

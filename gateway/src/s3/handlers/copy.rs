@@ -232,6 +232,7 @@ pub async fn copy_object(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Respo
         src.rec.tags.clone()
     };
     object_lock::lock_for_write(ctx, &b, true)?.apply(&mut rec);
+    versioning::preassign(&b, &mut rec);
     let cond = write_condition(&ctx.req)?;
     // Keep the source's checksum algorithm unless another is asked for.
     let alg = checksum_alg.or_else(|| src.rec.checksums.first().and_then(|(a, _)| Algorithm::parse(a)));

@@ -373,6 +373,7 @@ pub async fn complete(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -> 
         rec.size = chosen.iter().map(|p| p.size).sum();
         rec.parts = chosen.iter().map(|p| p.size).collect();
         rec.blobs = chosen.iter().map(|p| p.blob.clone()).collect();
+        versioning::preassign(&b, &mut rec);
         if chosen.iter().any(|p| !p.checksums.is_empty()) {
             rec.part_checksums = chosen.iter().map(|p| p.checksums.clone()).collect();
         }

@@ -133,6 +133,7 @@ pub async fn put_object(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -
     let exp = Expectations::from_headers(&ctx.req)?;
     let integrity = exp.md5.is_some() || exp.checksum.is_some();
     object_lock::lock_for_write(ctx, &b, integrity)?.apply(&mut rec);
+    versioning::preassign(&b, &mut rec);
 
     let mtime = now_ms();
     let written = write_blob(
@@ -184,6 +185,10 @@ pub fn blob_meta(bucket: &str, key: &str, rec: &ObjectRecord) -> BlobMeta {
     m.content_type.clone_from(&rec.content_type);
     m.meta.clone_from(&rec.user_meta);
     m.tags.clone_from(&rec.tags);
+    if rec.seq != 0 {
+        m.version_id = Some(rec.version_label().to_owned());
+        m.seq = Some(rec.seq);
+    }
     m
 }
 

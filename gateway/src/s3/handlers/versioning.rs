@@ -186,6 +186,21 @@ pub fn delete_headers(
     h
 }
 
+/// Names the version a write to bucket `b` will create, before its blob is written (the blob's
+/// xattr carries it, so `gateway reindex` can restore versions): a new id in an enabled bucket,
+/// the null version's stamp in a suspended one, nothing in an unversioned one. The registry
+/// keeps these at the commit.
+pub fn preassign(b: &BucketRecord, rec: &mut ObjectRecord) {
+    match b.versioning {
+        Versioning::Unversioned => {}
+        Versioning::Enabled => (rec.seq, rec.version_id) = metadata::new_version(),
+        Versioning::Suspended => {
+            rec.seq = metadata::new_version().0;
+            rec.version_id.clear();
+        }
+    }
+}
+
 /// `resp` with `x-amz-version-id: version` when there is a version to show.
 pub fn with_version(resp: S3Response, version: Option<String>) -> S3Response {
     match version {

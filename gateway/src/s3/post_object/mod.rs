@@ -118,6 +118,7 @@ pub async fn post_object(
     let b = ctx.bucket(bucket).await?;
     policy.check_form(&fields, bucket)?;
     let mut rec = record_from_fields(&fields, file.content_type)?;
+    versioning::preassign(&b, &mut rec);
 
     let (min, max) = policy.length_range().unwrap_or((0, MAX_PUT_SIZE));
     let content = limit_size(reader.into_content_stream(), min, max.min(MAX_PUT_SIZE));
