@@ -1,12 +1,25 @@
 //! Every request-body XML parser (`s3::xml`): CreateBucketConfiguration, Delete,
-//! CompleteMultipartUpload, Tagging, on arbitrary bytes.
-//! Properties: no panic; a parsed document written back with `to_xml` parses to the same value.
+//! CompleteMultipartUpload, Tagging, VersioningConfiguration, ObjectLockConfiguration,
+//! Retention, LegalHold, LifecycleConfiguration, on arbitrary bytes.
+//! Properties: no panic; a parsed Delete, CompleteMultipartUpload or Tagging written back with
+//! `to_xml` parses to the same value.
 #![no_main]
 
-use gateway::s3::xml::{CompleteMultipartUpload, CreateBucketConfiguration, Delete, Tagging};
+use gateway::s3::xml::{
+    CompleteMultipartUpload, CreateBucketConfiguration, Delete, LegalHold, LifecycleConfiguration,
+    ObjectLockConfiguration, Retention, Tagging, VersioningConfiguration,
+};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
+    let _ = VersioningConfiguration::from_xml(data);
+    let _ = ObjectLockConfiguration::from_xml(data);
+    let _ = Retention::from_xml(data);
+    let _ = LegalHold::from_xml(data);
+    if LifecycleConfiguration::from_xml(data).is_ok() {
+        // Validation (rules, dates, filters) on what parses.
+        let _ = gateway::s3::lifecycle::parse(data);
+    }
     if let Err(e) = CreateBucketConfiguration::from_xml(data) {
         let _ = (e.code(), e.to_string());
     }
