@@ -96,7 +96,8 @@ pub(crate) struct KeyView {
     pub(crate) current: Option<ObjectRecord>,
     /// The `null` version if it is in `versions` (read only when the mode is not unversioned).
     pub(crate) null_version: Option<ObjectRecord>,
-    /// The newest two entries of `versions` for the key (read for deletes of one version).
+    /// The newest entries of `versions` for the key: one for a write or delete (its order stamp
+    /// is a floor for the new version's), two for the delete of one version.
     pub(crate) newest: Vec<ObjectRecord>,
     /// The version a delete of one version names, if it is in `versions`.
     pub(crate) target: Option<ObjectRecord>,
@@ -141,6 +142,23 @@ pub(crate) enum Current {
     Remove,
 }
 
+/// The stamp a new version of the key must exceed: its newest version's (current or not), so
+/// versions order as they were committed, whatever the clocks of the writers.
+fn floor(view: &KeyView) -> u64 {
+    let current = view.current.as_ref().map_or(0, effective_seq);
+    let newest = view.newest.first().map_or(0, effective_seq);
+    current.max(newest)
+}
+
+/// A stamp above `floor`: `given` when it is, else a new one.
+fn stamp_above(floor: u64, given: u64) -> u64 {
+    if given > floor {
+        given
+    } else {
+        next_seq().max(floor + 1)
+    }
+}
+
 /// Moves the current record into `versions` (it keeps its id; a record from before versioning
 /// gets its mtime as stamp).
 fn demote(mut rec: ObjectRecord) -> ObjectRecord {
@@ -160,11 +178,12 @@ pub(crate) fn plan_put(
     let mut committed = crate::Committed::default();
     rec.delete_marker = false;
     let (given_seq, given_id) = (rec.seq, std::mem::take(&mut rec.version_id));
+    let floor = floor(&view);
     // An unversioned record keeps stamp 0 (ordered by its mtime if versioning starts later).
     rec.seq = if view.mode == Versioning::Unversioned {
         0
     } else {
-        next_seq()
+        stamp_above(floor, 0)
     };
     match view.mode {
         Versioning::Unversioned => {
@@ -175,8 +194,10 @@ pub(crate) fn plan_put(
             }
         }
         Versioning::Enabled => {
-            if given_seq != 0 && seq_of(&given_id) == Some(given_seq) {
-                // Named by the caller before the commit (and written into its blob's xattr).
+            if given_seq > floor && seq_of(&given_id) == Some(given_seq) {
+                // Named by the caller before the commit (and written into its blob's xattr),
+                // and still newer than every version of the key: kept. A writer that lost a
+                // race to a later-named version gets a new id, so ids follow commit order.
                 rec.seq = given_seq;
                 rec.version_id = given_id;
             } else {
@@ -188,9 +209,7 @@ pub(crate) fn plan_put(
             }
         }
         Versioning::Suspended => {
-            if given_seq != 0 {
-                rec.seq = given_seq;
-            }
+            rec.seq = stamp_above(floor, given_seq);
             committed.version_id = Some(NULL_VERSION.to_owned());
             replace_null(
                 &mut plan,
@@ -243,7 +262,7 @@ pub(crate) fn plan_delete(view: KeyView, cond: &PutCondition, now_ms: u64) -> Re
         }
         return Ok((plan, deleted));
     }
-    let seq = next_seq();
+    let seq = stamp_above(floor(&view), 0);
     let mut marker = ObjectRecord {
         delete_marker: true,
         mtime_ms: now_ms,
@@ -447,6 +466,24 @@ mod tests {
         let (plan, c) = plan_put(view(Versioning::Enabled, None), rec.clone(), &PutCondition::None).unwrap();
         assert_eq!(c.version_id.as_deref(), Some(id.as_str()));
         assert!(matches!(plan.current, Current::Set(r) if r.seq == seq));
+        // Named before a version that committed first: replaced by a newer one, so ids follow
+        // the commit order.
+        let (late_seq, late_id) = new_version();
+        let (newer, _) = new_version();
+        let mut current = obj("", "c");
+        current.seq = newer;
+        let mut late = obj("", "d");
+        late.seq = late_seq;
+        late.version_id.clone_from(&late_id);
+        let (_, c) = plan_put(
+            view(Versioning::Enabled, Some(current)),
+            late,
+            &PutCondition::None,
+        )
+        .unwrap();
+        let got = c.version_id.unwrap();
+        assert_ne!(got, late_id);
+        assert!(seq_of(&got).unwrap() > newer);
         // A forged pair (stamp and id disagree) is replaced.
         rec.seq = seq + 1;
         let (_, c) = plan_put(view(Versioning::Enabled, None), rec.clone(), &PutCondition::None).unwrap();

@@ -122,10 +122,12 @@ pub(super) async fn change_key<T>(
     };
     if mode != Versioning::Unversioned {
         match needs {
-            Needs::Write if mode == Versioning::Suspended => {
-                view.null_version = find(tx, bucket, key, versions::NULL_VERSION).await?;
+            Needs::Write => {
+                view.newest = newest(tx, bucket, key, 1).await?;
+                if mode == Versioning::Suspended {
+                    view.null_version = find(tx, bucket, key, versions::NULL_VERSION).await?;
+                }
             }
-            Needs::Write => {}
             Needs::Version => {
                 view.newest = newest(tx, bucket, key, 2).await?;
                 view.target = find(tx, bucket, key, label).await?;

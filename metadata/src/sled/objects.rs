@@ -142,10 +142,12 @@ impl SledBackend {
             return Ok(view);
         }
         match needs {
-            Needs::Write if mode == Versioning::Suspended => {
-                view.null_version = self.find_version(bucket, key, versions::NULL_VERSION)?;
+            Needs::Write => {
+                view.newest = self.newest_versions(bucket, key, 1)?;
+                if mode == Versioning::Suspended {
+                    view.null_version = self.find_version(bucket, key, versions::NULL_VERSION)?;
+                }
             }
-            Needs::Write => {}
             Needs::Version => {
                 view.newest = self.newest_versions(bucket, key, 2)?;
                 view.target = self.find_version(bucket, key, label)?;
