@@ -10,6 +10,7 @@ import os
 import secrets
 import socket
 import string
+import time
 
 ENDPOINT = os.environ.get("S3CONF_ENDPOINT", "http://127.0.0.1:9000")
 HOST_PORT = ENDPOINT.split("://", 1)[1].rstrip("/")
@@ -188,10 +189,19 @@ def cleanup_bucket(s3, bucket, delete_bucket=True):
     except ClientError as e:
         if e.response["Error"]["Code"] != "NotImplemented":
             raise
+    try:
+        # Rules first: the lifecycle worker must not add delete markers while the bucket empties.
+        s3.delete_bucket_lifecycle(Bucket=bucket)
+    except ClientError as e:
+        if e.response["Error"]["Code"] != "NotImplemented":
+            raise
     if s3.get_bucket_versioning(Bucket=bucket).get("Status"):
         # Deleting a key of a versioned (or suspended) bucket adds a delete marker: every
-        # version and marker goes by its id instead.
-        delete_all_versions(s3, bucket)
+        # version and marker goes by its id instead. Again when something is left: a lifecycle
+        # pass that began before its rules went may have added a delete marker meanwhile.
+        for _ in range(3):
+            if not delete_all_versions(s3, bucket):
+                break
     else:
         keys = []
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
@@ -221,10 +231,66 @@ def delete_all_versions(s3, bucket):
     """Deletes every version and delete marker of `bucket` by its VersionId (DeleteObjects, 1,000
     a request), which empties a versioned bucket for good so that DeleteBucket can succeed.
     Lists everything first: a page's version-id marker must still exist when the next page is
-    asked for. Returns how many versions and markers were deleted."""
+    asked for. In a bucket with object lock, GOVERNANCE retentions are bypassed, legal holds
+    lifted and COMPLIANCE retentions waited out (cases keep those to seconds). Returns how many
+    versions and markers were deleted."""
     objects = all_versions(s3, bucket)
-    _delete_batches(s3, bucket, objects)
+    if object_lock_enabled(s3, bucket):
+        _delete_locked(s3, bucket, objects)
+    else:
+        _delete_batches(s3, bucket, objects)
     return len(objects)
+
+
+def object_lock_enabled(s3, bucket):
+    """Whether `bucket` has object lock on (GetObjectLockConfiguration)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        conf = s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
+    except ClientError as e:
+        if e.response["Error"]["Code"] in ("ObjectLockConfigurationNotFoundError", "NotImplemented"):
+            return False
+        raise
+    return conf.get("ObjectLockEnabled") == "Enabled"
+
+
+def _delete_locked(s3, bucket, objects, timeout=60):
+    """DeleteObjects with BypassGovernanceRetention; the versions refused (AccessDenied) get
+    their legal hold lifted and are retried every 0.2 s until their COMPLIANCE retention ends."""
+    deadline = time.monotonic() + timeout
+    while objects:
+        refused = []
+        for i in range(0, len(objects), 1000):
+            r = s3.delete_objects(
+                Bucket=bucket, Delete={"Objects": objects[i : i + 1000], "Quiet": True}, BypassGovernanceRetention=True
+            )
+            errors = r.get("Errors", [])
+            other = [e for e in errors if e["Code"] != "AccessDenied"]
+            assert not other, f"cleanup of {bucket}: {other[:3]}"
+            refused += [{"Key": e["Key"], "VersionId": e["VersionId"]} for e in errors]
+        for o in refused:
+            if s3.get_object_legal_hold(Bucket=bucket, **o)["LegalHold"]["Status"] == "ON":
+                s3.put_object_legal_hold(Bucket=bucket, LegalHold={"Status": "OFF"}, **o)
+        assert not refused or time.monotonic() < deadline, (
+            f"cleanup of {bucket}: versions still locked after {timeout} s: {refused[:3]}"
+        )
+        if refused:
+            time.sleep(0.2)
+        objects = refused
+
+
+def wait_for(condition, what, timeout=60, step=0.2):
+    """Polls `condition()` every `step` seconds until it returns something true (returned), and
+    fails the case after `timeout` seconds with `what` (a string, or a callable giving one)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = condition()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what() if callable(what) else what}")
+        time.sleep(step)
 
 
 def urlopen_ok(req, timeout=30):

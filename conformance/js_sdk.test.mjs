@@ -5,6 +5,8 @@
 // uploads, validated on downloads). Run by run.sh with `node --test`; the S3CONF_* variables name
 // the gateway and the data files. Bucket versioning: PutBucketVersioning, VersionId on
 // Get/Head/Delete/Copy, ListObjectVersions paged by hand (the SDK has no paginator for it).
+// Object lock (ObjectLockEnabledForBucket, default retention, retention and legal hold, locked
+// deletes) and bucket lifecycle (applied by the run's worker: 2 s days, a pass every second).
 import { test as nodeTest, describe, after } from 'node:test'
 import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
@@ -19,11 +21,16 @@ import {
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   DeleteBucketCommand,
+  DeleteBucketLifecycleCommand,
   DeleteObjectCommand,
   DeleteObjectTaggingCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  GetBucketLifecycleConfigurationCommand,
   GetBucketVersioningCommand,
+  GetObjectLegalHoldCommand,
+  GetObjectLockConfigurationCommand,
+  GetObjectRetentionCommand,
   GetObjectTaggingCommand,
   HeadBucketCommand,
   HeadObjectCommand,
@@ -32,7 +39,11 @@ import {
   ListObjectVersionsCommand,
   ListObjectsV2Command,
   ListPartsCommand,
+  PutBucketLifecycleConfigurationCommand,
   PutBucketVersioningCommand,
+  PutObjectLegalHoldCommand,
+  PutObjectLockConfigurationCommand,
+  PutObjectRetentionCommand,
   PutObjectCommand,
   PutObjectTaggingCommand,
   UploadPartCommand,
@@ -148,6 +159,8 @@ async function takeBucket() {
   return p
 }
 async function emptyBucket(Bucket) {
+  // Rules first: the lifecycle worker must not add delete markers while the bucket empties.
+  await client.send(new DeleteBucketLifecycleCommand({ Bucket }))
   const ups = await client.send(new ListMultipartUploadsCommand({ Bucket }))
   for (const u of ups.Uploads || []) {
     await client.send(new AbortMultipartUploadCommand({ Bucket, Key: u.Key, UploadId: u.UploadId }))
@@ -158,11 +171,57 @@ async function emptyBucket(Bucket) {
   const objects = versioned
     ? (await allVersions(Bucket)).map(({ Key, VersionId }) => ({ Key, VersionId }))
     : (await listKeys(Bucket)).map((Key) => ({ Key }))
+  if (versioned && await lockEnabled(Bucket)) return deleteLocked(Bucket, objects)
   for (let i = 0; i < objects.length; i += 1000) {
     const r = await client.send(new DeleteObjectsCommand({
       Bucket, Delete: { Objects: objects.slice(i, i + 1000), Quiet: true },
     }))
     assert.deepEqual(r.Errors || [], [], `emptying ${Bucket}`)
+  }
+}
+async function lockEnabled(Bucket) {
+  try {
+    const r = await client.send(new GetObjectLockConfigurationCommand({ Bucket }))
+    return r.ObjectLockConfiguration?.ObjectLockEnabled === 'Enabled'
+  } catch (e) {
+    if (e.name === 'ObjectLockConfigurationNotFoundError') return false
+    throw e
+  }
+}
+// A lock bucket: GOVERNANCE bypassed, legal holds lifted, COMPLIANCE retentions (seconds long in
+// the cases) waited out, retried every 0.2 s for 60 s at most.
+async function deleteLocked(Bucket, objects) {
+  const deadline = Date.now() + 60_000
+  while (objects.length) {
+    const refused = []
+    for (let i = 0; i < objects.length; i += 1000) {
+      const r = await client.send(new DeleteObjectsCommand({
+        Bucket, BypassGovernanceRetention: true, Delete: { Objects: objects.slice(i, i + 1000), Quiet: true },
+      }))
+      for (const e of r.Errors || []) {
+        assert.equal(e.Code, 'AccessDenied', `emptying ${Bucket}: ${e.Key} ${e.Code}`)
+        refused.push({ Key: e.Key, VersionId: e.VersionId })
+      }
+    }
+    for (const o of refused) {
+      const h = await client.send(new GetObjectLegalHoldCommand({ Bucket, ...o }))
+      if (h.LegalHold?.Status === 'ON') {
+        await client.send(new PutObjectLegalHoldCommand({ Bucket, ...o, LegalHold: { Status: 'OFF' } }))
+      }
+    }
+    assert.ok(!refused.length || Date.now() < deadline, `emptying ${Bucket}: still locked after 60 s`)
+    if (refused.length) await sleep(200)
+    objects = refused
+  }
+}
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+// Polls `condition` every 0.2 s until it is true; fails after 60 s with `what`.
+async function waitFor(condition, what) {
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    if (await condition()) return
+    assert.ok(Date.now() < deadline, `not within 60 s: ${typeof what === 'function' ? await what() : what}`)
+    await sleep(200)
   }
 }
 
@@ -587,6 +646,93 @@ btest('versioning_delete_objects_and_copy', async (Bucket) => {
   }))
   assert.deepEqual(q.Errors || [], [])
   assert.deepEqual(await allVersions(Bucket), [])
+})
+
+// ------------------------------------------------------------------ object lock and lifecycle
+
+test('object_lock', {}, async () => {
+  const Bucket = bucketName()
+  await client.send(new CreateBucketCommand({ Bucket, ObjectLockEnabledForBucket: true }))
+  try {
+    assert.equal((await client.send(new GetBucketVersioningCommand({ Bucket }))).Status, 'Enabled')
+    assert.deepEqual((await client.send(new GetObjectLockConfigurationCommand({ Bucket }))).ObjectLockConfiguration,
+      { ObjectLockEnabled: 'Enabled' })
+    await client.send(new PutObjectLockConfigurationCommand({ Bucket, ObjectLockConfiguration: {
+      ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } } } }))
+    // A backup tool's snapshot under the default retention: its version cannot be deleted.
+    const snap = await client.send(new PutObjectCommand({ Bucket, Key: 'snapshots/1', Body: 'snapshot' }))
+    assert.match(snap.VersionId, VERSION_ID)
+    const h = await client.send(new HeadObjectCommand({ Bucket, Key: 'snapshots/1' }))
+    assert.equal(h.ObjectLockMode, 'GOVERNANCE')
+    assert.ok(Math.abs(h.ObjectLockRetainUntilDate - Date.now() - 86400_000) < 60_000, String(h.ObjectLockRetainUntilDate))
+    assert.equal(h.ObjectLockLegalHoldStatus, undefined)
+    await assert.rejects(client.send(new DeleteObjectCommand({ Bucket, Key: 'snapshots/1', VersionId: snap.VersionId })),
+      rejectsWith(403, 'AccessDenied'))
+    await client.send(new DeleteObjectCommand({ Bucket, Key: 'snapshots/1', VersionId: snap.VersionId, BypassGovernanceRetention: true }))
+    // Explicit COMPLIANCE (a few seconds) and a legal hold on PutObject (the SDK sends its CRC32).
+    const until = new Date(Date.now() + 6000)
+    const put = await client.send(new PutObjectCommand({ Bucket, Key: 'pack', Body: crypto.randomBytes(1000),
+      ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: until, ObjectLockLegalHoldStatus: 'ON' }))
+    const VersionId = put.VersionId
+    const ret = (await client.send(new GetObjectRetentionCommand({ Bucket, Key: 'pack', VersionId }))).Retention
+    assert.equal(ret.Mode, 'COMPLIANCE')
+    assert.ok(Math.abs(ret.RetainUntilDate - until) < 1000, String(ret.RetainUntilDate))
+    assert.equal((await client.send(new GetObjectLegalHoldCommand({ Bucket, Key: 'pack' }))).LegalHold.Status, 'ON')
+    await client.send(new PutObjectLegalHoldCommand({ Bucket, Key: 'pack', VersionId, LegalHold: { Status: 'OFF' } }))
+    assert.equal((await client.send(new GetObjectLegalHoldCommand({ Bucket, Key: 'pack' }))).LegalHold.Status, 'OFF')
+    await assert.rejects(client.send(new PutObjectRetentionCommand({ Bucket, Key: 'pack', VersionId, BypassGovernanceRetention: true,
+      Retention: { Mode: 'COMPLIANCE', RetainUntilDate: new Date(until.getTime() - 2000) } })), rejectsWith(403, 'AccessDenied'))
+    const r = await client.send(new DeleteObjectsCommand({ Bucket, BypassGovernanceRetention: true,
+      Delete: { Objects: [{ Key: 'pack', VersionId }] } }))
+    assert.deepEqual((r.Errors || []).map((e) => [e.Key, e.VersionId, e.Code]), [['pack', VersionId, 'AccessDenied']])
+    await assert.rejects(client.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: 'Suspended' } })),
+      rejectsWith(409, 'InvalidBucketState'))
+    await waitFor(async () => {
+      try {
+        await client.send(new DeleteObjectCommand({ Bucket, Key: 'pack', VersionId }))
+        return true
+      } catch (e) {
+        assert.equal(e.name, 'AccessDenied')
+        return false
+      }
+    }, 'the COMPLIANCE retention of pack to end')
+    assert.deepEqual(await allVersions(Bucket), [])
+  } finally {
+    await releaseBucket(Bucket, 'object_lock')
+  }
+})
+
+btest('lifecycle', async (Bucket) => {
+  // A bucket made without lock has no lock configuration.
+  await assert.rejects(client.send(new GetObjectLockConfigurationCommand({ Bucket })),
+    rejectsWith(404, 'ObjectLockConfigurationNotFoundError'))
+  await assert.rejects(client.send(new GetBucketLifecycleConfigurationCommand({ Bucket })),
+    rejectsWith(404, 'NoSuchLifecycleConfiguration'))
+  const put = (Rules) => client.send(new PutBucketLifecycleConfigurationCommand({ Bucket, LifecycleConfiguration: { Rules } }))
+  const one = { ID: 'x', Status: 'Enabled', Filter: { Prefix: 'x/' }, Expiration: { Days: 1 } }
+  await assert.rejects(put([{ ...one, Transitions: [{ Days: 30, StorageClass: 'GLACIER' }] }]), rejectsWith(501, 'NotImplemented'))
+  await assert.rejects(put([{ ...one, Filter: { Prefix: 'x/', Tag: { Key: 't', Value: 'v' } } }]), rejectsWith(400, 'MalformedXML'))
+  await assert.rejects(put([one, one]), rejectsWith(400, 'InvalidArgument'))
+  const Rules = [
+    { ID: 'tmp', Status: 'Enabled', Filter: { Prefix: 'tmp/' }, Expiration: { Days: 1 } },
+    { ID: 'tagged', Status: 'Enabled', Filter: { And: { Prefix: 'p/', Tags: [{ Key: 'a', Value: '1' }], ObjectSizeGreaterThan: 1 } },
+      NoncurrentVersionExpiration: { NoncurrentDays: 30, NewerNoncurrentVersions: 2 } },
+    { ID: 'uploads', Status: 'Enabled', Filter: { Prefix: '' }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } },
+  ]
+  // AWS: AbortIncompleteMultipartUpload cannot be specified with tags.
+  await assert.rejects(put([{ ...Rules[1], AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } }]),
+    rejectsWith(400, 'InvalidArgument'))
+  await put(Rules)
+  assert.deepEqual((await client.send(new GetBucketLifecycleConfigurationCommand({ Bucket }))).Rules, Rules)
+  const p = await client.send(new PutObjectCommand({ Bucket, Key: 'tmp/a b', Body: 'temporary' }))
+  assert.match(p.Expiration, /^expiry-date="[^"]+ GMT", rule-id="tmp"$/)
+  await client.send(new PutObjectCommand({ Bucket, Key: 'keep/a', Body: 'kept' }))
+  await waitFor(async () => (await listKeys(Bucket, 'tmp/')).length === 0, async () => `tmp/ to expire: ${await listKeys(Bucket)}`)
+  assert.deepEqual(await listKeys(Bucket), ['keep/a'])
+  assert.equal((await client.send(new HeadObjectCommand({ Bucket, Key: 'keep/a' }))).Expiration, undefined)
+  await client.send(new DeleteBucketLifecycleCommand({ Bucket }))
+  await assert.rejects(client.send(new GetBucketLifecycleConfigurationCommand({ Bucket })),
+    rejectsWith(404, 'NoSuchLifecycleConfiguration'))
 })
 
 describe('js-sdk', { concurrency: Number(process.env.CONFORMANCE_JOBS || 3) }, () => {

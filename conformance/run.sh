@@ -9,8 +9,8 @@
 # 2. brings the volume up (scripts/gluster-up.sh, idempotent) and builds the gateway and
 #    loadgen if their binaries are missing;
 # 3. starts a gateway on free loopback ports, with a fresh registry in a temp dir, its own blob
-#    root /.s3-conformance-<pid> on the volume, its own users, an admin token and a 1 s cluster
-#    refresh (a config file in the temp dir);
+#    root /.s3-conformance-<pid> on the volume, its own users, an admin token and a lifecycle
+#    worker running every second with 2 s days (a config file in the temp dir);
 # 4. runs every suite not skipped by its variable (SKIP_AWSCLI, SKIP_AWSCLI2, SKIP_BOTO3,
 #    SKIP_BOTO3_OLD, SKIP_MINIO_PY, SKIP_MINIO_JS, SKIP_JS_SDK, SKIP_S3CMD, SKIP_REGRESSIONS,
 #    SKIP_CONSOLE =1),
@@ -173,9 +173,13 @@ BLOB_ROOT="/.s3-conformance-$$"
 
 # The admin token has no flag (kept out of ps). The cluster collector keeps its default period
 # (10 s): the console suite's killed brick must turn red through the refresh its Gluster event
-# triggers, as in production.
+# triggers, as in production. The lifecycle worker runs every second with a "day" of 2 s, so
+# that the lifecycle cases see their rules applied within seconds (like RGW's
+# rgw_lc_debug_interval).
 cat >"$WORK/gateway.toml" <<EOF
 admin_token = "$S3CONF_ADMIN_TOKEN"
+lifecycle_interval_secs = 1
+lifecycle_day_secs = 2
 EOF
 
 say "gateway $GATEWAY on $S3CONF_ENDPOINT, volume $VOL, blob root $BLOB_ROOT, registry $WORK/registry"
@@ -235,12 +239,20 @@ run_suite() { # suite command...
   say "$suite: $last in $(($(date +%s) - t)) s (log: conformance/.results/$suite.log)"
 }
 
+# PYTEST_ARGS is split like a shell command line (shlex), so that quotes work:
+# PYTEST_ARGS="-k 'lock or lifecycle'".
+PYTEST_EXTRA=()
+if [ -n "${PYTEST_ARGS:-}" ]; then
+  split_args='import os, shlex, sys; sys.stdout.write("\0".join(shlex.split(os.environ["PYTEST_ARGS"])))'
+  python3 -c "$split_args" >/dev/null || die "PYTEST_ARGS: cannot split $PYTEST_ARGS"
+  mapfile -d '' PYTEST_EXTRA < <(python3 -c "$split_args")
+fi
+
 pytest_suite() { # suite venv file [args]
   local suite=$1 venv=$2 file=$3
   shift 3
-  # shellcheck disable=SC2086
   run_suite "$suite" "$venv/bin/python" -m pytest "$file" -p no:cacheprovider -o junit_family=xunit1 \
-    -o junit_suite_name="$suite" --junitxml="$RESULTS/$suite.xml" --tb=short -q -rfEs -n "${CONFORMANCE_JOBS:-3}" "$@" ${PYTEST_ARGS:-}
+    -o junit_suite_name="$suite" --junitxml="$RESULTS/$suite.xml" --tb=short -q -rfEs -n "${CONFORMANCE_JOBS:-3}" "$@" "${PYTEST_EXTRA[@]}"
 }
 
 pytest_suite awscli "$CONF/.venv" test_awscli.py

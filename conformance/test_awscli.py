@@ -553,3 +553,78 @@ def test_s3api_versioning_suspended(awsenv, bucket, tmp_path):
     r = aws(awsenv, "s3api", "put-bucket-versioning", "--bucket", bucket, "--versioning-configuration",
             "Status=Enabled,MFADelete=Enabled", ok=False)
     assert r.returncode != 0 and "NotImplemented" in r.stderr, r.stderr
+
+
+# ------------------------------------------------------------------ object lock and lifecycle
+
+
+def test_s3api_object_lock(awsenv, bucket_name, tmp_path):
+    """A lock bucket with a default GOVERNANCE retention, driven with s3api: retention and legal
+    hold on put-object, deletes of a version refused, --bypass-governance-retention."""
+    s3api(awsenv, "create-bucket", "--bucket", bucket_name, "--object-lock-enabled-for-bucket")
+    assert s3api(awsenv, "get-bucket-versioning", "--bucket", bucket_name)["Status"] == "Enabled"
+    s3api(awsenv, "put-object-lock-configuration", "--bucket", bucket_name, "--object-lock-configuration",
+          json.dumps({"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}}))
+    conf = s3api(awsenv, "get-object-lock-configuration", "--bucket", bucket_name)["ObjectLockConfiguration"]
+    assert conf["Rule"]["DefaultRetention"] == {"Mode": "GOVERNANCE", "Days": 1}
+    f = tmp_path / "snap"
+    f.write_bytes(os.urandom(3000))
+    vid = _vid(s3api(awsenv, "put-object", "--bucket", bucket_name, "--key", "snapshots/1", "--body", str(f)), "put-object")
+    h = head(awsenv, bucket_name, "snapshots/1")
+    assert h["ObjectLockMode"] == "GOVERNANCE" and "ObjectLockLegalHoldStatus" not in h, h
+    r = aws(awsenv, "s3api", "delete-object", "--bucket", bucket_name, "--key", "snapshots/1", "--version-id", vid, ok=False)
+    assert r.returncode != 0 and "AccessDenied" in r.stderr, r.stderr
+    s3api(awsenv, "delete-object", "--bucket", bucket_name, "--key", "snapshots/1", "--version-id", vid,
+          "--bypass-governance-retention")
+    # Explicit lock headers (aws-cli sends a checksum with them) and the legal-hold calls.
+    vid = _vid(s3api(awsenv, "put-object", "--bucket", bucket_name, "--key", "held", "--body", str(f),
+                     "--object-lock-mode", "GOVERNANCE", "--object-lock-retain-until-date", "2099-01-01T00:00:00Z",
+                     "--object-lock-legal-hold-status", "ON"), "put-object")
+    h = head(awsenv, bucket_name, "held")
+    assert (h["ObjectLockMode"], h["ObjectLockLegalHoldStatus"]) == ("GOVERNANCE", "ON"), h
+    assert h["ObjectLockRetainUntilDate"].startswith("2099-01-01T00:00:00"), h
+    ret = s3api(awsenv, "get-object-retention", "--bucket", bucket_name, "--key", "held", "--version-id", vid)
+    assert ret["Retention"]["Mode"] == "GOVERNANCE"
+    r = aws(awsenv, "s3api", "delete-object", "--bucket", bucket_name, "--key", "held", "--version-id", vid,
+            "--bypass-governance-retention", ok=False)
+    assert r.returncode != 0 and "AccessDenied" in r.stderr, r.stderr  # the hold is not bypassed
+    s3api(awsenv, "put-object-legal-hold", "--bucket", bucket_name, "--key", "held", "--legal-hold", "Status=OFF")
+    assert s3api(awsenv, "get-object-legal-hold", "--bucket", bucket_name, "--key", "held")["LegalHold"] == {"Status": "OFF"}
+    s3api(awsenv, "put-object-retention", "--bucket", bucket_name, "--key", "held", "--retention",
+          json.dumps({"Mode": "GOVERNANCE", "RetainUntilDate": "2098-01-01T00:00:00Z"}), "--bypass-governance-retention")
+    assert head(awsenv, bucket_name, "held")["ObjectLockRetainUntilDate"].startswith("2098-01-01")
+    r = aws(awsenv, "s3api", "put-bucket-versioning", "--bucket", bucket_name, "--versioning-configuration",
+            "Status=Suspended", ok=False)
+    assert r.returncode != 0 and "InvalidBucketState" in r.stderr, r.stderr
+    s3api(awsenv, "delete-object", "--bucket", bucket_name, "--key", "held", "--version-id", vid,
+          "--bypass-governance-retention")
+    assert s3api(awsenv, "list-object-versions", "--bucket", bucket_name).get("Versions") is None
+
+
+def test_s3api_lifecycle(awsenv, bucket, tmp_path):
+    """put/get/delete-bucket-lifecycle-configuration; the run's worker (2 s days) expires the
+    rule's prefix and leaves the rest."""
+    r = aws(awsenv, "s3api", "get-bucket-lifecycle-configuration", "--bucket", bucket, ok=False)
+    assert r.returncode != 0 and "NoSuchLifecycleConfiguration" in r.stderr, r.stderr
+    bad = {"Rules": [{"ID": "x", "Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 0}}]}
+    r = aws(awsenv, "s3api", "put-bucket-lifecycle-configuration", "--bucket", bucket,
+            "--lifecycle-configuration", json.dumps(bad), ok=False)
+    assert r.returncode != 0 and "InvalidArgument" in r.stderr, r.stderr
+    conf = {"Rules": [
+        {"ID": "tmp", "Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 1}},
+        {"ID": "uploads", "Status": "Enabled", "Filter": {"Prefix": ""},
+         "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}},
+    ]}
+    s3api(awsenv, "put-bucket-lifecycle-configuration", "--bucket", bucket, "--lifecycle-configuration", json.dumps(conf))
+    assert s3api(awsenv, "get-bucket-lifecycle-configuration", "--bucket", bucket)["Rules"] == conf["Rules"]
+    f = tmp_path / "f"
+    f.write_bytes(b"data")
+    put = s3api(awsenv, "put-object", "--bucket", bucket, "--key", "tmp/a", "--body", str(f))
+    assert 'rule-id="tmp"' in put.get("Expiration", ""), put
+    s3api(awsenv, "put-object", "--bucket", bucket, "--key", "keep/a", "--body", str(f))
+    common.wait_for(lambda: listed_keys(awsenv, bucket, "tmp/") == [], "tmp/a to expire")
+    assert listed_keys(awsenv, bucket) == ["keep/a"]
+    assert "Expiration" not in head(awsenv, bucket, "keep/a")
+    s3api(awsenv, "delete-bucket-lifecycle", "--bucket", bucket)
+    r = aws(awsenv, "s3api", "get-bucket-lifecycle-configuration", "--bucket", bucket, ok=False)
+    assert r.returncode != 0 and "NoSuchLifecycleConfiguration" in r.stderr, r.stderr

@@ -2,8 +2,10 @@
 (upload_file/download_file with a TransferConfig), paginators, presigned URLs used with urllib,
 presigned POST, and errors read from ClientError.response['Error']['Code'].
 
-Bucket versioning has a section of its own (test_versioning_*, test_*_version*): the cases there
-follow AWS's documented semantics with boto3's default settings.
+Bucket versioning has a section of its own (test_versioning_*, test_*_version*), so do object
+lock (test_object_lock_*), bucket lifecycle (test_lifecycle_*, which need the run's 2 s lifecycle
+days) and GetObjectAttributes: the cases there follow AWS's documented semantics with boto3's
+default settings.
 
 The cases marked old_boto3 also run in the boto3 1.35.x venv (before default checksums), so both
 payload modes are covered. Everything else needs current botocore."""
@@ -1470,3 +1472,570 @@ def test_versioning_listings_skip_delete_markers(s3, bucket):
         r = getattr(s3, paginator)(Bucket=bucket, Delimiter="/")
         assert [p["Prefix"] for p in r.get("CommonPrefixes", [])] == ["p/"], paginator
     assert s3.list_objects_v2(Bucket=bucket, Prefix="gone/")["KeyCount"] == 0
+
+
+# ------------------------------------------------------------------ object lock
+
+# Object lock cases follow AWS's semantics. Explicit locks on PutObject carry ContentMD5 (AWS
+# wants Content-MD5 or a checksum there; boto3 1.35 sends neither by itself). COMPLIANCE
+# retentions are seconds long: nothing removes them early, and the cleanup waits them out.
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def _md5_b64(body):
+    return base64.b64encode(hashlib.md5(body).digest()).decode()
+
+
+def _lock_bucket(s3, name, mode=None, days=None):
+    """A bucket made with ObjectLockEnabledForBucket (versioning Enabled, lock on), with a
+    default retention when `mode` is given."""
+    s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
+    if mode:
+        s3.put_object_lock_configuration(Bucket=name, ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": mode, "Days": days}}})
+    return name
+
+
+def _put_locked(s3, bucket, key, body, **lock):
+    """PutObject with explicit lock parameters (and the Content-MD5 they need): the version id."""
+    return _vid(s3.put_object(Bucket=bucket, Key=key, Body=body, ContentMD5=_md5_b64(body), **lock))
+
+
+def _near(got, want, slack=5):
+    """Two datetimes within `slack` seconds (dates on the wire have second or ms precision)."""
+    return abs((got - want).total_seconds()) <= slack
+
+
+def _locked(call):
+    """`call` is refused as AWS refuses writes to a locked version: 403 AccessDenied."""
+    with pytest.raises(ClientError) as e:
+        call()
+    assert (status(e), code(e)) == (403, "AccessDenied"), e.value.response["Error"]
+
+
+def _delete_when_unlocked(s3, bucket, key, vid, what):
+    """Polls DeleteObject of a version under a short COMPLIANCE retention until it is allowed."""
+
+    def attempt():
+        try:
+            s3.delete_object(Bucket=bucket, Key=key, VersionId=vid)
+            return True
+        except ClientError as e:
+            assert e.response["Error"]["Code"] == "AccessDenied", e.response["Error"]
+            return False
+
+    common.wait_for(attempt, what)
+
+
+@old_boto3
+def test_object_lock_backup_repository(s3, bucket_name):
+    """A restic/kopia-style repository: a lock bucket with a default GOVERNANCE retention, packs
+    and a snapshot uploaded as plain PUTs; a prune (delete of a version) is refused, an admin may
+    bypass GOVERNANCE; a short COMPLIANCE retention is waited out."""
+    _lock_bucket(s3, bucket_name, "GOVERNANCE", 1)
+    assert s3.get_bucket_versioning(Bucket=bucket_name)["Status"] == "Enabled"
+    conf = s3.get_object_lock_configuration(Bucket=bucket_name)["ObjectLockConfiguration"]
+    assert conf == {"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}}
+    t0 = _now()
+    pack, snap = os.urandom(70_000), b'{"tree": "abc", "paths": ["/home"]}'
+    pack_vid = _vid(s3.put_object(Bucket=bucket_name, Key="data/3f/3f9a", Body=pack))
+    snap_key = "snapshots/" + hashlib.sha256(snap).hexdigest()
+    snap_vid = _vid(s3.put_object(Bucket=bucket_name, Key=snap_key, Body=snap))
+    # Every new version gets the default retention.
+    for key, vid in ((snap_key, snap_vid), ("data/3f/3f9a", pack_vid)):
+        h = s3.head_object(Bucket=bucket_name, Key=key)
+        assert (h["VersionId"], h["ObjectLockMode"]) == (vid, "GOVERNANCE")
+        assert _near(h["ObjectLockRetainUntilDate"], t0 + datetime.timedelta(days=1), 60), h["ObjectLockRetainUntilDate"]
+        assert "ObjectLockLegalHoldStatus" not in h
+        r = s3.get_object_retention(Bucket=bucket_name, Key=key, VersionId=vid)["Retention"]
+        assert r["Mode"] == "GOVERNANCE" and _near(r["RetainUntilDate"], h["ObjectLockRetainUntilDate"], 1)
+    got = s3.get_object(Bucket=bucket_name, Key=snap_key)
+    assert got["Body"].read() == snap and got["ObjectLockMode"] == "GOVERNANCE"
+    # A prune: the version cannot go, by DeleteObject or DeleteObjects.
+    _locked(lambda: s3.delete_object(Bucket=bucket_name, Key=snap_key, VersionId=snap_vid))
+    r = s3.delete_objects(Bucket=bucket_name, Delete={"Objects": [
+        {"Key": snap_key, "VersionId": snap_vid}, {"Key": "data/3f/3f9a", "VersionId": pack_vid}]})
+    assert sorted((e["Key"], e["VersionId"], e["Code"]) for e in r["Errors"]) == sorted(
+        [(snap_key, snap_vid, "AccessDenied"), ("data/3f/3f9a", pack_vid, "AccessDenied")])
+    assert not r.get("Deleted")
+    # A delete without a version only adds a marker: the locked version stays readable.
+    d = s3.delete_object(Bucket=bucket_name, Key=snap_key)
+    assert d["DeleteMarker"] is True
+    assert s3.get_object(Bucket=bucket_name, Key=snap_key, VersionId=snap_vid)["Body"].read() == snap
+    s3.delete_object(Bucket=bucket_name, Key=snap_key, VersionId=_vid(d))  # markers are not locked
+    # GOVERNANCE yields to BypassGovernanceRetention.
+    s3.delete_object(Bucket=bucket_name, Key=snap_key, VersionId=snap_vid, BypassGovernanceRetention=True)
+    with pytest.raises(ClientError) as e:
+        s3.head_object(Bucket=bucket_name, Key=snap_key, VersionId=snap_vid)
+    assert status(e) == 404
+    r = s3.delete_objects(Bucket=bucket_name, BypassGovernanceRetention=True,
+                          Delete={"Objects": [{"Key": "data/3f/3f9a", "VersionId": pack_vid}]})
+    assert not r.get("Errors") and [d["VersionId"] for d in r["Deleted"]] == [pack_vid]
+    # An explicit COMPLIANCE retention of a few seconds overrides the default; no bypass helps.
+    until = _now() + datetime.timedelta(seconds=6)  # room for the calls below, under load too
+    vid = _put_locked(s3, bucket_name, "index/01", b"index", ObjectLockMode="COMPLIANCE", ObjectLockRetainUntilDate=until)
+    h = s3.head_object(Bucket=bucket_name, Key="index/01")
+    assert h["ObjectLockMode"] == "COMPLIANCE" and _near(h["ObjectLockRetainUntilDate"], until, 1)
+    _locked(lambda: s3.delete_object(Bucket=bucket_name, Key="index/01", VersionId=vid, BypassGovernanceRetention=True))
+    _delete_when_unlocked(s3, bucket_name, "index/01", vid, "the COMPLIANCE retention of index/01 to end")
+    assert common.all_versions(s3, bucket_name) == []
+
+
+@old_boto3
+def test_object_lock_configuration_errors(s3, bucket):
+    # A bucket without lock.
+    with pytest.raises(ClientError) as e:
+        s3.get_object_lock_configuration(Bucket=bucket)
+    assert (status(e), code(e)) == (404, "ObjectLockConfigurationNotFoundError")
+    with pytest.raises(ClientError) as e:
+        s3.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration={"ObjectLockEnabled": "Enabled"})
+    assert (status(e), code(e)) == (409, "InvalidBucketState")
+    until = _now() + datetime.timedelta(days=1)
+    for lock in ({"ObjectLockMode": "GOVERNANCE", "ObjectLockRetainUntilDate": until},
+                 {"ObjectLockLegalHoldStatus": "ON"}):
+        with pytest.raises(ClientError) as e:
+            s3.put_object(Bucket=bucket, Key="k", Body=b"k", ContentMD5=_md5_b64(b"k"), **lock)
+        assert (status(e), code(e)) == (400, "InvalidRequest"), lock
+    s3.put_object(Bucket=bucket, Key="k", Body=b"k")
+    with pytest.raises(ClientError) as e:
+        s3.get_object_retention(Bucket=bucket, Key="k")
+    assert (status(e), code(e)) == (400, "InvalidRequest")
+    # A versioned bucket may turn lock on (without a default retention at first).
+    _set_versioning(s3, bucket)
+    s3.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration={"ObjectLockEnabled": "Enabled"})
+    assert s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"] == {"ObjectLockEnabled": "Enabled"}
+    with pytest.raises(ClientError) as e:
+        s3.get_object_retention(Bucket=bucket, Key="k")
+    assert (status(e), code(e)) == (404, "NoSuchObjectLockConfiguration")
+    s3.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Years": 1}}})
+    assert s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]["Rule"] == {
+        "DefaultRetention": {"Mode": "COMPLIANCE", "Years": 1}}
+    # Bad default retentions: Days and Years, a bad mode, 0 days.
+    for retention, want in (
+        ({"Mode": "GOVERNANCE", "Days": 1, "Years": 1}, "MalformedXML"),
+        ({"Mode": "BOGUS", "Days": 1}, "MalformedXML"),
+        ({"Mode": "GOVERNANCE", "Days": 0}, "InvalidArgument"),
+    ):
+        with pytest.raises(ClientError) as e:
+            s3.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration={
+                "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": retention}})
+        assert (status(e), code(e)) == (400, want), retention
+    # Back to no default retention (nothing written under the one-year COMPLIANCE default).
+    s3.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration={"ObjectLockEnabled": "Enabled"})
+    assert "Rule" not in s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
+    # Versioning cannot be suspended any more.
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
+    assert (status(e), code(e)) == (409, "InvalidBucketState")
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    # A retain-until date in the past.
+    with pytest.raises(ClientError) as e:
+        _put_locked(s3, bucket, "past", b"p", ObjectLockMode="GOVERNANCE",
+                    ObjectLockRetainUntilDate=_now() - datetime.timedelta(days=1))
+    assert (status(e), code(e)) == (400, "InvalidArgument")
+    with pytest.raises(ClientError) as e:
+        s3.put_object_retention(Bucket=bucket, Key="k", Retention={
+            "Mode": "GOVERNANCE", "RetainUntilDate": _now() - datetime.timedelta(hours=1)})
+    assert (status(e), code(e)) == (400, "InvalidArgument")
+
+
+def test_object_lock_needs_checksum(s3, bucket_name):
+    """An explicit lock on PutObject wants Content-MD5 or a checksum: current boto3 sends a
+    CRC32 by itself; a client told to send checksums only when required sends none."""
+    _lock_bucket(s3, bucket_name)
+    until = _now() + datetime.timedelta(days=1)
+    vid = _vid(s3.put_object(Bucket=bucket_name, Key="k", Body=b"k", ObjectLockMode="GOVERNANCE",
+                             ObjectLockRetainUntilDate=until, ObjectLockLegalHoldStatus="ON"))
+    h = s3.head_object(Bucket=bucket_name, Key="k")
+    assert (h["VersionId"], h["ObjectLockMode"], h["ObjectLockLegalHoldStatus"]) == (vid, "GOVERNANCE", "ON")
+    bare = common.boto3_client(request_checksum_calculation="when_required")
+    with pytest.raises(ClientError) as e:
+        bare.put_object(Bucket=bucket_name, Key="k2", Body=b"k", ObjectLockLegalHoldStatus="ON")
+    assert (status(e), code(e)) == (400, "InvalidRequest")
+
+
+def test_object_lock_retention_round_trip(s3, bucket_name):
+    _lock_bucket(s3, bucket_name)
+    key = "r/a b+ü"
+    v1 = _put_locked(s3, bucket_name, key, b"one", ObjectLockMode="GOVERNANCE",
+                     ObjectLockRetainUntilDate=_now() + datetime.timedelta(days=1))
+    v2 = _vid(s3.put_object(Bucket=bucket_name, Key=key, Body=b"two"))
+
+    def retention(vid=None):
+        kw = {"VersionId": vid} if vid else {}
+        return s3.get_object_retention(Bucket=bucket_name, Key=key, **kw)["Retention"]
+
+    assert retention(v1)["Mode"] == "GOVERNANCE"
+    with pytest.raises(ClientError) as e:
+        retention()  # the latest, v2, has none
+    assert (status(e), code(e)) == (404, "NoSuchObjectLockConfiguration")
+    # GOVERNANCE: extending is free; shortening or removing needs the bypass.
+    later = _now() + datetime.timedelta(days=2)
+    s3.put_object_retention(Bucket=bucket_name, Key=key, VersionId=v1,
+                            Retention={"Mode": "GOVERNANCE", "RetainUntilDate": later})
+    assert _near(retention(v1)["RetainUntilDate"], later, 1)
+    sooner = {"Mode": "GOVERNANCE", "RetainUntilDate": _now() + datetime.timedelta(hours=1)}
+    _locked(lambda: s3.put_object_retention(Bucket=bucket_name, Key=key, VersionId=v1, Retention=sooner))
+    _locked(lambda: s3.put_object_retention(Bucket=bucket_name, Key=key, VersionId=v1, Retention={}))
+    s3.put_object_retention(Bucket=bucket_name, Key=key, VersionId=v1, Retention=sooner, BypassGovernanceRetention=True)
+    assert _near(retention(v1)["RetainUntilDate"], sooner["RetainUntilDate"], 1)
+    s3.put_object_retention(Bucket=bucket_name, Key=key, VersionId=v1, Retention={}, BypassGovernanceRetention=True)
+    with pytest.raises(ClientError) as e:
+        retention(v1)
+    assert (status(e), code(e)) == (404, "NoSuchObjectLockConfiguration")
+    assert "ObjectLockMode" not in s3.head_object(Bucket=bucket_name, Key=key, VersionId=v1)
+    s3.delete_object(Bucket=bucket_name, Key=key, VersionId=v1)  # unlocked: goes
+    # COMPLIANCE on the latest (no VersionId): only extended, never shortened or weakened.
+    until = _now() + datetime.timedelta(seconds=6)  # room for the calls below, under load too
+    s3.put_object_retention(Bucket=bucket_name, Key=key, Retention={"Mode": "COMPLIANCE", "RetainUntilDate": until})
+    r = retention(v2)
+    assert r["Mode"] == "COMPLIANCE" and _near(r["RetainUntilDate"], until, 1)
+    for bad in ({"Mode": "COMPLIANCE", "RetainUntilDate": until - datetime.timedelta(seconds=2)},
+                {"Mode": "GOVERNANCE", "RetainUntilDate": until + datetime.timedelta(seconds=2)},
+                {}):
+        _locked(lambda: s3.put_object_retention(Bucket=bucket_name, Key=key, VersionId=v2, Retention=bad,
+                                                BypassGovernanceRetention=True))
+    until = until + datetime.timedelta(seconds=1)
+    s3.put_object_retention(Bucket=bucket_name, Key=key, VersionId=v2, Retention={"Mode": "COMPLIANCE", "RetainUntilDate": until})
+    h = s3.head_object(Bucket=bucket_name, Key=key)
+    assert h["ObjectLockMode"] == "COMPLIANCE" and _near(h["ObjectLockRetainUntilDate"], until, 1)
+    _locked(lambda: s3.delete_object(Bucket=bucket_name, Key=key, VersionId=v2, BypassGovernanceRetention=True))
+    _delete_when_unlocked(s3, bucket_name, key, v2, "the COMPLIANCE retention of v2 to end")
+    with pytest.raises(ClientError) as e:
+        s3.get_object_retention(Bucket=bucket_name, Key="nope")
+    assert (status(e), code(e)) == (404, "NoSuchKey")
+
+
+def test_object_lock_legal_hold(s3, bucket_name):
+    _lock_bucket(s3, bucket_name)
+    v1 = _vid(s3.put_object(Bucket=bucket_name, Key="k", Body=b"one"))
+    assert s3.get_object_legal_hold(Bucket=bucket_name, Key="k")["LegalHold"] == {"Status": "OFF"}
+    s3.put_object_legal_hold(Bucket=bucket_name, Key="k", LegalHold={"Status": "ON"})
+    assert s3.get_object_legal_hold(Bucket=bucket_name, Key="k", VersionId=v1)["LegalHold"] == {"Status": "ON"}
+    h = s3.head_object(Bucket=bucket_name, Key="k")
+    assert h["ObjectLockLegalHoldStatus"] == "ON" and "ObjectLockMode" not in h
+    assert s3.get_object(Bucket=bucket_name, Key="k")["ObjectLockLegalHoldStatus"] == "ON"
+    # A newer version: the hold stays on v1 (by VersionId), the new one has none.
+    v2 = _vid(s3.put_object(Bucket=bucket_name, Key="k", Body=b"two"))
+    assert "ObjectLockLegalHoldStatus" not in s3.head_object(Bucket=bucket_name, Key="k")
+    assert s3.head_object(Bucket=bucket_name, Key="k", VersionId=v1)["ObjectLockLegalHoldStatus"] == "ON"
+    # A legal hold cannot be bypassed.
+    _locked(lambda: s3.delete_object(Bucket=bucket_name, Key="k", VersionId=v1, BypassGovernanceRetention=True))
+    r = s3.delete_objects(Bucket=bucket_name, BypassGovernanceRetention=True, Delete={"Objects": [
+        {"Key": "k", "VersionId": v1}, {"Key": "k", "VersionId": v2}]})
+    assert [(e["VersionId"], e["Code"]) for e in r["Errors"]] == [(v1, "AccessDenied")]
+    assert [d["VersionId"] for d in r["Deleted"]] == [v2]
+    s3.put_object_legal_hold(Bucket=bucket_name, Key="k", VersionId=v1, LegalHold={"Status": "OFF"})
+    assert "ObjectLockLegalHoldStatus" not in s3.head_object(Bucket=bucket_name, Key="k", VersionId=v1)
+    s3.delete_object(Bucket=bucket_name, Key="k", VersionId=v1)
+    # Locks given on a write: CopyObject and CreateMultipartUpload take them too.
+    until = _now() + datetime.timedelta(days=1)
+    src = _put_locked(s3, bucket_name, "src", b"source", ObjectLockLegalHoldStatus="ON")
+    c = s3.copy_object(Bucket=bucket_name, Key="copy", CopySource={"Bucket": bucket_name, "Key": "src"},
+                       ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=until, ObjectLockLegalHoldStatus="ON")
+    assert c["CopySourceVersionId"] == src
+    h = s3.head_object(Bucket=bucket_name, Key="copy")
+    assert (h["VersionId"], h["ObjectLockMode"], h["ObjectLockLegalHoldStatus"]) == (_vid(c), "GOVERNANCE", "ON")
+    assert _near(h["ObjectLockRetainUntilDate"], until, 1)
+    up = s3.create_multipart_upload(Bucket=bucket_name, Key="mp", ObjectLockMode="GOVERNANCE",
+                                    ObjectLockRetainUntilDate=until, ObjectLockLegalHoldStatus="ON")
+    part = s3.upload_part(Bucket=bucket_name, Key="mp", UploadId=up["UploadId"], PartNumber=1, Body=b"part")
+    done = s3.complete_multipart_upload(Bucket=bucket_name, Key="mp", UploadId=up["UploadId"],
+                                        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    got = s3.get_object(Bucket=bucket_name, Key="mp")
+    assert got["Body"].read() == b"part" and got["VersionId"] == _vid(done)
+    assert (got["ObjectLockMode"], got["ObjectLockLegalHoldStatus"]) == ("GOVERNANCE", "ON")
+    _locked(lambda: s3.delete_object(Bucket=bucket_name, Key="mp", VersionId=got["VersionId"], BypassGovernanceRetention=True))
+    with pytest.raises(ClientError) as e:
+        s3.put_object_legal_hold(Bucket=bucket_name, Key="mp", LegalHold={"Status": "MAYBE"})
+    assert (status(e), code(e)) == (400, "MalformedXML")
+
+
+# ------------------------------------------------------------------ lifecycle
+
+# The run's gateway has lifecycle_interval_secs = 1 and lifecycle_day_secs = 2: a rule's "day"
+# is 2 s and the worker passes every second. Cases wait on conditions (common.wait_for: every
+# 0.2 s, 60 s at most), and prove that something stays by a sentinel that a rule expires: once
+# it is gone, a whole pass ran after the state was checked.
+
+EXPIRATION = re.compile(r'expiry-date="([^"]+)", rule-id="([^"]+)"')
+SENTINEL_RULE = {"ID": "sentinel", "Status": "Enabled", "Filter": {"Prefix": "sentinel/"}, "Expiration": {"Days": 1}}
+
+
+def _lifecycle(s3, bucket, *rules):
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": list(rules)})
+
+
+def _expiration(resp):
+    """(expiry date, rule id) of an answer's x-amz-expiration (boto3's Expiration), or None."""
+    if "Expiration" not in resp:
+        return None
+    m = EXPIRATION.fullmatch(resp["Expiration"])
+    assert m, resp["Expiration"]
+    return datetime.datetime.strptime(m[1], "%a, %d %b %Y %H:%M:%S GMT").replace(tzinfo=datetime.timezone.utc), m[2]
+
+
+def _keys(s3, bucket, prefix=""):
+    return [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])]
+
+
+def _lifecycle_passes(s3, bucket, rounds=1):
+    """Waits for `rounds` whole worker passes over `bucket` (whose rules hold SENTINEL_RULE): a
+    sentinel is put and waited for until a pass expires it, `rounds` times, one after another."""
+    for n in range(rounds):
+        key = f"sentinel/{n}-{uuid.uuid4().hex[:8]}"
+        s3.put_object(Bucket=bucket, Key=key, Body=b"s")
+        common.wait_for(lambda: not _keys(s3, bucket, key), f"the lifecycle worker to expire {key}")
+
+
+def _next_midnight():
+    today = _now().replace(hour=0, minute=0, second=0, microsecond=0)
+    return today + datetime.timedelta(days=1)
+
+
+@old_boto3
+def test_lifecycle_configuration_validation(s3, bucket):
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_lifecycle_configuration(Bucket=bucket)
+    assert (status(e), code(e)) == (404, "NoSuchLifecycleConfiguration")
+    midnight = _next_midnight() + datetime.timedelta(days=30)
+    rules = [
+        {"ID": "logs", "Status": "Enabled", "Filter": {"Prefix": "logs/"}, "Expiration": {"Days": 30}},
+        {"ID": "dated", "Status": "Disabled", "Filter": {"Tag": {"Key": "t", "Value": "v"}}, "Expiration": {"Date": midnight}},
+        {"ID": "and", "Status": "Enabled", "Filter": {"And": {
+            "Prefix": "p/", "Tags": [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}],
+            "ObjectSizeGreaterThan": 10, "ObjectSizeLessThan": 1000}},
+         "NoncurrentVersionExpiration": {"NoncurrentDays": 7, "NewerNoncurrentVersions": 3}},
+        {"ID": "uploads", "Status": "Enabled", "Filter": {"Prefix": ""},
+         "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 2},
+         "Expiration": {"ExpiredObjectDeleteMarker": True}},
+    ]
+    _lifecycle(s3, bucket, *rules)
+    got = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert got == rules
+    # AWS's validation: values are InvalidArgument, structure MalformedXML, transitions (one
+    # storage class here) NotImplemented.
+    one = {"Status": "Enabled", "Filter": {"Prefix": "x/"}, "Expiration": {"Days": 1}}
+    for bad, want in (
+        ([dict(one, ID="same"), dict(one, ID="same")], (400, "InvalidArgument")),
+        ([dict(one, Expiration={"Days": 0})], (400, "InvalidArgument")),
+        ([dict(one, Expiration={"Date": midnight + datetime.timedelta(hours=12)})], (400, "InvalidArgument")),
+        ([dict(one, Status="On")], (400, "MalformedXML")),
+        ([dict(one, Filter={"Prefix": "x/", "Tag": {"Key": "t", "Value": "v"}})], (400, "MalformedXML")),
+        ([dict(one, Transitions=[{"Days": 30, "StorageClass": "GLACIER"}])], (501, "NotImplemented")),
+        ([dict(one, NoncurrentVersionTransitions=[{"NoncurrentDays": 30, "StorageClass": "GLACIER"}])],
+         (501, "NotImplemented")),
+    ):
+        with pytest.raises(ClientError) as e:
+            _lifecycle(s3, bucket, *bad)
+        assert (status(e), code(e)) == want, bad
+    assert s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"] == rules  # unchanged
+    s3.delete_bucket_lifecycle(Bucket=bucket)
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_lifecycle_configuration(Bucket=bucket)
+    assert (status(e), code(e)) == (404, "NoSuchLifecycleConfiguration")
+
+
+@old_boto3
+def test_lifecycle_expires_prefix(s3, bucket):
+    """Expiration Days 1 on logs/ (2 s here): logs/ goes, the rest stays; x-amz-expiration on
+    PUT/HEAD/GET names the rule and the date."""
+    later = _next_midnight()
+    _lifecycle(s3, bucket,
+               {"ID": "expire-logs", "Status": "Enabled", "Filter": {"Prefix": "logs/"}, "Expiration": {"Days": 1}},
+               {"ID": "archive", "Status": "Enabled", "Filter": {"Prefix": "archive/"}, "Expiration": {"Date": later}},
+               SENTINEL_RULE)
+    bodies = {k: common.body_for(k) for k in ("keep/a", "logs", "logsX/a", "archive/old", "Logs/a")}
+    for key, body in bodies.items():
+        assert _expiration(s3.put_object(Bucket=bucket, Key=key, Body=body)) in (None, (later, "archive")), key
+    for key in ("logs/a", "logs/b/c d", "logs/日本語"):
+        put = s3.put_object(Bucket=bucket, Key=key, Body=b"log line")
+        date, rule = _expiration(put)
+        assert rule == "expire-logs" and _near(date, _now() + datetime.timedelta(seconds=2), 5), put["Expiration"]
+    # A Date rule (the next midnight, UTC): announced on HEAD and GET, nothing removed yet.
+    assert _expiration(s3.head_object(Bucket=bucket, Key="archive/old")) == (later, "archive")
+    assert _expiration(s3.get_object(Bucket=bucket, Key="archive/old")) == (later, "archive")
+    assert _expiration(s3.head_object(Bucket=bucket, Key="keep/a")) is None
+    common.wait_for(lambda: not _keys(s3, bucket, "logs/"), lambda: f"logs/ to expire: {_keys(s3, bucket)}")
+    _lifecycle_passes(s3, bucket)
+    assert _keys(s3, bucket) == sorted(bodies, key=str.encode)
+    for key, body in bodies.items():
+        assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == body
+    # Without rules nothing is announced.
+    s3.delete_bucket_lifecycle(Bucket=bucket)
+    assert _expiration(s3.head_object(Bucket=bucket, Key="archive/old")) is None
+
+
+def test_lifecycle_expired_date_and_filters(s3, bucket):
+    """A Date in the past expires at once; Tag, And (prefix, tags, sizes) and size filters pick
+    exactly their objects."""
+    today = _next_midnight() - datetime.timedelta(days=1)
+    _lifecycle(s3, bucket,
+               {"ID": "past", "Status": "Enabled", "Filter": {"Prefix": "past/"}, "Expiration": {"Date": today}},
+               {"ID": "tagged", "Status": "Enabled", "Expiration": {"Days": 1}, "Filter": {"And": {
+                   "Prefix": "t/", "Tags": [{"Key": "expire", "Value": "yes"}], "ObjectSizeGreaterThan": 10}}},
+               {"ID": "tag-only", "Status": "Enabled", "Expiration": {"Days": 1},
+                "Filter": {"Tag": {"Key": "tmp", "Value": "1"}}},
+               {"ID": "small", "Status": "Enabled", "Expiration": {"Days": 1},
+                "Filter": {"And": {"Prefix": "s/", "ObjectSizeLessThan": 5}}},
+               {"ID": "off", "Status": "Disabled", "Expiration": {"Days": 1}, "Filter": {"Prefix": "off/"}},
+               SENTINEL_RULE)
+    gone = {"past/a": (b"x" * 20, ""), "t/match": (b"x" * 100, "expire=yes"), "s/small": (b"abc", ""),
+            "u/tmp": (b"x" * 20, "tmp=1&other=2")}
+    stay = {"t/tiny": (b"x" * 10, "expire=yes"), "t/untagged": (b"x" * 100, ""), "t/other": (b"x" * 100, "expire=no"),
+            "x/tagged": (b"x" * 100, "expire=yes"), "s/big": (b"x" * 5, ""), "off/a": (b"x" * 20, ""),
+            "u/tmp0": (b"x" * 20, "tmp=0")}
+    for key, (body, tags) in {**gone, **stay}.items():
+        s3.put_object(Bucket=bucket, Key=key, Body=body, Tagging=tags)
+    for key in stay:
+        assert _expiration(s3.head_object(Bucket=bucket, Key=key)) is None, key
+    common.wait_for(lambda: not set(gone) & set(_keys(s3, bucket)), lambda: f"{sorted(gone)} to expire: {_keys(s3, bucket)}")
+    _lifecycle_passes(s3, bucket)
+    assert _keys(s3, bucket) == sorted(stay, key=str.encode)
+
+
+def test_lifecycle_noncurrent_versions(s3, bucket):
+    """NoncurrentVersionExpiration keeps NewerNoncurrentVersions; ExpiredObjectDeleteMarker
+    removes a marker left alone; keys outside the filter keep every version."""
+    _set_versioning(s3, bucket)
+    _lifecycle(s3, bucket,
+               {"ID": "docs", "Status": "Enabled", "Filter": {"Prefix": "docs/"},
+                "NoncurrentVersionExpiration": {"NoncurrentDays": 1, "NewerNoncurrentVersions": 2}},
+               {"ID": "gone", "Status": "Enabled", "Filter": {"Prefix": "gone/"},
+                "NoncurrentVersionExpiration": {"NoncurrentDays": 1}, "Expiration": {"ExpiredObjectDeleteMarker": True}},
+               SENTINEL_RULE)
+    docs = [_vid(s3.put_object(Bucket=bucket, Key="docs/a", Body=f"v{n}".encode())) for n in range(5)]
+    other = [_vid(s3.put_object(Bucket=bucket, Key="other/b", Body=f"v{n}".encode())) for n in range(3)]
+    _vid(s3.put_object(Bucket=bucket, Key="gone/x", Body=b"x"))
+    marker = _vid(s3.delete_object(Bucket=bucket, Key="gone/x"))
+
+    def versions(prefix):
+        return [v["VersionId"] for v in common.all_versions(s3, bucket, Prefix=prefix)]
+
+    common.wait_for(lambda: versions("docs/") == docs[:1:-1], lambda: f"docs/a to keep 3 versions: {versions('docs/')}")
+    common.wait_for(lambda: versions("gone/") == [], lambda: f"gone/x and its marker {marker} to go: {versions('gone/')}")
+    _lifecycle_passes(s3, bucket, rounds=2)
+    assert versions("docs/") == docs[:1:-1]
+    assert versions("other/") == other[::-1]
+    got = s3.get_object(Bucket=bucket, Key="docs/a")
+    assert (got["VersionId"], got["Body"].read()) == (docs[-1], b"v4")
+
+
+def test_lifecycle_abort_incomplete_uploads(s3, bucket):
+    _lifecycle(s3, bucket,
+               {"ID": "abort-tmp", "Status": "Enabled", "Filter": {"Prefix": "tmp/"},
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}},
+               SENTINEL_RULE)
+    old = s3.create_multipart_upload(Bucket=bucket, Key="tmp/big")["UploadId"]
+    s3.upload_part(Bucket=bucket, Key="tmp/big", UploadId=old, PartNumber=1, Body=b"part")
+    keep = s3.create_multipart_upload(Bucket=bucket, Key="keep/big")["UploadId"]
+    e1 = s3.upload_part(Bucket=bucket, Key="keep/big", UploadId=keep, PartNumber=1, Body=b"part")["ETag"]
+
+    def uploads():
+        return [(u["Key"], u["UploadId"]) for u in s3.list_multipart_uploads(Bucket=bucket).get("Uploads", [])]
+
+    common.wait_for(lambda: ("tmp/big", old) not in uploads(), lambda: f"tmp/big's upload to be aborted: {uploads()}")
+    with pytest.raises(ClientError) as e:
+        s3.list_parts(Bucket=bucket, Key="tmp/big", UploadId=old)
+    assert (status(e), code(e)) == (404, "NoSuchUpload")
+    _lifecycle_passes(s3, bucket)
+    assert uploads() == [("keep/big", keep)]
+    s3.complete_multipart_upload(Bucket=bucket, Key="keep/big", UploadId=keep,
+                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e1}]})
+    assert s3.get_object(Bucket=bucket, Key="keep/big")["Body"].read() == b"part"
+
+
+def test_lifecycle_skips_locked_versions(s3, bucket_name):
+    """Lifecycle never removes a locked version: a legal hold or a retention keeps a
+    noncurrent version that NoncurrentVersionExpiration would remove."""
+    _lock_bucket(s3, bucket_name)
+    _lifecycle(s3, bucket_name,
+               {"ID": "all", "Status": "Enabled", "Filter": {"Prefix": "locked/"}, "Expiration": {"Days": 1},
+                "NoncurrentVersionExpiration": {"NoncurrentDays": 1}},
+               SENTINEL_RULE)
+    held = _put_locked(s3, bucket_name, "locked/a", b"held", ObjectLockLegalHoldStatus="ON")
+    plain = _vid(s3.put_object(Bucket=bucket_name, Key="locked/a", Body=b"plain"))
+    retained = _put_locked(s3, bucket_name, "locked/b", b"retained", ObjectLockMode="GOVERNANCE",
+                           ObjectLockRetainUntilDate=_now() + datetime.timedelta(days=1))
+
+    def listing():
+        r = s3.list_object_versions(Bucket=bucket_name, Prefix="locked/")
+        return ([(v["Key"], v["VersionId"]) for v in r.get("Versions", [])],
+                sorted((m["Key"], m["IsLatest"]) for m in r.get("DeleteMarkers", [])))
+
+    want = ([("locked/a", held), ("locked/b", retained)], [("locked/a", True), ("locked/b", True)])
+    common.wait_for(lambda: listing() == want, lambda: f"{plain} to go and markers on top: {listing()}")
+    _lifecycle_passes(s3, bucket_name, rounds=2)
+    assert listing() == want
+    assert s3.get_object(Bucket=bucket_name, Key="locked/a", VersionId=held)["Body"].read() == b"held"
+
+
+# ------------------------------------------------------------------ GetObjectAttributes
+
+ATTRIBUTES = ["ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"]
+
+
+def test_get_object_attributes(s3, bucket):
+    _set_versioning(s3, bucket)
+    body = b"hello attributes"
+    put = s3.put_object(Bucket=bucket, Key="a b+ü", Body=body, ChecksumAlgorithm="SHA256")
+    v1 = _vid(put)
+    a = s3.get_object_attributes(Bucket=bucket, Key="a b+ü", ObjectAttributes=ATTRIBUTES)
+    # The ETag without quotes; no ObjectParts for an object not uploaded in parts.
+    assert a["ETag"] == hashlib.md5(body).hexdigest() and put["ETag"] == f'"{a["ETag"]}"'
+    assert (a["ObjectSize"], a["StorageClass"], a["VersionId"]) == (len(body), "STANDARD", v1)
+    assert a["Checksum"]["ChecksumSHA256"] == base64.b64encode(hashlib.sha256(body).digest()).decode()
+    assert "ObjectParts" not in a
+    assert a["LastModified"] == s3.head_object(Bucket=bucket, Key="a b+ü")["LastModified"]
+    only = s3.get_object_attributes(Bucket=bucket, Key="a b+ü", ObjectAttributes=["ObjectSize"])
+    assert only["ObjectSize"] == len(body) and not {"ETag", "Checksum", "StorageClass"} & set(only)
+    # By VersionId, after a newer version.
+    v2 = _vid(s3.put_object(Bucket=bucket, Key="a b+ü", Body=b"newer"))
+    assert s3.get_object_attributes(Bucket=bucket, Key="a b+ü", ObjectAttributes=["ObjectSize"])["VersionId"] == v2
+    old = s3.get_object_attributes(Bucket=bucket, Key="a b+ü", VersionId=v1, ObjectAttributes=["ObjectSize", "ETag"])
+    assert (old["VersionId"], old["ObjectSize"], old["ETag"]) == (v1, len(body), a["ETag"])
+    # A multipart object with CRC32 parts: ObjectParts paged with MaxParts and PartNumberMarker.
+    up = s3.create_multipart_upload(Bucket=bucket, Key="mp", ChecksumAlgorithm="CRC32")["UploadId"]
+    parts, sizes = [], [5 * MiB, 5 * MiB, 5 * MiB, 123]
+    for n, size in enumerate(sizes, 1):
+        p = s3.upload_part(Bucket=bucket, Key="mp", UploadId=up, PartNumber=n, Body=os.urandom(size), ChecksumAlgorithm="CRC32")
+        parts.append({"PartNumber": n, "ETag": p["ETag"], "ChecksumCRC32": p["ChecksumCRC32"]})
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=up, MultipartUpload={"Parts": parts})
+    a = s3.get_object_attributes(Bucket=bucket, Key="mp", ObjectAttributes=ATTRIBUTES)
+    assert f'"{a["ETag"]}"' == done["ETag"] and a["ETag"].endswith("-4")
+    assert a["ObjectSize"] == sum(sizes) and a["VersionId"] == _vid(done)
+    assert a["Checksum"]["ChecksumCRC32"] == done["ChecksumCRC32"]
+    op = a["ObjectParts"]
+    assert op["TotalPartsCount"] == 4 and not op["IsTruncated"]
+    want = [(p["PartNumber"], s, p["ChecksumCRC32"]) for p, s in zip(parts, sizes)]
+    assert [(p["PartNumber"], p["Size"], p["ChecksumCRC32"]) for p in op["Parts"]] == want
+    got, marker, pages = [], 0, 0
+    while True:
+        op = s3.get_object_attributes(Bucket=bucket, Key="mp", ObjectAttributes=["ObjectParts"], MaxParts=3,
+                                      PartNumberMarker=marker)["ObjectParts"]
+        pages += 1
+        assert op["MaxParts"] == 3 and op["PartNumberMarker"] == marker and op["TotalPartsCount"] == 4
+        got += [(p["PartNumber"], p["Size"], p["ChecksumCRC32"]) for p in op["Parts"]]
+        if not op["IsTruncated"]:
+            break
+        marker = op["NextPartNumberMarker"]
+        assert marker == got[-1][0] and pages < 10
+    assert got == want and pages == 2
+    # Errors: no such key, a bad attribute name, a delete marker.
+    with pytest.raises(ClientError) as e:
+        s3.get_object_attributes(Bucket=bucket, Key="nope", ObjectAttributes=["ETag"])
+    assert (status(e), code(e)) == (404, "NoSuchKey")
+    with pytest.raises(ClientError) as e:
+        s3.get_object_attributes(Bucket=bucket, Key="mp", ObjectAttributes=["Bogus"])
+    assert (status(e), code(e)) == (400, "InvalidArgument")
+    marker_vid = _vid(s3.delete_object(Bucket=bucket, Key="mp"))
+    with pytest.raises(ClientError) as e:
+        s3.get_object_attributes(Bucket=bucket, Key="mp", ObjectAttributes=["ETag"])
+    assert (status(e), code(e)) == (404, "NoSuchKey")
+    with pytest.raises(ClientError) as e:
+        s3.get_object_attributes(Bucket=bucket, Key="mp", VersionId=marker_vid, ObjectAttributes=["ETag"])
+    assert (status(e), code(e)) == (405, "MethodNotAllowed")
