@@ -976,7 +976,9 @@ where
                 panic!("HTTP/2 support is disabled (enable with the `http2` feature flag)")
             }
 
-            Protocol::Http1 => HttpServiceHandlerResponse {
+            // HTTP/3 never arrives here (no QUIC listener); were it to, the HTTP/1 parser
+            // answers what it cannot parse with 400 instead of a panic.
+            Protocol::Http1 | Protocol::Http3 => HttpServiceHandlerResponse {
                 state: State::H1 {
                     dispatcher: h1::Dispatcher::new(
                         io,
@@ -988,7 +990,6 @@ where
                 },
             },
 
-            proto => unimplemented!("Unsupported HTTP version: {:?}.", proto),
         }
     }
 }

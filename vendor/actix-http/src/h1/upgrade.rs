@@ -15,7 +15,9 @@ impl<T> ServiceFactory<(Request, Framed<T, Codec>)> for UpgradeHandler {
     type Future = LocalBoxFuture<'static, Result<Self::Service, Self::InitError>>;
 
     fn new_service(&self, _: ()) -> Self::Future {
-        unimplemented!()
+        // The placeholder upgrade type: never configured as a handler. Built anyway, it is a
+        // handler that closes the upgraded connection.
+        Box::pin(async { Ok(UpgradeHandler) })
     }
 }
 
@@ -27,6 +29,7 @@ impl<T> Service<(Request, Framed<T, Codec>)> for UpgradeHandler {
     actix_service::always_ready!();
 
     fn call(&self, _: (Request, Framed<T, Codec>)) -> Self::Future {
-        unimplemented!()
+        // Dropping the framed connection closes it.
+        Box::pin(async { Ok(()) })
     }
 }
