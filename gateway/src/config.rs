@@ -52,6 +52,16 @@ impl User {
         })
     }
 
+    /// The caller of an unsigned request: no keys, AWS's canonical id of the anonymous user.
+    pub fn anonymous() -> User {
+        User {
+            access_key: String::new(),
+            secret_key: String::new(),
+            owner_id: Some(crate::s3::access::ANONYMOUS_ID.to_owned()),
+            display_name: Some("anonymous".to_owned()),
+        }
+    }
+
     /// The owner id (defaults to the access key).
     pub fn owner(&self) -> &str {
         self.owner_id.as_deref().unwrap_or(&self.access_key)

@@ -41,13 +41,16 @@ async fn entry(state: web::Data<AppState>, req: HttpRequest, payload: web::Paylo
         .headers()
         .iter()
         .map(|(k, v)| (k.as_str().to_owned(), request::header_value(v.as_bytes())));
-    let info = RequestInfo::new(
+    let mut info = RequestInfo::new(
         req.method().as_str(),
         req.uri().path(),
         req.uri().query().unwrap_or(""),
         headers,
         request_id(),
     );
+    // The connection's own address and transport, never forwarded headers a client could set.
+    info.peer = req.peer_addr().map(|a| a.ip());
+    info.secure = req.app_config().secure();
     let is_head = req.method() == actix_web::http::Method::HEAD;
     let body: s3::body::BodyStream = Box::pin(payload.map(|chunk| {
         chunk.map_err(|e| {

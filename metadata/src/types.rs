@@ -148,6 +148,9 @@ pub struct ObjectRecord {
     /// epoch at the commit, strictly increasing within a registry process; 0 in records written
     /// before versioning, which order by `mtime_ms`).
     pub seq: u64,
+    /// The version's access control list, an opaque document the gateway owns (its owner and
+    /// grants); `None`: owned by the bucket owner, who alone has access.
+    pub acl: Option<String>,
 }
 
 impl ObjectRecord {
@@ -344,6 +347,8 @@ pub struct UploadRecord {
     pub lock_until_ms: u64,
     /// Object lock legal hold for the final object.
     pub legal_hold: bool,
+    /// The access control list the completed object gets (see `ObjectRecord::acl`).
+    pub acl: Option<String>,
 }
 
 /// An in-progress multipart upload.

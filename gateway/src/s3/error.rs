@@ -41,6 +41,7 @@ macro_rules! codes {
 }
 
 codes! {
+    AccessControlListNotSupported => 400, "The bucket does not allow ACLs";
     AccessDenied => 403, "Access Denied";
     AuthorizationHeaderMalformed => 400, "The authorization header is malformed.";
     AuthorizationQueryParametersError => 400, "Error parsing the X-Amz-Credential parameter.";
@@ -56,6 +57,7 @@ codes! {
     InternalError => 500, "We encountered an internal error. Please try again.";
     InvalidAccessKeyId => 403, "The AWS Access Key Id you provided does not exist in our records.";
     InvalidArgument => 400, "Invalid Argument";
+    InvalidBucketAclWithObjectOwnership => 400, "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting";
     InvalidBucketName => 400, "The specified bucket is not valid.";
     InvalidBucketState => 409, "The request is not valid with the current state of the bucket.";
     InvalidDigest => 400, "The Content-MD5 you specified is not valid.";
@@ -69,6 +71,8 @@ codes! {
     InvalidTag => 400, "The tag provided was not a valid tag.";
     InvalidURI => 400, "Couldn't parse the specified URI.";
     KeyTooLongError => 400, "Your key is too long";
+    MalformedACLError => 400, "The XML you provided was not well-formed or did not validate against our published schema";
+    MalformedPolicy => 400, "Policies must be valid JSON and the first byte must be '{'";
     MalformedPOSTRequest => 400, "The body of your POST request is not well-formed multipart/form-data.";
     MalformedTrailerError => 400, "The request contained trailing data that was not well-formed or did not conform to our published schema.";
     MalformedXML => 400, "The XML you provided was not well-formed or did not validate against our published schema.";
@@ -80,14 +84,17 @@ codes! {
     MissingSecurityHeader => 400, "Your request was missing a required header.";
     NoSuchBucket => 404, "The specified bucket does not exist";
     NoSuchKey => 404, "The specified key does not exist.";
+    NoSuchBucketPolicy => 404, "The bucket policy does not exist";
     NoSuchLifecycleConfiguration => 404, "The lifecycle configuration does not exist";
     NoSuchObjectLockConfiguration => 404, "The specified object does not have a ObjectLock configuration";
     ObjectLockConfigurationNotFoundError => 404, "Object Lock configuration does not exist for this bucket";
     NoSuchVersion => 404, "The specified version does not exist.";
+    NoSuchPublicAccessBlockConfiguration => 404, "The public access block configuration was not found";
     NoSuchTagSet => 404, "The TagSet does not exist";
     NoSuchUpload => 404, "The specified multipart upload does not exist. The upload ID might be invalid, or the multipart upload might have been aborted or completed.";
     NotImplemented => 501, "A header you provided implies functionality that is not implemented.";
     NotModified => 304, "Not Modified";
+    OwnershipControlsNotFoundError => 404, "The bucket ownership controls were not found";
     OperationAborted => 409, "A conflicting conditional operation is currently in progress against this resource. Please try again.";
     PreconditionFailed => 412, "At least one of the pre-conditions you specified did not hold";
     RequestTimeout => 400, "Your socket connection to the server was not read from or written to within the timeout period.";
@@ -96,6 +103,7 @@ codes! {
     SignatureDoesNotMatch => 403, "The request signature we calculated does not match the signature you provided. Check your key and signing method.";
     SlowDown => 503, "Please reduce your request rate.";
     StorageFull => 507, "The storage volume has no space left for this request. Delete objects or add capacity, then retry.";
+    UnresolvableGrantByEmailAddress => 400, "The e-mail address you provided does not match any account on record.";
     UnexpectedContent => 400, "This request does not support content.";
     XAmzContentSHA256Mismatch => 400, "The provided 'x-amz-content-sha256' header does not match what was computed.";
 }

@@ -1,7 +1,9 @@
 //! The S3 API: one pipeline for every request (DESIGN §2): route -> authenticate -> decode the
-//! body -> authorize -> handle. Owns the shared state handed to handlers ([`AppState`], [`Ctx`]).
+//! body -> authorize (once, `access`) -> handle. Owns the shared state handed to handlers ([`AppState`], [`Ctx`]).
 //! Must not depend on the HTTP framework: `crate::http` adapts actix to [`handle`].
 
+pub mod access;
+pub mod acl;
 pub mod body;
 pub mod checksum;
 pub mod chunked;
@@ -9,6 +11,7 @@ pub mod dates;
 pub mod error;
 pub mod handlers;
 pub mod lifecycle;
+pub mod policy;
 pub mod post_object;
 pub mod request;
 pub mod response;
@@ -49,53 +52,198 @@ pub struct AppState {
     pub rates: Arc<crate::console::rates::Rates>,
 }
 
-/// One authenticated request in progress.
+/// One authorized request in progress.
 pub struct Ctx {
     /// Shared state.
     pub state: Arc<AppState>,
     /// The request.
     pub req: RequestInfo,
-    /// The caller.
+    /// The caller: a configured user, or [`User::anonymous`] for an unsigned request.
     pub user: User,
+    /// True for an unsigned request.
+    pub anonymous: bool,
+    /// The addressed bucket's record and access settings, read once by the authorization step
+    /// (none for ListBuckets and CreateBucket).
+    pub access: Option<access::BucketAccess>,
+    /// An object ACL permission the addressed object must grant, checked when the handler
+    /// reads the object ([`Ctx::bucket_and_object`]).
+    pending: Option<acl::Permission>,
 }
 
 impl Ctx {
-    /// Looks up a bucket the caller may use: `NoSuchBucket` if absent, `AccessDenied` if it
-    /// belongs to another owner.
-    pub async fn bucket(&self, name: &str) -> S3Result<BucketRecord> {
-        let reg = self.state.registry.clone();
+    /// The authorization step: builds the context of a request the caller may make, reading
+    /// the addressed bucket once (and the object, when only its ACL can allow the request).
+    /// `NoSuchBucket` for an absent bucket, `AccessDenied` when nothing allows the request.
+    pub async fn authorize(
+        state: Arc<AppState>,
+        req: RequestInfo,
+        user: Option<User>,
+        endpoint: &Endpoint,
+    ) -> S3Result<Ctx> {
+        let anonymous = user.is_none();
+        let mut ctx = Ctx {
+            state,
+            req,
+            user: user.unwrap_or_else(User::anonymous),
+            anonymous,
+            access: None,
+            pending: None,
+        };
+        let action = access::action(endpoint, &ctx.req);
+        let (bucket, key) = endpoint.target();
+        let Some(name) = bucket else {
+            // ListBuckets lists the caller's own buckets: any user, no anonymous caller.
+            return if anonymous && !matches!(endpoint, Endpoint::Unsupported { .. }) {
+                Err(S3Error::new(Code::AccessDenied))
+            } else {
+                Ok(ctx)
+            };
+        };
+        match endpoint {
+            Endpoint::CreateBucket { .. } if anonymous => return Err(S3Error::new(Code::AccessDenied)),
+            Endpoint::CreateBucket { .. } | Endpoint::Unsupported { .. } => return Ok(ctx),
+            _ => {}
+        }
+        let reg = ctx.state.registry.clone();
         let n = name.to_owned();
         let b = blocking::try_run(move || Ok(reg.get_bucket(&n)?)).await?;
-        self.owned(name, b)
+        let b = b.ok_or_else(|| no_such_bucket(name))?;
+        let access = access::BucketAccess::new(b);
+        // DeleteObjects is decided key by key, by its handler (`Ctx::may`).
+        let key = if matches!(endpoint, Endpoint::DeleteObjects { .. }) {
+            None
+        } else {
+            key
+        };
+        let verdict = match endpoint {
+            Endpoint::DeleteObjects { .. } => access::Verdict::Allowed,
+            _ => access.decide(ctx.principal(), action, key, &ctx.req),
+        };
+        match verdict {
+            access::Verdict::Allowed => {}
+            access::Verdict::Denied => return Err(S3Error::new(Code::AccessDenied)),
+            access::Verdict::ObjectAcl(wanted) => ctx.pending = Some(wanted),
+        }
+        ctx.access = Some(access);
+        Ok(ctx)
     }
 
-    /// Looks up a bucket the caller may use and an object record in it, in one trip to the
-    /// blocking pool (GET, HEAD, a copy source): version `version` (S3 form) when given, else
-    /// the latest version, which in a versioned bucket may be a delete marker. Bucket errors come
-    /// first, as in [`Ctx::bucket`], so a caller never learns about keys of a bucket it may not
-    /// use.
+    /// The caller, `None` when anonymous.
+    pub fn principal(&self) -> Option<&User> {
+        (!self.anonymous).then_some(&self.user)
+    }
+
+    /// True if the caller may do `action` on `key` of the addressed bucket, as far as the
+    /// bucket policy, owner and bucket ACL decide (DeleteObjects, key by key).
+    pub fn may(&self, action: &str, key: &str) -> bool {
+        self.access.as_ref().is_some_and(|a| {
+            a.decide(self.principal(), action, Some(key), &self.req) == access::Verdict::Allowed
+        })
+    }
+
+    /// The addressed bucket, as read and authorized by [`Ctx::authorize`].
+    pub fn bucket(&self, name: &str) -> S3Result<BucketRecord> {
+        if self.pending.is_some() {
+            return Err(S3Error::new(Code::AccessDenied));
+        }
+        self.authorized_bucket(name)
+    }
+
+    fn authorized_bucket(&self, name: &str) -> S3Result<BucketRecord> {
+        match &self.access {
+            Some(a) if a.bucket.name == name => Ok(a.bucket.clone()),
+            _ => Err(S3Error::internal(format!(
+                "bucket {name} was not authorized for this request"
+            ))),
+        }
+    }
+
+    /// The addressed bucket and an object record in it: version `version` (S3 form) when
+    /// given, else the latest version, which in a versioned bucket may be a delete marker.
+    /// Completes the authorization when the object's ACL decides it: `AccessDenied` unless
+    /// it grants the permission; a missing object is reported (as `None`) only to a caller who
+    /// may list the bucket.
     pub async fn bucket_and_object(
         &self,
         name: &str,
         key: &str,
         version: Option<&str>,
     ) -> S3Result<(BucketRecord, Option<metadata::ObjectRecord>)> {
+        let b = self.authorized_bucket(name)?;
+        let rec = self.lookup(&b, key, version).await?;
+        if let (Some(wanted), Some(access)) = (self.pending, &self.access) {
+            self.object_acl_check(access, rec.as_ref(), wanted)?;
+        }
+        Ok((b, rec))
+    }
+
+    /// The object-level half of a decision: `rec`'s ACL must grant `wanted`; a missing object
+    /// (or a delete marker) is reported only to a caller who may list the bucket.
+    fn object_acl_check(
+        &self,
+        access: &access::BucketAccess,
+        rec: Option<&metadata::ObjectRecord>,
+        wanted: acl::Permission,
+    ) -> S3Result<()> {
+        let allowed = match rec {
+            Some(r) if !r.delete_marker => access.object_allows(self.principal(), r, wanted),
+            _ => {
+                access.decide(self.principal(), "s3:ListBucket", None, &self.req) == access::Verdict::Allowed
+            }
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(S3Error::new(Code::AccessDenied))
+        }
+    }
+
+    /// A copy source: bucket `name` and its object `key` (version `version`), which the caller
+    /// must be allowed to read (`s3:GetObject`, or `s3:GetObjectVersion` for a named version).
+    pub async fn copy_source(
+        &self,
+        name: &str,
+        key: &str,
+        version: Option<&str>,
+    ) -> S3Result<(BucketRecord, Option<metadata::ObjectRecord>)> {
         let reg = self.state.registry.clone();
-        let (n, k) = (name.to_owned(), key.as_bytes().to_vec());
+        let n = name.to_owned();
+        let b = blocking::try_run(move || Ok(reg.get_bucket(&n)?))
+            .await?
+            .ok_or_else(|| no_such_bucket(name))?;
+        let access = access::BucketAccess::new(b);
+        let action = if version.is_some() {
+            "s3:GetObjectVersion"
+        } else {
+            "s3:GetObject"
+        };
+        let rec = self.lookup(&access.bucket, key, version).await?;
+        match access.decide(self.principal(), action, Some(key), &self.req) {
+            access::Verdict::Allowed => {}
+            access::Verdict::Denied => return Err(S3Error::new(Code::AccessDenied)),
+            access::Verdict::ObjectAcl(wanted) => self.object_acl_check(&access, rec.as_ref(), wanted)?,
+        }
+        Ok((access.bucket, rec))
+    }
+
+    /// Reads object `key` of bucket `b`: version `version` when given, else the latest.
+    async fn lookup(
+        &self,
+        b: &BucketRecord,
+        key: &str,
+        version: Option<&str>,
+    ) -> S3Result<Option<metadata::ObjectRecord>> {
+        let reg = self.state.registry.clone();
+        let (id, versioning, k) = (b.id, b.versioning, key.as_bytes().to_vec());
         let version = version.map(str::to_owned);
-        let (b, rec) = blocking::try_run(move || {
-            let Some(b) = reg.get_bucket(&n)? else {
-                return Ok((None, None));
-            };
-            let rec = match &version {
-                Some(v) => reg.get_version(b.id, &k, v)?,
-                None if b.versioning == metadata::Versioning::Unversioned => reg.get_object(b.id, &k)?,
-                None => reg.latest_version(b.id, &k)?,
-            };
-            Ok((Some(b), rec))
+        blocking::try_run(move || {
+            Ok(match &version {
+                Some(v) => reg.get_version(id, &k, v)?,
+                None if versioning == metadata::Versioning::Unversioned => reg.get_object(id, &k)?,
+                None => reg.latest_version(id, &k)?,
+            })
         })
-        .await?;
-        Ok((self.owned(name, b)?, rec))
+        .await
     }
 
     /// The blob store of bucket `b`'s volume: 503 when this gateway does not serve that volume
@@ -118,19 +266,13 @@ impl Ctx {
             ))
         })
     }
+}
 
-    /// `NoSuchBucket` for an absent bucket, `AccessDenied` for another owner's.
-    fn owned(&self, name: &str, b: Option<BucketRecord>) -> S3Result<BucketRecord> {
-        let b = b.ok_or_else(|| {
-            S3Error::new(Code::NoSuchBucket)
-                .resource(format!("/{name}"))
-                .extra("BucketName", name.to_owned())
-        })?;
-        if b.owner != self.user.owner() {
-            return Err(S3Error::new(Code::AccessDenied));
-        }
-        Ok(b)
-    }
+/// `NoSuchBucket` naming `name`.
+fn no_such_bucket(name: &str) -> S3Error {
+    S3Error::new(Code::NoSuchBucket)
+        .resource(format!("/{name}"))
+        .extra("BucketName", name.to_owned())
 }
 
 /// Runs one request through the pipeline, and records it in the metrics: by operation (the
@@ -199,15 +341,38 @@ async fn run(
     if req.is_presigned() {
         req.adopt_signed_query_headers();
     }
-    let ctx = Ctx { state, req, user };
+    let ctx = Ctx::authorize(state, req, user, &endpoint).await?;
     dispatch(&ctx, endpoint, body).await
 }
 
 /// The most an HTTP chunked body without Content-Length may carry: AWS's largest single PUT.
 const MAX_CHUNKED_BODY: u64 = 5 << 30;
 
-/// Checks the signature and sets up the body checks it implies.
-fn authenticate(state: &AppState, req: &RequestInfo, raw_body: BodyStream) -> S3Result<(User, RequestBody)> {
+/// True if a request carries no credentials at all: an anonymous request, which the
+/// authorization step allows only where a grant or a policy lets everyone in.
+fn is_unsigned(req: &RequestInfo) -> bool {
+    req.header("authorization").is_none()
+        && [
+            "X-Amz-Signature",
+            "X-Amz-Credential",
+            "X-Amz-Algorithm",
+            "Signature",
+            "AWSAccessKeyId",
+        ]
+        .iter()
+        .all(|q| req.query(q).is_none())
+}
+
+/// Checks the signature and sets up the body checks it implies; `None` for an unsigned
+/// request, whose body gets only the plain length checks.
+fn authenticate(
+    state: &AppState,
+    req: &RequestInfo,
+    raw_body: BodyStream,
+) -> S3Result<(Option<User>, RequestBody)> {
+    if is_unsigned(req) {
+        return Ok((None, plain_body(req, raw_body)?));
+    }
     // Signatures cover the text the client signed (see `request::header_text`).
     let headers: Vec<(&str, &str)> = req
         .headers
@@ -248,32 +413,10 @@ fn authenticate(state: &AppState, req: &RequestInfo, raw_body: BodyStream) -> S3
         .user(&verified.access_key)
         .cloned()
         .ok_or_else(|| S3Error::new(Code::InvalidAccessKeyId))?;
-    let content_length = match req.header("content-length") {
-        Some(v) => Some(v.trim().parse::<u64>().map_err(|_| {
-            S3Error::with_message(Code::InvalidArgument, "Content-Length is not a number")
-                .extra("ArgumentName", "Content-Length")
-        })?),
-        None => None,
-    };
-    // HTTP chunked framing (actix has already removed it) with no Content-Length: the length
-    // is known at the end; the body is capped as it streams instead.
-    let chunked = content_length.is_none()
-        && req
-            .header("transfer-encoding")
-            .is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("chunked")));
-    let plain = |raw_body: BodyStream| {
-        let mut b = if chunked {
-            RequestBody::new(body::capped(raw_body, MAX_CHUNKED_BODY), None)
-        } else {
-            RequestBody::new(raw_body, content_length)
-        };
-        b.chunked = chunked;
-        b
-    };
     let body = match verified.payload {
-        sigv4::Payload::Unsigned => plain(raw_body),
+        sigv4::Payload::Unsigned => plain_body(req, raw_body)?,
         sigv4::Payload::Sha256(h) => {
-            let mut b = plain(raw_body);
+            let mut b = plain_body(req, raw_body)?;
             b.sha256 = Some(h);
             b
         }
@@ -287,7 +430,31 @@ fn authenticate(state: &AppState, req: &RequestInfo, raw_body: BodyStream) -> S3
             chunked::request_body(raw_body, chunked::Mode::UnsignedTrailer, req)?
         }
     };
-    Ok((user, body))
+    Ok((Some(user), body))
+}
+
+/// The body of a request without aws-chunked framing: bounded by Content-Length, or, with
+/// HTTP chunked framing (already removed by actix) and no Content-Length, capped as it
+/// streams.
+fn plain_body(req: &RequestInfo, raw_body: BodyStream) -> S3Result<RequestBody> {
+    let content_length = match req.header("content-length") {
+        Some(v) => Some(v.trim().parse::<u64>().map_err(|_| {
+            S3Error::with_message(Code::InvalidArgument, "Content-Length is not a number")
+                .extra("ArgumentName", "Content-Length")
+        })?),
+        None => None,
+    };
+    let chunked = content_length.is_none()
+        && req
+            .header("transfer-encoding")
+            .is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("chunked")));
+    let mut b = if chunked {
+        RequestBody::new(body::capped(raw_body, MAX_CHUNKED_BODY), None)
+    } else {
+        RequestBody::new(raw_body, content_length)
+    };
+    b.chunked = chunked;
+    Ok(b)
 }
 
 /// Maps a signature failure to the S3 error, with AWS's extra elements.
@@ -304,7 +471,8 @@ fn auth_error(e: &sigv4::AuthError) -> S3Error {
 
 async fn dispatch(ctx: &Ctx, endpoint: Endpoint, body: RequestBody) -> S3Result<S3Response> {
     use handlers::{
-        attributes, bucket, copy, lifecycle, list, multipart, object, object_lock, tagging, versioning,
+        acl, attributes, bucket, copy, delete_objects, lifecycle, list, multipart, object, object_lock,
+        policy, tagging, versioning,
     };
     match endpoint {
         Endpoint::ListBuckets => bucket::list_buckets(ctx).await,
@@ -349,7 +517,7 @@ async fn dispatch(ctx: &Ctx, endpoint: Endpoint, body: RequestBody) -> S3Result<
         Endpoint::ListObjects { bucket } => list::list_objects_v1(ctx, &bucket).await,
         Endpoint::ListObjectsV2 { bucket } => list::list_objects_v2(ctx, &bucket).await,
         Endpoint::ListObjectVersions { bucket } => list::list_object_versions(ctx, &bucket).await,
-        Endpoint::DeleteObjects { bucket } => list::delete_objects(ctx, &bucket, body).await,
+        Endpoint::DeleteObjects { bucket } => delete_objects::delete_objects(ctx, &bucket, body).await,
         Endpoint::PutObject { bucket, key } => object::put_object(ctx, &bucket, &key, body).await,
         Endpoint::GetObject { bucket, key } => object::get_object(ctx, &bucket, &key, false).await,
         Endpoint::HeadObject { bucket, key } => object::get_object(ctx, &bucket, &key, true).await,
@@ -374,6 +542,30 @@ async fn dispatch(ctx: &Ctx, endpoint: Endpoint, body: RequestBody) -> S3Result<
         Endpoint::PutBucketTagging { bucket } => tagging::put_bucket_tagging(ctx, &bucket, body).await,
         Endpoint::GetBucketTagging { bucket } => tagging::get_bucket_tagging(ctx, &bucket).await,
         Endpoint::DeleteBucketTagging { bucket } => tagging::delete_bucket_tagging(ctx, &bucket).await,
+        Endpoint::GetBucketAcl { bucket } => acl::get_bucket_acl(ctx, &bucket).await,
+        Endpoint::PutBucketAcl { bucket } => acl::put_bucket_acl(ctx, &bucket, body).await,
+        Endpoint::GetObjectAcl { bucket, key } => acl::get_object_acl(ctx, &bucket, &key).await,
+        Endpoint::PutObjectAcl { bucket, key } => acl::put_object_acl(ctx, &bucket, &key, body).await,
+        Endpoint::GetBucketOwnershipControls { bucket } => {
+            acl::get_bucket_ownership_controls(ctx, &bucket).await
+        }
+        Endpoint::PutBucketOwnershipControls { bucket } => {
+            acl::put_bucket_ownership_controls(ctx, &bucket, body).await
+        }
+        Endpoint::DeleteBucketOwnershipControls { bucket } => {
+            acl::delete_bucket_ownership_controls(ctx, &bucket).await
+        }
+        Endpoint::PutBucketPolicy { bucket } => policy::put_bucket_policy(ctx, &bucket, body).await,
+        Endpoint::GetBucketPolicy { bucket } => policy::get_bucket_policy(ctx, &bucket).await,
+        Endpoint::DeleteBucketPolicy { bucket } => policy::delete_bucket_policy(ctx, &bucket).await,
+        Endpoint::GetBucketPolicyStatus { bucket } => policy::get_bucket_policy_status(ctx, &bucket).await,
+        Endpoint::PutPublicAccessBlock { bucket } => {
+            policy::put_public_access_block(ctx, &bucket, body).await
+        }
+        Endpoint::GetPublicAccessBlock { bucket } => policy::get_public_access_block(ctx, &bucket).await,
+        Endpoint::DeletePublicAccessBlock { bucket } => {
+            policy::delete_public_access_block(ctx, &bucket).await
+        }
         other => Err(S3Error::not_implemented(other.name())),
     }
 }

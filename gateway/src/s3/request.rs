@@ -66,6 +66,10 @@ pub struct RequestInfo {
     pub headers: Vec<(String, String)>,
     /// A unique id for logs and the `x-amz-request-id` header.
     pub request_id: String,
+    /// The address of the client's connection (`aws:SourceIp` in bucket policies).
+    pub peer: Option<std::net::IpAddr>,
+    /// True when the request arrived over TLS (`aws:SecureTransport`).
+    pub secure: bool,
 }
 
 impl RequestInfo {
@@ -87,6 +91,8 @@ impl RequestInfo {
                 .map(|(k, v)| (k.to_ascii_lowercase(), v))
                 .collect(),
             request_id,
+            peer: None,
+            secure: false,
         }
     }
 

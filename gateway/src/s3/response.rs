@@ -57,6 +57,15 @@ impl S3Response {
         }
     }
 
+    /// A 200 with a JSON document (GetBucketPolicy).
+    pub fn json(doc: String) -> S3Response {
+        S3Response {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: Body::Full(Bytes::from(doc)),
+        }
+    }
+
     /// Adds a header.
     #[must_use]
     pub fn header(mut self, name: impl Into<Cow<'static, str>>, value: impl Into<String>) -> S3Response {

@@ -151,6 +151,50 @@ pub enum Endpoint {
         bucket: String,
         key: String,
     },
+    GetBucketAcl {
+        bucket: String,
+    },
+    PutBucketAcl {
+        bucket: String,
+    },
+    GetBucketPolicy {
+        bucket: String,
+    },
+    PutBucketPolicy {
+        bucket: String,
+    },
+    DeleteBucketPolicy {
+        bucket: String,
+    },
+    GetBucketPolicyStatus {
+        bucket: String,
+    },
+    GetPublicAccessBlock {
+        bucket: String,
+    },
+    PutPublicAccessBlock {
+        bucket: String,
+    },
+    DeletePublicAccessBlock {
+        bucket: String,
+    },
+    GetBucketOwnershipControls {
+        bucket: String,
+    },
+    PutBucketOwnershipControls {
+        bucket: String,
+    },
+    DeleteBucketOwnershipControls {
+        bucket: String,
+    },
+    GetObjectAcl {
+        bucket: String,
+        key: String,
+    },
+    PutObjectAcl {
+        bucket: String,
+        key: String,
+    },
     /// A known S3 operation this gateway does not implement (answered 501).
     Unsupported {
         operation: &'static str,
@@ -201,7 +245,80 @@ impl Endpoint {
             Endpoint::GetObjectLegalHold { .. } => "GetObjectLegalHold",
             Endpoint::PutObjectLegalHold { .. } => "PutObjectLegalHold",
             Endpoint::GetObjectAttributes { .. } => "GetObjectAttributes",
+            Endpoint::GetBucketAcl { .. } => "GetBucketAcl",
+            Endpoint::PutBucketAcl { .. } => "PutBucketAcl",
+            Endpoint::GetBucketPolicy { .. } => "GetBucketPolicy",
+            Endpoint::PutBucketPolicy { .. } => "PutBucketPolicy",
+            Endpoint::DeleteBucketPolicy { .. } => "DeleteBucketPolicy",
+            Endpoint::GetBucketPolicyStatus { .. } => "GetBucketPolicyStatus",
+            Endpoint::GetPublicAccessBlock { .. } => "GetPublicAccessBlock",
+            Endpoint::PutPublicAccessBlock { .. } => "PutPublicAccessBlock",
+            Endpoint::DeletePublicAccessBlock { .. } => "DeletePublicAccessBlock",
+            Endpoint::GetBucketOwnershipControls { .. } => "GetBucketOwnershipControls",
+            Endpoint::PutBucketOwnershipControls { .. } => "PutBucketOwnershipControls",
+            Endpoint::DeleteBucketOwnershipControls { .. } => "DeleteBucketOwnershipControls",
+            Endpoint::GetObjectAcl { .. } => "GetObjectAcl",
+            Endpoint::PutObjectAcl { .. } => "PutObjectAcl",
             Endpoint::Unsupported { operation } => operation,
+        }
+    }
+    /// The addressed bucket and key, if any.
+    pub fn target(&self) -> (Option<&str>, Option<&str>) {
+        match self {
+            Endpoint::CreateBucket { bucket }
+            | Endpoint::DeleteBucket { bucket }
+            | Endpoint::HeadBucket { bucket }
+            | Endpoint::GetBucketLocation { bucket }
+            | Endpoint::GetBucketVersioning { bucket }
+            | Endpoint::PutBucketVersioning { bucket }
+            | Endpoint::ListObjects { bucket }
+            | Endpoint::ListObjectsV2 { bucket }
+            | Endpoint::ListObjectVersions { bucket }
+            | Endpoint::ListMultipartUploads { bucket }
+            | Endpoint::DeleteObjects { bucket }
+            | Endpoint::PostObject { bucket }
+            | Endpoint::PutBucketTagging { bucket }
+            | Endpoint::GetBucketTagging { bucket }
+            | Endpoint::DeleteBucketTagging { bucket }
+            | Endpoint::GetObjectLockConfiguration { bucket }
+            | Endpoint::PutObjectLockConfiguration { bucket }
+            | Endpoint::GetBucketLifecycleConfiguration { bucket }
+            | Endpoint::PutBucketLifecycleConfiguration { bucket }
+            | Endpoint::DeleteBucketLifecycleConfiguration { bucket }
+            | Endpoint::GetBucketAcl { bucket }
+            | Endpoint::PutBucketAcl { bucket }
+            | Endpoint::GetBucketPolicy { bucket }
+            | Endpoint::PutBucketPolicy { bucket }
+            | Endpoint::DeleteBucketPolicy { bucket }
+            | Endpoint::GetBucketPolicyStatus { bucket }
+            | Endpoint::GetPublicAccessBlock { bucket }
+            | Endpoint::PutPublicAccessBlock { bucket }
+            | Endpoint::DeletePublicAccessBlock { bucket }
+            | Endpoint::GetBucketOwnershipControls { bucket }
+            | Endpoint::PutBucketOwnershipControls { bucket }
+            | Endpoint::DeleteBucketOwnershipControls { bucket } => (Some(bucket), None),
+            Endpoint::PutObject { bucket, key }
+            | Endpoint::CopyObject { bucket, key }
+            | Endpoint::GetObject { bucket, key }
+            | Endpoint::HeadObject { bucket, key }
+            | Endpoint::DeleteObject { bucket, key }
+            | Endpoint::CreateMultipartUpload { bucket, key }
+            | Endpoint::UploadPart { bucket, key }
+            | Endpoint::UploadPartCopy { bucket, key }
+            | Endpoint::CompleteMultipartUpload { bucket, key }
+            | Endpoint::AbortMultipartUpload { bucket, key }
+            | Endpoint::ListParts { bucket, key }
+            | Endpoint::PutObjectTagging { bucket, key }
+            | Endpoint::GetObjectTagging { bucket, key }
+            | Endpoint::DeleteObjectTagging { bucket, key }
+            | Endpoint::GetObjectRetention { bucket, key }
+            | Endpoint::PutObjectRetention { bucket, key }
+            | Endpoint::GetObjectLegalHold { bucket, key }
+            | Endpoint::PutObjectLegalHold { bucket, key }
+            | Endpoint::GetObjectAttributes { bucket, key }
+            | Endpoint::GetObjectAcl { bucket, key }
+            | Endpoint::PutObjectAcl { bucket, key } => (Some(bucket), Some(key)),
+            Endpoint::ListBuckets | Endpoint::Unsupported { .. } => (None, None),
         }
     }
 }
@@ -363,6 +480,32 @@ fn route_bucket(req: &RequestInfo, method: &Method, bucket: String) -> S3Result<
         Method::Delete if req.has_query("lifecycle") => {
             return Ok(Endpoint::DeleteBucketLifecycleConfiguration { bucket })
         }
+        Method::Get if req.has_query("acl") => return Ok(Endpoint::GetBucketAcl { bucket }),
+        Method::Put if req.has_query("acl") => return Ok(Endpoint::PutBucketAcl { bucket }),
+        Method::Get if req.has_query("policy") => return Ok(Endpoint::GetBucketPolicy { bucket }),
+        Method::Put if req.has_query("policy") => return Ok(Endpoint::PutBucketPolicy { bucket }),
+        Method::Delete if req.has_query("policy") => return Ok(Endpoint::DeleteBucketPolicy { bucket }),
+        Method::Get if req.has_query("policyStatus") => {
+            return Ok(Endpoint::GetBucketPolicyStatus { bucket })
+        }
+        Method::Get if req.has_query("publicAccessBlock") => {
+            return Ok(Endpoint::GetPublicAccessBlock { bucket })
+        }
+        Method::Put if req.has_query("publicAccessBlock") => {
+            return Ok(Endpoint::PutPublicAccessBlock { bucket })
+        }
+        Method::Delete if req.has_query("publicAccessBlock") => {
+            return Ok(Endpoint::DeletePublicAccessBlock { bucket })
+        }
+        Method::Get if req.has_query("ownershipControls") => {
+            return Ok(Endpoint::GetBucketOwnershipControls { bucket })
+        }
+        Method::Put if req.has_query("ownershipControls") => {
+            return Ok(Endpoint::PutBucketOwnershipControls { bucket })
+        }
+        Method::Delete if req.has_query("ownershipControls") => {
+            return Ok(Endpoint::DeleteBucketOwnershipControls { bucket })
+        }
         Method::Get if req.has_query("versions") => return Ok(Endpoint::ListObjectVersions { bucket }),
         Method::Get if req.has_query("uploads") => return Ok(Endpoint::ListMultipartUploads { bucket }),
         Method::Post if req.has_query("delete") => return Ok(Endpoint::DeleteObjects { bucket }),
@@ -412,6 +555,8 @@ fn route_object(req: &RequestInfo, method: &Method, bucket: String, key: String)
         Method::Put if req.has_query("legal-hold") => {
             return Ok(Endpoint::PutObjectLegalHold { bucket, key })
         }
+        Method::Get if req.has_query("acl") => return Ok(Endpoint::GetObjectAcl { bucket, key }),
+        Method::Put if req.has_query("acl") => return Ok(Endpoint::PutObjectAcl { bucket, key }),
         Method::Get | Method::Head if req.has_query("attributes") => {
             return Ok(Endpoint::GetObjectAttributes { bucket, key })
         }
@@ -615,12 +760,32 @@ mod tests {
                 &[],
                 Endpoint::DeleteBucketTagging { bucket: b() },
             ),
+            ("GET", "acl", &[], Endpoint::GetBucketAcl { bucket: b() }),
+            ("PUT", "acl", &[], Endpoint::PutBucketAcl { bucket: b() }),
             (
                 "GET",
-                "acl",
+                "policyStatus",
+                &[],
+                Endpoint::GetBucketPolicyStatus { bucket: b() },
+            ),
+            (
+                "PUT",
+                "publicAccessBlock",
+                &[],
+                Endpoint::PutPublicAccessBlock { bucket: b() },
+            ),
+            (
+                "DELETE",
+                "ownershipControls",
+                &[],
+                Endpoint::DeleteBucketOwnershipControls { bucket: b() },
+            ),
+            (
+                "PUT",
+                "encryption",
                 &[],
                 Endpoint::Unsupported {
-                    operation: "GetBucketAcl",
+                    operation: "PutBucketEncryption",
                 },
             ),
             (
@@ -635,9 +800,7 @@ mod tests {
                 "DELETE",
                 "policy",
                 &[],
-                Endpoint::Unsupported {
-                    operation: "DeleteBucketPolicy",
-                },
+                Endpoint::DeleteBucketPolicy { bucket: b() },
             ),
         ];
         for (method, query, headers, expected) in cases {
@@ -830,8 +993,9 @@ mod tests {
                 "PUT",
                 "acl",
                 &[],
-                Endpoint::Unsupported {
-                    operation: "PutObjectAcl",
+                Endpoint::PutObjectAcl {
+                    bucket: b(),
+                    key: k(),
                 },
             ),
         ];

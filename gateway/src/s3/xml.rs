@@ -838,20 +838,28 @@ struct Element {
     name: String,
     text: String,
     children: Vec<Element>,
+    /// The value of an `xsi:type` (any prefix) attribute: an ACL `<Grantee>`'s kind.
+    type_attribute: Option<String>,
 }
 
 impl Element {
     fn new(start: &BytesStart<'_>) -> Result<Self, XmlError> {
-        // Reading the attributes checks that they are well-formed; their values are not used
-        // (`xmlns` and namespace prefixes are deliberately ignored).
+        // Reading the attributes checks that they are well-formed; only `type` (an ACL
+        // grantee's `xsi:type`) is kept (`xmlns` and namespace prefixes are ignored).
+        let mut type_attribute = None;
         for attribute in start.attributes() {
-            attribute.map_err(|e| XmlError::Syntax(e.to_string()))?;
+            let attribute = attribute.map_err(|e| XmlError::Syntax(e.to_string()))?;
+            if attribute.key.local_name().as_ref() == b"type" {
+                let value = std::str::from_utf8(&attribute.value).map_err(|_| XmlError::NotUtf8)?;
+                type_attribute = Some(value.to_owned());
+            }
         }
         let name = std::str::from_utf8(start.local_name().into_inner()).map_err(|_| XmlError::NotUtf8)?;
         Ok(Self {
             name: name.to_owned(),
             text: String::new(),
             children: Vec::new(),
+            type_attribute,
         })
     }
 
@@ -3473,3 +3481,315 @@ mod tests {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Access control: ACLs, public access block, ownership controls, policy status
+// ---------------------------------------------------------------------------------------------------
+
+/// The `xmlns:xsi` attribute of an ACL `<Grantee>`.
+const XSI_NAMESPACE: &str = "http://www.w3.org/2001/XMLSchema-instance";
+
+/// An ACL `<Grantee>`: `CanonicalUser` (with `ID`), `Group` (with `URI`) or
+/// `AmazonCustomerByEmail` (with `EmailAddress`, read only so it can be refused).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Grantee {
+    /// `xmlns:xsi`.
+    #[serde(rename = "@xmlns:xsi")]
+    pub xsi: &'static str,
+    /// `xsi:type`: `CanonicalUser`, `Group` or `AmazonCustomerByEmail`.
+    #[serde(rename = "@xsi:type")]
+    pub kind: String,
+    /// Canonical user id.
+    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Display name of a canonical user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Group URI.
+    #[serde(rename = "URI", skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    /// E-mail address (requests only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_address: Option<String>,
+}
+
+/// One `<Grant>` of an `<AccessControlList>`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Grant {
+    /// Who is granted.
+    pub grantee: Grantee,
+    /// `FULL_CONTROL`, `READ`, `WRITE`, `READ_ACP` or `WRITE_ACP`, as sent.
+    pub permission: String,
+}
+
+fn serialize_grants<S: Serializer>(grants: &[Grant], serializer: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct AccessControlList<'a> {
+        #[serde(rename = "Grant")]
+        grant: &'a [Grant],
+    }
+    AccessControlList { grant: grants }.serialize(serializer)
+}
+
+/// `<AccessControlPolicy>`: the Get/Put Bucket/Object ACL document.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AccessControlPolicy {
+    /// Root namespace attribute.
+    #[serde(rename = "@xmlns")]
+    pub xmlns: Xmlns,
+    /// The owner (a request may omit it).
+    pub owner: Option<Owner>,
+    /// The grants, inside one `<AccessControlList>`.
+    #[serde(serialize_with = "serialize_grants")]
+    pub access_control_list: Vec<Grant>,
+}
+
+response_document!(AccessControlPolicy, "AccessControlPolicy");
+
+impl AccessControlPolicy {
+    /// Builds a response document.
+    #[must_use]
+    pub fn new(owner: Owner, grants: Vec<Grant>) -> Self {
+        Self {
+            xmlns: Xmlns,
+            owner: Some(owner),
+            access_control_list: grants,
+        }
+    }
+
+    /// Parses an `<AccessControlPolicy>` request. Whether grantees exist and permissions are
+    /// valid is the caller's.
+    ///
+    /// # Errors
+    /// [`XmlError`] when the body is not well-formed, has another root, has no
+    /// `<AccessControlList>`, or a grant without `<Grantee>` or `<Permission>`.
+    pub fn from_xml(body: &[u8]) -> Result<Self, XmlError> {
+        let (mut owner, mut list) = (None, None);
+        for child in parse_element_tree(body)?.into_root_children(Self::ROOT)? {
+            match child.name.as_str() {
+                "Owner" => {
+                    let mut id = None;
+                    for c in child.into_children()? {
+                        if c.name == "ID" {
+                            set_once(&mut id, c, "ID")?;
+                        }
+                    }
+                    owner = Some(Owner {
+                        id: trim_xml_whitespace(&id.ok_or(XmlError::Missing("ID"))?).to_owned(),
+                        display_name: None,
+                    });
+                }
+                "AccessControlList" => {
+                    if list.is_some() {
+                        return Err(XmlError::Duplicate("AccessControlList"));
+                    }
+                    let mut grants = Vec::new();
+                    for g in child.into_children()? {
+                        if g.name == "Grant" {
+                            grants.push(Grant::from_element(g)?);
+                        }
+                    }
+                    list = Some(grants);
+                }
+                _ => {}
+            }
+        }
+        Ok(Self {
+            xmlns: Xmlns,
+            owner,
+            access_control_list: list.ok_or(XmlError::Missing("AccessControlList"))?,
+        })
+    }
+}
+
+impl Grant {
+    fn from_element(element: Element) -> Result<Self, XmlError> {
+        let (mut grantee, mut permission) = (None, None);
+        for child in element.into_children()? {
+            match child.name.as_str() {
+                "Grantee" => {
+                    if grantee.is_some() {
+                        return Err(XmlError::Duplicate("Grantee"));
+                    }
+                    grantee = Some(Grantee::from_element(child)?);
+                }
+                "Permission" => set_once(&mut permission, child, "Permission")?,
+                _ => {}
+            }
+        }
+        Ok(Self {
+            grantee: grantee.ok_or(XmlError::Missing("Grantee"))?,
+            permission: trim_xml_whitespace(&permission.ok_or(XmlError::Missing("Permission"))?).to_owned(),
+        })
+    }
+}
+
+impl Grantee {
+    fn from_element(element: Element) -> Result<Self, XmlError> {
+        let kind = element.type_attribute.clone().unwrap_or_default();
+        let (mut id, mut uri, mut email) = (None, None, None);
+        for child in element.into_children()? {
+            match child.name.as_str() {
+                "ID" => set_once(&mut id, child, "ID")?,
+                "URI" => set_once(&mut uri, child, "URI")?,
+                "EmailAddress" => set_once(&mut email, child, "EmailAddress")?,
+                _ => {}
+            }
+        }
+        let trim = |v: Option<String>| v.map(|v| trim_xml_whitespace(&v).to_owned());
+        Ok(Self {
+            xsi: XSI_NAMESPACE,
+            kind,
+            id: trim(id),
+            display_name: None,
+            uri: trim(uri),
+            email_address: trim(email),
+        })
+    }
+
+    /// A canonical-user grantee for a response.
+    #[must_use]
+    pub fn user(id: String, display_name: Option<String>) -> Self {
+        Self {
+            xsi: XSI_NAMESPACE,
+            kind: "CanonicalUser".to_owned(),
+            id: Some(id),
+            display_name,
+            ..Self::default()
+        }
+    }
+
+    /// A group grantee for a response.
+    #[must_use]
+    pub fn group(uri: &str) -> Self {
+        Self {
+            xsi: XSI_NAMESPACE,
+            kind: "Group".to_owned(),
+            uri: Some(uri.to_owned()),
+            ..Self::default()
+        }
+    }
+}
+
+/// `<PublicAccessBlockConfiguration>`: Put/GetPublicAccessBlock.
+#[allow(clippy::struct_excessive_bools, reason = "AWS's four independent flags")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PublicAccessBlockConfiguration {
+    /// Root namespace attribute.
+    #[serde(rename = "@xmlns")]
+    pub xmlns: Xmlns,
+    /// Refuse requests that set public ACLs.
+    pub block_public_acls: bool,
+    /// Ignore public ACL grants when deciding.
+    pub ignore_public_acls: bool,
+    /// Refuse bucket policies that grant public access.
+    pub block_public_policy: bool,
+    /// Only the owner benefits from a public bucket policy.
+    pub restrict_public_buckets: bool,
+}
+
+response_document!(PublicAccessBlockConfiguration, "PublicAccessBlockConfiguration");
+
+impl PublicAccessBlockConfiguration {
+    /// Parses the document; absent elements are false, as AWS reads them.
+    ///
+    /// # Errors
+    /// [`XmlError`] when the body is not well-formed, has another root, repeats an element or
+    /// has a value that is not a boolean.
+    pub fn from_xml(body: &[u8]) -> Result<Self, XmlError> {
+        let mut out = Self::default();
+        let mut seen = Vec::new();
+        for child in parse_element_tree(body)?.into_root_children(Self::ROOT)? {
+            let (slot, name): (&mut bool, &'static str) = match child.name.as_str() {
+                "BlockPublicAcls" => (&mut out.block_public_acls, "BlockPublicAcls"),
+                "IgnorePublicAcls" => (&mut out.ignore_public_acls, "IgnorePublicAcls"),
+                "BlockPublicPolicy" => (&mut out.block_public_policy, "BlockPublicPolicy"),
+                "RestrictPublicBuckets" => (&mut out.restrict_public_buckets, "RestrictPublicBuckets"),
+                _ => continue,
+            };
+            if seen.contains(&name) {
+                return Err(XmlError::Duplicate(name));
+            }
+            seen.push(name);
+            *slot = parse_bool(&child.into_text(name)?, name)?;
+        }
+        Ok(out)
+    }
+}
+
+/// `<OwnershipControls>`: Put/GetBucketOwnershipControls (one rule).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct OwnershipControls {
+    /// Root namespace attribute.
+    #[serde(rename = "@xmlns")]
+    pub xmlns: Xmlns,
+    /// The rule.
+    pub rule: OwnershipRule,
+}
+
+/// `<Rule>` of [`OwnershipControls`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct OwnershipRule {
+    /// `BucketOwnerEnforced`, `BucketOwnerPreferred` or `ObjectWriter`, as sent.
+    pub object_ownership: String,
+}
+
+response_document!(OwnershipControls, "OwnershipControls");
+
+impl OwnershipControls {
+    /// Parses the document: exactly one `<Rule>` with an `<ObjectOwnership>`.
+    ///
+    /// # Errors
+    /// [`XmlError`] when the body is not well-formed, has another root, or not one rule.
+    pub fn from_xml(body: &[u8]) -> Result<Self, XmlError> {
+        let mut rule = None;
+        for child in parse_element_tree(body)?.into_root_children(Self::ROOT)? {
+            if child.name == "Rule" {
+                let mut value = None;
+                for c in child.into_children()? {
+                    if c.name == "ObjectOwnership" {
+                        set_once(&mut value, c, "ObjectOwnership")?;
+                    }
+                }
+                set_once_value(
+                    &mut rule,
+                    trim_xml_whitespace(&value.ok_or(XmlError::Missing("ObjectOwnership"))?).to_owned(),
+                    "Rule",
+                )?;
+            }
+        }
+        Ok(Self {
+            xmlns: Xmlns,
+            rule: OwnershipRule {
+                object_ownership: rule.ok_or(XmlError::Missing("Rule"))?,
+            },
+        })
+    }
+}
+
+fn set_once_value(slot: &mut Option<String>, value: String, name: &'static str) -> Result<(), XmlError> {
+    if slot.is_some() {
+        return Err(XmlError::Duplicate(name));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+/// `<PolicyStatus>`: the GetBucketPolicyStatus response.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PolicyStatus {
+    /// Root namespace attribute.
+    #[serde(rename = "@xmlns")]
+    pub xmlns: Xmlns,
+    /// Whether the bucket policy grants public access.
+    pub is_public: bool,
+}
+
+response_document!(PolicyStatus, "PolicyStatus");

@@ -15,6 +15,8 @@ pub const AK: &str = "GLTESTACCESSKEY";
 pub const SK: &str = "gltest-secret-key/with+odd=chars";
 pub const AK2: &str = "GLOTHERACCESSKEY";
 pub const SK2: &str = "other-secret";
+pub const AK3: &str = "GLTHIRDACCESSKEY";
+pub const SK3: &str = "third-secret";
 /// The admin API's bearer token in test gateways.
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 
@@ -44,7 +46,7 @@ pub struct Gw {
 }
 
 impl Gw {
-    /// Starts a gateway with two users and the `localhost` virtual-host domain.
+    /// Starts a gateway with three users and the `localhost` virtual-host domain.
     pub async fn start() -> Gw {
         Self::start_with(|_| {}).await
     }
@@ -105,6 +107,12 @@ impl Gw {
                     owner_id: None,
                     display_name: None,
                 },
+                User {
+                    access_key: AK3.into(),
+                    secret_key: SK3.into(),
+                    owner_id: Some("owner-three".into()),
+                    display_name: None,
+                },
             ],
         };
         tweak(&mut config);
@@ -136,7 +144,16 @@ impl Gw {
         self.client_full(AK, SK, !vhost_run(), region)
     }
 
+    /// An unsigned (anonymous) client, in this run's addressing style.
+    pub fn anonymous(&self) -> Client {
+        self.client_with(None, !vhost_run(), "us-east-1")
+    }
+
     fn client_full(&self, ak: &str, sk: &str, path_style: bool, region: &str) -> Client {
+        self.client_with(Some((ak, sk)), path_style, region)
+    }
+
+    fn client_with(&self, keys: Option<(&str, &str)>, path_style: bool, region: &str) -> Client {
         let endpoint = if path_style {
             self.endpoint.clone()
         } else {
@@ -155,10 +172,13 @@ impl Gw {
                     .build_with_resolver(Loopback),
             );
         }
+        conf = match keys {
+            Some((ak, sk)) => conf.credentials_provider(Credentials::new(ak, sk, None, None, "test")),
+            None => conf.allow_no_auth(),
+        };
         let conf = conf
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.to_owned()))
-            .credentials_provider(Credentials::new(ak, sk, None, None, "test"))
             .endpoint_url(endpoint)
             .force_path_style(path_style)
             .build();

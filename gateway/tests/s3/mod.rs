@@ -1,5 +1,6 @@
 //! S3 operation tests, by family.
 
+mod access;
 mod admin;
 mod admin_buckets;
 mod attributes;

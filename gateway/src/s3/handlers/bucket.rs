@@ -99,7 +99,9 @@ pub async fn create_bucket(ctx: &Ctx, name: &str, body: RequestBody) -> S3Result
         .get(&volume)
         .cloned()
         .ok_or_else(|| S3Error::unavailable(format!("Volume {volume} is not connected.")))?;
-    let init = bucket_init(ctx)?;
+    let mut init = bucket_init(ctx)?;
+    init.configs.extend(super::acl::creation_configs(ctx)?);
+    init.configs.sort();
     let reg = ctx.state.registry.clone();
     let (n, owner) = (name.to_owned(), ctx.user.owner().to_owned());
     blocking::try_run(move || {
@@ -142,7 +144,7 @@ pub async fn create_bucket(ctx: &Ctx, name: &str, body: RequestBody) -> S3Result
 /// DeleteBucket: only a bucket without objects; its in-progress uploads are aborted with it
 /// (their part blobs go to the garbage sweep), as AWS does.
 pub async fn delete_bucket(ctx: &Ctx, name: &str) -> S3Result<S3Response> {
-    let b = ctx.bucket(name).await?;
+    let b = ctx.bucket(name)?;
     let reg = ctx.state.registry.clone();
     let store = ctx.store(&b)?;
     let n = name.to_owned();
@@ -176,14 +178,14 @@ pub async fn delete_bucket(ctx: &Ctx, name: &str) -> S3Result<S3Response> {
 
 /// HeadBucket.
 pub async fn head_bucket(ctx: &Ctx, name: &str) -> S3Result<S3Response> {
-    let b = ctx.bucket(name).await?;
+    let b = ctx.bucket(name)?;
     Ok(S3Response::empty(200).header("x-amz-bucket-region", b.region))
 }
 
 /// GetBucketLocation: the bucket's region, or for a bucket on a `[[volumes]]` volume the
 /// location that selects that volume.
 pub async fn get_bucket_location(ctx: &Ctx, name: &str) -> S3Result<S3Response> {
-    let b = ctx.bucket(name).await?;
+    let b = ctx.bucket(name)?;
     let stores = &ctx.state.stores;
     let location = if stores.resolve(&b.volume) == stores.default_name() {
         b.region.as_str()

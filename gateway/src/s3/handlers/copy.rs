@@ -56,7 +56,7 @@ pub async fn source(ctx: &Ctx) -> S3Result<Source> {
                 "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
             )
         })?;
-    let (b, rec) = ctx.bucket_and_object(bucket, key, version.as_deref()).await?;
+    let (b, rec) = ctx.copy_source(bucket, key, version.as_deref()).await?;
     if version.is_some() && rec.as_ref().is_some_and(|r| r.delete_marker) {
         return Err(S3Error::with_message(
             Code::InvalidRequest,
@@ -192,7 +192,7 @@ fn directives(req: &RequestInfo) -> S3Result<(bool, bool)> {
 
 /// CopyObject.
 pub async fn copy_object(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Response> {
-    let b = ctx.bucket(bucket).await?;
+    let b = ctx.bucket(bucket)?;
     let src = source(ctx).await?;
     if src.rec.size > MAX_PUT_SIZE {
         return Err(S3Error::with_message(
@@ -222,6 +222,8 @@ pub async fn copy_object(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Respo
             cache_control: src.rec.cache_control.clone(),
             expires: src.rec.expires.clone(),
             user_meta: src.rec.user_meta.clone(),
+            // The copy gets the ACL the request asks for, never the source's (as in AWS).
+            acl: super::acl::new_object_acl(ctx)?,
             ..ObjectRecord::default()
         }
     };

@@ -3,7 +3,6 @@
 //! Applying them is the lifecycle worker's ([`crate::lifecycle`]). Must not format XML or touch
 //! actix types.
 
-use crate::blocking;
 use crate::s3::body::RequestBody;
 use crate::s3::error::{Code, S3Error, S3Result};
 use crate::s3::lifecycle::{self, CONFIG_KIND};
@@ -14,14 +13,7 @@ use crate::s3::Ctx;
 const MAX_BODY: usize = 1 << 20;
 
 async fn store(ctx: &Ctx, name: &str, doc: Option<String>) -> S3Result<()> {
-    let reg = ctx.state.registry.clone();
-    let n = name.to_owned();
-    blocking::try_run(move || {
-        reg.set_bucket_config(&n, CONFIG_KIND, doc.as_deref())?;
-        reg.flush()?;
-        Ok(())
-    })
-    .await
+    super::set_bucket_config(ctx, name, CONFIG_KIND, doc).await
 }
 
 /// PutBucketLifecycleConfiguration: replaces the rules (Content-MD5 or a checksum required).
@@ -30,7 +22,7 @@ pub async fn put_bucket_lifecycle_configuration(
     name: &str,
     body: RequestBody,
 ) -> S3Result<S3Response> {
-    ctx.bucket(name).await?;
+    ctx.bucket(name)?;
     let doc = super::checked_body(ctx, body, MAX_BODY).await?;
     let (_, canonical) = lifecycle::parse(&doc)?;
     store(ctx, name, Some(canonical)).await?;
@@ -39,7 +31,7 @@ pub async fn put_bucket_lifecycle_configuration(
 
 /// GetBucketLifecycleConfiguration.
 pub async fn get_bucket_lifecycle_configuration(ctx: &Ctx, name: &str) -> S3Result<S3Response> {
-    let b = ctx.bucket(name).await?;
+    let b = ctx.bucket(name)?;
     let doc = b.config(CONFIG_KIND).ok_or_else(|| {
         S3Error::new(Code::NoSuchLifecycleConfiguration).extra("BucketName", name.to_owned())
     })?;
@@ -48,7 +40,7 @@ pub async fn get_bucket_lifecycle_configuration(ctx: &Ctx, name: &str) -> S3Resu
 
 /// DeleteBucketLifecycleConfiguration (204 whether or not there were rules).
 pub async fn delete_bucket_lifecycle_configuration(ctx: &Ctx, name: &str) -> S3Result<S3Response> {
-    ctx.bucket(name).await?;
+    ctx.bucket(name)?;
     store(ctx, name, None).await?;
     Ok(S3Response::empty(204))
 }

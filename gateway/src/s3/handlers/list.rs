@@ -1,24 +1,20 @@
-//! Listings (ListObjects v1 and v2, ListObjectVersions) and DeleteObjects, answered from the
+//! Listings (ListObjects v1 and v2, ListObjectVersions), answered from the
 //! registry's range scans: a page costs O(page), whatever the bucket holds. Owns the S3
 //! parameter rules (max-keys, markers, continuation tokens, `encoding-type=url`). Must not walk
 //! the volume.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine as _;
-use metadata::{ListEntry, ListPage, ListQuery, ObjectRecord, PutCondition, VersionEntry, VersionQuery};
+use metadata::{ListEntry, ListPage, ListQuery, ObjectRecord, VersionEntry, VersionQuery};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::blocking;
-use crate::s3::body::RequestBody;
 use crate::s3::dates::iso8601;
 use crate::s3::error::{Code, S3Error, S3Result};
-use crate::s3::handlers::{object_lock, versioning};
+use crate::s3::handlers::versioning;
 use crate::s3::response::S3Response;
 use crate::s3::xml;
 use crate::s3::Ctx;
-
-/// Most keys a DeleteObjects request may name.
-pub const MAX_DELETE_KEYS: usize = 1000;
 
 /// What `encoding-type=url` leaves alone: unreserved characters and `/`.
 const URL_KEEP: &AsciiSet = &NON_ALPHANUMERIC
@@ -116,7 +112,7 @@ impl Params {
 
 /// Runs one page of a listing in the registry.
 async fn scan(ctx: &Ctx, bucket: &str, p: &Params, start_after: Option<String>) -> S3Result<ListPage> {
-    let b = ctx.bucket(bucket).await?;
+    let b = ctx.bucket(bucket)?;
     let reg = ctx.state.registry.clone();
     let q = ListQuery {
         prefix: p.prefix.as_bytes().to_vec(),
@@ -165,11 +161,20 @@ fn xml_object(key: &str, rec: &ObjectRecord, owner: Option<&xml::Owner>) -> xml:
     }
 }
 
+/// The owner shown in listings: the bucket's.
 fn owner(ctx: &Ctx) -> xml::Owner {
-    xml::Owner {
-        id: ctx.user.owner().to_owned(),
-        display_name: Some(ctx.user.display().to_owned()),
-    }
+    let id = ctx
+        .access
+        .as_ref()
+        .map_or_else(|| ctx.user.owner().to_owned(), |a| a.bucket.owner.clone());
+    let display_name = ctx
+        .state
+        .config
+        .users
+        .iter()
+        .find(|u| u.owner() == id)
+        .map(|u| u.display().to_owned());
+    xml::Owner { id, display_name }
 }
 
 /// ListObjects (v1): `marker`, and `NextMarker` when truncated with a delimiter.
@@ -257,7 +262,7 @@ pub async fn list_object_versions(ctx: &Ctx, bucket: &str) -> S3Result<S3Respons
     if !vid_marker.is_empty() {
         versioning::parse_version_id(&vid_marker, "version-id-marker")?;
     }
-    let b = ctx.bucket(bucket).await?;
+    let b = ctx.bucket(bucket)?;
     let reg = ctx.state.registry.clone();
     let q = VersionQuery {
         prefix: p.prefix.as_bytes().to_vec(),
@@ -334,96 +339,6 @@ pub async fn list_object_versions(ctx: &Ctx, bucket: &str) -> S3Result<S3Respons
         common_prefixes,
     };
     Ok(S3Response::xml(doc.to_xml()))
-}
-
-/// DeleteObjects: up to 1000 keys, per-key results, quiet mode. The body must carry an
-/// integrity header (Content-MD5 or an `x-amz-checksum-*`, as current SDKs send), and it is
-/// verified before anything is deleted.
-pub async fn delete_objects(ctx: &Ctx, bucket: &str, body: RequestBody) -> S3Result<S3Response> {
-    let b = ctx.bucket(bucket).await?;
-    let doc = super::checked_body(ctx, body, 2 << 20).await?;
-    let lock = object_lock::lock_check(ctx);
-    let req =
-        xml::Delete::from_xml(&doc).map_err(|e| S3Error::with_message(Code::MalformedXML, e.to_string()))?;
-    if req.objects.is_empty() || req.objects.len() > MAX_DELETE_KEYS {
-        return Err(S3Error::with_message(
-            Code::MalformedXML,
-            format!("A DeleteObjects request names 1 to {MAX_DELETE_KEYS} keys."),
-        ));
-    }
-    let reg = ctx.state.registry.clone();
-    let quiet = req.quiet;
-    let objects = req.objects;
-    let result = blocking::try_run(move || {
-        let mut deleted = Vec::new();
-        let mut errors = Vec::new();
-        for o in objects {
-            let fail = |code: Code, msg: &str| xml::DeleteError {
-                key: o.key.clone(),
-                version_id: o.version_id.clone(),
-                code: code.as_str().to_owned(),
-                message: msg.to_owned(),
-            };
-            if o.version_id
-                .as_deref()
-                .is_some_and(|v| !metadata::is_version_id(v))
-            {
-                errors.push(fail(Code::NoSuchVersion, "The specified version does not exist."));
-                continue;
-            }
-            if o.key.is_empty() || o.key.len() > crate::s3::router::MAX_KEY_LEN {
-                errors.push(fail(Code::InvalidArgument, "Invalid key"));
-                continue;
-            }
-            let cond = match &o.etag {
-                Some(e) => PutCondition::IfMatch(e.trim_matches('"').to_owned()),
-                None => PutCondition::None,
-            };
-            let outcome = match &o.version_id {
-                Some(v) => reg
-                    .delete_version(b.id, o.key.as_bytes(), v, lock)
-                    .map(|removed| {
-                        let marker = removed.as_ref().is_some_and(|r| r.delete_marker);
-                        (marker, marker.then(|| v.clone()))
-                    }),
-                None => reg
-                    .delete_object(b.id, o.key.as_bytes(), &cond)
-                    .map(|d| (d.marker.is_some(), d.marker)),
-            };
-            match outcome {
-                Ok((delete_marker, delete_marker_version_id)) => deleted.push(xml::Deleted {
-                    key: o.key.clone(),
-                    version_id: o.version_id.clone(),
-                    delete_marker,
-                    delete_marker_version_id,
-                }),
-                Err(metadata::Error::ObjectLocked) => {
-                    errors.push(fail(
-                        Code::AccessDenied,
-                        "Access Denied because object protected by object lock.",
-                    ));
-                }
-                Err(metadata::Error::PreconditionFailed) => {
-                    errors.push(fail(
-                        Code::PreconditionFailed,
-                        "At least one of the pre-conditions you specified did not hold",
-                    ));
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "DeleteObjects: registry delete failed");
-                    errors.push(fail(Code::InternalError, Code::InternalError.message()));
-                }
-            }
-        }
-        reg.flush()?;
-        Ok(xml::DeleteResult {
-            xmlns: xml::Xmlns,
-            deleted: if quiet { Vec::new() } else { deleted },
-            errors,
-        })
-    })
-    .await?;
-    Ok(S3Response::xml(result.to_xml()))
 }
 
 #[cfg(test)]

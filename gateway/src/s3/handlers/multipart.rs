@@ -76,7 +76,7 @@ async fn upload_for(ctx: &Ctx, bucket_id: u64, key: &str) -> S3Result<metadata::
 
 /// CreateMultipartUpload.
 pub async fn create(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Response> {
-    let b = ctx.bucket(bucket).await?;
+    let b = ctx.bucket(bucket)?;
     let rec = record_from_headers(ctx)?;
     let alg = match ctx.req.header("x-amz-checksum-algorithm") {
         Some(a) => Some(Algorithm::parse(a).ok_or_else(|| {
@@ -117,6 +117,7 @@ pub async fn create(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Response> 
         lock_mode: lock.mode,
         lock_until_ms: lock.until_ms,
         legal_hold: lock.legal_hold,
+        acl: rec.acl,
     };
     let reg = ctx.state.registry.clone();
     let id = blocking::try_run(move || {
@@ -167,7 +168,7 @@ fn part_number(ctx: &Ctx) -> S3Result<u32> {
 
 /// UploadPart.
 pub async fn upload_part(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -> S3Result<S3Response> {
-    let b = ctx.bucket(bucket).await?;
+    let b = ctx.bucket(bucket)?;
     let n = part_number(ctx)?;
     let up = upload_for(ctx, b.id, key).await?;
     match body.length {
@@ -246,7 +247,7 @@ async fn store_part(
 
 /// UploadPartCopy: a part made of a range of an existing object, copied on the volume.
 pub async fn upload_part_copy(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Response> {
-    let b = ctx.bucket(bucket).await?;
+    let b = ctx.bucket(bucket)?;
     let n = part_number(ctx)?;
     let up = upload_for(ctx, b.id, key).await?;
     let src = copy::source(ctx).await?;
@@ -331,7 +332,7 @@ fn requested_parts(doc: &[u8]) -> S3Result<(xml::CompleteMultipartUpload, Vec<(u
 
 /// CompleteMultipartUpload.
 pub async fn complete(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -> S3Result<S3Response> {
-    let b = ctx.bucket(bucket).await?;
+    let b = ctx.bucket(bucket)?;
     let id = ctx.req.query("uploadId").unwrap_or("").to_owned();
     let (req, wanted) = requested_parts(&body.collect(4 << 20).await?)?;
     let cond = write_condition(&ctx.req)?;
@@ -481,6 +482,7 @@ fn record_from_upload(up: &UploadRecord, etag: String) -> ObjectRecord {
         lock_mode: up.lock_mode.clone(),
         lock_until_ms: up.lock_until_ms,
         legal_hold: up.legal_hold,
+        acl: up.acl.clone(),
         ..ObjectRecord::default()
     }
 }
@@ -607,7 +609,7 @@ fn combined_checksum(alg: Algorithm, full: bool, parts: &[&PartRecord]) -> Optio
 
 /// AbortMultipartUpload: the upload and its part blobs go (the blobs through the sweep).
 pub async fn abort(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Response> {
-    let b = ctx.bucket(bucket).await?;
+    let b = ctx.bucket(bucket)?;
     let up = upload_for(ctx, b.id, key).await?;
     let reg = ctx.state.registry.clone();
     blocking::try_run(move || {
@@ -624,7 +626,7 @@ pub async fn abort(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Response> {
 
 /// ListParts.
 pub async fn list_parts(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Response> {
-    let b = ctx.bucket(bucket).await?;
+    let b = ctx.bucket(bucket)?;
     let up = upload_for(ctx, b.id, key).await?;
     let marker: u32 = match ctx.req.query("part-number-marker") {
         Some(m) => m.parse().map_err(|_| {
@@ -690,7 +692,7 @@ pub async fn list_parts(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Respon
 /// ListMultipartUploads (prefix, key and upload-id markers; a delimiter rolls keys up into
 /// common prefixes within the page).
 pub async fn list_uploads(ctx: &Ctx, bucket: &str) -> S3Result<S3Response> {
-    let b = ctx.bucket(bucket).await?;
+    let b = ctx.bucket(bucket)?;
     // `encoding-type=url` encodes Delimiter, KeyMarker, Prefix, NextKeyMarker and Key (AWS).
     let url = list::url_encoding(ctx)?;
     let enc = |s: &str| {

@@ -44,6 +44,7 @@ pub fn record_from_headers(ctx: &Ctx) -> S3Result<ObjectRecord> {
     let mut rec = ObjectRecord {
         content_type: req.header("content-type").map(str::to_owned),
         tags: tagging::from_request(ctx)?,
+        acl: super::acl::new_object_acl(ctx)?,
         ..Default::default()
     };
     for h in STORED_HEADERS {
@@ -126,7 +127,7 @@ fn declared_length(body: &RequestBody) -> S3Result<Option<u64>> {
 
 /// PutObject.
 pub async fn put_object(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -> S3Result<S3Response> {
-    let b = ctx.bucket(bucket).await?;
+    let b = ctx.bucket(bucket)?;
     declared_length(&body)?;
     let mut rec = record_from_headers(ctx)?;
     let cond = write_condition(&ctx.req)?;
@@ -566,7 +567,7 @@ pub async fn get_object(ctx: &Ctx, bucket: &str, key: &str, head: bool) -> S3Res
 /// queue in the same registry transaction and are removed by the sweeper; versioned, a delete
 /// marker is added, or with `versionId` that version goes for good.
 pub async fn delete_object(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Response> {
-    let b = ctx.bucket(bucket).await?;
+    let b = ctx.bucket(bucket)?;
     let version = versioning::version_param(ctx)?;
     let cond = match ctx.req.header("if-match") {
         Some(m) => PutCondition::IfMatch(unquote(m).to_owned()),

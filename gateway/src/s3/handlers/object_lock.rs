@@ -164,7 +164,7 @@ fn malformed(e: &xml::XmlError) -> S3Error {
 /// PutObjectLockConfiguration: turns object lock on (a versioned bucket only) and sets or
 /// clears the default retention.
 pub async fn put_object_lock_configuration(ctx: &Ctx, name: &str, body: RequestBody) -> S3Result<S3Response> {
-    let b = ctx.bucket(name).await?;
+    let b = ctx.bucket(name)?;
     let doc = super::checked_body(ctx, body, MAX_BODY).await?;
     let conf = xml::ObjectLockConfiguration::from_xml(&doc).map_err(|e| malformed(&e))?;
     if conf.object_lock_enabled.as_deref() != Some("Enabled") {
@@ -206,7 +206,7 @@ pub async fn put_object_lock_configuration(ctx: &Ctx, name: &str, body: RequestB
 
 /// GetObjectLockConfiguration.
 pub async fn get_object_lock_configuration(ctx: &Ctx, name: &str) -> S3Result<S3Response> {
-    let b = ctx.bucket(name).await?;
+    let b = ctx.bucket(name)?;
     let stored = b.config(LOCK_CONFIG_KIND).ok_or_else(|| {
         S3Error::new(Code::ObjectLockConfigurationNotFoundError).extra("BucketName", name.to_owned())
     })?;
@@ -221,41 +221,11 @@ async fn change_lock(
     key: &str,
     change: impl Fn(&mut ObjectRecord) -> S3Result<()> + Send + Sync + 'static,
 ) -> S3Result<ObjectRecord> {
-    let b = ctx.bucket(bucket).await?;
+    let b = ctx.bucket(bucket)?;
     if !lock_enabled(&b) {
         return Err(no_lock_configuration());
     }
-    let version = versioning::version_param(ctx)?;
-    let reg = ctx.state.registry.clone();
-    let k = key.as_bytes().to_vec();
-    let v = version.clone();
-    let refused = std::sync::Mutex::new(None);
-    let (rec, refusal) = blocking::try_run(move || {
-        let rec = reg.update_version(b.id, &k, v.as_deref(), &|rec| {
-            change(rec).map_err(|e| {
-                let msg = e.message.to_string();
-                *refused.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e);
-                metadata::Error::Refused(msg)
-            })
-        });
-        let refusal = refused
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
-        match rec {
-            Err(metadata::Error::Refused(_)) => Ok((None, refusal)),
-            Err(e) => Err(e.into()),
-            Ok(r) => {
-                reg.flush()?;
-                Ok((r, None))
-            }
-        }
-    })
-    .await?;
-    if let Some(e) = refusal {
-        return Err(e);
-    }
-    rec.ok_or_else(|| versioning::missing(bucket, key, version.as_deref()))
+    super::change_version(ctx, &b, bucket, key, change).await
 }
 
 /// PutObjectRetention: sets, extends, shortens or removes a version's retention. COMPLIANCE can

@@ -257,7 +257,7 @@ pub async fn put_object_tagging(
     key: &str,
     body: RequestBody,
 ) -> S3Result<S3Response> {
-    let b = ctx.bucket(bucket).await?;
+    let b = ctx.bucket(bucket)?;
     let tags = read_document(body, Target::Object).await?;
     let version = set_object_tags(ctx, b, key, tags).await?;
     Ok(versioning::with_version(S3Response::empty(200), version))
@@ -277,7 +277,7 @@ pub async fn get_object_tagging(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<
 
 /// DeleteObjectTagging: removes the object's tags (204).
 pub async fn delete_object_tagging(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Response> {
-    let b = ctx.bucket(bucket).await?;
+    let b = ctx.bucket(bucket)?;
     let version = set_object_tags(ctx, b, key, Tags::new()).await?;
     Ok(versioning::with_version(S3Response::empty(204), version))
 }
@@ -294,7 +294,7 @@ async fn set_bucket_tags(ctx: &Ctx, b: BucketRecord, tags: Tags) -> S3Result<()>
 
 /// PutBucketTagging: replaces the bucket's tag set (204, as AWS answers).
 pub async fn put_bucket_tagging(ctx: &Ctx, bucket: &str, body: RequestBody) -> S3Result<S3Response> {
-    let b = ctx.bucket(bucket).await?;
+    let b = ctx.bucket(bucket)?;
     let tags = read_document(body, Target::Bucket).await?;
     set_bucket_tags(ctx, b, tags).await?;
     Ok(S3Response::empty(204))
@@ -302,7 +302,7 @@ pub async fn put_bucket_tagging(ctx: &Ctx, bucket: &str, body: RequestBody) -> S
 
 /// GetBucketTagging: the bucket's tag set; `NoSuchTagSet` (404) when it has none.
 pub async fn get_bucket_tagging(ctx: &Ctx, bucket: &str) -> S3Result<S3Response> {
-    let b = ctx.bucket(bucket).await?;
+    let b = ctx.bucket(bucket)?;
     if b.tags.is_empty() {
         return Err(S3Error::new(Code::NoSuchTagSet)
             .resource(format!("/{bucket}"))
@@ -313,7 +313,7 @@ pub async fn get_bucket_tagging(ctx: &Ctx, bucket: &str) -> S3Result<S3Response>
 
 /// DeleteBucketTagging: removes the bucket's tags (204).
 pub async fn delete_bucket_tagging(ctx: &Ctx, bucket: &str) -> S3Result<S3Response> {
-    let b = ctx.bucket(bucket).await?;
+    let b = ctx.bucket(bucket)?;
     set_bucket_tags(ctx, b, Tags::new()).await?;
     Ok(S3Response::empty(204))
 }

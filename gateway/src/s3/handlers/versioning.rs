@@ -29,7 +29,7 @@ const MAX_BODY: usize = 64 << 10;
 /// PutBucketVersioning: `Enabled` or `Suspended`. MFA delete is not implemented (501 when asked
 /// for); `Disabled` is accepted, as it is the only state there is.
 pub async fn put_bucket_versioning(ctx: &Ctx, name: &str, body: RequestBody) -> S3Result<S3Response> {
-    let b = ctx.bucket(name).await?;
+    let b = ctx.bucket(name)?;
     let doc = body.collect(MAX_BODY).await?;
     let conf = xml::VersioningConfiguration::from_xml(&doc)
         .map_err(|e| S3Error::with_message(Code::MalformedXML, e.to_string()))?;
@@ -64,7 +64,7 @@ pub async fn put_bucket_versioning(ctx: &Ctx, name: &str, body: RequestBody) -> 
 
 /// GetBucketVersioning: the state, or the empty configuration of a bucket never versioned.
 pub async fn get_bucket_versioning(ctx: &Ctx, name: &str) -> S3Result<S3Response> {
-    let b = ctx.bucket(name).await?;
+    let b = ctx.bucket(name)?;
     let status = match b.versioning {
         Versioning::Unversioned => None,
         Versioning::Enabled => Some("Enabled".to_owned()),

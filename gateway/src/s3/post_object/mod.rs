@@ -99,8 +99,11 @@ pub async fn post_object(
         any_region: state.config.region_agnostic,
     };
     let user = authenticate(&state.config.region, accept, &state.config.users, &fields)?;
-    let policy = Policy::parse(field(&fields, "policy").unwrap_or_default())?;
-    policy.check_expiry(OffsetDateTime::now_utc())?;
+    // A signed form always has a policy (`authenticate` insists); an anonymous one may not.
+    let policy = field(&fields, "policy").map(Policy::parse).transpose()?;
+    if let Some(p) = &policy {
+        p.check_expiry(OffsetDateTime::now_utc())?;
+    }
     let Some(file) = file else {
         return Err(S3Error::with_message(
             Code::InvalidArgument,
@@ -114,13 +117,22 @@ pub async fn post_object(
         slot.1.clone_from(&key);
     }
 
-    let ctx = Ctx { state, req, user };
-    let b = ctx.bucket(bucket).await?;
-    policy.check_form(&fields, bucket)?;
+    let endpoint = crate::s3::router::Endpoint::PostObject {
+        bucket: bucket.to_owned(),
+    };
+    let ctx = Ctx::authorize(state, req, user, &endpoint).await?;
+    let b = ctx.bucket(bucket)?;
+    if let Some(p) = &policy {
+        p.check_form(&fields, bucket)?;
+    }
     let mut rec = record_from_fields(&fields, file.content_type)?;
+    rec.acl = crate::s3::handlers::acl::form_object_acl(&ctx, field(&fields, "acl"))?;
     versioning::preassign(&b, &mut rec);
 
-    let (min, max) = policy.length_range().unwrap_or((0, MAX_PUT_SIZE));
+    let (min, max) = policy
+        .as_ref()
+        .and_then(Policy::length_range)
+        .unwrap_or((0, MAX_PUT_SIZE));
     let content = limit_size(reader.into_content_stream(), min, max.min(MAX_PUT_SIZE));
     let mtime = now_ms();
     let meta = meta_builder(&b.name, &key, &rec, mtime);
@@ -226,7 +238,12 @@ struct Accept {
 /// this gateway, known access key, and `x-amz-signature` = hex(HMAC-SHA256(signing key,
 /// policy)). SigV2 (when accepted): `AWSAccessKeyId` known and `signature` =
 /// base64(HMAC-SHA1(secret, policy)).
-fn authenticate(region: &str, accept: Accept, users: &[User], fields: &[(String, String)]) -> S3Result<User> {
+fn authenticate(
+    region: &str,
+    accept: Accept,
+    users: &[User],
+    fields: &[(String, String)],
+) -> S3Result<Option<User>> {
     let get = |name: &str| field(fields, name);
     let sigv2 = get("awsaccesskeyid").is_some() || get("signature").is_some();
     let Some(policy) = get("policy") else {
@@ -239,14 +256,14 @@ fn authenticate(region: &str, accept: Accept, users: &[User], fields: &[(String,
         if sigv2 {
             return Err(missing_field("policy"));
         }
-        // An unsigned form is an anonymous request, and this gateway serves none.
-        return Err(S3Error::new(Code::AccessDenied));
+        // An unsigned form is an anonymous request: the authorization step decides it.
+        return Ok(None);
     };
     if sigv2 && get("x-amz-algorithm").is_none() {
         if !accept.sigv2 {
             return Err(unsupported_mechanism());
         }
-        return authenticate_v2(users, policy, fields);
+        return authenticate_v2(users, policy, fields).map(Some);
     }
     let mut values = [""; 4];
     for (slot, name) in values.iter_mut().zip(SIGNED_FIELDS) {
@@ -284,7 +301,7 @@ fn authenticate(region: &str, accept: Accept, users: &[User], fields: &[(String,
     if !matches {
         return Err(signature_mismatch(access_key, policy, signature));
     }
-    Ok(user.clone())
+    Ok(Some(user.clone()))
 }
 
 /// A SigV2 form: `AWSAccessKeyId` and `signature` = base64(HMAC-SHA1(secret, `policy`)) (AWS:
@@ -574,7 +591,7 @@ mod tests {
             .collect()
     }
 
-    fn auth(f: &[(String, String)]) -> S3Result<User> {
+    fn auth(f: &[(String, String)]) -> S3Result<Option<User>> {
         let users = [User {
             access_key: "AKID".into(),
             secret_key: "secret".into(),
@@ -615,7 +632,7 @@ mod tests {
     #[test]
     fn a_signed_form_authenticates() {
         let user = auth(&signed(POLICY, "secret")).unwrap();
-        assert_eq!(user.access_key, "AKID");
+        assert_eq!(user.unwrap().access_key, "AKID");
     }
 
     #[test]
@@ -684,9 +701,8 @@ mod tests {
         let mut f = signed(POLICY, "secret");
         f.retain(|(n, _)| n != "policy");
         assert_eq!(auth(&f).unwrap_err().code, Code::InvalidArgument);
-        // No credentials at all: an anonymous upload, which this gateway refuses.
-        let e = auth(&fields(&[("key", "k")])).unwrap_err();
-        assert_eq!(e.code, Code::AccessDenied);
+        // No credentials at all: an anonymous upload, for the authorization step to decide.
+        assert!(auth(&fields(&[("key", "k")])).unwrap().is_none());
         // SigV2 forms.
         let v2 = fields(&[
             ("key", "k"),
@@ -722,7 +738,7 @@ mod tests {
             ("policy", &policy),
             ("signature", &sig),
         ]);
-        assert_eq!(auth(&f).unwrap().access_key, "AKID");
+        assert_eq!(auth(&f).unwrap().unwrap().access_key, "AKID");
         set(&mut f, "awsaccesskeyid", "NOPE");
         assert_eq!(auth(&f).unwrap_err().code, Code::InvalidAccessKeyId);
         set(&mut f, "awsaccesskeyid", "AKID");
