@@ -20,6 +20,9 @@ SK = os.environ.get("S3CONF_SECRET_KEY", "glusters3dev-secret")
 # A second user: buckets of one are not the other's.
 AK2 = os.environ.get("S3CONF_ACCESS_KEY2", "")
 SK2 = os.environ.get("S3CONF_SECRET_KEY2", "")
+# A third user (owner id `third`): the access-control cases tell a grantee from a bystander.
+AK3 = os.environ.get("S3CONF_ACCESS_KEY3", "")
+SK3 = os.environ.get("S3CONF_SECRET_KEY3", "")
 REGION = "us-east-1"
 DATA_DIR = os.environ.get("S3CONF_DATA", "/tmp/glusters3-conformance-data")
 

@@ -9,11 +9,11 @@
 # 2. brings the volume up (scripts/gluster-up.sh, idempotent) and builds the gateway and
 #    loadgen if their binaries are missing;
 # 3. starts a gateway on free loopback ports, with a fresh registry in a temp dir, its own blob
-#    root /.s3-conformance-<pid> on the volume, its own users, an admin token and a lifecycle
-#    worker running every second with 2 s days (a config file in the temp dir);
+#    root /.s3-conformance-<pid> on the volume, its own three users, an admin token and a
+#    lifecycle worker running every second with 2 s days (a config file in the temp dir);
 # 4. runs every suite not skipped by its variable (SKIP_AWSCLI, SKIP_AWSCLI2, SKIP_BOTO3,
 #    SKIP_BOTO3_OLD, SKIP_MINIO_PY, SKIP_MINIO_JS, SKIP_JS_SDK, SKIP_S3CMD, SKIP_REGRESSIONS,
-#    SKIP_CONSOLE =1),
+#    SKIP_ACCESS, SKIP_CONSOLE =1),
 #    one JUnit file each in conformance/.results/, with its output in .results/<suite>.log;
 # 5. prints one table and `N passed, M failed` last (summary.py, known_gaps.txt), and exits
 #    non-zero if any case failed. The gateway is stopped on every exit path, and its blob root
@@ -34,7 +34,7 @@ RESULTS=$CONF/.results
 VOL=${GLUSTER_VOLUME:-s3vol}
 GATEWAY=${GATEWAY_BIN:-$ROOT/target/debug/gateway}
 LOADGEN=${LOADGEN_BIN:-$ROOT/target/debug/loadgen}   # removes the run's blob root afterwards
-SUITES=(awscli awscli2 boto3 boto3-old minio-py minio-js js-sdk s3cmd regressions console)
+SUITES=(awscli awscli2 boto3 boto3-old minio-py minio-js js-sdk s3cmd regressions access console)
 T0=$(date +%s)
 
 say() { printf 'conformance: %s\n' "$*"; }
@@ -167,6 +167,7 @@ rand() { python3 -c 'import secrets; print(secrets.token_hex(16))'; }
 export S3CONF_ENDPOINT="http://127.0.0.1:$PORT"
 export S3CONF_ACCESS_KEY="conformance$$" S3CONF_SECRET_KEY=$(rand)
 export S3CONF_ACCESS_KEY2="conformance$$other" S3CONF_SECRET_KEY2=$(rand)
+export S3CONF_ACCESS_KEY3="conformance$$third" S3CONF_SECRET_KEY3=$(rand)
 export S3CONF_ADMIN="http://127.0.0.1:$ADMIN_PORT" S3CONF_ADMIN_TOKEN=$(rand)
 export S3CONF_DATA="$WORK/data" TMPDIR="$WORK/tmp"
 BLOB_ROOT="/.s3-conformance-$$"
@@ -189,6 +190,7 @@ say "gateway $GATEWAY on $S3CONF_ENDPOINT, volume $VOL, blob root $BLOB_ROOT, re
   --registry-dir "$WORK/registry" --blob-root "$BLOB_ROOT" --domain localhost \
   --user "$S3CONF_ACCESS_KEY:$S3CONF_SECRET_KEY:conformance:Conformance" \
   --user "$S3CONF_ACCESS_KEY2:$S3CONF_SECRET_KEY2:other:Other" \
+  --user "$S3CONF_ACCESS_KEY3:$S3CONF_SECRET_KEY3:third:Third" \
   >"$RESULTS/gateway.log" 2>&1 &
 GW_PID=$!
 for _ in $(seq 1 120); do
@@ -217,6 +219,7 @@ for s in common.SIZES: common.data_file(s)
   printf 's3cmd\t%s\n' "$("$CONF/.venv/bin/s3cmd" --version 2>&1 | tr -d '\n')"
   [ -f "$CONF/node_modules/playwright-core/package.json" ] && printf 'console\t%s\n' "$(node -e "console.log('playwright-core ' + require('$CONF/node_modules/playwright-core/package.json').version)"), $(/usr/bin/chromium --version 2>/dev/null | cut -d' ' -f1-2)"
   printf 'regressions\t%s\n' "boto3 $("$CONF/.venv/bin/python" -c 'import boto3; print(boto3.__version__)') + raw HTTP"
+  printf 'access\t%s\n' "boto3 $("$CONF/.venv/bin/python" -c 'import boto3; print(boto3.__version__)'), three users + anonymous"
 } >"$RESULTS/versions.txt" 2>/dev/null
 
 # ---------------------------------------------------------------- 4. the suites
@@ -268,6 +271,7 @@ run_suite js-sdk node --test --test-concurrency=1 \
   --test-reporter=junit --test-reporter-destination="$RESULTS/js-sdk.xml" js_sdk.test.mjs
 pytest_suite s3cmd "$CONF/.venv" test_s3cmd.py
 pytest_suite regressions "$CONF/.venv" test_regressions.py
+pytest_suite access "$CONF/.venv" test_access.py
 run_suite console node --test --test-concurrency=1 \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=junit --test-reporter-destination="$RESULTS/console.xml" console.test.mjs
