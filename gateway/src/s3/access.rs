@@ -263,7 +263,9 @@ pub fn action(endpoint: &Endpoint, req: &RequestInfo) -> &'static str {
         Endpoint::PutBucketOwnershipControls { .. } | Endpoint::DeleteBucketOwnershipControls { .. } => {
             "s3:PutBucketOwnershipControls"
         }
-        Endpoint::Unsupported { .. } => "s3:Unsupported",
+        Endpoint::GetBucketCors { .. } => "s3:GetBucketCORS",
+        Endpoint::PutBucketCors { .. } | Endpoint::DeleteBucketCors { .. } => "s3:PutBucketCORS",
+        Endpoint::PreflightRequest { .. } | Endpoint::Unsupported { .. } => "s3:Unsupported",
     }
 }
 

@@ -42,6 +42,7 @@ macro_rules! codes {
 
 codes! {
     AccessControlListNotSupported => 400, "The bucket does not allow ACLs";
+    AccessForbidden => 403, "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.";
     AccessDenied => 403, "Access Denied";
     AuthorizationHeaderMalformed => 400, "The authorization header is malformed.";
     AuthorizationQueryParametersError => 400, "Error parsing the X-Amz-Credential parameter.";
@@ -83,6 +84,7 @@ codes! {
     MissingRequestBodyError => 400, "Request Body is empty.";
     MissingSecurityHeader => 400, "Your request was missing a required header.";
     NoSuchBucket => 404, "The specified bucket does not exist";
+    NoSuchCORSConfiguration => 404, "The CORS configuration does not exist";
     NoSuchKey => 404, "The specified key does not exist.";
     NoSuchBucketPolicy => 404, "The bucket policy does not exist";
     NoSuchLifecycleConfiguration => 404, "The lifecycle configuration does not exist";

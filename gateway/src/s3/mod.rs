@@ -7,6 +7,7 @@ pub mod acl;
 pub mod body;
 pub mod checksum;
 pub mod chunked;
+pub mod cors;
 pub mod dates;
 pub mod error;
 pub mod handlers;
@@ -101,7 +102,9 @@ impl Ctx {
         };
         match endpoint {
             Endpoint::CreateBucket { .. } if anonymous => return Err(S3Error::new(Code::AccessDenied)),
-            Endpoint::CreateBucket { .. } | Endpoint::Unsupported { .. } => return Ok(ctx),
+            Endpoint::CreateBucket { .. }
+            | Endpoint::Unsupported { .. }
+            | Endpoint::PreflightRequest { .. } => return Ok(ctx),
             _ => {}
         }
         let reg = ctx.state.registry.clone();
@@ -291,7 +294,15 @@ pub async fn handle(state: Arc<AppState>, req: RequestInfo, raw_body: BodyStream
             counted.fetch_add(b.len() as u64, std::sync::atomic::Ordering::Relaxed);
         }
     }));
-    let mut result = run(state, req, raw_body, &mut operation).await;
+    // A browser's request from another origin gets the bucket's CORS headers, errors included.
+    let origin = req.header("origin").map(str::to_owned);
+    let method = req.method.as_str().to_owned();
+    let mut routed_bucket = None;
+    let cors_state = state.clone();
+    let mut result = run(state, req, raw_body, &mut operation, &mut routed_bucket).await;
+    if let (Some(origin), Some(bucket)) = (origin, routed_bucket) {
+        add_cors_headers(&cors_state, &bucket, &origin, &method, &mut result).await;
+    }
     let (status, code) = match &result {
         Ok(r) => (r.status, None),
         Err(e) => (e.status(), Some(e.code)),
@@ -319,18 +330,51 @@ pub async fn handle(state: Arc<AppState>, req: RequestInfo, raw_body: BodyStream
     result
 }
 
-/// The pipeline; sets `operation` once the request is routed.
+/// Adds the `Access-Control-*` headers of the bucket's first CORS rule that allows `method`
+/// from `origin` to a response or an error. A bucket that cannot be read adds nothing.
+async fn add_cors_headers(
+    state: &AppState,
+    bucket: &str,
+    origin: &str,
+    method: &str,
+    result: &mut S3Result<S3Response>,
+) {
+    let reg = state.registry.clone();
+    let n = bucket.to_owned();
+    let Ok(Some(b)) = blocking::try_run(move || Ok(reg.get_bucket(&n)?)).await else {
+        return;
+    };
+    let Some(conf) = cors::stored(b.config(cors::CONFIG_KIND)) else {
+        return;
+    };
+    let Some(rule) = cors::matching(&conf, origin, method, &[]) else {
+        return;
+    };
+    for (name, value) in cors::headers(rule, origin, None) {
+        match result {
+            Ok(r) => r.headers.push((name.into(), value)),
+            Err(e) => e.headers.push((name, value)),
+        }
+    }
+}
+
+/// The pipeline; sets `operation` once the request is routed, and `routed_bucket` to the
+/// addressed bucket (for its CORS headers).
 async fn run(
     state: Arc<AppState>,
     req: RequestInfo,
     raw_body: BodyStream,
     operation: &mut &'static str,
+    routed_bucket: &mut Option<String>,
 ) -> S3Result<S3Response> {
     // A client that stops sending its body mid-way fails with RequestTimeout instead of
     // holding its connection, its temp file and its share of the upload budget forever.
     let raw_body: BodyStream = Box::pin(body::ReadTimeout::new(raw_body, state.config.body_read_timeout));
     let endpoint = router::route(&req, &state.config.domains)?;
     *operation = endpoint.name();
+    if !matches!(endpoint, Endpoint::PreflightRequest { .. }) {
+        *routed_bucket = endpoint.target().0.map(str::to_owned);
+    }
     if let Endpoint::PostObject { bucket } = &endpoint {
         // A browser form upload carries its credentials in the form, not in headers: it
         // authenticates itself from the body.
@@ -471,8 +515,8 @@ fn auth_error(e: &sigv4::AuthError) -> S3Error {
 
 async fn dispatch(ctx: &Ctx, endpoint: Endpoint, body: RequestBody) -> S3Result<S3Response> {
     use handlers::{
-        acl, attributes, bucket, copy, delete_objects, lifecycle, list, multipart, object, object_lock,
-        policy, tagging, versioning,
+        attributes, bucket, copy, delete_objects, lifecycle, list, multipart, object, object_lock, tagging,
+        versioning,
     };
     match endpoint {
         Endpoint::ListBuckets => bucket::list_buckets(ctx).await,
@@ -542,6 +586,14 @@ async fn dispatch(ctx: &Ctx, endpoint: Endpoint, body: RequestBody) -> S3Result<
         Endpoint::PutBucketTagging { bucket } => tagging::put_bucket_tagging(ctx, &bucket, body).await,
         Endpoint::GetBucketTagging { bucket } => tagging::get_bucket_tagging(ctx, &bucket).await,
         Endpoint::DeleteBucketTagging { bucket } => tagging::delete_bucket_tagging(ctx, &bucket).await,
+        other => dispatch_access(ctx, other, body).await,
+    }
+}
+
+/// The access-control operations: ACLs, ownership, policies, public access block, CORS.
+async fn dispatch_access(ctx: &Ctx, endpoint: Endpoint, body: RequestBody) -> S3Result<S3Response> {
+    use handlers::{acl, cors, policy};
+    match endpoint {
         Endpoint::GetBucketAcl { bucket } => acl::get_bucket_acl(ctx, &bucket).await,
         Endpoint::PutBucketAcl { bucket } => acl::put_bucket_acl(ctx, &bucket, body).await,
         Endpoint::GetObjectAcl { bucket, key } => acl::get_object_acl(ctx, &bucket, &key).await,
@@ -566,6 +618,10 @@ async fn dispatch(ctx: &Ctx, endpoint: Endpoint, body: RequestBody) -> S3Result<
         Endpoint::DeletePublicAccessBlock { bucket } => {
             policy::delete_public_access_block(ctx, &bucket).await
         }
+        Endpoint::PutBucketCors { bucket } => cors::put_bucket_cors(ctx, &bucket, body).await,
+        Endpoint::GetBucketCors { bucket } => cors::get_bucket_cors(ctx, &bucket).await,
+        Endpoint::DeleteBucketCors { bucket } => cors::delete_bucket_cors(ctx, &bucket).await,
+        Endpoint::PreflightRequest { bucket, .. } => cors::preflight(ctx, &bucket).await,
         other => Err(S3Error::not_implemented(other.name())),
     }
 }

@@ -195,6 +195,20 @@ pub enum Endpoint {
         bucket: String,
         key: String,
     },
+    GetBucketCors {
+        bucket: String,
+    },
+    PutBucketCors {
+        bucket: String,
+    },
+    DeleteBucketCors {
+        bucket: String,
+    },
+    /// `OPTIONS` on a bucket or an object: a browser's CORS preflight.
+    PreflightRequest {
+        bucket: String,
+        key: Option<String>,
+    },
     /// A known S3 operation this gateway does not implement (answered 501).
     Unsupported {
         operation: &'static str,
@@ -259,6 +273,10 @@ impl Endpoint {
             Endpoint::DeleteBucketOwnershipControls { .. } => "DeleteBucketOwnershipControls",
             Endpoint::GetObjectAcl { .. } => "GetObjectAcl",
             Endpoint::PutObjectAcl { .. } => "PutObjectAcl",
+            Endpoint::GetBucketCors { .. } => "GetBucketCors",
+            Endpoint::PutBucketCors { .. } => "PutBucketCors",
+            Endpoint::DeleteBucketCors { .. } => "DeleteBucketCors",
+            Endpoint::PreflightRequest { .. } => "PreflightRequest",
             Endpoint::Unsupported { operation } => operation,
         }
     }
@@ -296,7 +314,10 @@ impl Endpoint {
             | Endpoint::DeletePublicAccessBlock { bucket }
             | Endpoint::GetBucketOwnershipControls { bucket }
             | Endpoint::PutBucketOwnershipControls { bucket }
-            | Endpoint::DeleteBucketOwnershipControls { bucket } => (Some(bucket), None),
+            | Endpoint::DeleteBucketOwnershipControls { bucket }
+            | Endpoint::GetBucketCors { bucket }
+            | Endpoint::PutBucketCors { bucket }
+            | Endpoint::DeleteBucketCors { bucket } => (Some(bucket), None),
             Endpoint::PutObject { bucket, key }
             | Endpoint::CopyObject { bucket, key }
             | Endpoint::GetObject { bucket, key }
@@ -318,6 +339,7 @@ impl Endpoint {
             | Endpoint::GetObjectAttributes { bucket, key }
             | Endpoint::GetObjectAcl { bucket, key }
             | Endpoint::PutObjectAcl { bucket, key } => (Some(bucket), Some(key)),
+            Endpoint::PreflightRequest { bucket, key } => (Some(bucket), key.as_deref()),
             Endpoint::ListBuckets | Endpoint::Unsupported { .. } => (None, None),
         }
     }
@@ -441,6 +463,15 @@ const OBJECT_SUBRESOURCES: &[(&str, &str, &str, &str, &str)] = &[
 pub fn route(req: &RequestInfo, domains: &[String]) -> S3Result<Endpoint> {
     let (bucket, key) = split_target(req, domains)?;
     let method = &req.method;
+    // A browser's CORS preflight: answered from the bucket's CORS rules, never signed.
+    if let (Method::Other(m), Some(bucket)) = (method, &bucket) {
+        if m == "OPTIONS" {
+            return Ok(Endpoint::PreflightRequest {
+                bucket: bucket.clone(),
+                key,
+            });
+        }
+    }
     if let Method::Other(m) = method {
         return Err(S3Error::with_message(
             Code::MethodNotAllowed,
@@ -480,6 +511,9 @@ fn route_bucket(req: &RequestInfo, method: &Method, bucket: String) -> S3Result<
         Method::Delete if req.has_query("lifecycle") => {
             return Ok(Endpoint::DeleteBucketLifecycleConfiguration { bucket })
         }
+        Method::Get if req.has_query("cors") => return Ok(Endpoint::GetBucketCors { bucket }),
+        Method::Put if req.has_query("cors") => return Ok(Endpoint::PutBucketCors { bucket }),
+        Method::Delete if req.has_query("cors") => return Ok(Endpoint::DeleteBucketCors { bucket }),
         Method::Get if req.has_query("acl") => return Ok(Endpoint::GetBucketAcl { bucket }),
         Method::Put if req.has_query("acl") => return Ok(Endpoint::PutBucketAcl { bucket }),
         Method::Get if req.has_query("policy") => return Ok(Endpoint::GetBucketPolicy { bucket }),
@@ -788,14 +822,7 @@ mod tests {
                     operation: "PutBucketEncryption",
                 },
             ),
-            (
-                "PUT",
-                "cors",
-                &[],
-                Endpoint::Unsupported {
-                    operation: "PutBucketCors",
-                },
-            ),
+            ("PUT", "cors", &[], Endpoint::PutBucketCors { bucket: b() }),
             (
                 "DELETE",
                 "policy",

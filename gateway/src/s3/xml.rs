@@ -3793,3 +3793,91 @@ pub struct PolicyStatus {
 }
 
 response_document!(PolicyStatus, "PolicyStatus");
+
+// ---------------------------------------------------------------------------------------------------
+// CORS
+// ---------------------------------------------------------------------------------------------------
+
+/// One `<CORSRule>`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CorsRule {
+    /// Optional rule id.
+    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Request headers a preflight may ask for (`*` wildcards).
+    pub allowed_header: Vec<String>,
+    /// Methods: GET, PUT, HEAD, POST, DELETE.
+    pub allowed_method: Vec<String>,
+    /// Origins (one `*` wildcard each at most).
+    pub allowed_origin: Vec<String>,
+    /// Response headers the browser may expose to scripts.
+    pub expose_header: Vec<String>,
+    /// How long a browser may cache a preflight answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_age_seconds: Option<u32>,
+}
+
+/// `<CORSConfiguration>`: Put/GetBucketCors.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CorsConfiguration {
+    /// Root namespace attribute.
+    #[serde(rename = "@xmlns")]
+    pub xmlns: Xmlns,
+    /// The rules, in order (the first match wins).
+    #[serde(rename = "CORSRule")]
+    pub rules: Vec<CorsRule>,
+}
+
+response_document!(CorsConfiguration, "CORSConfiguration");
+
+impl CorsConfiguration {
+    /// Parses the document. Validation (methods, wildcards, counts) is the caller's.
+    ///
+    /// # Errors
+    /// [`XmlError`] when the body is not well-formed, has another root, repeats `ID` or
+    /// `MaxAgeSeconds` in a rule, or has a `MaxAgeSeconds` that is not a number.
+    pub fn from_xml(body: &[u8]) -> Result<Self, XmlError> {
+        let mut rules = Vec::new();
+        for child in parse_element_tree(body)?.into_root_children(Self::ROOT)? {
+            if child.name == "CORSRule" {
+                rules.push(CorsRule::from_element(child)?);
+            }
+        }
+        Ok(Self { xmlns: Xmlns, rules })
+    }
+}
+
+impl CorsRule {
+    fn from_element(element: Element) -> Result<Self, XmlError> {
+        let mut rule = CorsRule::default();
+        let (mut id, mut max_age) = (None, None);
+        for child in element.into_children()? {
+            let list = match child.name.as_str() {
+                "ID" => {
+                    set_once(&mut id, child, "ID")?;
+                    continue;
+                }
+                "MaxAgeSeconds" => {
+                    set_once(&mut max_age, child, "MaxAgeSeconds")?;
+                    continue;
+                }
+                "AllowedHeader" => &mut rule.allowed_header,
+                "AllowedMethod" => &mut rule.allowed_method,
+                "AllowedOrigin" => &mut rule.allowed_origin,
+                "ExposeHeader" => &mut rule.expose_header,
+                _ => continue,
+            };
+            let name = match child.name.as_str() {
+                "AllowedHeader" => "AllowedHeader",
+                "AllowedMethod" => "AllowedMethod",
+                "AllowedOrigin" => "AllowedOrigin",
+                _ => "ExposeHeader",
+            };
+            list.push(trim_xml_whitespace(&child.into_text(name)?).to_owned());
+        }
+        rule.id = id;
+        rule.max_age_seconds = parse_u32(max_age, "MaxAgeSeconds")?;
+        Ok(rule)
+    }
+}

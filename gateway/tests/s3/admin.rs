@@ -66,7 +66,7 @@ async fn metrics_count_s3_operations_with_bounded_labels() {
     assert_eq!(code(&e).as_deref(), Some("NoSuchBucket"));
 
     // Known but not implemented: labelled by its AWS name.
-    let e = c.get_bucket_cors().bucket(&b).send().await.unwrap_err();
+    let e = c.get_bucket_website().bucket(&b).send().await.unwrap_err();
     assert_eq!(code(&e).as_deref(), Some("NotImplemented"));
     // A method S3 does not have fails before routing: operation "Unknown", the method unseen.
     let s3 = gw.endpoint.trim_start_matches("http://").to_owned();

@@ -8,6 +8,7 @@ mod auth;
 mod buckets;
 mod cluster;
 mod console;
+mod cors;
 mod crash;
 mod events;
 mod lifecycle;

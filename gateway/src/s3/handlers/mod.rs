@@ -10,6 +10,7 @@ pub mod acl;
 pub mod attributes;
 pub mod bucket;
 pub mod copy;
+pub mod cors;
 pub mod delete_objects;
 pub mod lifecycle;
 pub mod list;
