@@ -5,7 +5,7 @@
 # 1. installs the pinned clients when missing or out of date: .venv (requirements.txt),
 #    .venv-old (requirements-old.txt), node_modules (package-lock.json), aws-cli v2 from
 #    Debian's `awscli` package (/usr/bin/aws, version AWSCLI2_DEB), Debian's `chromium` (the
-#    console suite drives /usr/bin/chromium with playwright-core);
+#    console and cors suites drive /usr/bin/chromium with playwright-core);
 # 2. brings the volume up (scripts/gluster-up.sh, idempotent) and builds the gateway and
 #    loadgen if their binaries are missing;
 # 3. starts a gateway on free loopback ports, with a fresh registry in a temp dir, its own blob
@@ -13,7 +13,7 @@
 #    lifecycle worker running every second with 2 s days (a config file in the temp dir);
 # 4. runs every suite not skipped by its variable (SKIP_AWSCLI, SKIP_AWSCLI2, SKIP_BOTO3,
 #    SKIP_BOTO3_OLD, SKIP_MINIO_PY, SKIP_MINIO_JS, SKIP_JS_SDK, SKIP_S3CMD, SKIP_REGRESSIONS,
-#    SKIP_ACCESS, SKIP_CONSOLE =1),
+#    SKIP_ACCESS, SKIP_CONSOLE, SKIP_CORS =1),
 #    one JUnit file each in conformance/.results/, with its output in .results/<suite>.log;
 # 5. prints one table and `N passed, M failed` last (summary.py, known_gaps.txt), and exits
 #    non-zero if any case failed. The gateway is stopped on every exit path, and its blob root
@@ -34,7 +34,7 @@ RESULTS=$CONF/.results
 VOL=${GLUSTER_VOLUME:-s3vol}
 GATEWAY=${GATEWAY_BIN:-$ROOT/target/debug/gateway}
 LOADGEN=${LOADGEN_BIN:-$ROOT/target/debug/loadgen}   # removes the run's blob root afterwards
-SUITES=(awscli awscli2 boto3 boto3-old minio-py minio-js js-sdk s3cmd regressions access console)
+SUITES=(awscli awscli2 boto3 boto3-old minio-py minio-js js-sdk s3cmd regressions access console cors)
 T0=$(date +%s)
 
 say() { printf 'conformance: %s\n' "$*"; }
@@ -76,7 +76,7 @@ ensure_node_modules() {
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     say "installing nodejs and npm"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null \
-      || die "node and npm are missing and apt-get install failed (or set SKIP_MINIO_JS=1 SKIP_JS_SDK=1 SKIP_CONSOLE=1)"
+      || die "node and npm are missing and apt-get install failed (or set SKIP_MINIO_JS=1 SKIP_JS_SDK=1 SKIP_CONSOLE=1 SKIP_CORS=1)"
   fi
   want=$(sha "$CONF/package-lock.json")
   if [ -d "$CONF/node_modules/minio" ] && [ -d "$CONF/node_modules/@aws-sdk/client-s3" ] \
@@ -102,19 +102,20 @@ ensure_awscli2() {
   /usr/bin/aws --version 2>/dev/null | grep -q '^aws-cli/2\.' || die "/usr/bin/aws is not aws-cli v2"
 }
 
-# The console suite's browser: Debian's chromium (playwright-core never downloads one here).
+# The console and cors suites' browser: Debian's chromium (playwright-core never downloads one
+# here).
 ensure_chromium() {
   [ -x /usr/bin/chromium ] && return 0
   say "installing chromium (apt-get install chromium)"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
-    || die "apt-get install chromium failed (or set SKIP_CONSOLE=1)"
+    || die "apt-get install chromium failed (or set SKIP_CONSOLE=1 SKIP_CORS=1)"
 }
 
 ensure_venv "$CONF/.venv" "$CONF/requirements.txt"
 skipped boto3-old || ensure_venv "$CONF/.venv-old" "$CONF/requirements-old.txt"
-{ skipped minio-js && skipped js-sdk && skipped console; } || ensure_node_modules
+{ skipped minio-js && skipped js-sdk && skipped console && skipped cors; } || ensure_node_modules
 skipped awscli2 || ensure_awscli2
-skipped console || ensure_chromium
+{ skipped console && skipped cors; } || ensure_chromium
 
 # ---------------------------------------------------------------- 2. volume and binary
 cd "$ROOT"
@@ -218,6 +219,7 @@ for s in common.SIZES: common.data_file(s)
   [ -f "$CONF/node_modules/@aws-sdk/client-s3/package.json" ] && printf 'js-sdk\t%s\n' "$(node -e "console.log('@aws-sdk/client-s3 ' + require('$CONF/node_modules/@aws-sdk/client-s3/package.json').version + ', node ' + process.versions.node)")"
   printf 's3cmd\t%s\n' "$("$CONF/.venv/bin/s3cmd" --version 2>&1 | tr -d '\n')"
   [ -f "$CONF/node_modules/playwright-core/package.json" ] && printf 'console\t%s\n' "$(node -e "console.log('playwright-core ' + require('$CONF/node_modules/playwright-core/package.json').version)"), $(/usr/bin/chromium --version 2>/dev/null | cut -d' ' -f1-2)"
+  [ -f "$CONF/node_modules/playwright-core/package.json" ] && printf 'cors\t%s\n' "$(node -e "console.log('playwright-core ' + require('$CONF/node_modules/playwright-core/package.json').version + ', @aws-sdk/client-s3 ' + require('$CONF/node_modules/@aws-sdk/client-s3/package.json').version)"), $(/usr/bin/chromium --version 2>/dev/null | cut -d' ' -f1-2)"
   printf 'regressions\t%s\n' "boto3 $("$CONF/.venv/bin/python" -c 'import boto3; print(boto3.__version__)') + raw HTTP"
   printf 'access\t%s\n' "boto3 $("$CONF/.venv/bin/python" -c 'import boto3; print(boto3.__version__)'), three users + anonymous"
 } >"$RESULTS/versions.txt" 2>/dev/null
@@ -275,6 +277,9 @@ pytest_suite access "$CONF/.venv" test_access.py
 run_suite console node --test --test-concurrency=1 \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=junit --test-reporter-destination="$RESULTS/console.xml" console.test.mjs
+run_suite cors node --test --test-concurrency=1 \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=junit --test-reporter-destination="$RESULTS/cors.xml" cors.test.mjs
 
 kill -0 "$GW_PID" 2>/dev/null || say "warning: the gateway died during the run (see $RESULTS/gateway.log)"
 say "wall time $(($(date +%s) - T0)) s"

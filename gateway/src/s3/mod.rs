@@ -380,6 +380,12 @@ async fn run(
         // authenticates itself from the body.
         return post_object::post_object(state, req, bucket, raw_body).await;
     }
+    if let Endpoint::PreflightRequest { bucket, .. } = &endpoint {
+        // A preflight is never authenticated, even when it carries a presigned URL's query
+        // (browsers send the URL as it is): it only reads the bucket's CORS rules.
+        let ctx = Ctx::authorize(state, req, None, &endpoint).await?;
+        return handlers::cors::preflight(&ctx, bucket).await;
+    }
     let (user, body) = authenticate(&state, &req, raw_body)?;
     let mut req = req;
     if req.is_presigned() {
@@ -621,7 +627,6 @@ async fn dispatch_access(ctx: &Ctx, endpoint: Endpoint, body: RequestBody) -> S3
         Endpoint::PutBucketCors { bucket } => cors::put_bucket_cors(ctx, &bucket, body).await,
         Endpoint::GetBucketCors { bucket } => cors::get_bucket_cors(ctx, &bucket).await,
         Endpoint::DeleteBucketCors { bucket } => cors::delete_bucket_cors(ctx, &bucket).await,
-        Endpoint::PreflightRequest { bucket, .. } => cors::preflight(ctx, &bucket).await,
         other => Err(S3Error::not_implemented(other.name())),
     }
 }
