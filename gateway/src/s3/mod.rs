@@ -19,6 +19,7 @@ pub mod response;
 pub mod router;
 pub mod sigv2;
 pub mod sigv4;
+pub mod sse;
 pub mod xml;
 
 use std::sync::Arc;

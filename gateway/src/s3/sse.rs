@@ -69,9 +69,9 @@ pub enum SseError {
 pub struct Key([u8; KEY_LEN]);
 
 impl Key {
-    /// The key made of `b`, which must be exactly 32 bytes long.
-    pub fn from_bytes(b: &[u8]) -> Option<Key> {
-        <[u8; KEY_LEN]>::try_from(b).ok().map(Key)
+    /// The key made of `bytes`, which must be exactly 32 bytes long.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Key> {
+        <[u8; KEY_LEN]>::try_from(bytes).ok().map(Key)
     }
 
     /// A fresh key from the system's secure random generator.
@@ -108,7 +108,9 @@ fn random_array<const N: usize>() -> [u8; N] {
 
 /// The AES-256-GCM key for `key` (None only if the library rejects a 32-byte key).
 fn aead_key(key: &Key) -> Option<LessSafeKey> {
-    UnboundKey::new(&AES_256_GCM, key.as_bytes()).ok().map(LessSafeKey::new)
+    UnboundKey::new(&AES_256_GCM, key.as_bytes())
+        .ok()
+        .map(LessSafeKey::new)
 }
 
 /// The nonce of chunk `index`: `nonce_base` || big-endian `index`, with [`FINAL_FLAG`] set when the
@@ -135,10 +137,11 @@ pub fn sealed_len(plain_len: u64) -> u64 {
 pub fn plain_len(sealed_len: u64) -> Option<u64> {
     let full = sealed_len / SEALED_CHUNK_U64;
     let rest = sealed_len % SEALED_CHUNK_U64;
+    if (1..=TAG_U64).contains(&rest) {
+        return None;
+    }
     let (chunks, tail) = if rest == 0 {
         (full, 0)
-    } else if rest <= TAG_U64 {
-        return None;
     } else {
         (full + 1, rest - TAG_U64)
     };
@@ -164,7 +167,12 @@ pub struct Sealer {
 impl Sealer {
     /// A sealer for one object under `key` (its data key) and `nonce_base` (its random nonce base).
     pub fn new(key: &Key, nonce_base: [u8; 8]) -> Sealer {
-        Sealer { key: aead_key(key), nonce_base, next: 0, held: Vec::with_capacity(CHUNK) }
+        Sealer {
+            key: aead_key(key),
+            nonce_base,
+            next: 0,
+            held: Vec::with_capacity(CHUNK),
+        }
     }
 
     /// Appends the sealed form of every chunk that is now complete and known not to be final to `out`.
@@ -349,6 +357,10 @@ impl Opener {
     /// Fails with `Corrupt` if bytes are left over that do not form a whole sealed chunk (a
     /// truncated blob), or if fewer bytes came than declared with [`Opener::expect_len`]. Appends
     /// nothing to `out`: `update` opens every chunk as soon as it is whole.
+    #[allow(
+        clippy::ptr_arg,
+        reason = "the same shape as `Sealer::finish`; nothing is left to append"
+    )]
     pub fn finish(self, _out: &mut Vec<u8>) -> Result<(), SseError> {
         if !self.pending.is_empty() || self.expected.is_some_and(|left| left != 0) {
             return Err(SseError::Corrupt);
@@ -374,16 +386,17 @@ impl Opener {
         let nonce = chunk_nonce(self.nonce_base, self.next, last)?;
         let start = out.len();
         out.extend_from_slice(sealed);
-        let opened = key.open_in_place(nonce, Aad::empty(), &mut out[start..]).map(|plain| plain.len());
-        match opened {
-            Ok(len) => {
-                out.truncate(start + len);
-                Ok(())
-            }
-            Err(_) => {
-                out.truncate(start);
-                Err(SseError::Corrupt)
-            }
+        let opened = match key.open_in_place(nonce, Aad::empty(), &mut out[start..]) {
+            Ok(plain) => Some(plain.len()),
+            Err(_) => None,
+        };
+        if let Some(len) = opened {
+            out.truncate(start + len);
+            Ok(())
+        } else {
+            // Drop the unauthenticated bytes.
+            out.truncate(start);
+            Err(SseError::Corrupt)
         }
     }
 }
@@ -533,13 +546,16 @@ mod tests {
         assert_eq!(AES_256_GCM.key_len(), KEY_LEN);
         assert_eq!(AES_256_GCM.tag_len(), TAG);
         assert_eq!(AES_256_GCM.nonce_len(), NONCE_LEN);
-        assert_eq!(NONCE_LEN, 12);
-        assert_eq!(CHUNK, 65536);
+        assert_eq!(sealed_len(CHUNK_U64), 65_552);
+        assert_eq!(
+            chunk_nonce([0; 8], 0, true).unwrap().as_ref()[8..],
+            [0x80, 0, 0, 0]
+        );
     }
 
     #[test]
     fn round_trips_in_odd_pieces() {
-        let schedules: [&[usize]; 5] = [&[1], &[7], &[65535], &[100_000], &[0, 1, 7, 65535, 100_000, 3]];
+        let schedules: [&[usize]; 5] = [&[1], &[7], &[65_535], &[100_000], &[0, 1, 7, 65_535, 100_000, 3]];
         let key = Key::random();
         let base = random_nonce_base();
         for len in LENGTHS {
@@ -583,7 +599,9 @@ mod tests {
             let from = index * SEALED_CHUNK;
             let to = ((index + 1) * SEALED_CHUNK).min(sealed.len());
             let mut buf = sealed[from..to].to_vec();
-            let opened = aead.open_in_place(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut buf).unwrap();
+            let opened = aead
+                .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut buf)
+                .unwrap();
             let want = &plain[index * CHUNK..((index + 1) * CHUNK).min(plain.len())];
             assert_eq!(&opened[..], want);
         }
@@ -657,7 +675,11 @@ mod tests {
         let covered = ((end / CHUNK + 1) * CHUNK).min(plain.len()) - range.first_chunk as usize * CHUNK;
         assert_eq!(out.len(), covered, "range {start}..={end}");
         let want = &plain[start..=end];
-        assert_eq!(&out[range.skip..range.skip + want.len()], want, "range {start}..={end}");
+        assert_eq!(
+            &out[range.skip..range.skip + want.len()],
+            want,
+            "range {start}..={end}"
+        );
     }
 
     #[test]
@@ -697,7 +719,11 @@ mod tests {
         for pos in (0..sealed.len()).step_by(4099).chain(edges) {
             let mut bad = sealed.clone();
             bad[pos] ^= 0x01;
-            assert_eq!(open(&key, base, plain.len(), &bad), Err(SseError::Corrupt), "flip at {pos}");
+            assert_eq!(
+                open(&key, base, plain.len(), &bad),
+                Err(SseError::Corrupt),
+                "flip at {pos}"
+            );
         }
     }
 
@@ -708,22 +734,49 @@ mod tests {
         for len in [3 * CHUNK + 7, 3 * CHUNK] {
             let plain = pattern(len);
             let sealed = seal(&key, base, &plain, &[CHUNK]);
-            let without_final = &sealed[..2 * SEALED_CHUNK + if len % CHUNK == 0 { 0 } else { SEALED_CHUNK }];
+            let kept = len.div_ceil(CHUNK) - 1;
+            let without_final = &sealed[..kept * SEALED_CHUNK];
             // Told the true length and the sealed length to expect: the missing chunk is noticed.
-            assert_eq!(open_strict(&key, base, len, without_final), Err(SseError::Corrupt));
+            assert_eq!(
+                open_strict(&key, base, len, without_final),
+                Err(SseError::Corrupt)
+            );
             // Lenient (range) opening authenticates only what it got, a chunk-aligned prefix.
             let prefix = open(&key, base, len, without_final).unwrap();
             assert_eq!(prefix, &plain[..prefix.len()]);
             assert!(prefix.len() < len);
             // Length derived from the truncated blob: the new last chunk lacks the final flag.
             let guessed = plain_len(without_final.len() as u64).unwrap();
-            assert_eq!(open(&key, base, guessed as usize, without_final), Err(SseError::Corrupt));
-            for cut in [1, 5, TAG, TAG + 1, SEALED_CHUNK + 100, sealed.len() - TAG, sealed.len() - 1] {
+            assert_eq!(
+                open(&key, base, guessed as usize, without_final),
+                Err(SseError::Corrupt)
+            );
+            for cut in [
+                1,
+                5,
+                TAG,
+                TAG + 1,
+                SEALED_CHUNK + 100,
+                sealed.len() - TAG,
+                sealed.len() - 1,
+            ] {
                 let short = &sealed[..cut];
-                assert_eq!(open(&key, base, len, short), Err(SseError::Corrupt), "cut at {cut}");
-                assert_eq!(open_strict(&key, base, len, short), Err(SseError::Corrupt), "cut at {cut}");
+                assert_eq!(
+                    open(&key, base, len, short),
+                    Err(SseError::Corrupt),
+                    "cut at {cut}"
+                );
+                assert_eq!(
+                    open_strict(&key, base, len, short),
+                    Err(SseError::Corrupt),
+                    "cut at {cut}"
+                );
                 if let Some(guessed) = plain_len(cut as u64) {
-                    assert_eq!(open(&key, base, guessed as usize, short), Err(SseError::Corrupt), "cut {cut}");
+                    assert_eq!(
+                        open(&key, base, guessed as usize, short),
+                        Err(SseError::Corrupt),
+                        "cut {cut}"
+                    );
                 }
             }
         }
@@ -737,7 +790,10 @@ mod tests {
         let mut sealed = seal(&key, base, &plain, &[CHUNK]);
         sealed.push(0);
         assert_eq!(open(&key, base, plain.len(), &sealed), Err(SseError::Corrupt));
-        assert_eq!(open_strict(&key, base, plain.len(), &sealed), Err(SseError::Corrupt));
+        assert_eq!(
+            open_strict(&key, base, plain.len(), &sealed),
+            Err(SseError::Corrupt)
+        );
     }
 
     #[test]
@@ -748,10 +804,14 @@ mod tests {
             let plain = pattern(len);
             let sealed = seal(&key, base, &plain, &[CHUNK]);
             let mut swapped = sealed.clone();
-            let (a, b) = (first * SEALED_CHUNK, second * SEALED_CHUNK);
-            swapped[a..a + SEALED_CHUNK].copy_from_slice(&sealed[b..b + SEALED_CHUNK]);
-            swapped[b..b + SEALED_CHUNK].copy_from_slice(&sealed[a..a + SEALED_CHUNK]);
-            assert_eq!(open(&key, base, len, &swapped), Err(SseError::Corrupt), "swap {first} {second}");
+            let (one, two) = (first * SEALED_CHUNK, second * SEALED_CHUNK);
+            swapped[one..one + SEALED_CHUNK].copy_from_slice(&sealed[two..two + SEALED_CHUNK]);
+            swapped[two..two + SEALED_CHUNK].copy_from_slice(&sealed[one..one + SEALED_CHUNK]);
+            assert_eq!(
+                open(&key, base, len, &swapped),
+                Err(SseError::Corrupt),
+                "swap {first} {second}"
+            );
         }
     }
 
@@ -761,7 +821,10 @@ mod tests {
         let base = random_nonce_base();
         let plain = pattern(CHUNK + 3);
         let sealed = seal(&key, base, &plain, &[7]);
-        assert_eq!(open(&Key::random(), base, plain.len(), &sealed), Err(SseError::Corrupt));
+        assert_eq!(
+            open(&Key::random(), base, plain.len(), &sealed),
+            Err(SseError::Corrupt)
+        );
         let mut other = base;
         other[0] ^= 1;
         assert_eq!(open(&key, other, plain.len(), &sealed), Err(SseError::Corrupt));
@@ -770,12 +833,18 @@ mod tests {
     #[test]
     fn chunk_indexes_past_31_bits_are_too_large() {
         assert!(chunk_nonce([0; 8], u64::from(FINAL_FLAG) - 1, true).is_ok());
-        assert!(matches!(chunk_nonce([0; 8], u64::from(FINAL_FLAG), false), Err(SseError::TooLarge)));
+        assert!(matches!(
+            chunk_nonce([0; 8], u64::from(FINAL_FLAG), false),
+            Err(SseError::TooLarge)
+        ));
         let key = Key::random();
         let huge = (MAX_CHUNKS + 2) * CHUNK_U64;
         let mut opener = Opener::new(&key, [0; 8], FINAL_FLAG, huge);
         let mut out = Vec::new();
-        assert_eq!(opener.update(&vec![0; SEALED_CHUNK], &mut out), Err(SseError::TooLarge));
+        assert_eq!(
+            opener.update(&vec![0; SEALED_CHUNK], &mut out),
+            Err(SseError::TooLarge)
+        );
         assert!(out.is_empty());
     }
 
@@ -786,7 +855,8 @@ mod tests {
         let key = Key::from_bytes(&[0xAB; 32]).unwrap();
         assert_eq!(key.as_bytes(), &[0xAB; 32]);
         let shown = format!("{key:?}");
-        assert!(!shown.contains("171") && !shown.to_lowercase().contains("ab"), "{shown}");
+        assert!(!shown.contains("171"), "{shown}");
+        assert!(!shown.to_lowercase().contains("ab"), "{shown}");
         assert_ne!(Key::random().as_bytes(), Key::random().as_bytes());
         assert_ne!(random_nonce_base(), random_nonce_base());
     }
@@ -800,31 +870,68 @@ mod tests {
         assert_ne!(wrap_key(&kek, &data_key, b"bucket/key").unwrap(), wrapped);
         let unwrapped = unwrap_key(&kek, &wrapped, b"bucket/key").unwrap();
         assert_eq!(unwrapped.as_bytes(), data_key.as_bytes());
-        assert_eq!(unwrap_key(&Key::random(), &wrapped, b"bucket/key").unwrap_err(), SseError::Unwrap);
-        assert_eq!(unwrap_key(&kek, &wrapped, b"bucket/other").unwrap_err(), SseError::Unwrap);
-        assert_eq!(unwrap_key(&kek, &wrapped[..59], b"bucket/key").unwrap_err(), SseError::Unwrap);
+        assert_eq!(
+            unwrap_key(&Key::random(), &wrapped, b"bucket/key").unwrap_err(),
+            SseError::Unwrap
+        );
+        assert_eq!(
+            unwrap_key(&kek, &wrapped, b"bucket/other").unwrap_err(),
+            SseError::Unwrap
+        );
+        assert_eq!(
+            unwrap_key(&kek, &wrapped[..59], b"bucket/key").unwrap_err(),
+            SseError::Unwrap
+        );
         for pos in [0, 11, 12, 43, 44, 59] {
             let mut bad = wrapped.clone();
             bad[pos] ^= 0x80;
-            assert_eq!(unwrap_key(&kek, &bad, b"bucket/key").unwrap_err(), SseError::Unwrap, "flip {pos}");
+            assert_eq!(
+                unwrap_key(&kek, &bad, b"bucket/key").unwrap_err(),
+                SseError::Unwrap,
+                "flip {pos}"
+            );
         }
     }
 
     #[test]
     fn customer_keys_are_checked() {
-        let bytes = [7u8; 32];
-        let key_b64 = B64.encode(bytes);
-        let md5 = key_md5(&Key::from_bytes(&bytes).unwrap());
-        assert_eq!(md5, B64.encode(Md5::digest(bytes)));
-        let key = customer_key("AES256", &key_b64, &md5).unwrap();
-        assert_eq!(key.as_bytes(), &bytes);
-        assert_eq!(customer_key("AES128", &key_b64, &md5).unwrap_err(), SseError::BadAlgorithm);
-        assert_eq!(customer_key("aws:kms", &key_b64, &md5).unwrap_err(), SseError::BadAlgorithm);
-        let short = B64.encode([7u8; 31]);
-        assert_eq!(customer_key("AES256", &short, &md5).unwrap_err(), SseError::BadKey);
-        assert_eq!(customer_key("AES256", "not base64!", &md5).unwrap_err(), SseError::BadKey);
+        // Computed independently: base64 of 32 bytes of 7, and the base64 MD5 of those bytes.
+        let key_b64 = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+        let md5 = "y4HAEFCYWuvAXWFTtA1Qpg==";
+        let key = customer_key("AES256", key_b64, md5).unwrap();
+        assert_eq!(key.as_bytes(), &[7; 32]);
+        assert_eq!(key_md5(&key), md5);
+        assert_eq!(
+            customer_key("AES128", key_b64, md5).unwrap_err(),
+            SseError::BadAlgorithm
+        );
+        assert_eq!(
+            customer_key("aws:kms", key_b64, md5).unwrap_err(),
+            SseError::BadAlgorithm
+        );
+        assert_eq!(
+            customer_key("", key_b64, md5).unwrap_err(),
+            SseError::BadAlgorithm
+        );
+        // 31 bytes of 7.
+        let short = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBw==";
+        assert_eq!(customer_key("AES256", short, md5).unwrap_err(), SseError::BadKey);
+        assert_eq!(
+            customer_key("AES256", "not base64!", md5).unwrap_err(),
+            SseError::BadKey
+        );
         let other_md5 = key_md5(&Key::from_bytes(&[8; 32]).unwrap());
-        assert_eq!(customer_key("AES256", &key_b64, &other_md5).unwrap_err(), SseError::KeyMd5Mismatch);
-        assert_eq!(customer_key("AES256", &key_b64, "%%%").unwrap_err(), SseError::KeyMd5Mismatch);
+        assert_eq!(
+            customer_key("AES256", key_b64, &other_md5).unwrap_err(),
+            SseError::KeyMd5Mismatch
+        );
+        assert_eq!(
+            customer_key("AES256", key_b64, "%%%").unwrap_err(),
+            SseError::KeyMd5Mismatch
+        );
+        assert_eq!(
+            customer_key("AES256", key_b64, "").unwrap_err(),
+            SseError::KeyMd5Mismatch
+        );
     }
 }
