@@ -4,7 +4,9 @@
 #   gateway - target/release/gateway with its own blob root and a temporary registry;
 #   peer    - s3s-fs 0.14.1 serving a FUSE mount of the same volume;
 #   gateway-pg - the same gateway with its registry on PostgreSQL (scripts/pg-up.sh's local server,
-#             or BENCH_PG_URL), in a database of its own (measured only when asked for).
+#             or BENCH_PG_URL), in a database of its own (measured only when asked for);
+#   gateway-sse - the same gateway with a master key and bucket default encryption (SSE-S3):
+#             every object sealed with AES-256-GCM in 64 KiB chunks.
 # Everything is prepared first (listing directory, registry, gateway, mount, s3s-fs); then ONE
 # `loadgen suite` runs the matrix with the workloads interleaved: each workload (e.g. PUT 4 KiB
 # c1) on raw, gateway and peer back to back, then the next one, so the drifting noise of a
@@ -20,7 +22,7 @@
 #   BENCH_PG_URL           PostgreSQL server for gateway-pg, e.g. the HA cluster of make ha
 #                          (default: scripts/pg-up.sh's; a database is created and dropped)
 #   BENCH_SYSTEMS          which systems, in their order within each workload
-#                          (default: "raw gateway peer")
+#                          (default: "raw gateway gateway-sse peer")
 #   BENCH_DURATION         measured seconds per workload (default 5; quick 2)
 #   BENCH_OUT              output directory (default bench/results/<UTC date>[-quick])
 #   BENCH_LIST_LARGE       keys in the gateway's large listing bucket (default 1000000)
@@ -39,7 +41,7 @@ REGISTRY_RUN=$([ "${BENCH_REGISTRY:-}" = postgres ] && echo 1 || echo 0)
 if [ "$REGISTRY_RUN" = 1 ]; then
   SYSTEMS=${BENCH_SYSTEMS:-gateway gateway-pg}
 else
-  SYSTEMS=${BENCH_SYSTEMS:-raw gateway peer}
+  SYSTEMS=${BENCH_SYSTEMS:-raw gateway gateway-sse peer}
 fi
 VOL=${GLUSTER_VOLUME:-s3vol}
 SERVER=${GLUSTER_HOST:-localhost}
@@ -49,6 +51,7 @@ SUFFIX=$([ "$QUICK" = 1 ] && echo "-quick" || true)
 OUT=${BENCH_OUT:-bench/results/$DATE$SUFFIX}
 LARGE=${BENCH_LIST_LARGE:-1000000}
 SMALL=10000
+BENCH_BUCKET=bench                           # loadgen suite's default --bucket
 RUN=run-$(date -u +%Y%m%dT%H%M%S)-$$
 VROOT=/glusters3-bench/$RUN                  # on the volume
 WORK=$ROOT/bench/work/$RUN                   # local scratch (gitignored)
@@ -68,13 +71,14 @@ mkdir -p "$WORK" "$OUT"
 : >"$WORK/run.log"
 [ "$(id -u)" = 0 ] || die "must run as root (the volume, the FUSE mount)"
 
-GW_PID= PEER_PID= PG_PID= PG_DB= PG_BASE=
+GW_PID= PEER_PID= PG_PID= PG_DB= PG_BASE= SSE_PID=
 # psql on PG_BASE's server, database postgres.
 pg_admin() { psql "${PG_BASE%/*}/postgres" -qAt -v ON_ERROR_STOP=1 -c "$1"; }
 cleanup() {
   set +e
   [ -n "$GW_PID" ] && kill -TERM "$GW_PID" 2>/dev/null && wait_gone "$GW_PID" 30
   [ -n "$PG_PID" ] && kill -TERM "$PG_PID" 2>/dev/null && wait_gone "$PG_PID" 30
+  [ -n "$SSE_PID" ] && kill -TERM "$SSE_PID" 2>/dev/null && wait_gone "$SSE_PID" 30
   [ -n "$PG_DB" ] && pg_admin "DROP DATABASE IF EXISTS $PG_DB" >/dev/null 2>&1
   [ -n "$PEER_PID" ] && kill -TERM "$PEER_PID" 2>/dev/null && wait_gone "$PEER_PID" 10
   if mountpoint -q "$MNT" 2>/dev/null; then umount "$MNT" || umount -l "$MNT"; fi
@@ -183,6 +187,30 @@ for sys in $SYSTEMS; do
     MEASURED+=(gateway-pg)
     CONTEXT+=(--context "gateway-pg: the same gateway binary with its registry in PostgreSQL database $PG_DB on ${PG_BASE%%\?*} ($(psql "$PG_URL" -qAt -c 'SHOW server_version' 2>/dev/null | head -1), synchronous_commit $(psql "$PG_URL" -qAt -c 'SHOW synchronous_commit' 2>/dev/null), synchronous_standby_names '$(psql "$PG_URL" -qAt -c 'SHOW synchronous_standby_names' 2>/dev/null)')")
     ;;
+  gateway-sse)
+    # The same binary with a master key; the object bucket gets default encryption (SSE-S3)
+    # before the suite creates it (its CreateBucket then finds it already there).
+    head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/sse.key"
+    printf 'sse_master_key_file = "%s"\n' "$WORK/sse.key" >"$WORK/gateway-sse.toml"
+    port=$(free_port 19250); admin=$(free_port $((port + 1)))
+    GLUSTERS3_LOG=warn "$GATEWAY" serve --config "$WORK/gateway-sse.toml" --listen "127.0.0.1:$port" \
+      --admin-listen "127.0.0.1:$admin" --volume "$VOL" --volfile-server "$SERVER:24007" \
+      --registry-dir "$WORK/registry-sse" --blob-root "$VROOT/gwsse" --user "$AK:$SK:bench:Bench" \
+      >"$WORK/gateway-sse.log" 2>&1 &
+    SSE_PID=$!
+    for _ in $(seq 1 300); do grep -qs "listening on" "$WORK/gateway-sse.log" && break; kill -0 $SSE_PID || break; sleep 0.1; done
+    grep -q "listening on" "$WORK/gateway-sse.log" || die "gateway-sse did not start: $(tail -3 "$WORK/gateway-sse.log")"
+    sse_url="http://127.0.0.1:$port/$BENCH_BUCKET"
+    curl -fsS --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AK:$SK" -X PUT "$sse_url" >/dev/null \
+      || die "gateway-sse: CreateBucket failed"
+    sse_doc='<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>'
+    curl -fsS --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AK:$SK" -X PUT "$sse_url?encryption" \
+      -H "Content-MD5: $(printf '%s' "$sse_doc" | openssl dgst -md5 -binary | base64)" \
+      --data-binary "$sse_doc" >/dev/null || die "gateway-sse: PutBucketEncryption failed"
+    SUITE_SYS+=(--system "gateway-sse=127.0.0.1:$port" --pid "gateway-sse=$SSE_PID")
+    MEASURED+=(gateway-sse)
+    CONTEXT+=(--context "gateway-sse: the same gateway binary with sse_master_key_file and bucket default encryption (SSE-S3, AES-256-GCM in 64 KiB chunks) on its object bucket")
+    ;;
   peer)
     if [ -z "$PEER_WHY" ] && [ -z "$S3S" ]; then PEER_WHY="no s3s-fs binary"; fi
     if [ -z "$PEER_WHY" ]; then
@@ -237,6 +265,10 @@ if [ -n "$GW_PID" ]; then
 fi
 if [ -n "$PG_PID" ]; then
   kill -TERM "$PG_PID" 2>/dev/null || true; wait_gone "$PG_PID" 30; PG_PID=
+fi
+if [ -n "$SSE_PID" ]; then
+  kill -TERM "$SSE_PID" 2>/dev/null || true; wait_gone "$SSE_PID" 30; SSE_PID=
+  rm -rf "$WORK/registry-sse"
 fi
 if [ -n "$PEER_PID" ]; then
   kill -TERM "$PEER_PID" 2>/dev/null || true; wait_gone "$PEER_PID" 10; PEER_PID=

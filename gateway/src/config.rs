@@ -122,6 +122,7 @@ struct FileConfig {
     events_max_age_hours: Option<u64>,
     lifecycle_interval_secs: Option<u64>,
     lifecycle_day_secs: Option<u64>,
+    sse_master_key_file: Option<PathBuf>,
     #[serde(default)]
     users: Vec<User>,
     #[serde(default)]
@@ -307,10 +308,32 @@ pub struct Config {
     pub lifecycle_interval: Option<Duration>,
     /// The length of a lifecycle "day".
     pub lifecycle_day: Duration,
+    /// The master key that wraps SSE-S3 data keys (`sse_master_key_file`, file only); `None`:
+    /// SSE-S3 and bucket default encryption answer 501.
+    pub sse_master_key: Option<crate::s3::sse::Key>,
     /// Users.
     pub users: Vec<User>,
     /// Volumes served besides the default one `volume` (`[[volumes]]`, file only).
     pub volumes: Vec<VolumeConfig>,
+}
+
+/// Reads the SSE-S3 master key: 32 bytes, as 64 hex characters or base64 text (surrounding
+/// whitespace ignored), or the raw bytes. The file should be readable by the gateway alone.
+fn read_master_key(path: &std::path::Path) -> Result<crate::s3::sse::Key, String> {
+    use base64::Engine as _;
+    let raw =
+        std::fs::read(path).map_err(|e| format!("reading sse_master_key_file {}: {e}", path.display()))?;
+    let text = std::str::from_utf8(&raw).map_or("", str::trim);
+    let bytes = hex::decode(text)
+        .ok()
+        .or_else(|| base64::engine::general_purpose::STANDARD.decode(text).ok())
+        .unwrap_or(raw);
+    crate::s3::sse::Key::from_bytes(&bytes).ok_or_else(|| {
+        format!(
+            "sse_master_key_file {}: not a 32-byte key (64 hex characters, base64, or 32 raw bytes)",
+            path.display()
+        )
+    })
 }
 
 impl Config {
@@ -364,6 +387,12 @@ impl Config {
             .unwrap_or_else(|| "s3vol".into());
         let volumes = Self::volumes(file_volumes, &volume, &volfile_servers, &region)?;
         let (registry_dir, registry_url) = Self::registry(args, file.registry_dir, file.registry)?;
+        let sse_master_key = file.sse_master_key_file.as_deref().map(read_master_key);
+        let sse_master_key = sse_master_key.transpose()?;
+        let domains = pick(&args.domains, file.domains, &[])
+            .iter()
+            .map(|d| d.to_ascii_lowercase())
+            .collect();
         Ok(Config {
             listen: args
                 .listen
@@ -374,10 +403,7 @@ impl Config {
                 .or(file.admin_listen)
                 .unwrap_or_else(|| ([127, 0, 0, 1], 9001).into()),
             region,
-            domains: pick(&args.domains, file.domains, &[])
-                .into_iter()
-                .map(|d| d.to_ascii_lowercase())
-                .collect(),
+            domains,
             volume,
             volfile_servers,
             registry_dir,
@@ -429,6 +455,7 @@ impl Config {
             events_max_age: events_max_age(args.events_max_age_hours.or(file.events_max_age_hours)),
             lifecycle_interval,
             lifecycle_day,
+            sse_master_key,
             users,
             volumes,
         })

@@ -151,6 +151,9 @@ pub struct ObjectRecord {
     /// The version's access control list, an opaque document the gateway owns (its owner and
     /// grants); `None`: owned by the bucket owner, who alone has access.
     pub acl: Option<String>,
+    /// Server-side encryption of the version's blobs, an opaque document the gateway owns
+    /// (mode, wrapped data key, one nonce per blob); `None`: stored in the clear.
+    pub sse: Option<String>,
 }
 
 impl ObjectRecord {
@@ -349,6 +352,9 @@ pub struct UploadRecord {
     pub legal_hold: bool,
     /// The access control list the completed object gets (see `ObjectRecord::acl`).
     pub acl: Option<String>,
+    /// The encryption every part gets and the completed object keeps (see `ObjectRecord::sse`,
+    /// without the per-blob nonces, which the parts carry).
+    pub sse: Option<String>,
 }
 
 /// An in-progress multipart upload.
@@ -376,6 +382,8 @@ pub struct PartRecord {
     pub checksums: Vec<(String, String)>,
     /// The blob holding the part's bytes.
     pub blob: BlobRef,
+    /// The nonce base its blob was sealed with, when the upload is encrypted (hex).
+    pub sse_nonce: Option<String>,
 }
 
 /// One stored event of the event history.

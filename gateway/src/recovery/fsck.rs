@@ -543,7 +543,12 @@ fn expect_bucket(
                         upload_id: None,
                         part: None,
                         path: blob.path.clone(),
-                        size: blob.size,
+                        // An encrypted object's blobs hold sealed chunks: 16 bytes more per 64 KiB.
+                        size: if rec.sse.is_some() {
+                            crate::s3::sse::sealed_len(blob.size)
+                        } else {
+                            blob.size
+                        },
                     });
                 }
             }
@@ -576,7 +581,11 @@ fn expect_bucket(
                         upload_id: Some(u.id.clone()),
                         part: Some(*n),
                         path: p.blob.path.clone(),
-                        size: p.blob.size,
+                        size: if p.sse_nonce.is_some() {
+                            crate::s3::sse::sealed_len(p.blob.size)
+                        } else {
+                            p.blob.size
+                        },
                     });
                 }
                 match parts.last() {

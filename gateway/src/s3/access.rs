@@ -264,6 +264,10 @@ pub fn action(endpoint: &Endpoint, req: &RequestInfo) -> &'static str {
             "s3:PutBucketOwnershipControls"
         }
         Endpoint::GetBucketCors { .. } => "s3:GetBucketCORS",
+        Endpoint::GetBucketEncryption { .. } => "s3:GetEncryptionConfiguration",
+        Endpoint::PutBucketEncryption { .. } | Endpoint::DeleteBucketEncryption { .. } => {
+            "s3:PutEncryptionConfiguration"
+        }
         Endpoint::PutBucketCors { .. } | Endpoint::DeleteBucketCors { .. } => "s3:PutBucketCORS",
         Endpoint::PreflightRequest { .. } | Endpoint::Unsupported { .. } => "s3:Unsupported",
     }

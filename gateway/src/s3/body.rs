@@ -26,6 +26,7 @@ use crate::blocking;
 use crate::s3::checksum::{Algorithm, BodyDigest, BodyHasher, Expectations};
 use crate::s3::error::{Code, S3Error, S3Result};
 use crate::s3::response::ByteStream;
+use crate::s3::sse::{self, Key, Opener, Sealer, SseError};
 use crate::store::BlobStore;
 
 /// Size of the buffers handed to the volume: large enough that gfapi round trips do not
@@ -310,13 +311,14 @@ fn spawn_writer<F>(
     hashing: Hashing,
     mut rx: mpsc::Receiver<Msg>,
     meta: F,
+    seal: Option<Sealing>,
 ) -> tokio::task::JoinHandle<S3Result<WrittenBlob>>
 where
     F: FnOnce(&BodyDigest) -> Vec<u8> + Send + 'static,
 {
     let mut hashing = Some(hashing);
     blocking::spawn(move || -> S3Result<WrittenBlob> {
-        let mut w = store.writer(bucket_id)?;
+        let mut w = BlobOut::new(store.writer(bucket_id)?, seal);
         while let Some(msg) = rx.blocking_recv() {
             match msg {
                 Msg::Data(pieces) => {
@@ -326,7 +328,7 @@ where
                         }
                     }
                     let slices: Vec<&[u8]> = pieces.iter().map(|p| &p.bytes[..]).collect();
-                    w.write_vectored(&slices)?;
+                    w.write(&slices)?;
                 }
                 Msg::End(trailer) => {
                     let h = match hashing.take() {
@@ -337,7 +339,7 @@ where
                         None => return Err(S3Error::internal("body ended twice")),
                     };
                     let digest = h.finish(trailer)?;
-                    let (path, _) = w.finish(&meta(&digest))?;
+                    let path = w.finish(&meta(&digest))?;
                     let volume = store.volume().name().to_owned();
                     return Ok(WrittenBlob { path, volume, digest });
                 }
@@ -346,6 +348,120 @@ where
         // The sender went away without End: the body failed. Dropping `w` removes the temp file.
         Err(S3Error::new(Code::IncompleteBody))
     })
+}
+
+/// How a new blob is sealed (server-side encryption, `s3::sse`): the object's data key and
+/// this blob's nonce base.
+pub struct Sealing {
+    /// The data key.
+    pub key: Key,
+    /// The blob's nonce base.
+    pub nonce: [u8; 8],
+}
+
+/// How an object's blobs are opened: the data key and each blob's nonce base, in blob order.
+#[derive(Clone)]
+pub struct Opening {
+    /// The data key.
+    pub key: Key,
+    /// One nonce base per blob.
+    pub nonces: Vec<[u8; 8]>,
+}
+
+/// A new blob being written, sealed on the way when the object is encrypted. Hashes and
+/// lengths stay the plaintext's: only the stored bytes change.
+struct BlobOut {
+    w: crate::store::BlobWriter,
+    sealer: Option<Sealer>,
+    buf: Vec<u8>,
+}
+
+fn sealing_error(e: SseError) -> S3Error {
+    S3Error::internal(format!("sealing a blob failed: {e}"))
+}
+
+impl BlobOut {
+    fn new(w: crate::store::BlobWriter, seal: Option<Sealing>) -> BlobOut {
+        BlobOut {
+            w,
+            sealer: seal.map(|s| Sealer::new(&s.key, s.nonce)),
+            buf: Vec::new(),
+        }
+    }
+
+    fn write(&mut self, slices: &[&[u8]]) -> S3Result<()> {
+        let Some(sealer) = &mut self.sealer else {
+            return Ok(self.w.write_vectored(slices)?);
+        };
+        self.buf.clear();
+        for piece in slices {
+            sealer.update(piece, &mut self.buf).map_err(sealing_error)?;
+        }
+        if !self.buf.is_empty() {
+            self.w.write(&self.buf)?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self, meta: &[u8]) -> S3Result<String> {
+        if let Some(sealer) = self.sealer.take() {
+            self.buf.clear();
+            sealer.finish(&mut self.buf).map_err(sealing_error)?;
+            if !self.buf.is_empty() {
+                self.w.write(&self.buf)?;
+            }
+        }
+        Ok(self.w.finish(meta)?.0)
+    }
+}
+
+/// Stored bytes read per call when opening sealed chunks (16 chunks, about 1 MiB).
+const SEALED_BATCH: usize = 16 * (sse::CHUNK + sse::TAG);
+
+/// Reads plaintext bytes `[from, to)` of one blob holding `size` plaintext bytes, handing
+/// pieces of about [`IO_CHUNK`] to `emit` (which answers false to stop). `read(off, len)`
+/// reads exactly `len` stored bytes at `off`. With `open`, the blob is sealed: only the chunks
+/// covering the range are read and opened, and any tampering fails as `InvalidData`.
+fn read_plain(
+    read: &mut dyn FnMut(u64, usize) -> std::io::Result<Bytes>,
+    (from, to, size): (u64, u64, u64),
+    open: Option<(&Key, [u8; 8])>,
+    emit: &mut dyn FnMut(Bytes) -> bool,
+) -> std::io::Result<()> {
+    let Some((key, nonce)) = open else {
+        let mut off = from;
+        while off < to {
+            let want = usize::try_from((to - off).min(IO_CHUNK as u64)).unwrap_or(IO_CHUNK);
+            if !emit(read(off, want)?) {
+                return Ok(());
+            }
+            off += want as u64;
+        }
+        return Ok(());
+    };
+    let corrupt =
+        |e: SseError| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("sealed blob: {e}"));
+    let range = sse::sealed_range(from, to - 1, size);
+    let mut opener = Opener::new(key, nonce, range.first_chunk, size).expect_len(range.len);
+    let (mut off, end) = (range.offset, range.offset + range.len);
+    let (mut skip, mut left) = (range.skip, to - from);
+    let mut out = Vec::new();
+    while off < end {
+        let want = usize::try_from((end - off).min(SEALED_BATCH as u64)).unwrap_or(SEALED_BATCH);
+        let sealed = read(off, want)?;
+        off += want as u64;
+        out.clear();
+        opener.update(&sealed, &mut out).map_err(corrupt)?;
+        let dropped = skip.min(out.len());
+        skip -= dropped;
+        let kept = &out[dropped..];
+        let n = kept.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        left -= n as u64;
+        if n > 0 && !emit(Bytes::copy_from_slice(&kept[..n])) {
+            return Ok(());
+        }
+    }
+    opener.finish(&mut out).map_err(corrupt)
 }
 
 /// Streams `body` into a new blob of `bucket_id`. `exp` says what to verify; `meta` builds
@@ -358,6 +474,7 @@ pub async fn write_blob<F>(
     body: RequestBody,
     mut exp: Expectations,
     meta: F,
+    seal: Option<Sealing>,
 ) -> S3Result<WrittenBlob>
 where
     F: FnOnce(&BodyDigest) -> Vec<u8> + Send + 'static,
@@ -379,7 +496,7 @@ where
         (Hashing::Inline(Box::new(BodyHasher::new(exp))), None)
     };
     let (tx, rx) = mpsc::channel::<Msg>(4);
-    let writer = spawn_writer(store.clone(), bucket_id, hashing, rx, meta);
+    let writer = spawn_writer(store.clone(), bucket_id, hashing, rx, meta, seal);
 
     let mut pending: Vec<Arc<Piece>> = Vec::new();
     let mut pending_len = 0usize;
@@ -482,25 +599,41 @@ pub async fn read_blobs(
     blobs: Vec<(String, u64)>,
     start: u64,
     end: u64,
+    open: Option<Opening>,
 ) -> S3Result<ByteStream> {
     // Which blobs overlap the range, and where in each.
     let mut pieces = Vec::new();
     let mut base = 0u64;
-    for (path, size) in blobs {
+    for (index, (path, size)) in blobs.into_iter().enumerate() {
         let (b_start, b_end) = (base, base + size);
         base = b_end;
         if b_end <= start || b_start >= end || size == 0 {
             continue;
         }
-        pieces.push((path, start.max(b_start) - b_start, end.min(b_end) - b_start));
+        let nonce = match &open {
+            Some(o) => Some(
+                *o.nonces
+                    .get(index)
+                    .ok_or_else(|| S3Error::internal("an encrypted object without a nonce for each blob"))?,
+            ),
+            None => None,
+        };
+        pieces.push((
+            path,
+            start.max(b_start) - b_start,
+            end.min(b_end) - b_start,
+            size,
+            nonce,
+        ));
     }
     if pieces.is_empty() {
         return Ok(Box::pin(futures_util::stream::empty()));
     }
     let (tx, mut rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(1);
     let store = store.clone();
+    let key = open.map(|o| o.key);
     blocking::spawn(move || {
-        for (path, from, to) in pieces {
+        for (path, from, to, size, nonce) in pieces {
             let mut file = match store.open_blob(&path) {
                 Ok(f) => f,
                 Err(e) => {
@@ -508,40 +641,46 @@ pub async fn read_blobs(
                     return;
                 }
             };
-            let mut off = from;
-            while off < to {
-                let want = usize::try_from((to - off).min(IO_CHUNK as u64)).unwrap_or(IO_CHUNK);
+            let mut read = |off: u64, want: usize| -> std::io::Result<Bytes> {
                 let mut buf = Vec::new();
                 // A kept-open handle may have gone bad with the connection behind it (EBADFD
                 // after a quorum loss): drop it and read once more from a fresh one.
-                let read = crate::store::retry_with_fresh_handle(
+                let n = crate::store::retry_with_fresh_handle(
                     &mut file,
                     || store.reopen_blob(&path),
                     |f| {
                         buf.clear();
                         store.read_append_at(f, &mut buf, want, off)
                     },
-                );
-                let item = match read {
-                    Ok(n) if n == want => Ok(Bytes::from(buf)),
-                    Ok(n) => Err(std::io::Error::new(
+                )?;
+                if n == want {
+                    Ok(Bytes::from(buf))
+                } else {
+                    Err(std::io::Error::new(
                         std::io::ErrorKind::UnexpectedEof,
                         format!(
-                            "blob {path} is shorter than its record ({} < {to})",
-                            off + n as u64
+                            "blob {path} is shorter than its record ({} < {})",
+                            off + n as u64,
+                            off + want as u64
                         ),
-                    )),
-                    Err(e) => Err(e),
-                };
-                let failed = item.is_err();
-                if failed {
-                    // Whatever went wrong, the next read of this blob opens it afresh.
-                    store.forget_open(&path);
+                    ))
                 }
-                if tx.blocking_send(item).is_err() || failed {
-                    return; // client gone, or error delivered
-                }
-                off += want as u64;
+            };
+            let mut gone = false;
+            let mut emit = |b: Bytes| {
+                gone = tx.blocking_send(Ok(b)).is_err();
+                !gone
+            };
+            let open = key.as_ref().zip(nonce);
+            let result = read_plain(&mut read, (from, to, size), open, &mut emit);
+            if let Err(e) = result {
+                // Whatever went wrong, the next read of this blob opens it afresh.
+                store.forget_open(&path);
+                let _ = tx.blocking_send(Err(e));
+                return;
+            }
+            if gone {
+                return; // the client went away
             }
         }
     });
@@ -568,6 +707,8 @@ pub struct BlobRange {
     pub start: u64,
     /// One past the last byte.
     pub end: u64,
+    /// How to open the blobs when the object is encrypted.
+    pub open: Option<Opening>,
 }
 
 /// Copies a range of an object ([`BlobRange`], possibly on another volume) into a new blob of
@@ -580,6 +721,7 @@ pub async fn copy_blobs<F>(
     bucket_id: u64,
     exp: Expectations,
     meta: F,
+    seal: Option<Sealing>,
 ) -> S3Result<WrittenBlob>
 where
     F: FnOnce(&BodyDigest) -> Vec<u8> + Send + 'static,
@@ -591,34 +733,58 @@ where
             blobs: src,
             start,
             end,
+            open,
         } = src;
-        let mut w = store.writer(bucket_id)?;
+        let mut w = BlobOut::new(store.writer(bucket_id)?, seal);
         let mut h = BodyHasher::new(exp);
         let mut base = 0u64;
-        let mut buf = vec![0u8; IO_CHUNK];
-        for (path, size) in src {
+        for (index, (path, size)) in src.into_iter().enumerate() {
             let (b_start, b_end) = (base, base + size);
             base = b_end;
             if b_end <= start || b_start >= end || size == 0 {
                 continue;
             }
             let file = from.open_blob_uncached(&path)?;
-            let (mut off, to) = (start.max(b_start) - b_start, end.min(b_end) - b_start);
-            while off < to {
-                let want = usize::try_from((to - off).min(IO_CHUNK as u64)).unwrap_or(IO_CHUNK);
-                let n = from.read_full_at(&file, &mut buf[..want], off)?;
-                if n != want {
-                    return Err(S3Error::internal(format!(
-                        "blob {path} is shorter than its record"
-                    )));
+            let mut read = |off: u64, want: usize| -> std::io::Result<Bytes> {
+                let mut buf = vec![0u8; want];
+                let n = from.read_full_at(&file, &mut buf, off)?;
+                if n == want {
+                    Ok(Bytes::from(buf))
+                } else {
+                    Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        format!("blob {path} is shorter than its record"),
+                    ))
                 }
-                h.update(&buf[..n]);
-                w.write(&buf[..n])?;
-                off += n as u64;
+            };
+            let mut failed = None;
+            let mut emit = |b: Bytes| {
+                h.update(&b);
+                match w.write(&[&b]) {
+                    Ok(()) => true,
+                    Err(e) => {
+                        failed = Some(e);
+                        false
+                    }
+                }
+            };
+            let opening = match &open {
+                Some(o) => Some((
+                    &o.key,
+                    *o.nonces.get(index).ok_or_else(|| {
+                        S3Error::internal("an encrypted object without a nonce for each blob")
+                    })?,
+                )),
+                None => None,
+            };
+            let range = (start.max(b_start) - b_start, end.min(b_end) - b_start, size);
+            read_plain(&mut read, range, opening, &mut emit)?;
+            if let Some(e) = failed {
+                return Err(e);
             }
         }
         let digest = h.finish(None)?;
-        let (path, _) = w.finish(&meta(&digest))?;
+        let path = w.finish(&meta(&digest))?;
         let volume = store.volume().name().to_owned();
         Ok(WrittenBlob { path, volume, digest })
     })

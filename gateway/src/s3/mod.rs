@@ -9,6 +9,7 @@ pub mod checksum;
 pub mod chunked;
 pub mod cors;
 pub mod dates;
+pub mod encryption;
 pub mod error;
 pub mod handlers;
 pub mod lifecycle;
@@ -599,7 +600,7 @@ async fn dispatch(ctx: &Ctx, endpoint: Endpoint, body: RequestBody) -> S3Result<
 
 /// The access-control operations: ACLs, ownership, policies, public access block, CORS.
 async fn dispatch_access(ctx: &Ctx, endpoint: Endpoint, body: RequestBody) -> S3Result<S3Response> {
-    use handlers::{acl, cors, policy};
+    use handlers::{acl, cors, encryption, policy};
     match endpoint {
         Endpoint::GetBucketAcl { bucket } => acl::get_bucket_acl(ctx, &bucket).await,
         Endpoint::PutBucketAcl { bucket } => acl::put_bucket_acl(ctx, &bucket, body).await,
@@ -628,6 +629,13 @@ async fn dispatch_access(ctx: &Ctx, endpoint: Endpoint, body: RequestBody) -> S3
         Endpoint::PutBucketCors { bucket } => cors::put_bucket_cors(ctx, &bucket, body).await,
         Endpoint::GetBucketCors { bucket } => cors::get_bucket_cors(ctx, &bucket).await,
         Endpoint::DeleteBucketCors { bucket } => cors::delete_bucket_cors(ctx, &bucket).await,
+        Endpoint::PutBucketEncryption { bucket } => {
+            encryption::put_bucket_encryption(ctx, &bucket, body).await
+        }
+        Endpoint::GetBucketEncryption { bucket } => encryption::get_bucket_encryption(ctx, &bucket).await,
+        Endpoint::DeleteBucketEncryption { bucket } => {
+            encryption::delete_bucket_encryption(ctx, &bucket).await
+        }
         other => Err(S3Error::not_implemented(other.name())),
     }
 }

@@ -204,6 +204,15 @@ pub enum Endpoint {
     DeleteBucketCors {
         bucket: String,
     },
+    GetBucketEncryption {
+        bucket: String,
+    },
+    PutBucketEncryption {
+        bucket: String,
+    },
+    DeleteBucketEncryption {
+        bucket: String,
+    },
     /// `OPTIONS` on a bucket or an object: a browser's CORS preflight.
     PreflightRequest {
         bucket: String,
@@ -276,6 +285,9 @@ impl Endpoint {
             Endpoint::GetBucketCors { .. } => "GetBucketCors",
             Endpoint::PutBucketCors { .. } => "PutBucketCors",
             Endpoint::DeleteBucketCors { .. } => "DeleteBucketCors",
+            Endpoint::GetBucketEncryption { .. } => "GetBucketEncryption",
+            Endpoint::PutBucketEncryption { .. } => "PutBucketEncryption",
+            Endpoint::DeleteBucketEncryption { .. } => "DeleteBucketEncryption",
             Endpoint::PreflightRequest { .. } => "PreflightRequest",
             Endpoint::Unsupported { operation } => operation,
         }
@@ -317,7 +329,10 @@ impl Endpoint {
             | Endpoint::DeleteBucketOwnershipControls { bucket }
             | Endpoint::GetBucketCors { bucket }
             | Endpoint::PutBucketCors { bucket }
-            | Endpoint::DeleteBucketCors { bucket } => (Some(bucket), None),
+            | Endpoint::DeleteBucketCors { bucket }
+            | Endpoint::GetBucketEncryption { bucket }
+            | Endpoint::PutBucketEncryption { bucket }
+            | Endpoint::DeleteBucketEncryption { bucket } => (Some(bucket), None),
             Endpoint::PutObject { bucket, key }
             | Endpoint::CopyObject { bucket, key }
             | Endpoint::GetObject { bucket, key }
@@ -510,6 +525,11 @@ fn route_bucket(req: &RequestInfo, method: &Method, bucket: String) -> S3Result<
         }
         Method::Delete if req.has_query("lifecycle") => {
             return Ok(Endpoint::DeleteBucketLifecycleConfiguration { bucket })
+        }
+        Method::Get if req.has_query("encryption") => return Ok(Endpoint::GetBucketEncryption { bucket }),
+        Method::Put if req.has_query("encryption") => return Ok(Endpoint::PutBucketEncryption { bucket }),
+        Method::Delete if req.has_query("encryption") => {
+            return Ok(Endpoint::DeleteBucketEncryption { bucket })
         }
         Method::Get if req.has_query("cors") => return Ok(Endpoint::GetBucketCors { bucket }),
         Method::Put if req.has_query("cors") => return Ok(Endpoint::PutBucketCors { bucket }),
@@ -818,8 +838,14 @@ mod tests {
                 "PUT",
                 "encryption",
                 &[],
+                Endpoint::PutBucketEncryption { bucket: b() },
+            ),
+            (
+                "GET",
+                "website",
+                &[],
                 Endpoint::Unsupported {
-                    operation: "PutBucketEncryption",
+                    operation: "GetBucketWebsite",
                 },
             ),
             ("PUT", "cors", &[], Endpoint::PutBucketCors { bucket: b() }),

@@ -3881,3 +3881,80 @@ impl CorsRule {
         Ok(rule)
     }
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Default encryption
+// ---------------------------------------------------------------------------------------------------
+
+/// `<ApplyServerSideEncryptionByDefault>`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ApplyServerSideEncryptionByDefault {
+    /// `AES256` (or `aws:kms`, refused by the caller).
+    #[serde(rename = "SSEAlgorithm")]
+    pub sse_algorithm: String,
+}
+
+/// `<Rule>` of a [`ServerSideEncryptionConfiguration`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ServerSideEncryptionRule {
+    /// The default.
+    pub apply_server_side_encryption_by_default: ApplyServerSideEncryptionByDefault,
+    /// Always false here (no KMS).
+    pub bucket_key_enabled: bool,
+}
+
+/// `<ServerSideEncryptionConfiguration>`: Put/GetBucketEncryption (one rule).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ServerSideEncryptionConfiguration {
+    /// Root namespace attribute.
+    #[serde(rename = "@xmlns")]
+    pub xmlns: Xmlns,
+    /// The rule.
+    #[serde(rename = "Rule")]
+    pub rule: ServerSideEncryptionRule,
+}
+
+response_document!(
+    ServerSideEncryptionConfiguration,
+    "ServerSideEncryptionConfiguration"
+);
+
+impl ServerSideEncryptionConfiguration {
+    /// Parses the document: exactly one `<Rule>` with an `<SSEAlgorithm>`.
+    ///
+    /// # Errors
+    /// [`XmlError`] when the body is not well-formed, has another root, or not one rule.
+    pub fn from_xml(body: &[u8]) -> Result<Self, XmlError> {
+        let mut algorithm = None;
+        let mut rules = 0;
+        for child in parse_element_tree(body)?.into_root_children(Self::ROOT)? {
+            if child.name != "Rule" {
+                continue;
+            }
+            rules += 1;
+            for c in child.into_children()? {
+                if c.name == "ApplyServerSideEncryptionByDefault" {
+                    for d in c.into_children()? {
+                        if d.name == "SSEAlgorithm" {
+                            set_once(&mut algorithm, d, "SSEAlgorithm")?;
+                        }
+                    }
+                }
+            }
+        }
+        if rules != 1 {
+            return Err(XmlError::Missing("Rule"));
+        }
+        Ok(Self {
+            xmlns: Xmlns,
+            rule: ServerSideEncryptionRule {
+                apply_server_side_encryption_by_default: ApplyServerSideEncryptionByDefault {
+                    sse_algorithm: trim_xml_whitespace(&algorithm.ok_or(XmlError::Missing("SSEAlgorithm"))?)
+                        .to_owned(),
+                },
+                bucket_key_enabled: false,
+            },
+        })
+    }
+}

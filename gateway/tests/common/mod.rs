@@ -93,6 +93,8 @@ impl Gw {
             // The lifecycle worker only runs where a test asks for it.
             lifecycle_interval: None,
             lifecycle_day: Duration::from_secs(86_400),
+            // A fixed master key, so SSE-S3 and bucket default encryption are on in the suite.
+            sse_master_key: gateway::s3::sse::Key::from_bytes(&[7u8; 32]),
             volumes: Vec::new(),
             users: vec![
                 User {

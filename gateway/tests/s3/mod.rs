@@ -10,6 +10,7 @@ mod cluster;
 mod console;
 mod cors;
 mod crash;
+mod encryption;
 mod events;
 mod lifecycle;
 mod listing;

@@ -70,6 +70,7 @@ fn commits_end_the_intents_of_their_blobs() {
         mtime_ms: 1,
         checksums: vec![],
         blob: blob("/part"),
+        sse_nonce: None,
     };
     reg.put_part(&up, 1, &part).unwrap();
     assert_eq!(paths(&reg), set(&["/other", "/failed"]));

@@ -11,6 +11,7 @@ fn part(etag: &str, path: &str) -> PartRecord {
         mtime_ms: 5,
         checksums: vec![],
         blob: blob(path),
+        sse_nonce: None,
     }
 }
 

@@ -12,7 +12,7 @@ use crate::s3::handlers::multipart::ChecksumFields;
 use crate::s3::handlers::object::{
     commit_or_discard, fill_from_blob, meta_builder, record_from_headers, write_condition, MAX_PUT_SIZE,
 };
-use crate::s3::handlers::{object_lock, tagging, versioning};
+use crate::s3::handlers::{encryption, object_lock, tagging, versioning};
 use crate::s3::request::{decode_path, RequestInfo};
 use crate::s3::response::S3Response;
 use crate::s3::xml;
@@ -33,6 +33,9 @@ pub struct Source {
     pub version_header: Option<String>,
     /// True when the request named the source version.
     pub named_version: bool,
+    /// How to open the source's blobs when it is encrypted (its SSE-C key, if any, comes in
+    /// the `x-amz-copy-source-server-side-encryption-customer-*` headers).
+    pub open: Option<crate::s3::body::Opening>,
 }
 
 /// Reads `x-amz-copy-source` (`bucket/key` or `/bucket/key`, URL-encoded, optionally with
@@ -64,8 +67,10 @@ pub async fn source(ctx: &Ctx) -> S3Result<Source> {
         ));
     }
     let rec = versioning::addressed(bucket, key, version.as_deref(), rec)?;
+    let open = encryption::opening(ctx, encryption::COPY_SOURCE_SSE_C, bucket, key, &rec)?;
     check_copy_conditions(&ctx.req, &rec)?;
     Ok(Source {
+        open,
         bucket: bucket.to_owned(),
         key: key.to_owned(),
         version_header: versioning::version_header(&b, &rec).map(|(_, v)| v),
@@ -205,7 +210,19 @@ pub async fn copy_object(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Respo
         .req
         .header("x-amz-checksum-algorithm")
         .and_then(Algorithm::parse);
-    if src.bucket == bucket && src.key == key && !replace && checksum_alg.is_none() && !src.named_version {
+    let enc = encryption::for_write(ctx, &b, key)?;
+    let asks_encryption = ctx.req.header("x-amz-server-side-encryption").is_some()
+        || ctx
+            .req
+            .header("x-amz-server-side-encryption-customer-algorithm")
+            .is_some();
+    if src.bucket == bucket
+        && src.key == key
+        && !replace
+        && checksum_alg.is_none()
+        && !src.named_version
+        && !asks_encryption
+    {
         return Err(S3Error::with_message(
             Code::InvalidRequest,
             "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
@@ -248,10 +265,15 @@ pub async fn copy_object(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Respo
         blobs: src.rec.blobs.iter().map(|x| (x.path.clone(), x.size)).collect(),
         start: 0,
         end: src.rec.size,
+        open: src.open.clone(),
     };
     let meta = meta_builder(&b.name, key, &rec, mtime);
-    let written = copy_blobs(range, &ctx.store(&b)?, b.id, exp, meta).await?;
+    let seal = encryption::sealing(enc.as_ref());
+    let nonce = seal.as_ref().map(|s| s.nonce);
+    let written = copy_blobs(range, &ctx.store(&b)?, b.id, exp, meta, seal).await?;
     fill_from_blob(&mut rec, &written, mtime);
+    encryption::seal_record(&mut rec, enc.as_ref(), nonce, &written.digest.md5);
+    let sse_headers = encryption::headers(rec.sse.as_deref());
     let doc = copy_result(mtime, &rec.etag, &rec.checksums);
     let version = commit_or_discard(ctx, &b, key, rec, cond, written.path).await?;
     ctx.state.events.object(
@@ -264,6 +286,9 @@ pub async fn copy_object(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Respo
     let mut resp = versioning::with_version(S3Response::xml(doc.to_xml()), version);
     if let Some(v) = src.version_header {
         resp = resp.header("x-amz-copy-source-version-id", v);
+    }
+    for (name, value) in sse_headers {
+        resp = resp.header(name, value);
     }
     Ok(resp)
 }

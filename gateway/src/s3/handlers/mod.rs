@@ -12,6 +12,7 @@ pub mod bucket;
 pub mod copy;
 pub mod cors;
 pub mod delete_objects;
+pub mod encryption;
 pub mod lifecycle;
 pub mod list;
 pub mod multipart;

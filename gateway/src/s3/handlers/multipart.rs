@@ -9,12 +9,13 @@ use md5::{Digest as _, Md5};
 use metadata::{BlobRef, ObjectRecord, PartRecord, UploadRecord};
 
 use crate::blocking;
-use crate::s3::body::{write_blob, RequestBody, WrittenBlob};
+use crate::s3::body::{write_blob, RequestBody, Sealing, WrittenBlob};
 use crate::s3::checksum::{Algorithm, Expectations};
 use crate::s3::dates::{iso8601, now_ms};
+use crate::s3::encryption::Stored;
 use crate::s3::error::{Code, S3Error, S3Result};
 use crate::s3::handlers::object::{blob_meta, record_from_headers, write_condition, MAX_PUT_SIZE};
-use crate::s3::handlers::{copy, list, object_lock, versioning};
+use crate::s3::handlers::{copy, encryption, list, object_lock, versioning};
 use crate::s3::response::S3Response;
 use crate::s3::xml;
 use crate::s3::Ctx;
@@ -98,6 +99,9 @@ pub async fn create(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Response> 
         }
     };
     let lock = object_lock::lock_for_write(ctx, &b, true)?;
+    let enc = encryption::for_write(ctx, &b, key)?;
+    let sse = enc.map(|w| w.stored.encode());
+    let sse_headers = encryption::headers(sse.as_deref());
     let upload = UploadRecord {
         key: key.as_bytes().to_vec(),
         initiated_ms: now_ms(),
@@ -118,6 +122,7 @@ pub async fn create(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Response> 
         lock_until_ms: lock.until_ms,
         legal_hold: lock.legal_hold,
         acl: rec.acl,
+        sse,
     };
     let reg = ctx.state.registry.clone();
     let id = blocking::try_run(move || {
@@ -138,6 +143,9 @@ pub async fn create(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Response> 
             "x-amz-checksum-type",
             ctype.unwrap_or_else(|| default_checksum_type(a).to_owned()),
         );
+    }
+    for (name, value) in sse_headers {
+        resp = resp.header(name, value);
     }
     Ok(resp)
 }
@@ -184,13 +192,65 @@ pub async fn upload_part(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) 
             exp.checksum = Some((a, None));
         }
     }
+    let part_seal = part_sealing(ctx, &up.record, bucket, key)?;
     let (bname, k) = (b.name.clone(), key.to_owned());
     let store = ctx.store(&b)?;
-    let written = write_blob(&store, &ctx.state.budget, b.id, body, exp, move |d| {
-        part_meta(&bname, &k, n, d.len)
-    })
+    let (seal, sealed) = split_sealing(part_seal);
+    let written = write_blob(
+        &store,
+        &ctx.state.budget,
+        b.id,
+        body,
+        exp,
+        move |d| part_meta(&bname, &k, n, d.len),
+        seal,
+    )
     .await?;
-    store_part(ctx, store, &up.id, n, written).await
+    store_part(ctx, store, &up.id, n, written, sealed.as_ref()).await
+}
+
+/// The encryption record of a completed upload: the upload's, with each chosen part's nonce.
+fn completed_sse(upload: Option<&str>, chosen: &[&PartRecord]) -> S3Result<Option<String>> {
+    let Some(text) = upload else {
+        return Ok(None);
+    };
+    let mut sealed = Stored::decode(text)?;
+    sealed.nonces = chosen
+        .iter()
+        .map(|p| {
+            p.sse_nonce
+                .clone()
+                .ok_or_else(|| S3Error::internal("a part of an encrypted upload without its nonce"))
+        })
+        .collect::<S3Result<_>>()?;
+    Ok(Some(sealed.encode()))
+}
+
+/// What a part of an encrypted upload is sealed with, and how its record and answer show it.
+struct SealedPart {
+    stored: Stored,
+    data_key: crate::s3::sse::Key,
+    nonce: [u8; 8],
+}
+
+/// The sealing of a new part of upload `up` (its data key unwrapped, a fresh nonce base);
+/// `None` for an unencrypted upload. SSE-C uploads need the key with every part.
+fn part_sealing(ctx: &Ctx, up: &UploadRecord, bucket: &str, key: &str) -> S3Result<Option<SealedPart>> {
+    Ok(
+        encryption::upload_key(ctx, up.sse.as_deref(), bucket, key)?.map(|(stored, data_key)| SealedPart {
+            stored,
+            data_key,
+            nonce: crate::s3::sse::random_nonce_base(),
+        }),
+    )
+}
+
+fn split_sealing(part: Option<SealedPart>) -> (Option<Sealing>, Option<SealedPart>) {
+    let seal = part.as_ref().map(|p| Sealing {
+        key: p.data_key.clone(),
+        nonce: p.nonce,
+    });
+    (seal, part)
 }
 
 /// The xattr of a part blob: which upload and part it is (reindex ignores unfinished uploads;
@@ -206,9 +266,14 @@ async fn store_part(
     upload_id: &str,
     n: u32,
     written: WrittenBlob,
+    sealed: Option<&SealedPart>,
 ) -> S3Result<S3Response> {
-    let etag = hex::encode(written.digest.md5);
+    let etag = match sealed {
+        Some(p) => crate::s3::encryption::etag_for(p.stored.mode, &p.data_key, &written.digest.md5),
+        None => hex::encode(written.digest.md5),
+    };
     let rec = PartRecord {
+        sse_nonce: sealed.map(|p| hex::encode(p.nonce)),
         size: written.digest.len,
         etag: etag.clone(),
         mtime_ms: now_ms(),
@@ -242,6 +307,9 @@ async fn store_part(
     if let Some((a, v)) = written.digest.checksum {
         resp = resp.header(a.header(), v);
     }
+    for (name, value) in sealed.map(|p| p.stored.headers()).unwrap_or_default() {
+        resp = resp.header(name, value);
+    }
     Ok(resp)
 }
 
@@ -272,24 +340,32 @@ pub async fn upload_part_copy(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3
         blobs: src.rec.blobs.iter().map(|x| (x.path.clone(), x.size)).collect(),
         start,
         end,
+        open: src.open.clone(),
     };
+    let (seal, sealed) = split_sealing(part_sealing(ctx, &up.record, bucket, key)?);
     let (bname, k) = (b.name.clone(), key.to_owned());
     let store = ctx.store(&b)?;
-    let written =
-        crate::s3::body::copy_blobs(range, &store, b.id, exp, move |d| part_meta(&bname, &k, n, d.len))
-            .await?;
+    let written = crate::s3::body::copy_blobs(
+        range,
+        &store,
+        b.id,
+        exp,
+        move |d| part_meta(&bname, &k, n, d.len),
+        seal,
+    )
+    .await?;
     let checksums: Vec<(String, String)> = written
         .digest
         .checksum
         .iter()
         .map(|(a, v)| (a.name().to_owned(), v.clone()))
         .collect();
-    let doc = xml::CopyPartResult(copy::copy_result(
-        now_ms(),
-        &hex::encode(written.digest.md5),
-        &checksums,
-    ));
-    store_part(ctx, store, &up.id, n, written).await?;
+    let etag = match &sealed {
+        Some(p) => crate::s3::encryption::etag_for(p.stored.mode, &p.data_key, &written.digest.md5),
+        None => hex::encode(written.digest.md5),
+    };
+    let doc = xml::CopyPartResult(copy::copy_result(now_ms(), &etag, &checksums));
+    store_part(ctx, store, &up.id, n, written, sealed.as_ref()).await?;
     let resp = S3Response::xml(doc.to_xml());
     Ok(match src.version_header {
         Some(v) => resp.header("x-amz-copy-source-version-id", v),
@@ -374,6 +450,7 @@ pub async fn complete(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -> 
         rec.size = chosen.iter().map(|p| p.size).sum();
         rec.parts = chosen.iter().map(|p| p.size).collect();
         rec.blobs = chosen.iter().map(|p| p.blob.clone()).collect();
+        rec.sse = completed_sse(up.record.sse.as_deref(), &chosen)?;
         versioning::preassign(&b, &mut rec);
         if chosen.iter().any(|p| !p.checksums.is_empty()) {
             rec.part_checksums = chosen.iter().map(|p| p.checksums.clone()).collect();
@@ -405,10 +482,11 @@ pub async fn complete(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -> 
             key,
             Some((rec.size, &rec.etag)),
         );
-        Ok(versioning::with_version(
-            complete_response(bucket, key, &rec),
-            version,
-        ))
+        let mut resp = versioning::with_version(complete_response(bucket, key, &rec), version);
+        for (name, value) in encryption::headers(rec.sse.as_deref()) {
+            resp = resp.header(name, value);
+        }
+        Ok(resp)
     }
     .await;
     match result {

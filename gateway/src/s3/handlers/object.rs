@@ -15,7 +15,7 @@ use crate::s3::checksum::BodyDigest;
 use crate::s3::checksum::{Algorithm, Expectations};
 use crate::s3::dates::{http_date, now_ms, parse_http_date};
 use crate::s3::error::{Code, S3Error, S3Result};
-use crate::s3::handlers::{object_lock, tagging, versioning};
+use crate::s3::handlers::{encryption, object_lock, tagging, versioning};
 use crate::s3::request::RequestInfo;
 use crate::s3::response::{Body, S3Response};
 use crate::s3::Ctx;
@@ -136,6 +136,10 @@ pub async fn put_object(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -
     object_lock::lock_for_write(ctx, &b, integrity)?.apply(&mut rec);
     versioning::preassign(&b, &mut rec);
 
+    let enc = encryption::for_write(ctx, &b, key)?;
+    let seal = encryption::sealing(enc.as_ref());
+    let nonce = seal.as_ref().map(|s| s.nonce);
+
     let mtime = now_ms();
     let written = write_blob(
         &ctx.store(&b)?,
@@ -144,9 +148,12 @@ pub async fn put_object(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -
         body,
         exp,
         meta_builder(&b.name, key, &rec, mtime),
+        seal,
     )
     .await?;
     fill_from_blob(&mut rec, &written, mtime);
+    encryption::seal_record(&mut rec, enc.as_ref(), nonce, &written.digest.md5);
+    let sse_headers = encryption::headers(rec.sse.as_deref());
     let etag = rec.etag.clone();
     let checksum = written.digest.checksum.clone();
     let expiration = crate::s3::lifecycle::expiration_header(&b, key, &rec, day_ms(ctx));
@@ -170,6 +177,9 @@ pub async fn put_object(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -
         resp = resp
             .header(alg.header(), value)
             .header("x-amz-checksum-type", "FULL_OBJECT");
+    }
+    for (name, value) in sse_headers {
+        resp = resp.header(name, value);
     }
     Ok(resp)
 }
@@ -506,6 +516,8 @@ fn select(ctx: &Ctx, rec: &ObjectRecord) -> S3Result<Option<ByteRange>> {
 /// GetObject and HeadObject.
 pub async fn get_object(ctx: &Ctx, bucket: &str, key: &str, head: bool) -> S3Result<S3Response> {
     let (b, rec) = lookup(ctx, bucket, key).await?;
+    // An SSE-C object needs its key, for HEAD too; the key is checked before anything else.
+    let open = encryption::opening(ctx, encryption::SSE_C, bucket, key, &rec)?;
     check_read_conditions(&ctx.req, &rec)?;
     let range = select(ctx, &rec)?;
     let whole = range.is_none()
@@ -523,6 +535,9 @@ pub async fn get_object(ctx: &Ctx, bucket: &str, key: &str, head: bool) -> S3Res
     }
     if let Some(exp) = crate::s3::lifecycle::expiration_header(&b, key, &rec, day_ms(ctx)) {
         headers.push(("x-amz-expiration".into(), exp));
+    }
+    for (name, value) in encryption::headers(rec.sse.as_deref()) {
+        headers.push((name.into(), value));
     }
     let (status, start, end) = match range {
         Some(r) if ctx.req.query("partNumber").is_some() => {
@@ -553,7 +568,7 @@ pub async fn get_object(ctx: &Ctx, bucket: &str, key: &str, head: bool) -> S3Res
         let blobs = rec.blobs.iter().map(|b| (b.path.clone(), b.size)).collect();
         Body::Stream {
             len,
-            stream: read_blobs(&ctx.blobs_store(&rec)?, blobs, start, end).await?,
+            stream: read_blobs(&ctx.blobs_store(&rec)?, blobs, start, end, open).await?,
         }
     };
     Ok(S3Response {

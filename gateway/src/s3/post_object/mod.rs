@@ -34,6 +34,7 @@ use crate::s3::body::{write_blob, BodyStream, RequestBody};
 use crate::s3::checksum::Expectations;
 use crate::s3::dates::now_ms;
 use crate::s3::error::{Code, S3Error, S3Result};
+use crate::s3::handlers::encryption;
 use crate::s3::handlers::object::{
     commit_or_discard, fill_from_blob, meta_builder, MAX_PUT_SIZE, MAX_USER_META,
 };
@@ -136,6 +137,10 @@ pub async fn post_object(
     let content = limit_size(reader.into_content_stream(), min, max.min(MAX_PUT_SIZE));
     let mtime = now_ms();
     let meta = meta_builder(&b.name, &key, &rec, mtime);
+    // A form upload gets the bucket's default encryption.
+    let enc = encryption::for_write(&ctx, &b, &key)?;
+    let seal = encryption::sealing(enc.as_ref());
+    let nonce = seal.as_ref().map(|s| s.nonce);
     let written = write_blob(
         &ctx.store(&b)?,
         &ctx.state.budget,
@@ -143,9 +148,11 @@ pub async fn post_object(
         RequestBody::new(content, None),
         Expectations::default(),
         meta,
+        seal,
     )
     .await?;
     fill_from_blob(&mut rec, &written, mtime);
+    encryption::seal_record(&mut rec, enc.as_ref(), nonce, &written.digest.md5);
     let etag = format!("\"{}\"", rec.etag);
     let version = commit_or_discard(&ctx, &b, &key, rec, PutCondition::None, written.path).await?;
     Ok(versioning::with_version(
