@@ -196,6 +196,26 @@ impl Gw {
     }
 }
 
+/// Every file under `path` on the volume (recursively), with its size.
+pub fn volume_files(vol: &gfapi::Volume, path: &str) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    if let Ok(dir) = vol.read_dir(path) {
+        for e in dir.flatten() {
+            let name = e.name.to_string_lossy().into_owned();
+            if name == "." || name == ".." {
+                continue;
+            }
+            let p = format!("{path}/{name}");
+            if e.metadata.is_dir() {
+                out.extend(volume_files(vol, &p));
+            } else {
+                out.push((p, e.metadata.len()));
+            }
+        }
+    }
+    out
+}
+
 /// Deletes a tree on the volume (best effort).
 pub fn remove_tree(vol: &gfapi::Volume, path: &str) {
     if let Ok(dir) = vol.read_dir(path) {

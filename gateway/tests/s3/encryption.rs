@@ -16,27 +16,17 @@ const MIB: usize = 1 << 20;
 
 /// Every file under `root` on the volume, with its bytes.
 fn stored_files(root: &str) -> Vec<(String, Vec<u8>)> {
-    fn walk(vol: &gfapi::Volume, path: &str, out: &mut Vec<(String, Vec<u8>)>) {
-        let Ok(dir) = vol.read_dir(path) else { return };
-        for e in dir.flatten() {
-            let name = e.name.to_string_lossy().into_owned();
-            if name == "." || name == ".." {
-                continue;
-            }
-            let p = format!("{path}/{name}");
-            if e.metadata.is_dir() {
-                walk(vol, &p, out);
-            } else if let Ok(f) = vol.open(&p, libc::O_RDONLY) {
-                let mut buf = vec![0u8; usize::try_from(e.metadata.len()).unwrap_or(0)];
-                let n = f.read_at(&mut buf, 0).unwrap_or(0);
-                buf.truncate(n);
-                out.push((p, buf));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&volume(), root, &mut out);
-    out
+    let vol = volume();
+    crate::common::volume_files(&vol, root)
+        .into_iter()
+        .filter_map(|(p, len)| {
+            let f = vol.open(&p, libc::O_RDONLY).ok()?;
+            let mut buf = vec![0u8; usize::try_from(len).ok()?];
+            let n = f.read_at(&mut buf, 0).ok()?;
+            buf.truncate(n);
+            Some((p, buf))
+        })
+        .collect()
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {

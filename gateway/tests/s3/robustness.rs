@@ -38,25 +38,11 @@ fn read_response(s: &mut std::net::TcpStream) -> (u16, String) {
 
 /// The temp files (`.tmp.*`) under a blob root on the volume.
 fn tmp_files(root: &str) -> Vec<String> {
-    fn walk(vol: &gfapi::Volume, path: &str, out: &mut Vec<String>) {
-        if let Ok(dir) = vol.read_dir(path) {
-            for e in dir.flatten() {
-                let name = e.name.to_string_lossy().into_owned();
-                if name == "." || name == ".." {
-                    continue;
-                }
-                let p = format!("{path}/{name}");
-                if e.metadata.is_dir() {
-                    walk(vol, &p, out);
-                } else if name.starts_with(".tmp.") {
-                    out.push(p);
-                }
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&volume(), root, &mut out);
-    out
+    crate::common::volume_files(&volume(), root)
+        .into_iter()
+        .map(|(p, _)| p)
+        .filter(|p| p.rsplit('/').next().is_some_and(|n| n.starts_with(".tmp.")))
+        .collect()
 }
 
 /// Waits (bounded) until no temp file remains under `root`.

@@ -182,9 +182,7 @@ pub async fn put_object_acl(ctx: &Ctx, bucket: &str, key: &str, body: RequestBod
 /// GetBucketOwnershipControls.
 pub async fn get_bucket_ownership_controls(ctx: &Ctx, name: &str) -> S3Result<S3Response> {
     let b = ctx.bucket(name)?;
-    let value = b.config(OWNERSHIP_KIND).ok_or_else(|| {
-        S3Error::new(Code::OwnershipControlsNotFoundError).extra("BucketName", name.to_owned())
-    })?;
+    let value = super::stored_config(&b, name, OWNERSHIP_KIND, Code::OwnershipControlsNotFoundError)?;
     let doc = xml::OwnershipControls {
         xmlns: xml::Xmlns,
         rule: xml::OwnershipRule {

@@ -24,9 +24,7 @@ pub async fn put_bucket_cors(ctx: &Ctx, name: &str, body: RequestBody) -> S3Resu
 /// GetBucketCors.
 pub async fn get_bucket_cors(ctx: &Ctx, name: &str) -> S3Result<S3Response> {
     let b = ctx.bucket(name)?;
-    let doc = b
-        .config(CONFIG_KIND)
-        .ok_or_else(|| S3Error::new(Code::NoSuchCORSConfiguration).extra("BucketName", name.to_owned()))?;
+    let doc = super::stored_config(&b, name, CONFIG_KIND, Code::NoSuchCORSConfiguration)?;
     Ok(S3Response::xml(doc.to_owned()))
 }
 

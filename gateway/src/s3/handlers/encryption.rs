@@ -134,10 +134,12 @@ pub async fn put_bucket_encryption(ctx: &Ctx, name: &str, body: RequestBody) -> 
 /// GetBucketEncryption.
 pub async fn get_bucket_encryption(ctx: &Ctx, name: &str) -> S3Result<S3Response> {
     let b = ctx.bucket(name)?;
-    let doc = b.config(CONFIG_KIND).ok_or_else(|| {
-        S3Error::new(Code::ServerSideEncryptionConfigurationNotFoundError)
-            .extra("BucketName", name.to_owned())
-    })?;
+    let doc = super::stored_config(
+        &b,
+        name,
+        CONFIG_KIND,
+        Code::ServerSideEncryptionConfigurationNotFoundError,
+    )?;
     Ok(S3Response::xml(doc.to_owned()))
 }
 

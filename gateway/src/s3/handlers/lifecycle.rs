@@ -4,7 +4,7 @@
 //! actix types.
 
 use crate::s3::body::RequestBody;
-use crate::s3::error::{Code, S3Error, S3Result};
+use crate::s3::error::{Code, S3Result};
 use crate::s3::lifecycle::{self, CONFIG_KIND};
 use crate::s3::response::S3Response;
 use crate::s3::Ctx;
@@ -32,9 +32,7 @@ pub async fn put_bucket_lifecycle_configuration(
 /// GetBucketLifecycleConfiguration.
 pub async fn get_bucket_lifecycle_configuration(ctx: &Ctx, name: &str) -> S3Result<S3Response> {
     let b = ctx.bucket(name)?;
-    let doc = b.config(CONFIG_KIND).ok_or_else(|| {
-        S3Error::new(Code::NoSuchLifecycleConfiguration).extra("BucketName", name.to_owned())
-    })?;
+    let doc = super::stored_config(&b, name, CONFIG_KIND, Code::NoSuchLifecycleConfiguration)?;
     Ok(S3Response::xml(doc.to_owned()))
 }
 

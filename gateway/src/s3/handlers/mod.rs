@@ -111,3 +111,10 @@ pub async fn set_bucket_config(
     })
     .await
 }
+
+/// Bucket `name`'s stored configuration document of `kind`, or `missing` (AWS's 404 for that
+/// configuration) naming the bucket.
+pub fn stored_config<'b>(b: &'b BucketRecord, name: &str, kind: &str, missing: Code) -> S3Result<&'b str> {
+    b.config(kind)
+        .ok_or_else(|| S3Error::new(missing).extra("BucketName", name.to_owned()))
+}

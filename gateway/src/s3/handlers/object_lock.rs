@@ -207,9 +207,12 @@ pub async fn put_object_lock_configuration(ctx: &Ctx, name: &str, body: RequestB
 /// GetObjectLockConfiguration.
 pub async fn get_object_lock_configuration(ctx: &Ctx, name: &str) -> S3Result<S3Response> {
     let b = ctx.bucket(name)?;
-    let stored = b.config(LOCK_CONFIG_KIND).ok_or_else(|| {
-        S3Error::new(Code::ObjectLockConfigurationNotFoundError).extra("BucketName", name.to_owned())
-    })?;
+    let stored = super::stored_config(
+        &b,
+        name,
+        LOCK_CONFIG_KIND,
+        Code::ObjectLockConfigurationNotFoundError,
+    )?;
     Ok(S3Response::xml(stored.to_owned()))
 }
 

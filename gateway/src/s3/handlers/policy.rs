@@ -39,9 +39,7 @@ pub async fn put_bucket_policy(ctx: &Ctx, name: &str, body: RequestBody) -> S3Re
 /// GetBucketPolicy: the document as it was put.
 pub async fn get_bucket_policy(ctx: &Ctx, name: &str) -> S3Result<S3Response> {
     let b = ctx.bucket(name)?;
-    let text = b
-        .config(POLICY_KIND)
-        .ok_or_else(|| S3Error::new(Code::NoSuchBucketPolicy).extra("BucketName", name.to_owned()))?;
+    let text = super::stored_config(&b, name, POLICY_KIND, Code::NoSuchBucketPolicy)?;
     Ok(S3Response::json(text.to_owned()))
 }
 
@@ -79,9 +77,12 @@ pub async fn put_public_access_block(ctx: &Ctx, name: &str, body: RequestBody) -
 /// GetPublicAccessBlock.
 pub async fn get_public_access_block(ctx: &Ctx, name: &str) -> S3Result<S3Response> {
     let b = ctx.bucket(name)?;
-    let doc = b.config(PUBLIC_ACCESS_BLOCK_KIND).ok_or_else(|| {
-        S3Error::new(Code::NoSuchPublicAccessBlockConfiguration).extra("BucketName", name.to_owned())
-    })?;
+    let doc = super::stored_config(
+        &b,
+        name,
+        PUBLIC_ACCESS_BLOCK_KIND,
+        Code::NoSuchPublicAccessBlockConfiguration,
+    )?;
     Ok(S3Response::xml(doc.to_owned()))
 }
 
