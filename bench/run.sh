@@ -24,6 +24,8 @@
 #   BENCH_SYSTEMS          which systems, in their order within each workload
 #                          (default: "raw gateway gateway-sse peer")
 #   BENCH_DURATION         measured seconds per workload (default 5; quick 2)
+#   BENCH_SIZES, BENCH_CONCS  object sizes and concurrencies (loadgen suite's --sizes/--concs,
+#                          e.g. BENCH_SIZES=64m BENCH_CONCS=1,8 BENCH_SYSTEMS="gateway gateway-sse")
 #   BENCH_OUT              output directory (default bench/results/<UTC date>[-quick])
 #   BENCH_LIST_LARGE       keys in the gateway's large listing bucket (default 1000000)
 #   BENCH_README=0         do not update README.md (a quick run never does)
@@ -113,6 +115,8 @@ SUITE_ARGS=(--volume "$VOL" --volfile-server "$SERVER" --raw-root "$VROOT/raw" -
 [ "$QUICK" = 1 ] && SUITE_ARGS+=(--quick)
 [ "$REGISTRY_RUN" = 1 ] && SUITE_ARGS+=(--sizes 4k --concs 1,8,32 --list-concs 1,8,32)
 [ -n "${BENCH_DURATION:-}" ] && SUITE_ARGS+=(--duration "$BENCH_DURATION")
+[ -n "${BENCH_SIZES:-}" ] && SUITE_ARGS+=(--sizes "$BENCH_SIZES")
+[ -n "${BENCH_CONCS:-}" ] && SUITE_ARGS+=(--concs "$BENCH_CONCS")
 
 # 3. The peer binary (before anything is measured: building it would load the machine).
 PEER_WHY=

@@ -9,8 +9,9 @@
 # 2. brings the volume up (scripts/gluster-up.sh, idempotent) and builds the gateway and
 #    loadgen if their binaries are missing;
 # 3. starts a gateway on free loopback ports, with a fresh registry in a temp dir, its own blob
-#    root /.s3-conformance-<pid> on the volume, its own three users, an admin token and a
-#    lifecycle worker running every second with 2 s days (a config file in the temp dir);
+#    root /.s3-conformance-<pid> on the volume, its own three users, an admin token, a
+#    lifecycle worker running every second with 2 s days and a random SSE-S3 master key (a
+#    config file and a key file in the temp dir);
 # 4. runs every suite not skipped by its variable (SKIP_AWSCLI, SKIP_AWSCLI2, SKIP_BOTO3,
 #    SKIP_BOTO3_OLD, SKIP_MINIO_PY, SKIP_MINIO_JS, SKIP_JS_SDK, SKIP_S3CMD, SKIP_REGRESSIONS,
 #    SKIP_ACCESS, SKIP_CONSOLE, SKIP_CORS =1),
@@ -177,11 +178,17 @@ BLOB_ROOT="/.s3-conformance-$$"
 # (10 s): the console suite's killed brick must turn red through the refresh its Gluster event
 # triggers, as in production. The lifecycle worker runs every second with a "day" of 2 s, so
 # that the lifecycle cases see their rules applied within seconds (like RGW's
-# rgw_lc_debug_interval).
+# rgw_lc_debug_interval). The SSE-S3 master key (64 hex digits: 32 bytes; without one, SSE-S3
+# and bucket default encryption answer 501) is a random one of the run, readable by its owner
+# only, removed with the temp dir.
+(umask 077 && python3 -c 'import secrets; print(secrets.token_hex(32))' >"$WORK/sse.key") \
+  || die "could not write $WORK/sse.key"
+chmod 600 "$WORK/sse.key"
 cat >"$WORK/gateway.toml" <<EOF
 admin_token = "$S3CONF_ADMIN_TOKEN"
 lifecycle_interval_secs = 1
 lifecycle_day_secs = 2
+sse_master_key_file = "$WORK/sse.key"
 EOF
 
 say "gateway $GATEWAY on $S3CONF_ENDPOINT, volume $VOL, blob root $BLOB_ROOT, registry $WORK/registry"

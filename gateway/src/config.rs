@@ -34,6 +34,10 @@ impl std::fmt::Debug for User {
     }
 }
 
+/// AWS's canonical id of the anonymous user: the caller of an unsigned request, and the owner
+/// of what it writes.
+pub const ANONYMOUS_ID: &str = "65a011a29cdf8ec533ec3d1ccaae921c";
+
 impl User {
     /// Parses `ACCESS:SECRET[:OWNER[:DISPLAY]]`.
     pub fn parse(s: &str) -> Result<User, String> {
@@ -57,7 +61,7 @@ impl User {
         User {
             access_key: String::new(),
             secret_key: String::new(),
-            owner_id: Some(crate::s3::access::ANONYMOUS_ID.to_owned()),
+            owner_id: Some(ANONYMOUS_ID.to_owned()),
             display_name: Some("anonymous".to_owned()),
         }
     }

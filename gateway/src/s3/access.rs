@@ -28,8 +28,7 @@ use crate::s3::request::RequestInfo;
 use crate::s3::router::Endpoint;
 use crate::s3::xml;
 
-/// AWS's canonical id of the anonymous user (the owner of anonymously written objects).
-pub const ANONYMOUS_ID: &str = "65a011a29cdf8ec533ec3d1ccaae921c";
+pub use crate::config::ANONYMOUS_ID;
 
 /// The bucket configuration kind holding the public access block (the XML document as stored).
 pub const PUBLIC_ACCESS_BLOCK_KIND: &str = "public-access-block";
