@@ -204,13 +204,17 @@ for sys in $SYSTEMS; do
     SSE_PID=$!
     for _ in $(seq 1 300); do grep -qs "listening on" "$WORK/gateway-sse.log" && break; kill -0 $SSE_PID || break; sleep 0.1; done
     grep -q "listening on" "$WORK/gateway-sse.log" || die "gateway-sse did not start: $(tail -3 "$WORK/gateway-sse.log")"
+    # curl signs with SigV4 but sends no payload hash of its own (7.88), and a valueless query
+    # parameter must be written `encryption=` for its canonical query to match.
     sse_url="http://127.0.0.1:$port/$BENCH_BUCKET"
-    curl -fsS --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AK:$SK" -X PUT "$sse_url" >/dev/null \
-      || die "gateway-sse: CreateBucket failed"
-    sse_doc='<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>'
-    curl -fsS --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AK:$SK" -X PUT "$sse_url?encryption" \
-      -H "Content-MD5: $(printf '%s' "$sse_doc" | openssl dgst -md5 -binary | base64)" \
-      --data-binary "$sse_doc" >/dev/null || die "gateway-sse: PutBucketEncryption failed"
+    sse_put() { # query body
+      curl -fsS --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AK:$SK" -X PUT "$sse_url$1" \
+        -H "x-amz-content-sha256: $(printf '%s' "$2" | sha256sum | cut -d' ' -f1)" \
+        -H "Content-MD5: $(printf '%s' "$2" | openssl dgst -md5 -binary | base64)" --data-binary "$2" >/dev/null
+    }
+    sse_put "" "" || die "gateway-sse: CreateBucket failed"
+    sse_put "?encryption=" '<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>' \
+      || die "gateway-sse: PutBucketEncryption failed"
     SUITE_SYS+=(--system "gateway-sse=127.0.0.1:$port" --pid "gateway-sse=$SSE_PID")
     MEASURED+=(gateway-sse)
     CONTEXT+=(--context "gateway-sse: the same gateway binary with sse_master_key_file and bucket default encryption (SSE-S3, AES-256-GCM in 64 KiB chunks) on its object bucket")

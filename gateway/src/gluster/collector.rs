@@ -525,7 +525,11 @@ mod tests {
         // begun by the time the burst ends, so wait for it (bounded) before counting.
         let deadline = Instant::now() + Duration::from_secs(30);
         while runs(&log).0 < 3 {
-            assert!(Instant::now() < deadline, "no refresh after 300 kicks: {:?}", runs(&log));
+            assert!(
+                Instant::now() < deadline,
+                "no refresh after 300 kicks: {:?}",
+                runs(&log)
+            );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let (started, _) = runs(&log);

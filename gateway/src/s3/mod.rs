@@ -566,24 +566,28 @@ async fn dispatch(ctx: &Ctx, endpoint: Endpoint, body: RequestBody) -> S3Result<
         Endpoint::GetObjectLegalHold { bucket, key } => {
             object_lock::get_object_legal_hold(ctx, &bucket, &key).await
         }
-        Endpoint::ListObjects { bucket } => list::list_objects_v1(ctx, &bucket).await,
+        Endpoint::ListObjects { bucket } => list::list_objects(ctx, &bucket).await,
         Endpoint::ListObjectsV2 { bucket } => list::list_objects_v2(ctx, &bucket).await,
         Endpoint::ListObjectVersions { bucket } => list::list_object_versions(ctx, &bucket).await,
         Endpoint::DeleteObjects { bucket } => delete_objects::delete_objects(ctx, &bucket, body).await,
         Endpoint::PutObject { bucket, key } => object::put_object(ctx, &bucket, &key, body).await,
-        Endpoint::GetObject { bucket, key } => object::get_object(ctx, &bucket, &key, false).await,
-        Endpoint::HeadObject { bucket, key } => object::get_object(ctx, &bucket, &key, true).await,
+        Endpoint::GetObject { bucket, key } => object::get_object(ctx, &bucket, &key).await,
+        Endpoint::HeadObject { bucket, key } => object::head_object(ctx, &bucket, &key).await,
         Endpoint::DeleteObject { bucket, key } => object::delete_object(ctx, &bucket, &key).await,
         Endpoint::CopyObject { bucket, key } => copy::copy_object(ctx, &bucket, &key).await,
-        Endpoint::CreateMultipartUpload { bucket, key } => multipart::create(ctx, &bucket, &key).await,
+        Endpoint::CreateMultipartUpload { bucket, key } => {
+            multipart::create_multipart_upload(ctx, &bucket, &key).await
+        }
         Endpoint::UploadPart { bucket, key } => multipart::upload_part(ctx, &bucket, &key, body).await,
         Endpoint::UploadPartCopy { bucket, key } => multipart::upload_part_copy(ctx, &bucket, &key).await,
         Endpoint::CompleteMultipartUpload { bucket, key } => {
-            multipart::complete(ctx, &bucket, &key, body).await
+            multipart::complete_multipart_upload(ctx, &bucket, &key, body).await
         }
-        Endpoint::AbortMultipartUpload { bucket, key } => multipart::abort(ctx, &bucket, &key).await,
+        Endpoint::AbortMultipartUpload { bucket, key } => {
+            multipart::abort_multipart_upload(ctx, &bucket, &key).await
+        }
         Endpoint::ListParts { bucket, key } => multipart::list_parts(ctx, &bucket, &key).await,
-        Endpoint::ListMultipartUploads { bucket } => multipart::list_uploads(ctx, &bucket).await,
+        Endpoint::ListMultipartUploads { bucket } => multipart::list_multipart_uploads(ctx, &bucket).await,
         Endpoint::PutObjectTagging { bucket, key } => {
             tagging::put_object_tagging(ctx, &bucket, &key, body).await
         }

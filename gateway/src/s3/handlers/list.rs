@@ -178,7 +178,7 @@ fn owner(ctx: &Ctx) -> xml::Owner {
 }
 
 /// ListObjects (v1): `marker`, and `NextMarker` when truncated with a delimiter.
-pub async fn list_objects_v1(ctx: &Ctx, bucket: &str) -> S3Result<S3Response> {
+pub async fn list_objects(ctx: &Ctx, bucket: &str) -> S3Result<S3Response> {
     let p = Params::from(ctx)?;
     let marker = ctx.req.query("marker").unwrap_or("").to_owned();
     let page = scan(ctx, bucket, &p, (!marker.is_empty()).then(|| marker.clone())).await?;

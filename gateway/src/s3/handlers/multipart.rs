@@ -76,7 +76,7 @@ async fn upload_for(ctx: &Ctx, bucket_id: u64, key: &str) -> S3Result<metadata::
 }
 
 /// CreateMultipartUpload.
-pub async fn create(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Response> {
+pub async fn create_multipart_upload(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Response> {
     let b = ctx.bucket(bucket)?;
     let rec = record_from_headers(ctx)?;
     let alg = match ctx.req.header("x-amz-checksum-algorithm") {
@@ -407,7 +407,12 @@ fn requested_parts(doc: &[u8]) -> S3Result<(xml::CompleteMultipartUpload, Vec<(u
 }
 
 /// CompleteMultipartUpload.
-pub async fn complete(ctx: &Ctx, bucket: &str, key: &str, body: RequestBody) -> S3Result<S3Response> {
+pub async fn complete_multipart_upload(
+    ctx: &Ctx,
+    bucket: &str,
+    key: &str,
+    body: RequestBody,
+) -> S3Result<S3Response> {
     let b = ctx.bucket(bucket)?;
     let id = ctx.req.query("uploadId").unwrap_or("").to_owned();
     let (req, wanted) = requested_parts(&body.collect(4 << 20).await?)?;
@@ -686,7 +691,7 @@ fn combined_checksum(alg: Algorithm, full: bool, parts: &[&PartRecord]) -> Optio
 }
 
 /// AbortMultipartUpload: the upload and its part blobs go (the blobs through the sweep).
-pub async fn abort(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Response> {
+pub async fn abort_multipart_upload(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Response> {
     let b = ctx.bucket(bucket)?;
     let up = upload_for(ctx, b.id, key).await?;
     let reg = ctx.state.registry.clone();
@@ -769,7 +774,7 @@ pub async fn list_parts(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Respon
 
 /// ListMultipartUploads (prefix, key and upload-id markers; a delimiter rolls keys up into
 /// common prefixes within the page).
-pub async fn list_uploads(ctx: &Ctx, bucket: &str) -> S3Result<S3Response> {
+pub async fn list_multipart_uploads(ctx: &Ctx, bucket: &str) -> S3Result<S3Response> {
     let b = ctx.bucket(bucket)?;
     // `encoding-type=url` encodes Delimiter, KeyMarker, Prefix, NextKeyMarker and Key (AWS).
     let url = list::url_encoding(ctx)?;

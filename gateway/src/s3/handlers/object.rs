@@ -513,8 +513,18 @@ fn select(ctx: &Ctx, rec: &ObjectRecord) -> S3Result<Option<ByteRange>> {
     parse_range(ctx.req.header("range"), rec.size)
 }
 
+/// GetObject.
+pub async fn get_object(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Response> {
+    get_or_head(ctx, bucket, key, false).await
+}
+
+/// HeadObject: GetObject's answer without its body.
+pub async fn head_object(ctx: &Ctx, bucket: &str, key: &str) -> S3Result<S3Response> {
+    get_or_head(ctx, bucket, key, true).await
+}
+
 /// GetObject and HeadObject.
-pub async fn get_object(ctx: &Ctx, bucket: &str, key: &str, head: bool) -> S3Result<S3Response> {
+async fn get_or_head(ctx: &Ctx, bucket: &str, key: &str, head: bool) -> S3Result<S3Response> {
     let (b, rec) = lookup(ctx, bucket, key).await?;
     // An SSE-C object needs its key, for HEAD too; the key is checked before anything else.
     let open = encryption::opening(ctx, encryption::SSE_C, bucket, key, &rec)?;
