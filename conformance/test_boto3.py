@@ -2372,3 +2372,75 @@ def test_sse_s3_multipart_transfer(s3, bucket, tmp_path):
     assert s3.head_object(Bucket=bucket, Key="copied.bin")["ServerSideEncryption"] == "AES256"
     s3.download_file(bucket, "copied.bin", str(dst), Config=cfg)
     common.assert_same_file(dst, src)
+
+
+# ------------------------------------------------------------------ CORS
+
+
+def _preflight(url, origin, method, headers=None):
+    """A browser's preflight from urllib: (status, lowercased response headers)."""
+    req = urllib.request.Request(url, method="OPTIONS")
+    req.add_header("Origin", origin)
+    req.add_header("Access-Control-Request-Method", method)
+    if headers:
+        req.add_header("Access-Control-Request-Headers", headers)
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, {k.lower(): v for k, v in r.headers.items()}
+    except urllib.error.HTTPError as e:
+        return e.code, {k.lower(): v for k, v in e.headers.items()}
+
+
+def test_cors_configuration_and_preflight(s3, bucket):
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_cors(Bucket=bucket)
+    assert (status(e), code(e)) == (404, "NoSuchCORSConfiguration")
+    rules = [
+        {
+            "ID": "app",
+            "AllowedOrigins": ["https://*.example.com"],
+            "AllowedMethods": ["GET", "PUT"],
+            "AllowedHeaders": ["*"],
+            "ExposeHeaders": ["ETag"],
+            "MaxAgeSeconds": 300,
+        }
+    ]
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": rules})
+    got = s3.get_bucket_cors(Bucket=bucket)["CORSRules"]
+    assert got == rules
+    # AWS's validation: an unsupported method is 400 InvalidRequest.
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_cors(
+            Bucket=bucket,
+            CORSConfiguration={"CORSRules": [{"AllowedOrigins": ["*"], "AllowedMethods": ["PATCH"]}]},
+        )
+    assert (status(e), code(e)) == (400, "InvalidRequest")
+    assert s3.get_bucket_cors(Bucket=bucket)["CORSRules"] == rules
+
+    url = f"{common.ENDPOINT}/{bucket}/k"
+    st, h = _preflight(url, "https://app.example.com", "PUT", "content-type, x-amz-date")
+    assert st == 200, h
+    assert h["access-control-allow-origin"] == "https://app.example.com"
+    assert "PUT" in h["access-control-allow-methods"]
+    assert h["access-control-max-age"] == "300"
+    # A presigned URL's query on the preflight (as a browser sends it) changes nothing.
+    presigned = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "k"})
+    assert _preflight(presigned, "https://app.example.com", "PUT")[0] == 200
+    assert _preflight(url, "https://evil.test", "PUT")[0] == 403
+    assert _preflight(url, "https://app.example.com", "DELETE")[0] == 403
+
+    # An ordinary request from the origin gets the headers, an error too.
+    s3.put_object(Bucket=bucket, Key="k", Body=b"v")
+    req = urllib.request.Request(url)
+    req.add_header("Origin", "https://app.example.com")
+    with pytest.raises(urllib.error.HTTPError) as denied:
+        urllib.request.urlopen(req)  # unsigned: 403, with the CORS headers
+    assert denied.value.code == 403
+    assert denied.value.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert denied.value.headers["Access-Control-Expose-Headers"] == "ETag"
+
+    s3.delete_bucket_cors(Bucket=bucket)
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_cors(Bucket=bucket)
+    assert code(e) == "NoSuchCORSConfiguration"
+    assert _preflight(url, "https://app.example.com", "PUT")[0] == 403
